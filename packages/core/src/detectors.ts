@@ -1,0 +1,149 @@
+/**
+ * Value detectors: secrets recognised by their shape wherever they appear inside a string
+ * (docs/spec/entry-format.md §Redaction). Each match is replaced in place; the rest of the string
+ * stays, so "Bearer eyJ…" in a log message keeps its message.
+ */
+
+export type DetectorName =
+  | 'bearer'
+  | 'basic-auth'
+  | 'jwt'
+  | 'card'
+  | 'aws-key'
+  | 'gcp-key'
+  | 'github-token'
+  | 'slack-token'
+  | 'stripe-key'
+  | 'private-key'
+  | 'url-credentials'
+  | 'query-secret';
+
+export interface Detector {
+  name: DetectorName;
+  /** Global regex; group `secret` (when present) is the part replaced, else the whole match. */
+  pattern: RegExp;
+  /** Extra check on the matched secret (e.g. Luhn for card numbers). */
+  accept?: (secret: string) => boolean;
+}
+
+/** Luhn checksum over the digits of `s` (spaces and dashes ignored). */
+export function luhnValid(s: string): boolean {
+  const digits = s.replace(/[ -]/g, '');
+  if (!/^\d{13,19}$/.test(digits)) return false;
+  let sum = 0;
+  let double = false;
+  for (let i = digits.length - 1; i >= 0; i--) {
+    let d = digits.charCodeAt(i) - 48;
+    if (double) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+    double = !double;
+  }
+  return sum % 10 === 0;
+}
+
+/**
+ * Key names that hold credentials, matched case-insensitively after removing `-`, `_`, `.` and
+ * spaces: Authorization, Proxy-Authorization, Cookie, Set-Cookie, X-Api-Key, and token / password /
+ * secret / api_key-like names (access_token, refreshToken, client_secret, newPassword, apiKey ...).
+ */
+export function isCredentialKey(key: string): boolean {
+  const cached = keyCache.get(key);
+  if (cached !== undefined) return cached;
+  const k = key.toLowerCase().replace(/[-_. ]/g, '');
+  const hit =
+    k === 'authorization' ||
+    k === 'proxyauthorization' ||
+    k === 'cookie' ||
+    k === 'setcookie' ||
+    k === 'pwd' ||
+    k === 'pass' ||
+    k === 'auth' ||
+    k.includes('password') ||
+    k.includes('passwd') ||
+    k.includes('passphrase') ||
+    k.includes('apikey') ||
+    k.includes('privatekey') ||
+    k.includes('credential') ||
+    k.startsWith('secret') ||
+    k.endsWith('secret') ||
+    k.endsWith('secretkey') ||
+    k.endsWith('token') ||
+    k.endsWith('sessionid') ||
+    k === 'signature' ||
+    k === 'sig';
+  if (keyCache.size > 4096) keyCache.clear();
+  keyCache.set(key, hit);
+  return hit;
+}
+const keyCache = new Map<string, boolean>();
+
+export const DETECTORS: readonly Detector[] = [
+  { name: 'private-key', pattern: /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g },
+  { name: 'jwt', pattern: /\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g },
+  { name: 'bearer', pattern: /\bBearer\s+(?<secret>[A-Za-z0-9\-._~+/]{8,}=*)/gi },
+  { name: 'basic-auth', pattern: /\bBasic\s+(?<secret>[A-Za-z0-9+/]{8,}={0,2})/g },
+  { name: 'aws-key', pattern: /\b(?:AKIA|ASIA|ABIA|ACCA|AROA|AIDA)[A-Z0-9]{16}\b/g },
+  { name: 'gcp-key', pattern: /\bAIza[0-9A-Za-z_-]{35}\b/g },
+  { name: 'github-token', pattern: /\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,})\b/g },
+  { name: 'slack-token', pattern: /\bxox[abprs]-[A-Za-z0-9-]{10,}/g },
+  { name: 'stripe-key', pattern: /\b[sr]k_(?:live|test)_[A-Za-z0-9]{16,}\b/g },
+  { name: 'card', pattern: /(?<![\w.])\d(?:[ -]?\d){12,18}(?![\w.])/g, accept: luhnValid },
+  { name: 'url-credentials', pattern: /\b[a-z][a-z0-9+.-]*:\/\/[^\s:@/?#]+:(?<secret>[^\s@/?#]+)@/gi },
+  {
+    name: 'query-secret',
+    pattern: /[?&;](?<key>[^=&#\s;]+)=(?<secret>[^&#\s;]+)/g,
+    accept: () => true,
+  },
+];
+
+/** Cheap pre-test: a string that matches none of these cannot match any detector. */
+const PREFILTER =
+  /eyJ|Bearer|Basic |AKIA|ASIA|ABIA|ACCA|AROA|AIDA|AIza|gh[pousr]_|github_pat_|xox[abprs]-|k_live_|k_test_|PRIVATE KEY|\d[ -]?\d[ -]?\d[ -]?\d|:\/\/|=/i;
+
+export interface DetectorHit {
+  detector: DetectorName;
+}
+
+/**
+ * Replaces every detected secret in `s` using `replace(secret, detector)`. Returns the new string
+ * and the detectors that fired, or undefined when nothing fired (the common case, kept cheap).
+ */
+export function scrubString(
+  s: string,
+  enabled: readonly Detector[],
+  replace: (secret: string, detector: DetectorName) => string,
+): { value: string; fired: DetectorName[] } | undefined {
+  if (!PREFILTER.test(s)) return undefined;
+  let out = s;
+  let fired: DetectorName[] | undefined;
+  for (const d of enabled) {
+    d.pattern.lastIndex = 0;
+    if (!d.pattern.test(out)) continue;
+    d.pattern.lastIndex = 0;
+    let hit = false;
+    out = out.replace(d.pattern, (...args: unknown[]) => {
+      const match = args[0] as string;
+      const groups = args[args.length - 1] as Record<string, string | undefined> | undefined;
+      const secret = groups && typeof groups === 'object' && groups.secret !== undefined ? groups.secret : match;
+      if (d.name === 'query-secret' && !isCredentialKey(safeDecode(groups?.key ?? ''))) return match;
+      if (d.accept && d.name !== 'query-secret' && !d.accept(secret)) return match;
+      if (secret.startsWith('[REDACTED') || secret.startsWith('hmac-sha256:')) return match;
+      hit = true;
+      const at = match.lastIndexOf(secret);
+      return `${match.slice(0, at)}${replace(secret, d.name)}${match.slice(at + secret.length)}`;
+    });
+    if (hit) (fired ??= []).push(d.name);
+  }
+  return fired ? { value: out, fired } : undefined;
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s.replace(/\+/g, ' '));
+  } catch {
+    return s;
+  }
+}

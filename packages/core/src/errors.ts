@@ -1,0 +1,94 @@
+/**
+ * Named errors with stable codes (docs/spec/errors in docs/spec/entry-format.md §Errors).
+ * Codes never change meaning; messages may improve.
+ */
+export type AuditErrorCode =
+  | 'ERR_AUDIT_CONFIG'
+  | 'ERR_AUDIT_SCHEMA'
+  | 'ERR_AUDIT_CANONICAL'
+  | 'ERR_AUDIT_INPUT'
+  | 'ERR_AUDIT_CLOSED'
+  | 'ERR_AUDIT_UNAVAILABLE'
+  | 'ERR_AUDIT_TRANSPORT'
+  | 'ERR_AUDIT_HOOK'
+  | 'ERR_AUDIT_ASSERTION';
+
+export class AuditError extends Error {
+  readonly code: AuditErrorCode;
+  /** JSON-pointer-like path of the offending value, when there is one (e.g. `details.items[3]`). */
+  readonly path: string | undefined;
+
+  constructor(code: AuditErrorCode, message: string, options?: { cause?: unknown; path?: string }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.path = options?.path;
+  }
+}
+
+/** Invalid options passed to a factory. Thrown at construction, never later. */
+export class AuditConfigError extends AuditError {
+  constructor(message: string, options?: { cause?: unknown; path?: string }) {
+    super('ERR_AUDIT_CONFIG', message, options);
+  }
+}
+
+/** An entry does not match the entry schema (format version 1). */
+export class AuditSchemaError extends AuditError {
+  readonly errors: readonly { path: string; message: string }[];
+  constructor(message: string, errors: readonly { path: string; message: string }[], path?: string) {
+    super('ERR_AUDIT_SCHEMA', message, path === undefined ? undefined : { path });
+    this.errors = errors;
+  }
+}
+
+/** A value cannot be put in canonical form (NaN, BigInt, cycle, lone surrogate, class instance ...). */
+export class AuditCanonicalError extends AuditError {
+  constructor(message: string, path: string) {
+    super('ERR_AUDIT_CANONICAL', message, { path });
+  }
+}
+
+/** The app passed something that is not a record at all (not an object, no action ...). */
+export class AuditInputError extends AuditError {
+  constructor(message: string, options?: { cause?: unknown; path?: string }) {
+    super('ERR_AUDIT_INPUT', message, options);
+  }
+}
+
+/** record() after close(). */
+export class AuditClosedError extends AuditError {
+  constructor(message = 'the audit logger is closed') {
+    super('ERR_AUDIT_CLOSED', message);
+  }
+}
+
+/** Fail-closed: the pipeline cannot accept the entry, so the caller must not proceed unaudited. */
+export class AuditUnavailableError extends AuditError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_AUDIT_UNAVAILABLE', message, options);
+  }
+}
+
+/** A transport failed to write a batch (reported through onError and health(), never thrown into the app). */
+export class AuditTransportError extends AuditError {
+  readonly transport: string;
+  constructor(transport: string, message: string, options?: { cause?: unknown }) {
+    super('ERR_AUDIT_TRANSPORT', message, options);
+    this.transport = transport;
+  }
+}
+
+/** A user hook (resolver, redaction function, onError itself) threw. */
+export class AuditHookError extends AuditError {
+  constructor(message: string, options?: { cause?: unknown; path?: string }) {
+    super('ERR_AUDIT_HOOK', message, options);
+  }
+}
+
+/** An assertion of the test kit failed. */
+export class AuditAssertionError extends AuditError {
+  constructor(message: string) {
+    super('ERR_AUDIT_ASSERTION', message);
+  }
+}

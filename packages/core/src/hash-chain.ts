@@ -1,0 +1,145 @@
+/**
+ * The hash chain (docs/spec/hash-chain.md).
+ *
+ * Every entry carries `chain` (stream id), `seq` (0, 1, 2 ... without holes), `prev` (the `hash` of
+ * seq-1; 64 zeros at seq 0) and `hash` = H(tag || canonical(entry without hash)). `kid` names the
+ * HMAC key when the chain is keyed and is covered by the hash, so an entry cannot be moved to a
+ * different key silently. State lives in #private fields: app code cannot rewind or fork a chain.
+ */
+import { canonicalize } from './canonical.js';
+import { AuditConfigError } from './errors.js';
+import { hashCanonical, type ResolvedKey, ZERO_HASH } from './hash.js';
+import type { AuditEntry, ChainHead } from './types.js';
+
+export const CHAIN_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+const HASH_PATTERN = /^[0-9a-f]{64}$/;
+
+/** An entry as a transport receives it: the object and its canonical line (no trailing newline). */
+export interface SealedRecord {
+  readonly entry: AuditEntry;
+  readonly line: string;
+}
+
+/** Entry fields the chain fills in. */
+type ChainFields = 'v' | 'chain' | 'seq' | 'prev' | 'hash' | 'kid';
+export type EntryBody = Omit<AuditEntry, ChainFields>;
+
+/**
+ * Canonical members of an entry, split around where `hash` sorts. Top-level keys are sorted, so
+ * the full line is `{before,"hash":"…",after}` and the hashed text is `{before,after}`: each member
+ * is serialized once for both.
+ */
+function members(entry: Omit<AuditEntry, 'hash'>): { before: string[]; after: string[] } {
+  const rec = entry as unknown as Record<string, unknown>;
+  const keys = Object.keys(rec).sort();
+  const before: string[] = [];
+  const after: string[] = [];
+  for (const k of keys) {
+    const v = rec[k];
+    if (v === undefined || k === 'hash') continue;
+    (k < 'hash' ? before : after).push(`${JSON.stringify(k)}:${canonicalize(v)}`);
+  }
+  return { before, after };
+}
+
+function unhashedText(m: { before: string[]; after: string[] }): string {
+  return `{${m.before.concat(m.after).join(',')}}`;
+}
+
+function lineText(m: { before: string[]; after: string[] }, hash: string): string {
+  return `{${m.before.concat(`"hash":${JSON.stringify(hash)}`, m.after).join(',')}}`;
+}
+
+/** Canonical text of `entry` without its `hash` member: the bytes the hash covers (after the tag). */
+export function canonicalUnhashed(entry: Omit<AuditEntry, 'hash'> | AuditEntry): string {
+  return unhashedText(members(entry));
+}
+
+/** Both canonical texts of an entry at once: what the hash covers, and the full line. */
+export function canonicalForms(entry: AuditEntry): { unhashed: string; line: string } {
+  const m = members(entry);
+  return { unhashed: unhashedText(m), line: lineText(m, entry.hash) };
+}
+
+/** Recomputes an entry's hash from its content (ignores the stored `hash`). */
+export function computeEntryHash(entry: Omit<AuditEntry, 'hash'> | AuditEntry, key?: ResolvedKey): string {
+  return hashCanonical(unhashedText(members(entry)), key);
+}
+
+/** The canonical line of a sealed entry (what files, HTTP payloads and Kafka values carry). */
+export function serializeEntry(entry: AuditEntry): string {
+  return canonicalize(entry);
+}
+
+export interface HashChainOptions {
+  /** Chain id. */
+  id: string;
+  /** HMAC-SHA256 key; plain SHA-256 when absent. */
+  key?: ResolvedKey;
+  /** Continue after this entry (same chain id) instead of starting at seq 0. */
+  resume?: ChainHead;
+}
+
+export class HashChain {
+  readonly id: string;
+  readonly #key: ResolvedKey | undefined;
+  #seq: number;
+  #prev: string;
+
+  constructor(options: HashChainOptions) {
+    if (!CHAIN_ID_PATTERN.test(options.id)) {
+      throw new AuditConfigError('chain id must be 1-128 characters of A-Z a-z 0-9 . _ : -', { path: 'chain.id' });
+    }
+    this.id = options.id;
+    this.#key = options.key;
+    const r = options.resume;
+    if (r !== undefined) {
+      if (r.chain !== options.id) throw new AuditConfigError(`cannot resume chain ${r.chain} as ${options.id}`, { path: 'chain.resume' });
+      if (!Number.isSafeInteger(r.seq) || r.seq < 0 || !HASH_PATTERN.test(r.hash)) {
+        throw new AuditConfigError('chain.resume must be { chain, seq >= 0, hash: 64 hex }', { path: 'chain.resume' });
+      }
+      this.#seq = r.seq + 1;
+      this.#prev = r.hash;
+    } else {
+      this.#seq = 0;
+      this.#prev = ZERO_HASH;
+    }
+  }
+
+  /** The next seq to be sealed. */
+  get nextSeq(): number {
+    return this.#seq;
+  }
+
+  /** The last sealed entry's position, or undefined before the first seal (and no resume). */
+  get head(): ChainHead | undefined {
+    return this.#seq === 0 ? undefined : { chain: this.id, seq: this.#seq - 1, hash: this.#prev };
+  }
+
+  get keyId(): string | undefined {
+    return this.#key?.id;
+  }
+
+  /**
+   * Seals a body that is already redacted, validated and canonicalizable. Assigns seq/prev, hashes,
+   * and advances the chain. Throws (without advancing) if the body cannot be canonicalized.
+   */
+  seal(body: EntryBody): SealedRecord {
+    // Chain fields come last so a body can never override them.
+    const unsealed = {
+      v: 1,
+      ...body,
+      chain: this.id,
+      seq: this.#seq,
+      prev: this.#prev,
+      ...(this.#key ? { kid: this.#key.id } : {}),
+    } as Omit<AuditEntry, 'hash'>;
+    const m = members(unsealed);
+    const hash = hashCanonical(unhashedText(m), this.#key);
+    const entry = { ...unsealed, hash } as AuditEntry;
+    const line = lineText(m, hash);
+    this.#seq += 1;
+    this.#prev = hash;
+    return { entry, line };
+  }
+}

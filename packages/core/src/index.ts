@@ -1,0 +1,48 @@
+// @auditready/core: the whole public contract, listed by hand.
+
+export { assertCanonicalizable, canonicalBytes, canonicalize, MAX_CANONICAL_DEPTH } from './canonical.js';
+export type { AuditClock, ClockStep, SystemClockOptions } from './clock.js';
+export { createFixedClock, createSystemClock, formatMicros, parseMicros } from './clock.js';
+export type { DetectorName } from './detectors.js';
+export { DETECTORS, isCredentialKey, luhnValid } from './detectors.js';
+export type { AuditErrorCode } from './errors.js';
+export {
+  AuditAssertionError,
+  AuditCanonicalError,
+  AuditClosedError,
+  AuditConfigError,
+  AuditError,
+  AuditHookError,
+  AuditInputError,
+  AuditSchemaError,
+  AuditTransportError,
+  AuditUnavailableError,
+} from './errors.js';
+export type { AuditKey } from './hash.js';
+export { ENTRY_DOMAIN_TAG, hashCanonical, REDACTION_DOMAIN_TAG, ZERO_HASH } from './hash.js';
+export type { EntryBody, HashChainOptions, SealedRecord } from './hash-chain.js';
+export { canonicalUnhashed, computeEntryHash, HashChain, serializeEntry } from './hash-chain.js';
+export type { AuditHealth, AuditLogger, AuditLoggerOptions, FlushResult, OverflowPolicy, TransportHealth, WrapOptions } from './logger.js';
+export { classifyError, createAuditLogger } from './logger.js';
+export type { RedactionCensor, RedactionMode, RedactionOptions, RedactionRule } from './redact.js';
+export { compileRedaction, keyedHashMarker, MASK, redactBody, truncateString } from './redact.js';
+export type { SchemaResult } from './schema.js';
+export { assertValidEntry, checkEntry, entrySchema } from './schema.js';
+export type { MemoryTransport, MemoryTransportOptions, Transport } from './transport.js';
+export { createMemoryTransport } from './transport.js';
+export type {
+  Actor,
+  ActorType,
+  AuditEntry,
+  AuditRecordInput,
+  ChainHead,
+  EntryKind,
+  HttpInfo,
+  Outcome,
+  RedactionHow,
+  RedactionNote,
+  Resource,
+  ServiceInfo,
+  TraceInfo,
+} from './types.js';
+export { FORMAT_VERSION } from './types.js';

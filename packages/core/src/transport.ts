@@ -1,0 +1,94 @@
+/**
+ * The Transport contract (docs/spec/delivery.md).
+ *
+ * - `write(batch)` resolves when the batch is durable by that transport's definition (in memory,
+ *   fsync'd, acknowledged by the collector or broker) and rejects when it is not. The logger keeps
+ *   the batch and retries with backoff; a transport must accept the same batch again.
+ * - A transport never reorders, edits or drops entries, and never throws into the app: errors are
+ *   rejections of `write`, which the logger reports through `onError` and `health()`.
+ * - Each record carries the canonical `line` (no trailing newline): write it unchanged, so any copy
+ *   anywhere verifies on its own.
+ */
+import type { SealedRecord } from './hash-chain.js';
+import type { AuditEntry, ChainHead } from './types.js';
+
+export interface Transport {
+  /** Shown in health() and errors. */
+  readonly name: string;
+  write(batch: readonly SealedRecord[]): Promise<void>;
+  /** Resolves when everything written so far is durable. */
+  flush?(): Promise<void>;
+  /** Releases resources; called once by the logger's close(). */
+  close?(): Promise<void>;
+  /**
+   * The last entry this transport can prove it holds, read synchronously when the logger is
+   * created; the logger then continues that chain instead of starting a new one.
+   */
+  resume?(): ChainHead | undefined;
+}
+
+export interface MemoryTransport extends Transport {
+  /** Everything delivered, in order. */
+  readonly records: readonly SealedRecord[];
+  entries(): AuditEntry[];
+  lines(): string[];
+  clear(): void;
+  /** Fails the next `n` writes (rejects with `error`), then works again. */
+  failNext(n: number, error?: Error): void;
+  /** While down, every write rejects. */
+  setDown(down: boolean, error?: Error): void;
+  /** Delay each write by `ms` (simulates a slow destination). */
+  setDelay(ms: number): void;
+  /** How many writes were attempted and how many failed. */
+  readonly stats: { writes: number; failures: number };
+}
+
+export interface MemoryTransportOptions {
+  name?: string;
+}
+
+/** An in-memory transport: for tests, and as a reference implementation of the contract. */
+export function createMemoryTransport(options: MemoryTransportOptions = {}): MemoryTransport {
+  const records: SealedRecord[] = [];
+  let failures = 0;
+  let failError: Error | undefined;
+  let down: Error | undefined;
+  let delay = 0;
+  const stats = { writes: 0, failures: 0 };
+  return {
+    name: options.name ?? 'memory',
+    records,
+    stats,
+    async write(batch) {
+      stats.writes++;
+      if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+      if (down) {
+        stats.failures++;
+        throw down;
+      }
+      if (failures > 0) {
+        failures--;
+        stats.failures++;
+        throw failError ?? new Error('memory transport: injected failure');
+      }
+      for (const r of batch) records.push(r);
+    },
+    async flush() {},
+    async close() {},
+    entries: () => records.map((r) => r.entry),
+    lines: () => records.map((r) => r.line),
+    clear: () => {
+      records.length = 0;
+    },
+    failNext(n, error) {
+      failures = n;
+      failError = error;
+    },
+    setDown(d, error) {
+      down = d ? (error ?? new Error('memory transport: down')) : undefined;
+    },
+    setDelay(ms) {
+      delay = ms;
+    },
+  };
+}

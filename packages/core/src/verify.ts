@@ -1,0 +1,703 @@
+/**
+ * @auditready/core/verify: prove a log complete and untampered, or say exactly where it is not
+ * (docs/spec/hash-chain.md §Verification).
+ *
+ * Input: any iterable or async iterable of lines (strings) or parsed entries, optionally with
+ * positions (file, line). Several chains may be interleaved. The verifier keeps going after the
+ * first break, as CloudTrail's validate-logs does, and reports per chain: count, first and last
+ * seq, head hash, every break with its kind and position, and the gaps the chain itself declared.
+ *
+ * Break kinds:
+ *   modified     the entry's content does not match its hash, or the next entry links to a
+ *                different hash (the entry was rewritten and re-hashed), or the line is not in
+ *                canonical form
+ *   deleted      seqs missing from the chain (and not declared by a `gap` record)
+ *   inserted     an extra entry claiming a seq that the chain's continuation does not use
+ *   reordered    an entry that appears after entries with higher seqs
+ *   duplicated   the same entry (same seq, same hash) appears again
+ *   truncated    the tail is missing against a commitment (an anchor, or a later chain's genesis
+ *                link), or the last line of a file is a partial entry (torn write)
+ *   forked       two valid continuations of the same entry
+ *   unparseable  not JSON, not an entry, or not matching the entry schema
+ *   wrong-key    keyed (HMAC) entries whose key is missing or does not verify any of them
+ *
+ * Memory is bounded: per chain, the hashes of the last `window` seqs are kept for reorder and
+ * duplicate detection; entries further back that reappear are reported as reordered.
+ */
+
+import { type AuditKey, hashCanonical, type ResolvedKey, resolveKey, ZERO_HASH } from './hash.js';
+import { canonicalForms } from './hash-chain.js';
+import { checkEntry } from './schema.js';
+import type { AuditEntry, ChainHead } from './types.js';
+
+export type BreakKind =
+  | 'modified'
+  | 'deleted'
+  | 'inserted'
+  | 'reordered'
+  | 'duplicated'
+  | 'truncated'
+  | 'forked'
+  | 'unparseable'
+  | 'wrong-key';
+
+export interface Position {
+  file?: string;
+  /** 1-based line number within `file` (or within the input when there is no file). */
+  line?: number;
+}
+
+export interface VerifyBreak extends Position {
+  kind: BreakKind;
+  chain?: string;
+  /** The seq concerned (the first one, for a range). */
+  seq?: number;
+  /** Last seq of a range (deleted, truncated). */
+  toSeq?: number;
+  message: string;
+}
+
+export interface DeclaredGap {
+  from: number;
+  to: number;
+  count: number;
+  reason: string;
+  /** seq of the `gap` record that declared it. */
+  declaredAt: number;
+}
+
+export interface ChainReport {
+  chain: string;
+  valid: boolean;
+  count: number;
+  firstSeq: number;
+  lastSeq: number;
+  /** Hash of the entry with the highest seq on the accepted line of the chain. */
+  headHash: string;
+  keyIds: string[];
+  breaks: VerifyBreak[];
+  /** Holes the chain itself declared with `gap` records (entries dropped, e.g. queue overflow). */
+  gaps: DeclaredGap[];
+  /** The previous chain this one links to from its genesis, if any. */
+  previous?: ChainHead;
+}
+
+export interface VerifyReport {
+  /** True when no chain has a break and no line was unparseable. */
+  valid: boolean;
+  /** Lines or items read (blank lines excluded). */
+  items: number;
+  entries: number;
+  chains: ChainReport[];
+  /** Every break, in input order (breaks of all chains plus unparseable lines). */
+  breaks: VerifyBreak[];
+}
+
+export interface VerifyOptions {
+  /** HMAC keys for keyed chains, matched by key id (`kid`). */
+  keys?: AuditKey[];
+  /** Commitments held elsewhere: the verifier reports `truncated` if a chain ends before one. */
+  anchors?: ChainHead[];
+  /**
+   * Chains may start after seq 0 (a verifier over a later segment of a log). Default false: a chain
+   * whose first entry is not seq 0 reports the missing beginning as `deleted`.
+   */
+  allowPartialStart?: boolean;
+  /** Check lines are in canonical form. Default true. */
+  requireCanonical?: boolean;
+  /** Seqs of history kept per chain for reorder/duplicate detection. Default 100000. */
+  window?: number;
+}
+
+export type VerifyItem = string | Record<string, unknown> | { line?: string; entry?: unknown; file?: string; lineNo?: number };
+
+interface SeqRecord {
+  hash: string;
+  computed: string;
+  pos: Position;
+  /** Index in breaks of this entry's own break (modified ...), if any. */
+  breakIdx?: number;
+  /** Some accepted entry linked to this one. */
+  continued: boolean;
+}
+
+interface Missing {
+  from: number;
+  to: number;
+  breakIdx: number;
+}
+
+interface Alt {
+  seq: number;
+  pos: Position;
+  breakIdx: number;
+  forked: boolean;
+}
+
+interface ChainState {
+  id: string;
+  count: number;
+  firstSeq: number;
+  maxSeq: number;
+  expected: number;
+  headHash: string;
+  /** Hashes the next entry's prev may equal (stored and recomputed hash of the head). */
+  accept: string[];
+  bySeq: Map<number, SeqRecord>;
+  missing: Missing[];
+  alts: Map<string, Alt>;
+  keyIds: Set<string>;
+  keyStats: Map<string, { ok: number; bad: number[] }>;
+  missingKeyReported: Set<string>;
+  declared: DeclaredGap[];
+  previous?: ChainHead;
+  genesisPos?: Position;
+}
+
+const KIND_ORDER: Record<string, number> = {};
+
+/** Incremental verifier: push items in order, then finish(). */
+export class Verifier {
+  readonly #keys = new Map<string, ResolvedKey>();
+  readonly #anchors: ChainHead[];
+  readonly #allowPartialStart: boolean;
+  readonly #requireCanonical: boolean;
+  readonly #window: number;
+  readonly #chains = new Map<string, ChainState>();
+  /** All breaks in input order; reclassification edits entries in place, removal sets null. */
+  readonly #breaks: (VerifyBreak | null)[] = [];
+  #items = 0;
+  #entries = 0;
+  #autoLine = 0;
+  #pendingTorn: { idx: number; file: string | undefined } | undefined;
+  #finished = false;
+
+  constructor(options: VerifyOptions = {}) {
+    for (const [i, k] of (options.keys ?? []).entries()) {
+      const r = resolveKey(k, `keys[${i}]`);
+      this.#keys.set(r.id, r);
+    }
+    this.#anchors = options.anchors ?? [];
+    this.#allowPartialStart = options.allowPartialStart === true;
+    this.#requireCanonical = options.requireCanonical !== false;
+    this.#window = options.window ?? 100_000;
+  }
+
+  #add(b: VerifyBreak): number {
+    this.#breaks.push(b);
+    return this.#breaks.length - 1;
+  }
+
+  /** Adds one line or entry. `pos` defaults to the item's own file/lineNo or a running count. */
+  push(item: VerifyItem, pos?: Position): void {
+    if (this.#finished) throw new Error('Verifier.push() after finish()');
+    let line: string | undefined;
+    let parsed: unknown;
+    let where: Position;
+    if (typeof item === 'string') {
+      line = item;
+      where = pos ?? { line: ++this.#autoLine };
+    } else if (item !== null && typeof item === 'object' && ('line' in item || 'entry' in item) && !('chain' in item)) {
+      const w = item as { line?: string; entry?: unknown; file?: string; lineNo?: number };
+      line = w.line;
+      parsed = w.entry;
+      where = pos ?? { ...(w.file !== undefined ? { file: w.file } : {}), line: w.lineNo ?? ++this.#autoLine };
+    } else {
+      parsed = item;
+      where = pos ?? { line: ++this.#autoLine };
+    }
+    if (line !== undefined) {
+      if (line.endsWith('\r')) line = line.slice(0, -1);
+      if (line.trim() === '') return;
+    }
+    this.#items++;
+    if (this.#pendingTorn && this.#pendingTorn.file !== where.file) this.#resolveTorn();
+    else this.#pendingTorn = undefined;
+
+    if (parsed === undefined && line !== undefined) {
+      try {
+        parsed = JSON.parse(line);
+      } catch (err) {
+        const idx = this.#add({ kind: 'unparseable', ...where, message: `not JSON: ${(err as Error).message}` });
+        if (line.trimStart().startsWith('{') && !line.trimEnd().endsWith('}')) this.#pendingTorn = { idx, file: where.file };
+        return;
+      }
+    }
+    const schema = checkEntry(parsed);
+    if (!schema.valid) {
+      const chain =
+        parsed !== null && typeof parsed === 'object' && typeof (parsed as { chain?: unknown }).chain === 'string'
+          ? (parsed as { chain: string }).chain
+          : undefined;
+      const seq =
+        parsed !== null && typeof parsed === 'object' && Number.isSafeInteger((parsed as { seq?: unknown }).seq)
+          ? (parsed as { seq: number }).seq
+          : undefined;
+      const detail = schema.errors
+        .slice(0, 3)
+        .map((e) => `${e.path === '' ? '(root)' : e.path}: ${e.message}`)
+        .join('; ');
+      this.#add({
+        kind: 'unparseable',
+        ...(chain !== undefined ? { chain } : {}),
+        ...(seq !== undefined ? { seq } : {}),
+        ...where,
+        message: `not a valid entry: ${detail}`,
+      });
+      return;
+    }
+    this.#entries++;
+    this.#onEntry(parsed as AuditEntry, line, where);
+  }
+
+  #resolveTorn(): void {
+    const t = this.#pendingTorn;
+    this.#pendingTorn = undefined;
+    const b = t ? this.#breaks[t.idx] : undefined;
+    if (b) {
+      b.kind = 'truncated';
+      b.message = `last line is a partial entry (torn write): ${b.message}`;
+    }
+  }
+
+  #state(e: AuditEntry): ChainState {
+    let s = this.#chains.get(e.chain);
+    if (!s) {
+      s = {
+        id: e.chain,
+        count: 0,
+        firstSeq: e.seq,
+        maxSeq: -1,
+        expected: -1,
+        headHash: '',
+        accept: [],
+        bySeq: new Map(),
+        missing: [],
+        alts: new Map(),
+        keyIds: new Set(),
+        keyStats: new Map(),
+        missingKeyReported: new Set(),
+        declared: [],
+      };
+      this.#chains.set(e.chain, s);
+    }
+    return s;
+  }
+
+  #remember(s: ChainState, seq: number, rec: SeqRecord): void {
+    s.bySeq.set(seq, rec);
+    if (s.bySeq.size > this.#window) {
+      const oldest = s.bySeq.keys().next().value as number;
+      s.bySeq.delete(oldest);
+    }
+  }
+
+  #onEntry(e: AuditEntry, line: string | undefined, pos: Position): void {
+    const s = this.#state(e);
+    s.count++;
+    const brk = (kind: BreakKind, seq: number, message: string, p: Position = pos, toSeq?: number) =>
+      this.#add({ kind, chain: s.id, seq, ...(toSeq !== undefined && toSeq !== seq ? { toSeq } : {}), ...p, message });
+
+    // 1. The entry on its own: does its content match its hash?
+    let key: ResolvedKey | undefined;
+    let checkable = true;
+    if (e.kid !== undefined) {
+      s.keyIds.add(e.kid);
+      key = this.#keys.get(e.kid);
+      if (!key) {
+        checkable = false;
+        if (!s.missingKeyReported.has(e.kid)) {
+          s.missingKeyReported.add(e.kid);
+          brk('wrong-key', e.seq, `entries are keyed with "${e.kid}" and no key with that id was supplied: their hashes cannot be checked`);
+        }
+      }
+    }
+    const forms = canonicalForms(e);
+    const computed = checkable ? hashCanonical(forms.unhashed, key) : e.hash;
+    const hashOk = computed === e.hash;
+    let ownBreak: number | undefined;
+    if (!hashOk) {
+      ownBreak = -1; // filled in below, once we know which seq this line stands for
+    } else if (this.#requireCanonical && line !== undefined && line !== forms.line) {
+      ownBreak = brk(
+        'modified',
+        e.seq,
+        'line is not in canonical form (same content as hashed, but the bytes differ: whitespace, key order, escapes or duplicate keys)',
+      );
+    }
+    if (e.kid !== undefined && key) {
+      let st = s.keyStats.get(e.kid);
+      if (!st) s.keyStats.set(e.kid, (st = { ok: 0, bad: [] }));
+      if (hashOk) st.ok++;
+    }
+
+    // 2. Its place in the chain.
+    let seq = e.seq;
+    if (s.expected === -1) {
+      // First entry of this chain in the input.
+      const anchor = this.#anchors.find((a) => a.chain === s.id && a.seq === seq - 1);
+      if (seq === 0) {
+        if (e.prev !== ZERO_HASH) ownBreak = this.#fill(ownBreak, brk, 'modified', seq, 'seq 0 must have prev = 64 zeros');
+      } else if (anchor) {
+        if (e.prev !== anchor.hash && hashOk) brk('modified', seq - 1, `entry ${seq} does not link to the anchored hash of seq ${seq - 1}`);
+      } else if (!this.#allowPartialStart) {
+        const idx = brk('deleted', 0, `chain starts at seq ${seq}: seqs 0..${seq - 1} are missing`, pos, seq - 1);
+        s.missing.push({ from: 0, to: seq - 1, breakIdx: idx });
+      }
+      if (!hashOk) ownBreak = this.#fill(ownBreak, brk, 'modified', seq, this.#modifiedMessage(e, key));
+      this.#accept(s, e, seq, computed, pos, ownBreak);
+      this.#afterAccept(s, e, seq, pos);
+      return;
+    }
+
+    const linksHead = s.accept.includes(e.prev);
+    if (!hashOk && seq !== s.expected && linksHead) {
+      // The seq field itself was edited: the entry still links to the head, so it stands for `expected`.
+      ownBreak = this.#fill(
+        ownBreak,
+        brk,
+        'modified',
+        s.expected,
+        `content does not match hash; its seq field reads ${seq} but it links to seq ${s.expected - 1}`,
+      );
+      seq = s.expected;
+      this.#accept(s, e, seq, computed, pos, ownBreak);
+      this.#afterAccept(s, e, seq, pos);
+      return;
+    }
+    if (!hashOk) ownBreak = this.#fill(ownBreak, brk, 'modified', seq, this.#modifiedMessage(e, key));
+
+    if (seq === s.expected) {
+      if (!linksHead) {
+        const alt = s.alts.get(e.prev);
+        const prevRec = s.bySeq.get(seq - 1);
+        if (alt && alt.seq === seq - 1) {
+          this.#switchToAlt(s, e.prev, alt, prevRec);
+        } else if (hashOk && prevRec && !s.missing.some((m) => m.from <= seq - 1 && seq - 1 <= m.to)) {
+          const b = this.#breaks[prevRec.breakIdx ?? -1];
+          if (b) b.message += '; the next entry links to yet another hash';
+          else
+            prevRec.breakIdx = brk(
+              'modified',
+              seq - 1,
+              `entry ${seq} links to a different hash than entry ${seq - 1} has: entry ${seq - 1} was changed and re-hashed, or replaced`,
+              prevRec.pos,
+            );
+        }
+      }
+      this.#accept(s, e, seq, computed, pos, ownBreak);
+    } else if (seq > s.expected) {
+      // A hole: tentatively deleted; reclassified if the seqs show up later or a gap record covers them.
+      const from = s.expected;
+      const idx = brk('deleted', from, from === seq - 1 ? `seq ${from} is missing` : `seqs ${from}..${seq - 1} are missing`, pos, seq - 1);
+      s.missing.push({ from, to: seq - 1, breakIdx: idx });
+      this.#accept(s, e, seq, computed, pos, ownBreak);
+    } else {
+      this.#late(s, e, seq, computed, hashOk, pos, ownBreak, brk);
+    }
+    this.#afterAccept(s, e, seq, pos);
+  }
+
+  #modifiedMessage(e: AuditEntry, key: ResolvedKey | undefined): string {
+    return key ? `content does not match its HMAC (key "${e.kid}")` : 'content does not match its hash';
+  }
+
+  /** Turns a pending own-break placeholder (-1) into a real break. */
+  #fill(
+    own: number | undefined,
+    brk: (k: BreakKind, seq: number, m: string) => number,
+    kind: BreakKind,
+    seq: number,
+    message: string,
+  ): number {
+    if (own !== undefined && own >= 0) return own;
+    return brk(kind, seq, message);
+  }
+
+  #accept(s: ChainState, e: AuditEntry, seq: number, computed: string, pos: Position, ownBreak: number | undefined): void {
+    const prevRec = s.bySeq.get(seq - 1);
+    if (prevRec && (prevRec.hash === e.prev || prevRec.computed === e.prev)) prevRec.continued = true;
+    this.#remember(s, seq, {
+      hash: e.hash,
+      computed,
+      pos,
+      ...(ownBreak !== undefined && ownBreak >= 0 ? { breakIdx: ownBreak } : {}),
+      continued: false,
+    });
+    s.expected = seq + 1;
+    s.headHash = e.hash;
+    s.accept = computed === e.hash ? [e.hash] : [e.hash, computed];
+    if (seq > s.maxSeq) s.maxSeq = seq;
+    if (e.kid !== undefined && ownBreak !== undefined && ownBreak >= 0) {
+      const b = this.#breaks[ownBreak];
+      if (b?.kind === 'modified' && b.message.startsWith('content does not match its HMAC')) s.keyStats.get(e.kid)?.bad.push(ownBreak);
+    }
+  }
+
+  #afterAccept(s: ChainState, e: AuditEntry, seq: number, pos: Position): void {
+    if (e.kind === 'gap' && e.details) {
+      const d = e.details as { from?: unknown; to?: unknown; count?: unknown };
+      if (Number.isSafeInteger(d.from) && Number.isSafeInteger(d.to) && Number.isSafeInteger(d.count)) {
+        s.declared.push({
+          from: d.from as number,
+          to: d.to as number,
+          count: d.count as number,
+          reason: e.reason ?? 'gap',
+          declaredAt: seq,
+        });
+      }
+    }
+    if (e.kind === 'genesis' && seq === 0) {
+      s.genesisPos = pos;
+      const p = (e.details as { previous?: ChainHead } | undefined)?.previous;
+      if (p && typeof p.chain === 'string' && Number.isSafeInteger(p.seq) && typeof p.hash === 'string')
+        s.previous = { chain: p.chain, seq: p.seq, hash: p.hash };
+    }
+  }
+
+  /** An entry whose seq is below the next expected one. */
+  #late(
+    s: ChainState,
+    e: AuditEntry,
+    seq: number,
+    computed: string,
+    hashOk: boolean,
+    pos: Position,
+    ownBreak: number | undefined,
+    brk: (k: BreakKind, seq: number, m: string, p?: Position, to?: number) => number,
+  ): void {
+    // Filling a hole: it was reordered, not deleted.
+    const mi = s.missing.findIndex((m) => m.from <= seq && seq <= m.to);
+    if (mi >= 0) {
+      const m = s.missing[mi] as Missing;
+      const b = this.#breaks[m.breakIdx] as VerifyBreak;
+      const pieces: Missing[] = [];
+      if (m.from < seq) pieces.push({ from: m.from, to: seq - 1, breakIdx: m.breakIdx });
+      if (seq < m.to) pieces.push({ from: seq + 1, to: m.to, breakIdx: -1 });
+      if (pieces.length === 0) this.#breaks[m.breakIdx] = null;
+      else {
+        const first = pieces[0] as Missing;
+        if (first.breakIdx === -1) first.breakIdx = m.breakIdx;
+        for (const p of pieces) {
+          if (p.breakIdx === -1) p.breakIdx = this.#add({ ...b, seq: p.from, message: '' });
+          const pb = this.#breaks[p.breakIdx] as VerifyBreak;
+          pb.seq = p.from;
+          if (p.to !== p.from) pb.toSeq = p.to;
+          else delete pb.toSeq;
+          pb.message = p.from === p.to ? `seq ${p.from} is missing` : `seqs ${p.from}..${p.to} are missing`;
+        }
+      }
+      s.missing.splice(mi, 1, ...pieces);
+      if (ownBreak === undefined) brk('reordered', seq, `seq ${seq} appears after seq ${s.expected - 1}`);
+      const prevRec = s.bySeq.get(seq - 1);
+      if (prevRec && (prevRec.hash === e.prev || prevRec.computed === e.prev)) prevRec.continued = true;
+      this.#remember(s, seq, {
+        hash: e.hash,
+        computed,
+        pos,
+        ...(ownBreak !== undefined && ownBreak >= 0 ? { breakIdx: ownBreak } : {}),
+        continued: false,
+      });
+      return;
+    }
+    const known = s.bySeq.get(seq);
+    if (!known) {
+      if (ownBreak === undefined)
+        brk(
+          'reordered',
+          seq,
+          `seq ${seq} appears after seq ${s.expected - 1} (older than the verifier's window, or a duplicate of an entry outside it)`,
+        );
+      return;
+    }
+    if (known.hash === e.hash) {
+      if (ownBreak === undefined) brk('duplicated', seq, `seq ${seq} appears again (first at ${describePos(known.pos)})`);
+      return;
+    }
+    // Another entry claims a seq already taken.
+    const altParent = s.alts.get(e.prev);
+    if (altParent && altParent.seq === seq - 1) {
+      // The alternative branch goes on: two continuations of one entry.
+      s.alts.delete(e.prev);
+      if (!altParent.forked) {
+        const b = this.#breaks[altParent.breakIdx];
+        if (b) {
+          b.kind = 'forked';
+          b.message = `two continuations of seq ${b.seq! - 1}: another line of entries continues from ${describePos(b)}`;
+        }
+      }
+      s.alts.set(e.hash, { ...altParent, seq, forked: true });
+      return;
+    }
+    if (ownBreak !== undefined && ownBreak >= 0) {
+      const b = this.#breaks[ownBreak] as VerifyBreak;
+      b.kind = 'inserted';
+      b.message = `an extra entry claims seq ${seq} (already at ${describePos(known.pos)}) and does not match its hash`;
+      return;
+    }
+    const parent = s.bySeq.get(seq - 1);
+    const idx = brk('inserted', seq, `an extra entry claims seq ${seq} (already at ${describePos(known.pos)})`);
+    if (hashOk && (parent === undefined || parent.hash === e.prev || parent.computed === e.prev)) {
+      s.alts.set(e.hash, { seq, pos, breakIdx: idx, forked: false });
+    }
+  }
+
+  /** The next entry continues the alternative at seq-1: the one we had accepted there was the extra one. */
+  #switchToAlt(s: ChainState, altHash: string, alt: Alt, superseded: SeqRecord | undefined): void {
+    s.alts.delete(altHash);
+    const altBreak = this.#breaks[alt.breakIdx];
+    if (superseded?.continued) {
+      // Both lines continue: a fork.
+      if (altBreak) {
+        altBreak.kind = 'forked';
+        altBreak.message = `two continuations of seq ${alt.seq - 1}`;
+      }
+    } else if (superseded) {
+      this.#breaks[alt.breakIdx] = null;
+      const own = superseded.breakIdx !== undefined ? this.#breaks[superseded.breakIdx] : undefined;
+      if (own) {
+        own.kind = 'inserted';
+        own.message = `an extra entry claims seq ${alt.seq}; the chain continues from the entry at ${describePos(alt.pos)}`;
+      } else {
+        this.#add({
+          kind: 'inserted',
+          chain: s.id,
+          seq: alt.seq,
+          ...superseded.pos,
+          message: `an extra entry claims seq ${alt.seq}; the chain continues from the entry at ${describePos(alt.pos)}`,
+        });
+      }
+    }
+    const rec = s.bySeq.get(alt.seq);
+    if (rec) {
+      s.bySeq.set(alt.seq, { hash: altHash, computed: altHash, pos: alt.pos, continued: true });
+    }
+    s.accept = [altHash];
+  }
+
+  /** Ends the input; returns the report. */
+  finish(): VerifyReport {
+    if (!this.#finished) {
+      this.#finished = true;
+      if (this.#pendingTorn) this.#resolveTorn();
+      this.#finishChains();
+    }
+    const breaks = this.#breaks.filter((b): b is VerifyBreak => b !== null);
+    const chains: ChainReport[] = [...this.#chains.values()].map((s) => {
+      const own = breaks.filter((b) => b.chain === s.id);
+      const headRec = s.bySeq.get(s.maxSeq);
+      return {
+        chain: s.id,
+        valid: own.length === 0,
+        count: s.count,
+        firstSeq: s.firstSeq,
+        lastSeq: s.maxSeq,
+        headHash: headRec?.hash ?? s.headHash,
+        keyIds: [...s.keyIds],
+        breaks: own,
+        gaps: s.declared,
+        ...(s.previous ? { previous: s.previous } : {}),
+      };
+    });
+    void KIND_ORDER;
+    return { valid: breaks.length === 0, items: this.#items, entries: this.#entries, chains, breaks };
+  }
+
+  #finishChains(): void {
+    for (const s of this.#chains.values()) {
+      // Keyed chains where no entry verifies: the key is wrong, not every entry modified.
+      for (const [kid, st] of s.keyStats) {
+        if (st.ok === 0 && st.bad.length > 0) {
+          const first = this.#breaks[st.bad[0] as number];
+          for (const i of st.bad) this.#breaks[i] = null;
+          this.#add({
+            kind: 'wrong-key',
+            chain: s.id,
+            ...(first?.seq !== undefined ? { seq: first.seq } : {}),
+            ...(first?.file !== undefined ? { file: first.file } : {}),
+            ...(first?.line !== undefined ? { line: first.line } : {}),
+            message: `the key "${kid}" verifies none of the ${st.bad.length} keyed entries: wrong key`,
+          });
+        }
+      }
+      // Holes the chain declared with gap records are not tampering.
+      for (const m of s.missing) {
+        const g = s.declared.find((d) => d.from <= m.from && m.to <= d.to);
+        if (g) this.#breaks[m.breakIdx] = null;
+      }
+      for (const a of this.#anchors.filter((x) => x.chain === s.id)) this.#checkCommitment(s, a, 'an anchor');
+    }
+    // A later chain's genesis commits to the previous chain's head: its tail cannot vanish unseen.
+    for (const s of this.#chains.values()) {
+      if (!s.previous) continue;
+      const p = this.#chains.get(s.previous.chain);
+      if (p) this.#checkCommitment(p, s.previous, `chain ${s.id}'s genesis`);
+    }
+    for (const a of this.#anchors) {
+      if (!this.#chains.has(a.chain))
+        this.#add({
+          kind: 'truncated',
+          chain: a.chain,
+          seq: 0,
+          toSeq: a.seq,
+          message: `anchored chain ${a.chain} (head seq ${a.seq}) is absent from the input`,
+        });
+    }
+  }
+
+  #checkCommitment(s: ChainState, c: ChainHead, by: string): void {
+    if (s.maxSeq < c.seq) {
+      this.#add({
+        kind: 'truncated',
+        chain: s.id,
+        seq: s.maxSeq + 1,
+        toSeq: c.seq,
+        message: `${by} commits to seq ${c.seq}, but the chain ends at seq ${s.maxSeq}: the tail is missing`,
+      });
+      return;
+    }
+    const rec = s.bySeq.get(c.seq);
+    if (rec && rec.hash !== c.hash) {
+      this.#add({
+        kind: 'forked',
+        chain: s.id,
+        seq: c.seq,
+        ...rec.pos,
+        message: `${by} commits to a different hash at seq ${c.seq}: the log diverged from what was committed`,
+      });
+    }
+  }
+}
+
+function describePos(p: Position): string {
+  if (p.file !== undefined && p.line !== undefined) return `${p.file}:${p.line}`;
+  if (p.line !== undefined) return `line ${p.line}`;
+  return p.file ?? 'an earlier position';
+}
+
+/** Verifies a whole iterable or async iterable (lines, entries, or { line | entry, file, lineNo }). */
+export async function verify(source: Iterable<VerifyItem> | AsyncIterable<VerifyItem>, options: VerifyOptions = {}): Promise<VerifyReport> {
+  const v = new Verifier(options);
+  for await (const item of source as AsyncIterable<VerifyItem>) v.push(item);
+  return v.finish();
+}
+
+/** Synchronous form for arrays and other iterables. */
+export function verifySync(source: Iterable<VerifyItem>, options: VerifyOptions = {}): VerifyReport {
+  const v = new Verifier(options);
+  for (const item of source) v.push(item);
+  return v.finish();
+}
+
+/** Verifies NDJSON text (one entry per line), positions relative to `file` when given. */
+export function verifyText(text: string, options: VerifyOptions & { file?: string } = {}): VerifyReport {
+  const v = new Verifier(options);
+  const lines = text.split('\n');
+  if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  lines.forEach((line, i) => {
+    v.push(line, { ...(options.file !== undefined ? { file: options.file } : {}), line: i + 1 });
+  });
+  return v.finish();
+}
+
+export type { AuditKey, ChainHead };
