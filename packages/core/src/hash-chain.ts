@@ -127,8 +127,8 @@ export class HashChain {
   seal(body: EntryBody): SealedRecord {
     // Chain fields come last so a body can never override them.
     const unsealed = {
-      v: 1,
       ...body,
+      v: 1,
       chain: this.id,
       seq: this.#seq,
       prev: this.#prev,
