@@ -67,9 +67,7 @@ export function isCredentialKey(key: string): boolean {
     k.includes('apikey') ||
     k.includes('privatekey') ||
     k.includes('credential') ||
-    k.startsWith('secret') ||
-    k.endsWith('secret') ||
-    k.endsWith('secretkey') ||
+    /secrets?$|^secret(key|accesskey|token|value)s?$|secretkey$/.test(k) ||
     k.endsWith('token') ||
     k.endsWith('sessionid') ||
     k === 'signature' ||

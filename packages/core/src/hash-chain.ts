@@ -134,6 +134,7 @@ export class HashChain {
       prev: this.#prev,
       ...(this.#key ? { kid: this.#key.id } : {}),
     } as Omit<AuditEntry, 'hash'>;
+    if (!this.#key) delete unsealed.kid;
     const m = members(unsealed);
     const hash = hashCanonical(unhashedText(m), this.#key);
     const entry = { ...unsealed, hash } as AuditEntry;
