@@ -1,0 +1,284 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { type AuditKey, resolveKey } from '../src/hash.js';
+import { computeEntryHash, HashChain, serializeEntry } from '../src/hash-chain.js';
+import type { AuditEntry } from '../src/types.js';
+import { type VerifyBreak, Verifier, verify, verifySync, verifyText } from '../src/verify.js';
+
+const KEY: AuditKey = { id: 'k1', secret: `hex:${'5a'.repeat(32)}` };
+
+function makeLog(n: number, opts: { chain?: string; key?: AuditKey } = {}): string[] {
+  const c = new HashChain({ id: opts.chain ?? 'c1', ...(opts.key ? { key: resolveKey(opts.key, 'k') } : {}) });
+  const lines: string[] = [];
+  for (let i = 0; i < n; i++) {
+    lines.push(
+      c.seal({
+        kind: i === 0 ? 'genesis' : 'event',
+        ts: `2026-01-01T00:00:${String(i % 60).padStart(2, '0')}.000000Z`,
+        ...(i === 0 ? {} : { action: `act.${i}`, outcome: 'success', actor: { type: 'user', id: `u${i % 3}` } }),
+        details: { i },
+      }).line,
+    );
+  }
+  return lines;
+}
+
+/** A forged entry at `seq` that links correctly to `prevLine`: what an attacker with the key (or on a plain chain) can make. */
+function forge(prevLine: string, key?: AuditKey): string {
+  const prev = JSON.parse(prevLine) as AuditEntry;
+  const e = { ...prev, seq: prev.seq + 1, prev: prev.hash, kind: 'event', action: 'forged', outcome: 'success', actor: { type: 'user', id: 'mallory' }, details: { forged: true } } as AuditEntry;
+  e.hash = computeEntryHash(e, key ? resolveKey(key, 'k') : undefined);
+  return serializeEntry(e);
+}
+
+const only = (breaks: VerifyBreak[]) => breaks.map((b) => ({ kind: b.kind, seq: b.seq }));
+
+describe('verify: intact logs', () => {
+  it('reports count, first/last seq and head hash per chain', () => {
+    const lines = makeLog(10);
+    const r = verifySync(lines);
+    expect(r.valid).toBe(true);
+    expect(r.chains).toEqual([expect.objectContaining({ chain: 'c1', valid: true, count: 10, firstSeq: 0, lastSeq: 9, headHash: JSON.parse(lines[9] as string).hash, breaks: [] })]);
+  });
+
+  it('verifies several interleaved chains at once, and parsed entries as well as lines', async () => {
+    const a = makeLog(6, { chain: 'a' });
+    const b = makeLog(6, { chain: 'b', key: KEY });
+    const mixed = a.flatMap((l, i) => [l, b[i] as string]);
+    const r = await verify(mixed.map((l) => JSON.parse(l)), { keys: [KEY] });
+    expect(r.valid).toBe(true);
+    expect(r.chains.map((c) => [c.chain, c.count, c.keyIds])).toEqual([
+      ['a', 6, []],
+      ['b', 6, ['k1']],
+    ]);
+  });
+
+  it('accepts async iterables and reports file/line positions', async () => {
+    const lines = makeLog(4);
+    lines[2] = lines[2]!.replace('"act.2"', '"act.X"');
+    async function* src() {
+      for (const [i, line] of lines.entries()) yield { line, file: 'audit.log', lineNo: i + 1 };
+    }
+    const r = await verify(src());
+    expect(r.breaks).toEqual([expect.objectContaining({ kind: 'modified', chain: 'c1', seq: 2, file: 'audit.log', line: 3 })]);
+  });
+});
+
+describe('verify: each kind of break', () => {
+  const lines = makeLog(12);
+
+  it('modified content', () => {
+    const l = [...lines];
+    l[5] = l[5]!.replace('"u2"', '"u0"');
+    expect(only(verifySync(l).breaks)).toEqual([{ kind: 'modified', seq: 5 }]);
+  });
+
+  it('modified and re-hashed (plain SHA-256 chain): blamed on that entry', () => {
+    const l = [...lines];
+    const e = JSON.parse(l[5]!) as AuditEntry;
+    e.action = 'act.changed';
+    e.hash = computeEntryHash(e);
+    l[5] = serializeEntry(e);
+    expect(only(verifySync(l).breaks)).toEqual([{ kind: 'modified', seq: 5 }]);
+  });
+
+  it('an edited seq field', () => {
+    const l = [...lines];
+    l[5] = l[5]!.replace('"seq":5', '"seq":9');
+    expect(only(verifySync(l).breaks)).toEqual([{ kind: 'modified', seq: 5 }]);
+  });
+
+  it('an edited hash field', () => {
+    const l = [...lines];
+    const h = (JSON.parse(l[5]!) as AuditEntry).hash;
+    l[5] = l[5]!.replace(h, 'f'.repeat(64));
+    expect(only(verifySync(l).breaks)).toEqual([{ kind: 'modified', seq: 5 }]);
+  });
+
+  it('non-canonical bytes with the same content', () => {
+    const l = [...lines];
+    l[3] = JSON.stringify(JSON.parse(l[3]!), null, 1).replace(/\n/g, '');
+    expect(only(verifySync(l).breaks)).toEqual([{ kind: 'modified', seq: 3 }]);
+  });
+
+  it('deleted entries, single and ranges', () => {
+    const l = [...lines];
+    l.splice(4, 3);
+    const r = verifySync(l);
+    expect(r.breaks).toEqual([expect.objectContaining({ kind: 'deleted', seq: 4, toSeq: 6 })]);
+  });
+
+  it('a missing beginning is deleted, unless partial starts are allowed', () => {
+    expect(only(verifySync(lines.slice(3)).breaks)).toEqual([{ kind: 'deleted', seq: 0 }]);
+    expect(verifySync(lines.slice(3), { allowPartialStart: true }).valid).toBe(true);
+  });
+
+  it('duplicated', () => {
+    const l = [...lines];
+    l.splice(9, 0, l[4]!);
+    expect(only(verifySync(l).breaks)).toEqual([{ kind: 'duplicated', seq: 4 }]);
+  });
+
+  it('reordered', () => {
+    const l = [...lines];
+    const [moved] = l.splice(4, 1);
+    l.splice(7, 0, moved!);
+    expect(only(verifySync(l).breaks)).toEqual([{ kind: 'reordered', seq: 4 }]);
+  });
+
+  it('inserted: a forged entry before the real one is blamed, at its own line', () => {
+    const l = [...lines];
+    l.splice(6, 0, forge(l[5]!));
+    const r = verifySync(l);
+    expect(r.breaks).toEqual([expect.objectContaining({ kind: 'inserted', seq: 6, line: 7 })]);
+  });
+
+  it('inserted: a forged entry after the real one', () => {
+    const l = [...lines];
+    l.splice(7, 0, forge(l[5]!));
+    const r = verifySync(l);
+    expect(r.breaks).toEqual([expect.objectContaining({ kind: 'inserted', seq: 6, line: 8 })]);
+  });
+
+  it('forked: two continuations of one entry', () => {
+    const l = lines.slice(0, 6);
+    const c1 = new HashChain({ id: 'c1', resume: { chain: 'c1', seq: 5, hash: (JSON.parse(l[5]!) as AuditEntry).hash } });
+    const c2 = new HashChain({ id: 'c1', resume: { chain: 'c1', seq: 5, hash: (JSON.parse(l[5]!) as AuditEntry).hash } });
+    for (let i = 0; i < 3; i++) {
+      const b = { kind: 'event' as const, ts: '2026-01-01T00:01:00.000000Z', action: 'x', outcome: 'success' as const, actor: { type: 'system' as const } };
+      l.push(c1.seal({ ...b, details: { w: 1, i } }).line, c2.seal({ ...b, details: { w: 2, i } }).line);
+    }
+    expect(only(verifySync(l).breaks)).toEqual([{ kind: 'forked', seq: 6 }]);
+  });
+
+  it('truncated: the tail against an anchor, and a torn last line', () => {
+    const head = JSON.parse(lines[11]!) as AuditEntry;
+    const r = verifySync(lines.slice(0, 9), { anchors: [{ chain: 'c1', seq: 11, hash: head.hash }] });
+    expect(r.breaks).toEqual([expect.objectContaining({ kind: 'truncated', seq: 9, toSeq: 11 })]);
+    const torn = verifyText(`${lines.join('\n')}\n${lines[0]!.slice(0, 40)}`, { file: 'a.log' });
+    expect(torn.breaks).toEqual([expect.objectContaining({ kind: 'truncated', file: 'a.log', line: 13 })]);
+  });
+
+  it('truncated: a later chain genesis commits to the previous chain head', () => {
+    const old = makeLog(8, { chain: 'old' });
+    const head = JSON.parse(old[7]!) as AuditEntry;
+    const c = new HashChain({ id: 'new' });
+    const g = c.seal({ kind: 'genesis', ts: '2026-01-02T00:00:00.000000Z', details: { previous: { chain: 'old', seq: 7, hash: head.hash } } }).line;
+    expect(verifySync([...old, g]).valid).toBe(true);
+    const r = verifySync([...old.slice(0, 5), g]);
+    expect(r.breaks).toEqual([expect.objectContaining({ kind: 'truncated', chain: 'old', seq: 5, toSeq: 7 })]);
+  });
+
+  it('unparseable lines and schema violations; keeps going after them', () => {
+    const l = [...lines];
+    l[2] = 'not json';
+    l[7] = JSON.stringify({ hello: 'world' });
+    const r = verifySync(l);
+    expect(r.breaks.map((b) => [b.kind, b.line])).toEqual([
+      ['unparseable', 3],
+      ['deleted', 4],
+      ['unparseable', 8],
+      ['deleted', 9],
+    ]);
+    expect(r.chains[0]?.count).toBe(10);
+  });
+
+  it('wrong key, and a missing key', () => {
+    const keyed = makeLog(6, { key: KEY });
+    expect(verifySync(keyed, { keys: [KEY] }).valid).toBe(true);
+    const wrong = verifySync(keyed, { keys: [{ id: 'k1', secret: `hex:${'00'.repeat(32)}` }] });
+    expect(only(wrong.breaks)).toEqual([{ kind: 'wrong-key', seq: 0 }]);
+    const missing = verifySync(keyed);
+    expect(only(missing.breaks)).toEqual([{ kind: 'wrong-key', seq: 0 }]);
+  });
+
+  it('a keyed chain still pinpoints a modified entry when the key is right', () => {
+    const keyed = makeLog(6, { key: KEY });
+    keyed[3] = keyed[3]!.replace('"act.3"', '"act.9"');
+    expect(only(verifySync(keyed, { keys: [KEY] }).breaks)).toEqual([{ kind: 'modified', seq: 3 }]);
+  });
+
+  it('holes declared by gap records are reported as gaps, not tampering', () => {
+    const c = new HashChain({ id: 'g' });
+    const b = { ts: '2026-01-01T00:00:00.000000Z', action: 'x', outcome: 'success' as const, actor: { type: 'system' as const } };
+    const all = Array.from({ length: 8 }, (_, i) => c.seal({ kind: i === 0 ? 'genesis' : 'event', ...b }).line);
+    const gap = c.seal({ kind: 'gap', ts: b.ts, reason: 'queue full', details: { transport: 't', from: 3, to: 5, count: 3 } }).line;
+    const kept = [...all.slice(0, 3), ...all.slice(6), gap];
+    const r = verifySync(kept);
+    expect(r.valid).toBe(true);
+    expect(r.chains[0]?.gaps).toEqual([expect.objectContaining({ from: 3, to: 5, count: 3 })]);
+    // ...but holes outside the declared range are still deletions.
+    const r2 = verifySync([...all.slice(0, 2), ...all.slice(6), gap]);
+    expect(only(r2.breaks)).toEqual([{ kind: 'deleted', seq: 2 }]);
+  });
+
+  it('Verifier rejects push after finish', () => {
+    const v = new Verifier();
+    v.finish();
+    expect(() => v.push(lines[0]!)).toThrow(/after finish/);
+  });
+});
+
+// ---- properties: every single mutation is reported at exactly that seq, with the right kind ----
+
+type Mutation = 'modify' | 'delete' | 'insert' | 'reorder' | 'duplicate';
+
+function mutate(lines: string[], m: Mutation, k: number, j: number, key?: AuditKey): { lines: string[]; expected: { kind: string; seq: number; line?: number } } {
+  const l = [...lines];
+  switch (m) {
+    case 'modify':
+      l[k] = l[k]!.replace(`"i":${k}`, `"i":${k + 1000}`);
+      return { lines: l, expected: { kind: 'modified', seq: k, line: k + 1 } };
+    case 'delete':
+      l.splice(k, 1);
+      return { lines: l, expected: { kind: 'deleted', seq: k } };
+    case 'insert':
+      l.splice(k, 0, forge(l[k - 1]!, key));
+      return { lines: l, expected: { kind: 'inserted', seq: k, line: k + 1 } };
+    case 'reorder': {
+      const [moved] = l.splice(k, 1);
+      l.splice(k + j, 0, moved!);
+      return { lines: l, expected: { kind: 'reordered', seq: k, line: k + j + 1 } };
+    }
+    case 'duplicate':
+      l.splice(k + j, 0, l[k]!);
+      return { lines: l, expected: { kind: 'duplicated', seq: k, line: k + j + 1 } };
+  }
+}
+
+describe('verify properties', () => {
+  for (const keyed of [false, true]) {
+    it(`any single flip, delete, insert, reorder or duplicate is reported exactly (${keyed ? 'HMAC' : 'SHA-256'})`, () => {
+      fc.assert(
+        fc.property(
+          fc.integer({ min: 6, max: 40 }),
+          fc.constantFrom<Mutation>('modify', 'delete', 'insert', 'reorder', 'duplicate'),
+          fc.nat(),
+          fc.integer({ min: 1, max: 5 }),
+          (n, m, kr, jr) => {
+            const key = keyed ? KEY : undefined;
+            const lines = makeLog(n, key ? { key } : {});
+            // delete: not the last entry (a missing tail needs an anchor); insert/reorder need a successor.
+            const k = m === 'insert' ? 1 + (kr % (n - 2)) : kr % (n - 1);
+            const j = Math.min(jr, n - 1 - k);
+            const { lines: bad, expected } = mutate(lines, m, k, j, key);
+            const r = verifySync(bad, key ? { keys: [key] } : {});
+            expect(r.valid).toBe(false);
+            expect(r.breaks).toHaveLength(1);
+            expect(r.breaks[0]).toMatchObject(expected);
+          },
+        ),
+        { numRuns: 400 },
+      );
+    });
+  }
+
+  it('an intact log of any size verifies', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 60 }), (n) => {
+        expect(verifySync(makeLog(n)).valid).toBe(true);
+      }),
+      { numRuns: 30 },
+    );
+  });
+});
