@@ -73,6 +73,8 @@ export interface AuditLoggerOptions {
   strict?: boolean;
   /** Called synchronously with every sealed record, in chain order (test capture, metrics). Must not throw. */
   onSealed?: (record: SealedRecord) => void;
+  /** Write the process id into the genesis record. Default true (the test kit turns it off for determinism). */
+  processInfo?: boolean;
   /** Flush on SIGTERM / SIGINT / beforeExit. Default true. */
   handleSignals?: boolean;
   /** Bound on flushes run by shutdown hooks. Default 5000 ms. */
@@ -319,7 +321,7 @@ class Logger implements AuditLogger {
           library: LIB,
           hash: key ? 'hmac-sha256' : 'sha256',
           ...(prev ? { previous: { chain: prev.chain, seq: prev.seq, hash: prev.hash } } : {}),
-          ...(nodeProcess?.pid !== undefined ? { pid: nodeProcess.pid } : {}),
+          ...(o.processInfo !== false && nodeProcess?.pid !== undefined ? { pid: nodeProcess.pid } : {}),
         },
       });
     } else {

@@ -60,7 +60,7 @@ export function createTestAuditLogger(options: TestAuditLoggerOptions = {}): Tes
     service: { name: 'test-service' },
     transports: [transport],
     handleSignals: false,
-    ...(deterministic ? { clock: createFixedClock(TEST_START, 1000) } : {}),
+    ...(deterministic ? { clock: createFixedClock(TEST_START, 1000), processInfo: false } : {}),
     ...rest,
     chain: { ...(deterministic ? { id: TEST_CHAIN_ID } : {}), ...rest.chain, ...(hmacKey ? { hmacKey } : {}) },
     onSealed: (r) => {
