@@ -2,7 +2,7 @@
 // format changes on purpose (and bump the format version); the tests then pin these bytes, and
 // check the hashes independently with node:crypto.
 import { writeFileSync } from 'node:fs';
-import { canonicalUnhashed, computeEntryHash, redactBody, compileRedaction, serializeEntry } from '../dist/index.js';
+import { canonicalUnhashed, compileRedaction, computeEntryHash, redactBody, serializeEntry } from '../dist/index.js';
 
 const KEY = { id: 'k2026', secret: 'hex:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff' };
 const base = { v: 1, chain: 'vec-chain', prev: '0'.repeat(64), ts: '2026-01-01T00:00:00.000000Z', service: { name: 'vectors' } };
@@ -19,16 +19,46 @@ const entryCases = [
       actor: { type: 'user', id: 'u-42', ip: '203.0.113.9', userAgent: 'curl/8.5.0' },
       action: 'invoice.read',
       resource: { type: 'invoice', id: 'inv_123' },
-      http: { method: 'GET', route: '/invoices/:id', path: '/invoices/inv_123', status: 200, durationMs: 3.25, bytesIn: 0, bytesOut: 512, requestId: 'req-1' },
+      http: {
+        method: 'GET',
+        route: '/invoices/:id',
+        path: '/invoices/inv_123',
+        status: 200,
+        durationMs: 3.25,
+        bytesIn: 0,
+        bytesOut: 512,
+        requestId: 'req-1',
+      },
       trace: { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', flags: '01' },
       outcome: 'success',
       details: { note: 'Grüße, 世界 😀', amounts: [1, 2.5, -0, 1e21] },
     },
   },
-  { name: 'access-entry-hmac', key: KEY, entry: { ...base, kind: 'event', seq: 1, kid: KEY.id, actor: { type: 'service', id: 'billing' }, action: 'payout.create', outcome: 'denied', reason: 'limit exceeded' } },
+  {
+    name: 'access-entry-hmac',
+    key: KEY,
+    entry: {
+      ...base,
+      kind: 'event',
+      seq: 1,
+      kid: KEY.id,
+      actor: { type: 'service', id: 'billing' },
+      action: 'payout.create',
+      outcome: 'denied',
+      reason: 'limit exceeded',
+    },
+  },
   {
     name: 'redacted-entry',
-    entry: { ...base, kind: 'event', seq: 2, actor: { type: 'anonymous' }, action: 'login', outcome: 'failure', redacted: [{ path: 'details.password', how: 'remove', rule: 'default:credential-key' }] },
+    entry: {
+      ...base,
+      kind: 'event',
+      seq: 2,
+      actor: { type: 'anonymous' },
+      action: 'login',
+      outcome: 'failure',
+      redacted: [{ path: 'details.password', how: 'remove', rule: 'default:credential-key' }],
+    },
   },
 ];
 
@@ -38,17 +68,36 @@ function resolved(k) {
 
 const entries = entryCases.map((c) => {
   const hash = computeEntryHash(c.entry, resolved(c.key));
-  return { name: c.name, ...(c.key ? { key: c.key } : {}), entry: c.entry, canonical: canonicalUnhashed(c.entry), hash, line: serializeEntry({ ...c.entry, hash }) };
+  return {
+    name: c.name,
+    ...(c.key ? { key: c.key } : {}),
+    entry: c.entry,
+    canonical: canonicalUnhashed(c.entry),
+    hash,
+    line: serializeEntry({ ...c.entry, hash }),
+  };
 });
-writeFileSync(new URL('../test/vectors/entries.json', import.meta.url), `${JSON.stringify({ domainTag: 'auditready/entry/v1\\u0000', vectors: entries }, null, 2)}\n`);
+writeFileSync(
+  new URL('../test/vectors/entries.json', import.meta.url),
+  `${JSON.stringify({ domainTag: 'auditready/entry/v1\\u0000', vectors: entries }, null, 2)}\n`,
+);
 
 const redactionCases = [
   {
     name: 'default credential keys and detectors',
     options: {},
     input: {
-      http: { method: 'POST', path: '/login?next=/home&access_token=abc123', headers: { Authorization: 'Bearer abc.def.ghi', Cookie: 'sid=1', 'X-Api-Key': 'k', accept: 'application/json' } },
-      details: { user: 'ann', password: 'hunter2', nested: [{ client_secret: 's' }, { note: 'card 4111 1111 1111 1111' }], aws: 'AKIAIOSFODNN7EXAMPLE' },
+      http: {
+        method: 'POST',
+        path: '/login?next=/home&access_token=abc123',
+        headers: { Authorization: 'Bearer abc.def.ghi', Cookie: 'sid=1', 'X-Api-Key': 'k', accept: 'application/json' },
+      },
+      details: {
+        user: 'ann',
+        password: 'hunter2',
+        nested: [{ client_secret: 's' }, { note: 'card 4111 1111 1111 1111' }],
+        aws: 'AKIAIOSFODNN7EXAMPLE',
+      },
     },
   },
   {
@@ -58,7 +107,15 @@ const redactionCases = [
       hashKey: { id: 'r1', secret: 'hex:0f0e0d0c0b0a09080706050403020100' },
       paths: [{ path: 'details.items[*].ssn', mode: 'mask' }, { path: 'details.**.email', mode: 'hash' }, 'details.drop'],
     },
-    input: { details: { items: [{ ssn: '078-05-1120', n: 1 }, { ssn: '219-09-9999' }], deep: { a: { email: 'a@example.com' } }, email: 'b@example.com', drop: { x: 1 }, keep: true } },
+    input: {
+      details: {
+        items: [{ ssn: '078-05-1120', n: 1 }, { ssn: '219-09-9999' }],
+        deep: { a: { email: 'a@example.com' } },
+        email: 'b@example.com',
+        drop: { x: 1 },
+        keep: true,
+      },
+    },
   },
   {
     name: 'size caps with truncation markers',

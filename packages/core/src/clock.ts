@@ -7,6 +7,7 @@
  * logger writes a `clock` entry). A forward step re-bases our clock forward (still monotonic); a
  * backward step is recorded and our clock keeps going forward from where it was.
  */
+import { AuditConfigError, AuditInputError } from './errors.js';
 import { monotonicMs } from './platform.js';
 
 export interface ClockStep {
@@ -28,6 +29,8 @@ export interface AuditClock {
 
 /** RFC 3339 UTC with exactly six fractional digits. */
 export function formatMicros(us: number): string {
+  if (typeof us !== 'number' || !Number.isFinite(us) || Math.abs(us) > 8.64e18)
+    throw new AuditInputError('formatMicros: expected microseconds since the epoch (a finite number)');
   const ms = Math.floor(us / 1000);
   const iso = new Date(ms).toISOString(); // 2026-11-27T03:52:31.123Z
   const micro = String(us - ms * 1000).padStart(3, '0');
@@ -36,6 +39,7 @@ export function formatMicros(us: number): string {
 
 /** Parses RFC 3339 with 0-9 fractional digits (Z or offset) into integer microseconds. */
 export function parseMicros(ts: string): number | undefined {
+  if (typeof ts !== 'string') return undefined;
   const m = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/i.exec(ts);
   if (!m) return undefined;
   const base = Date.parse(`${m[1]}${m[3]}`);
@@ -54,6 +58,14 @@ export interface SystemClockOptions {
 }
 
 export function createSystemClock(options: SystemClockOptions = {}): AuditClock {
+  if (options === null || typeof options !== 'object') throw new AuditConfigError('createSystemClock: options must be an object');
+  for (const k of ['wallMs', 'monoMs'] as const) {
+    if (options[k] !== undefined && typeof options[k] !== 'function')
+      throw new AuditConfigError(`createSystemClock: ${k} must be a function`, { path: k });
+  }
+  if (options.stepThresholdMs !== undefined && (typeof options.stepThresholdMs !== 'number' || !(options.stepThresholdMs > 0))) {
+    throw new AuditConfigError('createSystemClock: stepThresholdMs must be a positive number', { path: 'stepThresholdMs' });
+  }
   const wallMs = options.wallMs ?? Date.now;
   const monoMs = options.monoMs ?? monotonicMs;
   const threshold = options.stepThresholdMs ?? 1000;
@@ -103,8 +115,10 @@ export function createSystemClock(options: SystemClockOptions = {}): AuditClock 
 
 /** A deterministic clock for tests: starts at `start` and advances `stepMicros` per read. */
 export function createFixedClock(start: Date | string = '2026-01-01T00:00:00.000Z', stepMicros = 1000): AuditClock {
-  const startMs = typeof start === 'string' ? Date.parse(start) : start.getTime();
-  if (Number.isNaN(startMs)) throw new TypeError('createFixedClock: invalid start');
+  const startMs = typeof start === 'string' ? Date.parse(start) : start instanceof Date ? start.getTime() : Number.NaN;
+  if (Number.isNaN(startMs)) throw new AuditConfigError('createFixedClock: start must be a valid Date or date string', { path: 'start' });
+  if (typeof stepMicros !== 'number' || !Number.isInteger(stepMicros) || stepMicros < 0)
+    throw new AuditConfigError('createFixedClock: stepMicros must be an integer >= 0', { path: 'stepMicros' });
   let t = startMs * 1000 - stepMicros;
   return {
     nowMicros() {

@@ -28,6 +28,7 @@ export interface Detector {
 
 /** Luhn checksum over the digits of `s` (spaces and dashes ignored). */
 export function luhnValid(s: string): boolean {
+  if (typeof s !== 'string') return false;
   const digits = s.replace(/[ -]/g, '');
   if (!/^\d{13,19}$/.test(digits)) return false;
   let sum = 0;
@@ -50,6 +51,7 @@ export function luhnValid(s: string): boolean {
  * secret / api_key-like names (access_token, refreshToken, client_secret, newPassword, apiKey ...).
  */
 export function isCredentialKey(key: string): boolean {
+  if (typeof key !== 'string') return false;
   const cached = keyCache.get(key);
   if (cached !== undefined) return cached;
   const k = key.toLowerCase().replace(/[-_. ]/g, '');

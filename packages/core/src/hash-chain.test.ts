@@ -3,7 +3,13 @@ import { AuditConfigError } from './errors.js';
 import { resolveKey, ZERO_HASH } from './hash.js';
 import { computeEntryHash, HashChain, serializeEntry } from './hash-chain.js';
 
-const body = (n: number) => ({ kind: 'event' as const, ts: '2026-01-01T00:00:00.000000Z', action: `a${n}`, outcome: 'success' as const, actor: { type: 'system' as const } });
+const body = (n: number) => ({
+  kind: 'event' as const,
+  ts: '2026-01-01T00:00:00.000000Z',
+  action: `a${n}`,
+  outcome: 'success' as const,
+  actor: { type: 'system' as const },
+});
 
 describe('HashChain', () => {
   it('links seq, prev and hash, starting from 64 zeros', () => {

@@ -7,7 +7,7 @@
  * different key silently. State lives in #private fields: app code cannot rewind or fork a chain.
  */
 import { canonicalize } from './canonical.js';
-import { AuditConfigError } from './errors.js';
+import { AuditConfigError, AuditInputError } from './errors.js';
 import { hashCanonical, type ResolvedKey, ZERO_HASH } from './hash.js';
 import type { AuditEntry, ChainHead } from './types.js';
 
@@ -30,6 +30,7 @@ export type EntryBody = Omit<AuditEntry, ChainFields>;
  * is serialized once for both.
  */
 function members(entry: Omit<AuditEntry, 'hash'>): { before: string[]; after: string[] } {
+  if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) throw new AuditInputError('an entry must be an object');
   const rec = entry as unknown as Record<string, unknown>;
   const keys = Object.keys(rec).sort();
   const before: string[] = [];
@@ -87,15 +88,18 @@ export class HashChain {
   #prev: string;
 
   constructor(options: HashChainOptions) {
-    if (!CHAIN_ID_PATTERN.test(options.id)) {
+    if (options === null || typeof options !== 'object') throw new AuditConfigError('HashChain options must be an object');
+    if (typeof options.id !== 'string' || !CHAIN_ID_PATTERN.test(options.id)) {
       throw new AuditConfigError('chain id must be 1-128 characters of A-Z a-z 0-9 . _ : -', { path: 'chain.id' });
     }
     this.id = options.id;
     this.#key = options.key;
     const r = options.resume;
     if (r !== undefined) {
+      if (r === null || typeof r !== 'object')
+        throw new AuditConfigError('chain.resume must be { chain, seq, hash }', { path: 'chain.resume' });
       if (r.chain !== options.id) throw new AuditConfigError(`cannot resume chain ${r.chain} as ${options.id}`, { path: 'chain.resume' });
-      if (!Number.isSafeInteger(r.seq) || r.seq < 0 || !HASH_PATTERN.test(r.hash)) {
+      if (!Number.isSafeInteger(r.seq) || r.seq < 0 || typeof r.hash !== 'string' || !HASH_PATTERN.test(r.hash)) {
         throw new AuditConfigError('chain.resume must be { chain, seq >= 0, hash: 64 hex }', { path: 'chain.resume' });
       }
       this.#seq = r.seq + 1;
@@ -125,6 +129,7 @@ export class HashChain {
    * and advances the chain. Throws (without advancing) if the body cannot be canonicalized.
    */
   seal(body: EntryBody): SealedRecord {
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new AuditInputError('seal(body): body must be an object');
     // Chain fields come last so a body can never override them.
     const unsealed = {
       ...body,

@@ -11,7 +11,7 @@
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
-import { AuditConfigError } from './errors.js';
+import { AuditConfigError, AuditInputError } from './errors.js';
 import { getNodeCrypto } from './platform.js';
 
 /** Domain tag for entry hashes: ASCII "auditready/entry/v1" followed by one NUL byte. */
@@ -81,6 +81,9 @@ export function hashCanonicalNoble(canonical: string, key?: ResolvedKey, tag: st
 
 /** Entry hash of canonical text (without the `hash` member). Hex, 64 chars. */
 export function hashCanonical(canonical: string, key?: ResolvedKey, tag: string = ENTRY_DOMAIN_TAG): string {
+  if (typeof canonical !== 'string') throw new AuditInputError('hashCanonical: expected canonical JSON text (a string)');
+  if (key !== undefined && (key === null || typeof key !== 'object' || !(key.bytes instanceof Uint8Array)))
+    throw new AuditInputError('hashCanonical: key must be a resolved key { id, bytes }');
   const c = getNodeCrypto();
   if (c === undefined) return hashCanonicalNoble(canonical, key, tag);
   const h = key ? c.createHmac('sha256', key.bytes) : c.createHash('sha256');

@@ -176,7 +176,10 @@ function validateService(s: unknown): ServiceInfo {
   for (const k of Object.keys(s)) {
     if (!['name', 'version', 'env', 'host', 'instance'].includes(k))
       throw new AuditConfigError(`service.${k} is not a known field (name, version, env, host, instance)`, { path: `service.${k}` });
-    if (typeof s[k] !== 'string') throw new AuditConfigError(`service.${k} must be a string`, { path: `service.${k}` });
+    const max = { name: 256, version: 128, env: 64, host: 256, instance: 256 }[k] ?? 0;
+    const v = s[k];
+    if (typeof v !== 'string' || v.length > max || !v.isWellFormed())
+      throw new AuditConfigError(`service.${k} must be a string of at most ${max} characters`, { path: `service.${k}` });
   }
   return { ...(s as unknown as ServiceInfo) };
 }

@@ -8,20 +8,34 @@ const red = (body: Record<string, unknown>, options: RedactionOptions = {}) => r
 const HASH_KEY = { id: 'r1', secret: `hex:${'11'.repeat(16)}` };
 
 describe('default redaction (no configuration)', () => {
-  it.each(['Authorization', 'authorization', 'Cookie', 'Set-Cookie', 'Proxy-Authorization', 'X-Api-Key', 'x-api-key'])('removes the %s header', (h) => {
-    const r = red({ http: { method: 'GET', headers: { [h]: 'secret-value', accept: '*/*' } } });
-    expect(r.value).toEqual({ http: { method: 'GET', headers: { accept: '*/*' } } });
-    expect(r.notes).toEqual([{ path: expect.stringContaining(h), how: 'remove', rule: 'default:credential-key' }]);
-  });
-
-  it.each(['password', 'newPassword', 'passwd', 'access_token', 'refreshToken', 'id_token', 'client_secret', 'secretKey', 'api_key', 'apiKey', 'private_key', 'credentials', 'passphrase'])(
-    'removes a %s body/query key at any depth',
-    (k) => {
-      const r = red({ details: { body: { user: 'ann', nested: { [k]: 'xyz' } } }, http: { method: 'POST', query: { [k]: 'q' } } });
-      expect(r.value).toEqual({ details: { body: { user: 'ann', nested: {} } }, http: { method: 'POST', query: {} } });
-      expect(r.notes.map((n) => n.how)).toEqual(['remove', 'remove']);
+  it.each(['Authorization', 'authorization', 'Cookie', 'Set-Cookie', 'Proxy-Authorization', 'X-Api-Key', 'x-api-key'])(
+    'removes the %s header',
+    (h) => {
+      const r = red({ http: { method: 'GET', headers: { [h]: 'secret-value', accept: '*/*' } } });
+      expect(r.value).toEqual({ http: { method: 'GET', headers: { accept: '*/*' } } });
+      expect(r.notes).toEqual([{ path: expect.stringContaining(h), how: 'remove', rule: 'default:credential-key' }]);
     },
   );
+
+  it.each([
+    'password',
+    'newPassword',
+    'passwd',
+    'access_token',
+    'refreshToken',
+    'id_token',
+    'client_secret',
+    'secretKey',
+    'api_key',
+    'apiKey',
+    'private_key',
+    'credentials',
+    'passphrase',
+  ])('removes a %s body/query key at any depth', (k) => {
+    const r = red({ details: { body: { user: 'ann', nested: { [k]: 'xyz' } } }, http: { method: 'POST', query: { [k]: 'q' } } });
+    expect(r.value).toEqual({ details: { body: { user: 'ann', nested: {} } }, http: { method: 'POST', query: {} } });
+    expect(r.notes.map((n) => n.how)).toEqual(['remove', 'remove']);
+  });
 
   it('keeps ordinary keys that merely contain credential-ish words', () => {
     const body = { details: { author: 'ann', tokenCount: 3, passage: 'p', secretary: 'bob' } };
@@ -30,7 +44,11 @@ describe('default redaction (no configuration)', () => {
 
   it.each([
     ['bearer', 'calling with Bearer abcdefghijklmnopqrstuvwxyz012345', 'calling with Bearer [REDACTED:bearer]'],
-    ['jwt', 'tok eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U end', 'tok [REDACTED:jwt] end'],
+    [
+      'jwt',
+      'tok eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U end',
+      'tok [REDACTED:jwt] end',
+    ],
     ['card (Luhn)', 'paid with 4111-1111-1111-1111 today', 'paid with [REDACTED:card] today'],
     ['aws key', 'key AKIAIOSFODNN7EXAMPLE', 'key [REDACTED:aws-key]'],
     ['github token', `t ghp_${'a'.repeat(36)}`, 't [REDACTED:github-token]'],
@@ -44,7 +62,11 @@ describe('default redaction (no configuration)', () => {
 
   it('leaves numbers that fail the Luhn check, hex hashes and uuids alone', () => {
     const body = {
-      details: { order: '4111 1111 1111 1112', hash: 'a1234567890123456789b1234567890123456789c12345678901234567890123', id: '123e4567-e89b-12d3-a456-426614174000' },
+      details: {
+        order: '4111 1111 1111 1112',
+        hash: 'a1234567890123456789b1234567890123456789c12345678901234567890123',
+        id: '123e4567-e89b-12d3-a456-426614174000',
+      },
     };
     expect(red(body).value).toEqual(body);
     expect(luhnValid('4111111111111111')).toBe(true);
@@ -54,10 +76,18 @@ describe('default redaction (no configuration)', () => {
 
 describe('configured rules', () => {
   it('wildcards, array indexes and the recursive form', () => {
-    const body = { details: { items: [{ card: '1', n: 1 }, { card: '2' }], a: { b: { c: { ssn: 'x' } } }, ssn: 'y', list: ['keep', 'drop'] } };
+    const body = {
+      details: { items: [{ card: '1', n: 1 }, { card: '2' }], a: { b: { c: { ssn: 'x' } } }, ssn: 'y', list: ['keep', 'drop'] },
+    };
     const r = red(body, { defaults: false, paths: ['details.items[*].card', 'details.**.ssn', 'details.list[1]'] });
     expect(r.value).toEqual({ details: { items: [{ n: 1 }, {}], a: { b: { c: {} } }, list: ['keep', MASK] } });
-    expect(r.notes.map((n) => n.path)).toEqual(['details.items[0].card', 'details.items[1].card', 'details.a.b.c.ssn', 'details.ssn', 'details.list[1]']);
+    expect(r.notes.map((n) => n.path)).toEqual([
+      'details.items[0].card',
+      'details.items[1].card',
+      'details.a.b.c.ssn',
+      'details.ssn',
+      'details.list[1]',
+    ]);
     expect(r.notes.find((n) => n.path === 'details.list[1]')?.how).toBe('mask'); // array slots are masked, not removed
   });
 
@@ -67,7 +97,18 @@ describe('configured rules', () => {
   });
 
   it('mask and keyed-hash modes; equal values give equal markers', () => {
-    const r = red({ details: { email: 'a@x.io', other: 'a@x.io', name: 'Ann' } }, { defaults: false, hashKey: HASH_KEY, paths: [{ path: 'details.email', mode: 'hash' }, { path: 'details.other', mode: 'hash' }, { path: 'details.name', mode: 'mask' }] });
+    const r = red(
+      { details: { email: 'a@x.io', other: 'a@x.io', name: 'Ann' } },
+      {
+        defaults: false,
+        hashKey: HASH_KEY,
+        paths: [
+          { path: 'details.email', mode: 'hash' },
+          { path: 'details.other', mode: 'hash' },
+          { path: 'details.name', mode: 'mask' },
+        ],
+      },
+    );
     const d = r.value.details as Record<string, string>;
     expect(d.email).toMatch(/^hmac-sha256:r1:[0-9a-f]{64}$/);
     expect(d.other).toBe(d.email);
@@ -81,7 +122,19 @@ describe('configured rules', () => {
   });
 
   it('a custom censor that throws masks the value and reports the error', () => {
-    const r = red({ details: { x: 'v' } }, { paths: [{ path: 'details.x', mode: () => { throw new Error('boom'); } }] });
+    const r = red(
+      { details: { x: 'v' } },
+      {
+        paths: [
+          {
+            path: 'details.x',
+            mode: () => {
+              throw new Error('boom');
+            },
+          },
+        ],
+      },
+    );
     expect(r.value).toEqual({ details: { x: MASK } });
     expect(r.censorErrors).toHaveLength(1);
     expect(r.notes[0]?.rule).toMatch(/censor threw/);
@@ -144,7 +197,15 @@ describe('safety', () => {
 
 const key = fc.constantFrom('a', 'b', 'card', 'ssn', 'email', 'items', 'x');
 const tree: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
-  node: fc.oneof({ depthSize: 'small', maxDepth: 4 }, fc.string(), fc.integer(), fc.boolean(), fc.constant(null), fc.array(tie('node'), { maxLength: 4 }), fc.dictionary(key, tie('node'), { maxKeys: 4 })),
+  node: fc.oneof(
+    { depthSize: 'small', maxDepth: 4 },
+    fc.string(),
+    fc.integer(),
+    fc.boolean(),
+    fc.constant(null),
+    fc.array(tie('node'), { maxLength: 4 }),
+    fc.dictionary(key, tie('node'), { maxKeys: 4 }),
+  ),
 })).node;
 
 function pathsOf(v: unknown, prefix: string[] = []): string[][] {
@@ -156,29 +217,33 @@ function pathsOf(v: unknown, prefix: string[] = []): string[][] {
 describe('redaction properties', () => {
   it('never leaves a listed path, never mutates the input', () => {
     fc.assert(
-      fc.property(fc.dictionary(key, tree, { maxKeys: 5 }), fc.constantFrom('details.**.card', 'details.*.ssn', 'details.items[*].email', 'details.a'), (details, rule) => {
-        const input = { details };
-        const before = structuredClone(input);
-        const r = red(input, { defaults: false, detectors: false, paths: [rule] });
-        expect(input).toEqual(before);
-        const segs = rule.replace(/\[\*\]/g, '.*').split('.');
-        const matchesRule = (p: string[]): boolean => {
-          const go = (i: number, j: number): boolean => {
-            if (i === segs.length) return j === p.length;
-            if (segs[i] === '**') return go(i + 1, j) || (j < p.length && go(i, j + 1));
-            if (j >= p.length) return false;
-            return (segs[i] === '*' || segs[i] === p[j]) && go(i + 1, j + 1);
+      fc.property(
+        fc.dictionary(key, tree, { maxKeys: 5 }),
+        fc.constantFrom('details.**.card', 'details.*.ssn', 'details.items[*].email', 'details.a'),
+        (details, rule) => {
+          const input = { details };
+          const before = structuredClone(input);
+          const r = red(input, { defaults: false, detectors: false, paths: [rule] });
+          expect(input).toEqual(before);
+          const segs = rule.replace(/\[\*\]/g, '.*').split('.');
+          const matchesRule = (p: string[]): boolean => {
+            const go = (i: number, j: number): boolean => {
+              if (i === segs.length) return j === p.length;
+              if (segs[i] === '**') return go(i + 1, j) || (j < p.length && go(i, j + 1));
+              if (j >= p.length) return false;
+              return (segs[i] === '*' || segs[i] === p[j]) && go(i + 1, j + 1);
+            };
+            return go(0, 0);
           };
-          return go(0, 0);
-        };
-        for (const p of pathsOf(r.value)) {
-          if (matchesRule(p)) {
-            // Only allowed as a masked array slot.
-            const v = p.reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], r.value);
-            expect(v).toBe(MASK);
+          for (const p of pathsOf(r.value)) {
+            if (matchesRule(p)) {
+              // Only allowed as a masked array slot.
+              const v = p.reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], r.value);
+              expect(v).toBe(MASK);
+            }
           }
-        }
-      }),
+        },
+      ),
       { numRuns: 500 },
     );
   });

@@ -9,7 +9,7 @@
  */
 import { canonicalize, formatPath, MAX_CANONICAL_DEPTH } from './canonical.js';
 import { DETECTORS, type Detector, type DetectorName, isCredentialKey, scrubString } from './detectors.js';
-import { AuditCanonicalError, AuditConfigError } from './errors.js';
+import { AuditCanonicalError, AuditConfigError, AuditInputError } from './errors.js';
 import { type AuditKey, hashCanonical, REDACTION_DOMAIN_TAG, type ResolvedKey, resolveKey } from './hash.js';
 import type { RedactionHow, RedactionNote } from './types.js';
 
@@ -108,7 +108,13 @@ function positiveInt(v: unknown, fallback: number, where: string): number {
 
 /** Validates options once (at logger creation); throws AuditConfigError. */
 export function compileRedaction(options: RedactionOptions = {}, where = 'redact'): CompiledRedaction {
-  if (options === null || typeof options !== 'object') throw new AuditConfigError(`${where} must be an object`, { path: where });
+  if (options === null || typeof options !== 'object' || Array.isArray(options))
+    throw new AuditConfigError(`${where} must be an object`, { path: where });
+  if (options.paths !== undefined && !Array.isArray(options.paths))
+    throw new AuditConfigError(`${where}.paths must be an array`, { path: `${where}.paths` });
+  if (options.keys !== undefined && (!Array.isArray(options.keys) || !options.keys.every((k) => typeof k === 'string'))) {
+    throw new AuditConfigError(`${where}.keys must be an array of strings`, { path: `${where}.keys` });
+  }
   const modes = ['remove', 'mask', 'hash'];
   const defaults = options.defaults !== false;
   const defaultMode = options.defaultMode ?? 'remove';
@@ -158,11 +164,15 @@ export function compileRedaction(options: RedactionOptions = {}, where = 'redact
 
 /** `hmac-sha256:<keyId>:<hex>` of the value's canonical form: equal values give equal markers. */
 export function keyedHashMarker(value: unknown, key: ResolvedKey): string {
+  if (key === null || typeof key !== 'object' || !(key.bytes instanceof Uint8Array) || typeof key.id !== 'string')
+    throw new AuditInputError('keyedHashMarker: key must be a resolved key { id, bytes }');
   return `hmac-sha256:${key.id}:${hashCanonical(canonicalize(value), key, REDACTION_DOMAIN_TAG)}`;
 }
 
 /** Cuts `s` to at most `max` code units without splitting a surrogate pair, and marks the cut. */
 export function truncateString(s: string, max: number): string {
+  if (typeof s !== 'string') throw new AuditInputError('truncateString: expected a string');
+  if (typeof max !== 'number' || Number.isNaN(max)) throw new AuditInputError('truncateString: max must be a number');
   let end = Math.max(0, max);
   if (end > 0 && end < s.length) {
     const c = s.charCodeAt(end - 1);
@@ -407,6 +417,9 @@ export function redactBody(
   body: Record<string, unknown>,
   c: CompiledRedaction,
 ): RedactionResult<Record<string, unknown>> & { censorErrors: unknown[] } {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new AuditInputError('redactBody: body must be an object');
+  if (c === null || typeof c !== 'object' || !Array.isArray(c.rules))
+    throw new AuditInputError('redactBody: pass the result of compileRedaction()');
   const w = new Walker(c);
   const initial: State[] = c.rules.map((_, i) => [i, 0] as State);
   const out: Record<string, unknown> = {};

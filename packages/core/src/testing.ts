@@ -11,7 +11,7 @@
  */
 import { createFixedClock } from './clock.js';
 import { DETECTORS, isCredentialKey, scrubString } from './detectors.js';
-import { AuditAssertionError } from './errors.js';
+import { AuditAssertionError, AuditConfigError, AuditInputError } from './errors.js';
 import type { AuditKey } from './hash.js';
 import type { SealedRecord } from './hash-chain.js';
 import { type AuditLogger, type AuditLoggerOptions, createAuditLogger } from './logger.js';
@@ -51,6 +51,8 @@ export interface TestAuditLogger {
 }
 
 export function createTestAuditLogger(options: TestAuditLoggerOptions = {}): TestAuditLogger {
+  if (options === null || typeof options !== 'object' || Array.isArray(options))
+    throw new AuditConfigError('createTestAuditLogger: options must be an object');
   const { deterministic = true, keyed = false, ...rest } = options;
   const transport = createMemoryTransport({ name: 'test-memory' });
   const captured: SealedRecord[] = [];
@@ -115,12 +117,21 @@ export interface SecretFinding {
 type Scannable = string | string[] | AuditEntry[] | SealedRecord[] | TestAuditLogger | MemoryTransport;
 
 function toLines(input: Scannable): string[] {
+  if (input === null || input === undefined) throw new AuditInputError('assertNoSecrets: nothing to scan');
   if (typeof input === 'string') return input.split('\n').filter((l) => l !== '');
   if (Array.isArray(input)) {
-    return input.map((x) => (typeof x === 'string' ? x : 'line' in x && typeof x.line === 'string' ? x.line : JSON.stringify(x)));
+    return input.map((x: unknown) => {
+      if (typeof x === 'string') return x;
+      if (x !== null && typeof x === 'object' && 'line' in x && typeof x.line === 'string') return x.line;
+      try {
+        return JSON.stringify(x) ?? String(x);
+      } catch {
+        throw new AuditInputError('assertNoSecrets: items must be lines, entries or sealed records');
+      }
+    });
   }
-  if ('lines' in input && typeof input.lines === 'function') return input.lines();
-  throw new TypeError('assertNoSecrets: expected text, lines, entries, records, a test logger or a memory transport');
+  if (typeof input === 'object' && 'lines' in input && typeof input.lines === 'function') return input.lines();
+  throw new AuditInputError('assertNoSecrets: expected text, lines, entries, records, a test logger or a memory transport');
 }
 
 function elide(s: string): string {

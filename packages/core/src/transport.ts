@@ -9,6 +9,7 @@
  * - Each record carries the canonical `line` (no trailing newline): write it unchanged, so any copy
  *   anywhere verifies on its own.
  */
+import { AuditConfigError } from './errors.js';
 import type { SealedRecord } from './hash-chain.js';
 import type { AuditEntry, ChainHead } from './types.js';
 
@@ -49,6 +50,9 @@ export interface MemoryTransportOptions {
 
 /** An in-memory transport: for tests, and as a reference implementation of the contract. */
 export function createMemoryTransport(options: MemoryTransportOptions = {}): MemoryTransport {
+  if (options === null || typeof options !== 'object') throw new AuditConfigError('createMemoryTransport: options must be an object');
+  if (options.name !== undefined && (typeof options.name !== 'string' || options.name === ''))
+    throw new AuditConfigError('createMemoryTransport: name must be a non-empty string', { path: 'name' });
   const records: SealedRecord[] = [];
   let failures = 0;
   let failError: Error | undefined;

@@ -25,6 +25,7 @@
  * duplicate detection; entries further back that reappear are reported as reordered.
  */
 
+import { AuditConfigError, AuditInputError } from './errors.js';
 import { type AuditKey, hashCanonical, type ResolvedKey, resolveKey, ZERO_HASH } from './hash.js';
 import { canonicalForms } from './hash-chain.js';
 import { checkEntry } from './schema.js';
@@ -173,6 +174,21 @@ export class Verifier {
   #finished = false;
 
   constructor(options: VerifyOptions = {}) {
+    if (options === null || typeof options !== 'object') throw new AuditConfigError('verify options must be an object');
+    if (options.keys !== undefined && !Array.isArray(options.keys))
+      throw new AuditConfigError('keys must be an array of { id, secret }', { path: 'keys' });
+    if (
+      options.anchors !== undefined &&
+      (!Array.isArray(options.anchors) ||
+        !options.anchors.every(
+          (a) =>
+            a !== null && typeof a === 'object' && typeof a.chain === 'string' && Number.isSafeInteger(a.seq) && typeof a.hash === 'string',
+        ))
+    ) {
+      throw new AuditConfigError('anchors must be an array of { chain, seq, hash }', { path: 'anchors' });
+    }
+    if (options.window !== undefined && (!Number.isInteger(options.window) || options.window < 1))
+      throw new AuditConfigError('window must be a positive integer', { path: 'window' });
     for (const [i, k] of (options.keys ?? []).entries()) {
       const r = resolveKey(k, `keys[${i}]`);
       this.#keys.set(r.id, r);
@@ -676,7 +692,20 @@ function describePos(p: Position): string {
 }
 
 /** Verifies a whole iterable or async iterable (lines, entries, or { line | entry, file, lineNo }). */
+function assertIterable(source: unknown, asyncOk: boolean): void {
+  const s = source as { [Symbol.iterator]?: unknown; [Symbol.asyncIterator]?: unknown } | null;
+  const ok =
+    s !== null &&
+    s !== undefined &&
+    (typeof s[Symbol.iterator] === 'function' || (asyncOk && typeof s[Symbol.asyncIterator] === 'function'));
+  if (!ok || typeof source === 'string')
+    throw new AuditInputError(
+      `verify: expected an ${asyncOk ? '(async) ' : ''}iterable of lines or entries (use verifyText for a whole text)`,
+    );
+}
+
 export async function verify(source: Iterable<VerifyItem> | AsyncIterable<VerifyItem>, options: VerifyOptions = {}): Promise<VerifyReport> {
+  assertIterable(source, true);
   const v = new Verifier(options);
   for await (const item of source as AsyncIterable<VerifyItem>) v.push(item);
   return v.finish();
@@ -684,6 +713,7 @@ export async function verify(source: Iterable<VerifyItem> | AsyncIterable<Verify
 
 /** Synchronous form for arrays and other iterables. */
 export function verifySync(source: Iterable<VerifyItem>, options: VerifyOptions = {}): VerifyReport {
+  assertIterable(source, false);
   const v = new Verifier(options);
   for (const item of source) v.push(item);
   return v.finish();
@@ -691,6 +721,7 @@ export function verifySync(source: Iterable<VerifyItem>, options: VerifyOptions 
 
 /** Verifies NDJSON text (one entry per line), positions relative to `file` when given. */
 export function verifyText(text: string, options: VerifyOptions & { file?: string } = {}): VerifyReport {
+  if (typeof text !== 'string') throw new AuditInputError('verifyText: expected a string');
   const v = new Verifier(options);
   const lines = text.split('\n');
   if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();

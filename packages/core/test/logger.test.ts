@@ -1,6 +1,13 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createFixedClock, createSystemClock } from '../src/clock.js';
-import { AuditClosedError, AuditConfigError, type AuditError, AuditSchemaError, AuditTransportError, AuditUnavailableError } from '../src/errors.js';
+import {
+  AuditClosedError,
+  AuditConfigError,
+  type AuditError,
+  AuditSchemaError,
+  AuditTransportError,
+  AuditUnavailableError,
+} from '../src/errors.js';
 import { type AuditLoggerOptions, createAuditLogger } from '../src/logger.js';
 import { checkEntry } from '../src/schema.js';
 import { createMemoryTransport } from '../src/transport.js';
@@ -24,7 +31,14 @@ describe('record()', () => {
   it('returns the sealed entry; a genesis record opens the chain; transports get canonical lines', async () => {
     const { logger, transport } = setup();
     const e = logger.record({ action: 'invoice.read', actor: { type: 'user', id: 'u1' }, resource: { type: 'invoice', id: 'inv_1' } });
-    expect(e).toMatchObject({ v: 1, kind: 'event', seq: 1, action: 'invoice.read', outcome: 'success', service: { name: 'svc', version: '1.0.0' } });
+    expect(e).toMatchObject({
+      v: 1,
+      kind: 'event',
+      seq: 1,
+      action: 'invoice.read',
+      outcome: 'success',
+      service: { name: 'svc', version: '1.0.0' },
+    });
     expect(e.ts).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/);
     expect(await logger.flush()).toEqual({ ok: true, pending: 0 });
     const entries = transport.entries();
@@ -36,7 +50,11 @@ describe('record()', () => {
 
   it('never mutates the caller input and lists what was redacted', () => {
     const { logger } = setup();
-    const input = { action: 'login', http: { method: 'POST', headers: { authorization: 'Basic dXNlcjpwYXNzd29yZA==' } }, details: { password: 'p' } };
+    const input = {
+      action: 'login',
+      http: { method: 'POST', headers: { authorization: 'Basic dXNlcjpwYXNzd29yZA==' } },
+      details: { password: 'p' },
+    };
     const copy = structuredClone(input);
     const e = logger.record(input);
     expect(input).toEqual(copy);
@@ -109,14 +127,20 @@ describe('wrap()', () => {
   it('records failure and denied, and rethrows the original error', async () => {
     const { logger, transport } = setup();
     const boom = new Error('disk on fire');
-    const sync = logger.wrap(() => {
-      throw boom;
-    }, { action: 'sync.fail' });
+    const sync = logger.wrap(
+      () => {
+        throw boom;
+      },
+      { action: 'sync.fail' },
+    );
     expect(() => sync()).toThrow(boom);
     const forbidden = Object.assign(new Error('nope'), { status: 403 });
-    const asyncDenied = logger.wrap(async () => {
-      throw forbidden;
-    }, { action: 'async.denied' });
+    const asyncDenied = logger.wrap(
+      async () => {
+        throw forbidden;
+      },
+      { action: 'async.denied' },
+    );
     await expect(asyncDenied()).rejects.toBe(forbidden);
     await logger.flush();
     const [, f, d] = transport.entries();
@@ -140,14 +164,22 @@ describe('wrap()', () => {
 
   it('works as a queue consumer: each message is one entry', async () => {
     const { logger, transport } = setup();
-    const handle = logger.wrap(async (msg: { id: string; user: string }) => {
-      if (msg.id === 'm2') throw new Error('poison message');
-      return 'acked';
-    }, { action: 'queue.consume', actor: (m) => ({ type: 'user', id: m.user }), resource: (m) => ({ type: 'message', id: m.id }) });
+    const handle = logger.wrap(
+      async (msg: { id: string; user: string }) => {
+        if (msg.id === 'm2') throw new Error('poison message');
+        return 'acked';
+      },
+      { action: 'queue.consume', actor: (m) => ({ type: 'user', id: m.user }), resource: (m) => ({ type: 'message', id: m.id }) },
+    );
     const results = await Promise.allSettled([handle({ id: 'm1', user: 'a' }), handle({ id: 'm2', user: 'b' })]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected']);
     await logger.flush();
-    expect(transport.entries().slice(1).map((e) => [e.resource?.id, e.outcome])).toEqual([
+    expect(
+      transport
+        .entries()
+        .slice(1)
+        .map((e) => [e.resource?.id, e.outcome]),
+    ).toEqual([
       ['m1', 'success'],
       ['m2', 'failure'],
     ]);
@@ -233,7 +265,13 @@ describe('delivery', () => {
   it('writes to several transports independently', async () => {
     const a = createMemoryTransport({ name: 'a' });
     const b = createMemoryTransport({ name: 'b' });
-    const logger = createAuditLogger({ service: { name: 's' }, transports: [a, b], handleSignals: false, retry: { initialDelayMs: 5 }, onError: () => {} });
+    const logger = createAuditLogger({
+      service: { name: 's' },
+      transports: [a, b],
+      handleSignals: false,
+      retry: { initialDelayMs: 5 },
+      onError: () => {},
+    });
     b.failNext(2);
     logger.record({ action: 'x' });
     await logger.flush();

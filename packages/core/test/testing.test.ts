@@ -4,7 +4,8 @@ import { AuditAssertionError } from '../src/errors.js';
 import { type AuditMatchers, assertNoSecrets, auditMatchers, createTestAuditLogger, findSecrets } from '../src/testing.js';
 
 declare module 'vitest' {
-  interface Assertion<T = unknown> extends AuditMatchers<T> {}
+  // biome-ignore lint/suspicious/noExplicitAny: must match vitest's own declaration
+  interface Matchers<T = any> extends AuditMatchers<T> {}
 }
 expect.extend(auditMatchers);
 jestExpect.extend(auditMatchers);
@@ -72,7 +73,9 @@ describe('matchers (jest expect)', () => {
   it('the same matchers work with jest', () => {
     const audit = scenario();
     (jestExpect(audit) as unknown as AuditMatchers).toHaveAudited({ action: 'admin.delete', outcome: 'denied' });
-    expect(() => (jestExpect(audit) as unknown as AuditMatchers).toHaveAudited({ action: 'missing' })).toThrow(/expected an entry matching/);
+    expect(() => (jestExpect(audit) as unknown as AuditMatchers).toHaveAudited({ action: 'missing' })).toThrow(
+      /expected an entry matching/,
+    );
     (jestExpect(audit).not as unknown as AuditMatchers).toHaveAudited({ action: 'missing' });
   });
 });
@@ -82,7 +85,11 @@ describe('assertNoSecrets', () => {
     const audit = createTestAuditLogger();
     audit.logger.record({
       action: 'login',
-      http: { method: 'POST', path: '/login?token=abc123', headers: { cookie: 'sid=s3cr3t', authorization: 'Bearer abcdefghijklmnopqrst' } },
+      http: {
+        method: 'POST',
+        path: '/login?token=abc123',
+        headers: { cookie: 'sid=s3cr3t', authorization: 'Bearer abcdefghijklmnopqrst' },
+      },
       details: { note: 'card 4111 1111 1111 1111', jwt: 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJlLXZhbHVl' },
     });
     assertNoSecrets(audit, { secrets: ['s3cr3t', 'abc123', 'abcdefghijklmnopqrst'] });

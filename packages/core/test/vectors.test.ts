@@ -26,7 +26,9 @@ describe('entry hash vectors (test/vectors/entries.json)', () => {
       expect(computeEntryHash(v.entry, key)).toBe(v.hash);
       // Independently of our hashing code: node:crypto over tag || canonical bytes.
       const msg = Buffer.concat([TAG, Buffer.from(v.canonical, 'utf8')]);
-      const independent = key ? createHmac('sha256', Buffer.from(key.bytes)).update(msg).digest('hex') : createHash('sha256').update(msg).digest('hex');
+      const independent = key
+        ? createHmac('sha256', Buffer.from(key.bytes)).update(msg).digest('hex')
+        : createHash('sha256').update(msg).digest('hex');
       expect(independent).toBe(v.hash);
       expect(hashCanonicalNoble(v.canonical, key)).toBe(v.hash);
       const sealed = { ...v.entry, hash: v.hash } as AuditEntry;

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { type AuditKey, resolveKey } from '../src/hash.js';
 import { computeEntryHash, HashChain, serializeEntry } from '../src/hash-chain.js';
 import type { AuditEntry } from '../src/types.js';
-import { type VerifyBreak, Verifier, verify, verifySync, verifyText } from '../src/verify.js';
+import { Verifier, type VerifyBreak, verify, verifySync, verifyText } from '../src/verify.js';
 
 const KEY: AuditKey = { id: 'k1', secret: `hex:${'5a'.repeat(32)}` };
 
@@ -26,7 +26,16 @@ function makeLog(n: number, opts: { chain?: string; key?: AuditKey } = {}): stri
 /** A forged entry at `seq` that links correctly to `prevLine`: what an attacker with the key (or on a plain chain) can make. */
 function forge(prevLine: string, key?: AuditKey): string {
   const prev = JSON.parse(prevLine) as AuditEntry;
-  const e = { ...prev, seq: prev.seq + 1, prev: prev.hash, kind: 'event', action: 'forged', outcome: 'success', actor: { type: 'user', id: 'mallory' }, details: { forged: true } } as AuditEntry;
+  const e = {
+    ...prev,
+    seq: prev.seq + 1,
+    prev: prev.hash,
+    kind: 'event',
+    action: 'forged',
+    outcome: 'success',
+    actor: { type: 'user', id: 'mallory' },
+    details: { forged: true },
+  } as AuditEntry;
   e.hash = computeEntryHash(e, key ? resolveKey(key, 'k') : undefined);
   return serializeEntry(e);
 }
@@ -38,14 +47,27 @@ describe('verify: intact logs', () => {
     const lines = makeLog(10);
     const r = verifySync(lines);
     expect(r.valid).toBe(true);
-    expect(r.chains).toEqual([expect.objectContaining({ chain: 'c1', valid: true, count: 10, firstSeq: 0, lastSeq: 9, headHash: JSON.parse(lines[9] as string).hash, breaks: [] })]);
+    expect(r.chains).toEqual([
+      expect.objectContaining({
+        chain: 'c1',
+        valid: true,
+        count: 10,
+        firstSeq: 0,
+        lastSeq: 9,
+        headHash: JSON.parse(lines[9] as string).hash,
+        breaks: [],
+      }),
+    ]);
   });
 
   it('verifies several interleaved chains at once, and parsed entries as well as lines', async () => {
     const a = makeLog(6, { chain: 'a' });
     const b = makeLog(6, { chain: 'b', key: KEY });
     const mixed = a.flatMap((l, i) => [l, b[i] as string]);
-    const r = await verify(mixed.map((l) => JSON.parse(l)), { keys: [KEY] });
+    const r = await verify(
+      mixed.map((l) => JSON.parse(l)),
+      { keys: [KEY] },
+    );
     expect(r.valid).toBe(true);
     expect(r.chains.map((c) => [c.chain, c.count, c.keyIds])).toEqual([
       ['a', 6, []],
@@ -145,7 +167,13 @@ describe('verify: each kind of break', () => {
     const c1 = new HashChain({ id: 'c1', resume: { chain: 'c1', seq: 5, hash: (JSON.parse(l[5]!) as AuditEntry).hash } });
     const c2 = new HashChain({ id: 'c1', resume: { chain: 'c1', seq: 5, hash: (JSON.parse(l[5]!) as AuditEntry).hash } });
     for (let i = 0; i < 3; i++) {
-      const b = { kind: 'event' as const, ts: '2026-01-01T00:01:00.000000Z', action: 'x', outcome: 'success' as const, actor: { type: 'system' as const } };
+      const b = {
+        kind: 'event' as const,
+        ts: '2026-01-01T00:01:00.000000Z',
+        action: 'x',
+        outcome: 'success' as const,
+        actor: { type: 'system' as const },
+      };
       l.push(c1.seal({ ...b, details: { w: 1, i } }).line, c2.seal({ ...b, details: { w: 2, i } }).line);
     }
     expect(only(verifySync(l).breaks)).toEqual([{ kind: 'forked', seq: 6 }]);
@@ -163,7 +191,11 @@ describe('verify: each kind of break', () => {
     const old = makeLog(8, { chain: 'old' });
     const head = JSON.parse(old[7]!) as AuditEntry;
     const c = new HashChain({ id: 'new' });
-    const g = c.seal({ kind: 'genesis', ts: '2026-01-02T00:00:00.000000Z', details: { previous: { chain: 'old', seq: 7, hash: head.hash } } }).line;
+    const g = c.seal({
+      kind: 'genesis',
+      ts: '2026-01-02T00:00:00.000000Z',
+      details: { previous: { chain: 'old', seq: 7, hash: head.hash } },
+    }).line;
     expect(verifySync([...old, g]).valid).toBe(true);
     const r = verifySync([...old.slice(0, 5), g]);
     expect(r.breaks).toEqual([expect.objectContaining({ kind: 'truncated', chain: 'old', seq: 5, toSeq: 7 })]);
@@ -223,7 +255,13 @@ describe('verify: each kind of break', () => {
 
 type Mutation = 'modify' | 'delete' | 'insert' | 'reorder' | 'duplicate';
 
-function mutate(lines: string[], m: Mutation, k: number, j: number, key?: AuditKey): { lines: string[]; expected: { kind: string; seq: number; line?: number } } {
+function mutate(
+  lines: string[],
+  m: Mutation,
+  k: number,
+  j: number,
+  key?: AuditKey,
+): { lines: string[]; expected: { kind: string; seq: number; line?: number } } {
   const l = [...lines];
   switch (m) {
     case 'modify':
