@@ -110,7 +110,7 @@ export interface VerifyOptions {
   window?: number;
 }
 
-export type VerifyItem = string | Record<string, unknown> | { line?: string; entry?: unknown; file?: string; lineNo?: number };
+export type VerifyItem = string | AuditEntry | Record<string, unknown> | { line?: string; entry?: unknown; file?: string; lineNo?: number };
 
 interface SeqRecord {
   hash: string;
