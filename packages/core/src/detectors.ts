@@ -24,6 +24,8 @@ export interface Detector {
   pattern: RegExp;
   /** Extra check on the matched secret (e.g. Luhn for card numbers). */
   accept?: (secret: string) => boolean;
+  /** Cheap necessary condition, tested before the pattern (most strings fail it). */
+  hint: (s: string) => boolean;
 }
 
 /** Luhn checksum over the digits of `s` (spaces and dashes ignored). */
@@ -80,28 +82,27 @@ export function isCredentialKey(key: string): boolean {
 }
 const keyCache = new Map<string, boolean>();
 
+const has = (needle: string) => (s: string) => s.includes(needle);
+
 export const DETECTORS: readonly Detector[] = [
-  { name: 'private-key', pattern: /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g },
-  { name: 'jwt', pattern: /\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g },
-  { name: 'bearer', pattern: /\bBearer\s+(?<secret>[A-Za-z0-9\-._~+/]{8,}=*)/gi },
-  { name: 'basic-auth', pattern: /\bBasic\s+(?<secret>[A-Za-z0-9+/]{8,}={0,2})/g },
-  { name: 'aws-key', pattern: /\b(?:AKIA|ASIA|ABIA|ACCA|AROA|AIDA)[A-Z0-9]{16}\b/g },
-  { name: 'gcp-key', pattern: /\bAIza[0-9A-Za-z_-]{35}\b/g },
-  { name: 'github-token', pattern: /\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,})\b/g },
-  { name: 'slack-token', pattern: /\bxox[abprs]-[A-Za-z0-9-]{10,}/g },
-  { name: 'stripe-key', pattern: /\b[sr]k_(?:live|test)_[A-Za-z0-9]{16,}\b/g },
-  { name: 'card', pattern: /(?<![\w.])\d(?:[ -]?\d){12,18}(?![\w.])/g, accept: luhnValid },
-  { name: 'url-credentials', pattern: /\b[a-z][a-z0-9+.-]*:\/\/[^\s:@/?#]+:(?<secret>[^\s@/?#]+)@/gi },
-  {
-    name: 'query-secret',
-    pattern: /[?&;](?<key>[^=&#\s;]+)=(?<secret>[^&#\s;]+)/g,
-    accept: () => true,
-  },
+  { name: 'private-key', hint: has('PRIVATE KEY'), pattern: /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g },
+  { name: 'jwt', hint: has('eyJ'), pattern: /\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g },
+  { name: 'bearer', hint: (s) => /bearer/i.test(s), pattern: /\bBearer\s+(?<secret>[A-Za-z0-9\-._~+/]{8,}=*)/gi },
+  { name: 'basic-auth', hint: has('Basic '), pattern: /\bBasic\s+(?<secret>[A-Za-z0-9+/]{8,}={0,2})/g },
+  { name: 'aws-key', hint: (s) => /A(?:KI|SI|BI|CC|RO|ID)A/.test(s), pattern: /\b(?:AKIA|ASIA|ABIA|ACCA|AROA|AIDA)[A-Z0-9]{16}\b/g },
+  { name: 'gcp-key', hint: has('AIza'), pattern: /\bAIza[0-9A-Za-z_-]{35}\b/g },
+  { name: 'github-token', hint: (s) => /gh[pousr]_|github_pat_/.test(s), pattern: /\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,})\b/g },
+  { name: 'slack-token', hint: has('xox'), pattern: /\bxox[abprs]-[A-Za-z0-9-]{10,}/g },
+  { name: 'stripe-key', hint: (s) => s.includes('k_live_') || s.includes('k_test_'), pattern: /\b[sr]k_(?:live|test)_[A-Za-z0-9]{16,}\b/g },
+  { name: 'card', hint: (s) => CARD_HINT.test(s), pattern: /(?<![\w.])\d(?:[ -]?\d){12,18}(?![\w.])/g, accept: luhnValid },
+  { name: 'url-credentials', hint: has('://'), pattern: /\b[a-z][a-z0-9+.-]*:\/\/[^\s:@/?#]+:(?<secret>[^\s@/?#]+)@/gi },
+  { name: 'query-secret', hint: has('='), pattern: /[?&;](?<key>[^=&#\s;]+)=(?<secret>[^&#\s;]+)/g },
 ];
 
+const CARD_HINT = /\d(?:[ -]?\d){12}/;
+
 /** Cheap pre-test: a string that matches none of these cannot match any detector. */
-const PREFILTER =
-  /eyJ|Bearer|Basic |AKIA|ASIA|ABIA|ACCA|AROA|AIDA|AIza|gh[pousr]_|github_pat_|xox[abprs]-|k_live_|k_test_|PRIVATE KEY|\d[ -]?\d[ -]?\d[ -]?\d|:\/\/|=/i;
+const PREFILTER = /eyJ|bearer|Basic |A(?:KI|SI|BI|CC|RO|ID)A|AIza|gh[pousr]_|github_pat_|xox|k_live_|k_test_|PRIVATE KEY|\d(?:[ -]?\d){12}|:\/\/|=/i;
 
 export interface DetectorHit {
   detector: DetectorName;
@@ -120,8 +121,7 @@ export function scrubString(
   let out = s;
   let fired: DetectorName[] | undefined;
   for (const d of enabled) {
-    d.pattern.lastIndex = 0;
-    if (!d.pattern.test(out)) continue;
+    if (!d.hint(out)) continue;
     d.pattern.lastIndex = 0;
     let hit = false;
     out = out.replace(d.pattern, (...args: unknown[]) => {
@@ -129,7 +129,7 @@ export function scrubString(
       const groups = args[args.length - 1] as Record<string, string | undefined> | undefined;
       const secret = groups && typeof groups === 'object' && groups.secret !== undefined ? groups.secret : match;
       if (d.name === 'query-secret' && !isCredentialKey(safeDecode(groups?.key ?? ''))) return match;
-      if (d.accept && d.name !== 'query-secret' && !d.accept(secret)) return match;
+      if (d.accept && !d.accept(secret)) return match;
       if (secret.startsWith('[REDACTED') || secret.startsWith('hmac-sha256:')) return match;
       hit = true;
       const at = match.lastIndexOf(secret);

@@ -11,6 +11,8 @@ import { AuditConfigError, AuditInputError } from './errors.js';
 import { hashCanonical, type ResolvedKey, ZERO_HASH } from './hash.js';
 import type { AuditEntry, ChainHead } from './types.js';
 
+const SORTED_BODY_KEYS = new Set(['action', 'actor', 'details', 'http', 'kind', 'outcome', 'reason', 'redacted', 'resource', 'service', 'trace', 'ts']);
+
 export const CHAIN_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 const HASH_PATTERN = /^[0-9a-f]{64}$/;
 
@@ -122,6 +124,46 @@ export class HashChain {
 
   get keyId(): string | undefined {
     return this.#key?.id;
+  }
+
+  /**
+   * Fast path of seal() for bodies whose nested objects already have their keys in canonical
+   * order, with no array-index-like keys, and whose values all have a canonical form (what the
+   * redaction walk produces: redactBody(...).sorted). JSON.stringify of such objects IS the
+   * canonical form, so the entry is serialized once, in two halves around where `hash` sorts.
+   * Property tests check the output byte for byte against fast-json-stable-stringify and the
+   * hash against @noble/hashes. Bodies with other keys take the general path.
+   */
+  sealSorted(body: EntryBody): SealedRecord {
+    const b = body as unknown as Record<string, unknown>;
+    for (const k in b) if (!SORTED_BODY_KEYS.has(k)) return this.seal(body);
+    const pre: Record<string, unknown> = {};
+    if (b.action !== undefined) pre.action = b.action;
+    if (b.actor !== undefined) pre.actor = b.actor;
+    pre.chain = this.id;
+    if (b.details !== undefined) pre.details = b.details;
+    const post: Record<string, unknown> = {};
+    if (b.http !== undefined) post.http = b.http;
+    if (this.#key) post.kid = this.#key.id;
+    post.kind = b.kind;
+    if (b.outcome !== undefined) post.outcome = b.outcome;
+    post.prev = this.#prev;
+    if (b.reason !== undefined) post.reason = b.reason;
+    if (b.redacted !== undefined) post.redacted = b.redacted;
+    if (b.resource !== undefined) post.resource = b.resource;
+    post.seq = this.#seq;
+    if (b.service !== undefined) post.service = b.service;
+    if (b.trace !== undefined) post.trace = b.trace;
+    post.ts = b.ts;
+    post.v = 1;
+    const head = JSON.stringify(pre).slice(0, -1); // '{...' without '}'
+    const tail = JSON.stringify(post).slice(1); // '...}' without '{'
+    const hash = hashCanonical(`${head},${tail}`, this.#key);
+    const line = `${head},"hash":"${hash}",${tail}`;
+    const entry = { ...body, v: 1, chain: this.id, seq: this.#seq, prev: this.#prev, ...(this.#key ? { kid: this.#key.id } : {}), hash } as AuditEntry;
+    this.#seq += 1;
+    this.#prev = hash;
+    return { entry, line };
   }
 
   /**

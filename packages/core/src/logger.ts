@@ -181,7 +181,10 @@ function validateService(s: unknown): ServiceInfo {
     if (typeof v !== 'string' || v.length > max || !v.isWellFormed())
       throw new AuditConfigError(`service.${k} must be a string of at most ${max} characters`, { path: `service.${k}` });
   }
-  return { ...(s as unknown as ServiceInfo) };
+  // Sorted copy: entries carry it as is, and the fast sealing path needs canonical key order.
+  const sorted: Record<string, unknown> = {};
+  for (const k of Object.keys(s).sort()) sorted[k] = s[k];
+  return sorted as unknown as ServiceInfo;
 }
 
 function errorMessage(err: unknown): string {
@@ -229,6 +232,8 @@ class Logger implements AuditLogger {
   readonly #shutdownTimeoutMs: number;
   readonly #handleSignals: boolean;
   #closed = false;
+  /** Set by #build: the body's objects are in canonical key order (HashChain.sealSorted applies). */
+  #sortedBody = false;
   #recorded = 0;
   #rejected = 0;
   #idleWaiters: (() => void)[] = [];
@@ -386,7 +391,7 @@ class Logger implements AuditLogger {
       this.#rejected++;
       return this.#sealInternal('rejected', this.#rejectedFields(input, e)).entry;
     }
-    const sealed = this.#chain.seal(body);
+    const sealed = this.#sortedBody ? this.#chain.sealSorted(body) : this.#chain.seal(body);
     this.#recorded++;
     this.#enqueue(sealed, false);
     return sealed.entry;
@@ -417,6 +422,7 @@ class Logger implements AuditLogger {
     for (const e of red.censorErrors) this.#report(new AuditHookError(`redaction censor threw: ${errorMessage(e)}`, { cause: e }));
     const body = { kind, ts: this.#now(), service: this.#service, outcome, ...red.value } as EntryBody;
     if (red.notes.length > 0) body.redacted = red.notes;
+    this.#sortedBody = red.sorted;
     // Validate with the chain fields the seal will add (placeholders of the right shape).
     const candidate = {
       v: 1,

@@ -81,12 +81,13 @@ describe('configured rules', () => {
     };
     const r = red(body, { defaults: false, paths: ['details.items[*].card', 'details.**.ssn', 'details.list[1]'] });
     expect(r.value).toEqual({ details: { items: [{ n: 1 }, {}], a: { b: { c: {} } }, list: ['keep', MASK] } });
+    // Notes follow canonical key order.
     expect(r.notes.map((n) => n.path)).toEqual([
+      'details.a.b.c.ssn',
       'details.items[0].card',
       'details.items[1].card',
-      'details.a.b.c.ssn',
-      'details.ssn',
       'details.list[1]',
+      'details.ssn',
     ]);
     expect(r.notes.find((n) => n.path === 'details.list[1]')?.how).toBe('mask'); // array slots are masked, not removed
   });
@@ -113,7 +114,11 @@ describe('configured rules', () => {
     expect(d.email).toMatch(/^hmac-sha256:r1:[0-9a-f]{64}$/);
     expect(d.other).toBe(d.email);
     expect(d.name).toBe(MASK);
-    expect(r.notes.map((n) => n.how)).toEqual(['hash', 'hash', 'mask']);
+    expect(r.notes.map((n) => [n.path, n.how])).toEqual([
+      ['details.email', 'hash'],
+      ['details.name', 'mask'],
+      ['details.other', 'hash'],
+    ]);
   });
 
   it('detectors can hash instead of mask', () => {

@@ -127,7 +127,9 @@ export function compileRedaction(options: RedactionOptions = {}, where = 'redact
     const mode = rule.mode ?? 'remove';
     if (typeof mode !== 'function' && !modes.includes(mode))
       throw new AuditConfigError(`${w}.mode must be remove, mask, hash or a function`, { path: `${w}.mode` });
-    return { segs: parsePath(rule.path, `${w}.path`), mode, name: rule.name ?? `path:${rule.path}` };
+    const name = rule.name ?? `path:${rule.path}`;
+    if (typeof name !== 'string' || name.length > 128 || !name.isWellFormed()) throw new AuditConfigError(`${w}.name must be a string of at most 128 characters`, { path: `${w}.name` });
+    return { segs: parsePath(rule.path, `${w}.path`), mode, name };
   });
   let detectors: readonly Detector[] = [];
   if (options.detectors === true || (options.detectors === undefined && defaults)) detectors = DETECTORS;
@@ -191,25 +193,49 @@ const BUDGETED = new Set(['details', 'http.headers', 'http.query', 'http.request
 
 type State = [rule: number, seg: number];
 
+/** A path built lazily: one small node per visited key, formatted only for notes and errors. */
+interface PathRef {
+  readonly up: PathRef | undefined;
+  readonly key: string | number;
+}
+
+function fmt(ref: PathRef | undefined): string {
+  if (ref === undefined) return '';
+  return formatPath(fmt(ref.up), ref.key);
+}
+
+const INDEX_LIKE = /^(?:0|[1-9][0-9]{0,9})$/;
+
 class Walker {
   readonly notes: RedactionNote[] = [];
   #noteOverflow = 0;
   readonly stack: object[] = [];
   budget = Number.POSITIVE_INFINITY;
-  budgetPath = '';
+  budgetPath: PathRef | undefined;
   budgetNoted = false;
   readonly errors: unknown[] = [];
+  /**
+   * True while every object copied so far has its keys inserted in sorted order and none is
+   * array-index-like (V8 enumerates those first, whatever the insertion order). Then
+   * JSON.stringify of the copy is already the canonical form.
+   */
+  sorted = true;
 
   constructor(readonly c: CompiledRedaction) {}
 
-  note(path: string, how: RedactionHow, rule: string): void {
-    if (this.notes.length < MAX_NOTES) this.notes.push({ path, how, rule });
+  note(path: PathRef | undefined, how: RedactionHow, rule: string): void {
+    // Keys in sorted order (how, path, rule), like every object the walk produces.
+    if (this.notes.length < MAX_NOTES) this.notes.push({ how, path: fmt(path), rule });
     else this.#noteOverflow++;
   }
 
   finishNotes(): void {
-    if (this.#noteOverflow > 0)
-      this.notes.push({ path: '(more)', how: 'truncate', rule: `maxNotes: ${this.#noteOverflow} more not listed` });
+    if (this.#noteOverflow > 0) this.notes.push({ how: 'truncate', path: '(more)', rule: `maxNotes: ${this.#noteOverflow} more not listed` });
+  }
+
+  fail(message: string, path: PathRef | undefined): never {
+    const p = fmt(path);
+    throw new AuditCanonicalError(`${message} at ${p === '' ? '(root)' : p}`, p);
   }
 
   /**
@@ -245,14 +271,14 @@ class Walker {
     return { next, hit };
   }
 
-  redactValue(value: unknown, path: string, rule: CompiledRule | 'default' | 'key', inArray: boolean): { keep: boolean; value?: unknown } {
+  redactValue(value: unknown, path: PathRef, rule: CompiledRule | 'default' | 'key', inArray: boolean): { keep: boolean; value?: unknown } {
     let mode = rule === 'default' || rule === 'key' ? this.c.defaultMode : rule.mode;
     // An array slot cannot vanish without shifting its neighbours: mask it instead.
     if (mode === 'remove' && inArray) mode = 'mask';
     const name = rule === 'default' ? 'default:credential-key' : rule === 'key' ? 'option:keys' : rule.name;
     if (typeof mode === 'function') {
       try {
-        const v = mode(value, path);
+        const v = mode(value, fmt(path));
         const checked = this.copy(v, path, [], 0, true);
         this.note(path, 'mask', name);
         return { keep: true, value: checked };
@@ -280,7 +306,7 @@ class Walker {
     return { keep: true, value: marker };
   }
 
-  scrub(s: string, path: string): string {
+  scrub(s: string, path: PathRef | undefined): string {
     let out = s;
     if (this.c.detectors.length > 0) {
       const key = this.c.hashKey;
@@ -302,35 +328,33 @@ class Walker {
     return out;
   }
 
-  /**
-   * Copies `value`, applying rules. `states` are the partial rule matches for this node's path.
-   */
-  copy(value: unknown, path: string, states: readonly State[], depth: number, afterCensor = false): unknown {
+  /** Copies `value`, applying rules. `states` are the partial rule matches for this node's path. */
+  copy(value: unknown, path: PathRef | undefined, states: readonly State[], depth: number, afterCensor = false): unknown {
     switch (typeof value) {
       case 'string':
-        if (!value.isWellFormed()) throw new AuditCanonicalError(`string contains a lone UTF-16 surrogate at ${path}`, path);
+        if (!value.isWellFormed()) this.fail('string contains a lone UTF-16 surrogate', path);
         return afterCensor ? value : this.scrub(value, path);
       case 'number':
-        if (!Number.isFinite(value)) throw new AuditCanonicalError(`number ${String(value)} is not allowed at ${path}`, path);
+        if (!Number.isFinite(value)) this.fail(`number ${String(value)} is not allowed`, path);
         return value;
       case 'boolean':
         return value;
       case 'undefined':
-        throw new AuditCanonicalError(`undefined is not allowed here at ${path}`, path);
+        return this.fail('undefined is not allowed here', path);
       case 'bigint':
-        throw new AuditCanonicalError(`BigInt is not allowed (convert it to a string) at ${path}`, path);
+        return this.fail('BigInt is not allowed (convert it to a string)', path);
       case 'function':
-        throw new AuditCanonicalError(`a function is not allowed at ${path}`, path);
+        return this.fail('a function is not allowed', path);
       case 'symbol':
-        throw new AuditCanonicalError(`a symbol is not allowed at ${path}`, path);
+        return this.fail('a symbol is not allowed', path);
     }
     if (value === null) return null;
     if (value instanceof Date) {
-      if (Number.isNaN(value.getTime())) throw new AuditCanonicalError(`invalid Date at ${path}`, path);
+      if (Number.isNaN(value.getTime())) this.fail('invalid Date', path);
       return value.toISOString();
     }
     const obj = value as object;
-    if (this.stack.includes(obj)) throw new AuditCanonicalError(`cycle at ${path}`, path);
+    if (this.stack.includes(obj)) this.fail('cycle', path);
     if (depth >= this.c.maxDepth) {
       this.note(path, 'truncate', 'maxDepth');
       return '…[truncated: nesting deeper than maxDepth]';
@@ -341,8 +365,8 @@ class Walker {
         const out: unknown[] = [];
         const n = Math.min(obj.length, this.c.maxArrayLength);
         for (let i = 0; i < n; i++) {
-          const p = formatPath(path, i);
-          if (!(i in obj)) throw new AuditCanonicalError(`array hole is not allowed at ${p}`, p);
+          const p: PathRef = { up: path, key: i };
+          if (!(i in obj)) this.fail('array hole is not allowed', p);
           out.push(this.child(obj[i], String(i), p, states, depth, true).value);
         }
         if (obj.length > n) {
@@ -354,46 +378,42 @@ class Walker {
       const proto = Object.getPrototypeOf(obj);
       if (proto !== Object.prototype && proto !== null) {
         const ctor = (obj as { constructor?: { name?: string } }).constructor?.name;
-        throw new AuditCanonicalError(
-          `${ctor ? `instance of ${ctor}` : 'object with a foreign prototype'} is not allowed (only plain objects, arrays and Date) at ${path}`,
-          path,
-        );
+        this.fail(`${ctor ? `instance of ${ctor}` : 'object with a foreign prototype'} is not allowed (only plain objects, arrays and Date)`, path);
       }
-      const out: Record<string, unknown> = {};
-      for (const key of Object.keys(obj)) {
-        const v = (obj as Record<string, unknown>)[key];
-        if (v === undefined) continue;
-        const p = formatPath(path, key);
-        if (!key.isWellFormed()) throw new AuditCanonicalError(`key contains a lone UTF-16 surrogate at ${p}`, p);
-        if (this.budget <= 0) {
-          if (!this.budgetNoted) {
-            this.note(this.budgetPath, 'truncate', 'maxFieldChars');
-            this.budgetNoted = true;
-          }
-          continue;
-        }
-        this.budget -= key.length;
-        const child = this.child(v, key, p, states, depth, false);
-        if (!child.keep) continue;
-        if (key === '__proto__')
-          Object.defineProperty(out, key, { value: child.value, enumerable: true, writable: true, configurable: true });
-        else out[key] = child.value;
-      }
-      return out;
+      return this.copyObject(obj as Record<string, unknown>, path, states, depth);
     } finally {
       this.stack.pop();
     }
   }
 
-  child(
-    v: unknown,
-    key: string,
-    path: string,
-    states: readonly State[],
-    depth: number,
-    inArray: boolean,
-  ): { keep: boolean; value?: unknown } {
-    let next: State[] = [];
+  copyObject(obj: Record<string, unknown>, path: PathRef | undefined, states: readonly State[], depth: number): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    const keys = Object.keys(obj).sort();
+    for (const key of keys) {
+      const v = obj[key];
+      if (v === undefined) continue;
+      const p: PathRef = { up: path, key };
+      if (!key.isWellFormed()) this.fail('key contains a lone UTF-16 surrogate', p);
+      if (this.budget <= 0) {
+        if (!this.budgetNoted) {
+          this.note(this.budgetPath, 'truncate', 'maxFieldChars');
+          this.budgetNoted = true;
+        }
+        continue;
+      }
+      this.budget -= key.length;
+      const child = this.child(v, key, p, states, depth, false);
+      if (!child.keep) continue;
+      const c0 = key.charCodeAt(0);
+      if (c0 >= 48 && c0 <= 57 && INDEX_LIKE.test(key)) this.sorted = false;
+      if (key === '__proto__') Object.defineProperty(out, key, { value: child.value, enumerable: true, writable: true, configurable: true });
+      else out[key] = child.value;
+    }
+    return out;
+  }
+
+  child(v: unknown, key: string, path: PathRef, states: readonly State[], depth: number, inArray: boolean): { keep: boolean; value?: unknown } {
+    let next: State[] = NO_STATES;
     if (states.length > 0) {
       const r = this.step(states, key);
       if (r.hit) return this.redactValue(v, path, r.hit, inArray);
@@ -407,67 +427,76 @@ class Walker {
   }
 }
 
+const NO_STATES: State[] = [];
+
 /**
  * Redacts the app-supplied part of an entry. `body` is a plain object whose top-level keys are
  * entry fields (actor, http, details ...). Returns a new object and the notes; never mutates.
  * Throws AuditCanonicalError for values without canonical form. Errors thrown by custom censors
- * are caught (the value is masked) and returned in `censorErrors`.
+ * are caught (the value is masked) and returned in `censorErrors`. `sorted` is true when every
+ * nested object of the result has its keys in canonical order (see Walker.sorted).
  */
 export function redactBody(
   body: Record<string, unknown>,
   c: CompiledRedaction,
-): RedactionResult<Record<string, unknown>> & { censorErrors: unknown[] } {
+): RedactionResult<Record<string, unknown>> & { censorErrors: unknown[]; sorted: boolean } {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new AuditInputError('redactBody: body must be an object');
-  if (c === null || typeof c !== 'object' || !Array.isArray(c.rules))
-    throw new AuditInputError('redactBody: pass the result of compileRedaction()');
+  if (c === null || typeof c !== 'object' || !Array.isArray(c.rules)) throw new AuditInputError('redactBody: pass the result of compileRedaction()');
   const w = new Walker(c);
   const initial: State[] = c.rules.map((_, i) => [i, 0] as State);
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(body)) {
     const v = body[key];
     if (v === undefined) continue;
+    const p: PathRef = { up: undefined, key };
     let states: State[] = initial;
     if (initial.length > 0) {
       const r = w.step(initial, key);
       if (r.hit) {
-        const red = w.redactValue(v, key, r.hit, false);
+        const red = w.redactValue(v, p, r.hit, false);
         if (red.keep) out[key] = red.value;
         continue;
       }
       states = r.next;
     }
     if (key === 'http' && v !== null && typeof v === 'object' && !Array.isArray(v)) {
-      out[key] = copyHttp(w, v as Record<string, unknown>, states);
+      out[key] = copyHttp(w, v as Record<string, unknown>, p, states);
       continue;
     }
-    if (BUDGETED.has(key)) startBudget(w, key);
-    out[key] = w.copy(v, key, states, 0);
+    if (BUDGETED.has(key)) startBudget(w, p);
+    out[key] = w.copy(v, p, states, 0);
     w.budget = Number.POSITIVE_INFINITY;
   }
   w.finishNotes();
-  return { value: out, notes: w.notes, censorErrors: w.errors };
+  return { value: out, notes: w.notes, censorErrors: w.errors, sorted: w.sorted };
 }
 
-function startBudget(w: Walker, path: string): void {
+function startBudget(w: Walker, path: PathRef): void {
   w.budget = w.c.maxFieldChars;
   w.budgetPath = path;
   w.budgetNoted = false;
 }
 
-function copyHttp(w: Walker, http: Record<string, unknown>, states: State[]): unknown {
+function copyHttp(w: Walker, http: Record<string, unknown>, path: PathRef, states: State[]): unknown {
   const proto = Object.getPrototypeOf(http);
-  if (proto !== Object.prototype && proto !== null) return w.copy(http, 'http', states, 0);
+  if (proto !== Object.prototype && proto !== null) return w.copy(http, path, states, 0);
+  if (w.stack.includes(http)) w.fail('cycle', path);
+  w.stack.push(http);
   const out: Record<string, unknown> = {};
-  for (const key of Object.keys(http)) {
+  for (const key of Object.keys(http).sort()) {
     const v = http[key];
     if (v === undefined) continue;
-    const p = formatPath('http', key);
-    if (BUDGETED.has(p)) startBudget(w, p);
+    const p: PathRef = { up: path, key };
+    if (!key.isWellFormed()) w.fail('key contains a lone UTF-16 surrogate', p);
+    if (key === 'headers' || key === 'query' || key === 'requestBody' || key === 'responseBody') startBudget(w, p);
     const child = w.child(v, key, p, states, 0, false);
     w.budget = Number.POSITIVE_INFINITY;
     if (!child.keep) continue;
+    const c0 = key.charCodeAt(0);
+    if (c0 >= 48 && c0 <= 57 && INDEX_LIKE.test(key)) w.sorted = false;
     if (key === '__proto__') Object.defineProperty(out, key, { value: child.value, enumerable: true, writable: true, configurable: true });
     else out[key] = child.value;
   }
+  w.stack.pop();
   return out;
 }

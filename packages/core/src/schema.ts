@@ -112,14 +112,21 @@ export const entrySchema = {
 } as const;
 
 let compiled: ValidateFunction | undefined;
+let compiledAllErrors: ValidateFunction | undefined;
 
-/** Compiles the schema once per process (the first logger or verifier pays ~ms, others reuse it). */
+/**
+ * Compiles the schema once per process (the first logger or verifier pays a few ms, others reuse
+ * it). This validator stops at the first error: it is on record()'s hot path.
+ */
 export function getEntryValidator(): ValidateFunction {
-  if (compiled === undefined) {
-    const ajv = new Ajv({ strict: true, strictRequired: false, allErrors: true });
-    compiled = ajv.compile(entrySchema);
-  }
+  if (compiled === undefined) compiled = new Ajv({ strict: true, strictRequired: false }).compile(entrySchema);
   return compiled;
+}
+
+/** Same schema, reporting every error: used only to explain an entry already found invalid. */
+function getExplainingValidator(): ValidateFunction {
+  if (compiledAllErrors === undefined) compiledAllErrors = new Ajv({ strict: true, strictRequired: false, allErrors: true }).compile(entrySchema);
+  return compiledAllErrors;
 }
 
 function toPath(instancePath: string): string {
@@ -150,9 +157,10 @@ export interface SchemaResult {
 
 /** Checks a (sealed) entry against the schema; never throws. */
 export function checkEntry(entry: unknown): SchemaResult {
-  const validate = getEntryValidator();
-  if (validate(entry)) return { valid: true, errors: [] };
-  return { valid: false, errors: describeErrors(validate.errors) };
+  if (getEntryValidator()(entry)) return { valid: true, errors: [] };
+  const explain = getExplainingValidator();
+  explain(entry);
+  return { valid: false, errors: describeErrors(explain.errors) };
 }
 
 /** Throws AuditSchemaError listing every violation. */
