@@ -28,13 +28,19 @@ export interface AuditClock {
 }
 
 /** RFC 3339 UTC with exactly six fractional digits. */
+let cachedSecond = Number.NaN;
+let cachedPrefix = '';
+
 export function formatMicros(us: number): string {
   if (typeof us !== 'number' || !Number.isFinite(us) || Math.abs(us) > 8.64e18)
     throw new AuditInputError('formatMicros: expected microseconds since the epoch (a finite number)');
-  const ms = Math.floor(us / 1000);
-  const iso = new Date(ms).toISOString(); // 2026-11-27T03:52:31.123Z
-  const micro = String(us - ms * 1000).padStart(3, '0');
-  return `${iso.slice(0, 23)}${micro}Z`;
+  // Timestamps come in order, so the "YYYY-MM-DDTHH:MM:SS" part is usually the previous one's.
+  const second = Math.floor(us / 1_000_000);
+  if (second !== cachedSecond) {
+    cachedPrefix = new Date(second * 1000).toISOString().slice(0, 19);
+    cachedSecond = second;
+  }
+  return `${cachedPrefix}.${String(us - second * 1_000_000).padStart(6, '0')}Z`;
 }
 
 /** Parses RFC 3339 with 0-9 fractional digits (Z or offset) into integer microseconds. */

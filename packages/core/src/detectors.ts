@@ -85,13 +85,21 @@ const keyCache = new Map<string, boolean>();
 const has = (needle: string) => (s: string) => s.includes(needle);
 
 export const DETECTORS: readonly Detector[] = [
-  { name: 'private-key', hint: has('PRIVATE KEY'), pattern: /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g },
+  {
+    name: 'private-key',
+    hint: has('PRIVATE KEY'),
+    pattern: /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g,
+  },
   { name: 'jwt', hint: has('eyJ'), pattern: /\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g },
   { name: 'bearer', hint: (s) => /bearer/i.test(s), pattern: /\bBearer\s+(?<secret>[A-Za-z0-9\-._~+/]{8,}=*)/gi },
   { name: 'basic-auth', hint: has('Basic '), pattern: /\bBasic\s+(?<secret>[A-Za-z0-9+/]{8,}={0,2})/g },
   { name: 'aws-key', hint: (s) => /A(?:KI|SI|BI|CC|RO|ID)A/.test(s), pattern: /\b(?:AKIA|ASIA|ABIA|ACCA|AROA|AIDA)[A-Z0-9]{16}\b/g },
   { name: 'gcp-key', hint: has('AIza'), pattern: /\bAIza[0-9A-Za-z_-]{35}\b/g },
-  { name: 'github-token', hint: (s) => /gh[pousr]_|github_pat_/.test(s), pattern: /\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,})\b/g },
+  {
+    name: 'github-token',
+    hint: (s) => /gh[pousr]_|github_pat_/.test(s),
+    pattern: /\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,})\b/g,
+  },
   { name: 'slack-token', hint: has('xox'), pattern: /\bxox[abprs]-[A-Za-z0-9-]{10,}/g },
   { name: 'stripe-key', hint: (s) => s.includes('k_live_') || s.includes('k_test_'), pattern: /\b[sr]k_(?:live|test)_[A-Za-z0-9]{16,}\b/g },
   { name: 'card', hint: (s) => CARD_HINT.test(s), pattern: /(?<![\w.])\d(?:[ -]?\d){12,18}(?![\w.])/g, accept: luhnValid },
@@ -102,7 +110,8 @@ export const DETECTORS: readonly Detector[] = [
 const CARD_HINT = /\d(?:[ -]?\d){12}/;
 
 /** Cheap pre-test: a string that matches none of these cannot match any detector. */
-const PREFILTER = /eyJ|bearer|Basic |A(?:KI|SI|BI|CC|RO|ID)A|AIza|gh[pousr]_|github_pat_|xox|k_live_|k_test_|PRIVATE KEY|\d(?:[ -]?\d){12}|:\/\/|=/i;
+const PREFILTER =
+  /eyJ|[Bb][Ee][Aa][Rr][Ee][Rr]|Basic |A(?:KI|SI|BI|CC|RO|ID)A|AIza|gh[pousr]_|github_pat_|xox|k_live_|k_test_|PRIVATE KEY|\d(?:[ -]?\d){12}|:\/\/|=/;
 
 export interface DetectorHit {
   detector: DetectorName;

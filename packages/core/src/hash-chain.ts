@@ -11,7 +11,20 @@ import { AuditConfigError, AuditInputError } from './errors.js';
 import { hashCanonical, type ResolvedKey, ZERO_HASH } from './hash.js';
 import type { AuditEntry, ChainHead } from './types.js';
 
-const SORTED_BODY_KEYS = new Set(['action', 'actor', 'details', 'http', 'kind', 'outcome', 'reason', 'redacted', 'resource', 'service', 'trace', 'ts']);
+const SORTED_BODY_KEYS = new Set([
+  'action',
+  'actor',
+  'details',
+  'http',
+  'kind',
+  'outcome',
+  'reason',
+  'redacted',
+  'resource',
+  'service',
+  'trace',
+  'ts',
+]);
 
 export const CHAIN_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 const HASH_PATTERN = /^[0-9a-f]{64}$/;
@@ -160,7 +173,14 @@ export class HashChain {
     const tail = JSON.stringify(post).slice(1); // '...}' without '{'
     const hash = hashCanonical(`${head},${tail}`, this.#key);
     const line = `${head},"hash":"${hash}",${tail}`;
-    const entry = { ...body, v: 1, chain: this.id, seq: this.#seq, prev: this.#prev, ...(this.#key ? { kid: this.#key.id } : {}), hash } as AuditEntry;
+    // The body is the logger's own fresh object: complete it in place rather than copying it.
+    const entry = b as unknown as AuditEntry;
+    entry.v = 1;
+    entry.chain = this.id;
+    entry.seq = this.#seq;
+    entry.prev = this.#prev;
+    if (this.#key) entry.kid = this.#key.id;
+    entry.hash = hash;
     this.#seq += 1;
     this.#prev = hash;
     return { entry, line };

@@ -24,7 +24,7 @@ import { type AuditKey, resolveKey } from './hash.js';
 import { CHAIN_ID_PATTERN, type EntryBody, HashChain, type SealedRecord } from './hash-chain.js';
 import { nodeProcess, randomId } from './platform.js';
 import { type CompiledRedaction, compileRedaction, type RedactionOptions, redactBody } from './redact.js';
-import { checkEntry, getEntryValidator } from './schema.js';
+import { checkBody, getEntryValidator } from './schema.js';
 import { registerShutdown, unregisterShutdown } from './shutdown.js';
 import type { Transport } from './transport.js';
 import type { Actor, AuditEntry, AuditRecordInput, ChainHead, EntryKind, Outcome, ServiceInfo } from './types.js';
@@ -423,17 +423,7 @@ class Logger implements AuditLogger {
     const body = { kind, ts: this.#now(), service: this.#service, outcome, ...red.value } as EntryBody;
     if (red.notes.length > 0) body.redacted = red.notes;
     this.#sortedBody = red.sorted;
-    // Validate with the chain fields the seal will add (placeholders of the right shape).
-    const candidate = {
-      v: 1,
-      chain: this.#chain.id,
-      seq: this.#chain.nextSeq,
-      prev: ZERO64,
-      hash: ZERO64,
-      ...(this.#chain.keyId ? { kid: this.#chain.keyId } : {}),
-      ...body,
-    };
-    const check = checkEntry(candidate);
+    const check = checkBody(body);
     if (!check.valid) {
       const summary = check.errors.map((e) => `${e.path === '' ? '(root)' : e.path}: ${e.message}`).join('; ');
       throw new AuditSchemaError(`entry does not match the v1 schema: ${summary}`, check.errors, check.errors[0]?.path);
@@ -786,5 +776,3 @@ class Logger implements AuditLogger {
     if (proc?.emitWarning) proc.emitWarning(err);
   }
 }
-
-const ZERO64 = '0'.repeat(64);

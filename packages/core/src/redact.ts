@@ -128,7 +128,8 @@ export function compileRedaction(options: RedactionOptions = {}, where = 'redact
     if (typeof mode !== 'function' && !modes.includes(mode))
       throw new AuditConfigError(`${w}.mode must be remove, mask, hash or a function`, { path: `${w}.mode` });
     const name = rule.name ?? `path:${rule.path}`;
-    if (typeof name !== 'string' || name.length > 128 || !name.isWellFormed()) throw new AuditConfigError(`${w}.name must be a string of at most 128 characters`, { path: `${w}.name` });
+    if (typeof name !== 'string' || name.length > 128 || !name.isWellFormed())
+      throw new AuditConfigError(`${w}.name must be a string of at most 128 characters`, { path: `${w}.name` });
     return { segs: parsePath(rule.path, `${w}.path`), mode, name };
   });
   let detectors: readonly Detector[] = [];
@@ -230,7 +231,8 @@ class Walker {
   }
 
   finishNotes(): void {
-    if (this.#noteOverflow > 0) this.notes.push({ how: 'truncate', path: '(more)', rule: `maxNotes: ${this.#noteOverflow} more not listed` });
+    if (this.#noteOverflow > 0)
+      this.notes.push({ how: 'truncate', path: '(more)', rule: `maxNotes: ${this.#noteOverflow} more not listed` });
   }
 
   fail(message: string, path: PathRef | undefined): never {
@@ -271,7 +273,7 @@ class Walker {
     return { next, hit };
   }
 
-  redactValue(value: unknown, path: PathRef, rule: CompiledRule | 'default' | 'key', inArray: boolean): { keep: boolean; value?: unknown } {
+  redactValue(value: unknown, path: PathRef, rule: CompiledRule | 'default' | 'key', inArray: boolean): unknown {
     let mode = rule === 'default' || rule === 'key' ? this.c.defaultMode : rule.mode;
     // An array slot cannot vanish without shifting its neighbours: mask it instead.
     if (mode === 'remove' && inArray) mode = 'mask';
@@ -281,20 +283,20 @@ class Walker {
         const v = mode(value, fmt(path));
         const checked = this.copy(v, path, [], 0, true);
         this.note(path, 'mask', name);
-        return { keep: true, value: checked };
+        return checked;
       } catch (err) {
         this.errors.push(err);
         this.note(path, 'mask', `${name} (censor threw; masked)`);
-        return { keep: true, value: MASK };
+        return MASK;
       }
     }
     if (mode === 'remove') {
       this.note(path, 'remove', name);
-      return { keep: false };
+      return REMOVED;
     }
     if (mode === 'mask') {
       this.note(path, 'mask', name);
-      return { keep: true, value: MASK };
+      return MASK;
     }
     this.note(path, 'hash', name);
     let marker: string;
@@ -303,7 +305,7 @@ class Walker {
     } catch {
       marker = MASK; // an uncanonicalizable secret is still a secret: never keep it
     }
-    return { keep: true, value: marker };
+    return marker;
   }
 
   scrub(s: string, path: PathRef | undefined): string {
@@ -367,7 +369,7 @@ class Walker {
         for (let i = 0; i < n; i++) {
           const p: PathRef = { up: path, key: i };
           if (!(i in obj)) this.fail('array hole is not allowed', p);
-          out.push(this.child(obj[i], String(i), p, states, depth, true).value);
+          out.push(this.child(obj[i], String(i), p, states, depth, true));
         }
         if (obj.length > n) {
           out.push(`…[truncated ${obj.length - n} of ${obj.length} items]`);
@@ -378,7 +380,10 @@ class Walker {
       const proto = Object.getPrototypeOf(obj);
       if (proto !== Object.prototype && proto !== null) {
         const ctor = (obj as { constructor?: { name?: string } }).constructor?.name;
-        this.fail(`${ctor ? `instance of ${ctor}` : 'object with a foreign prototype'} is not allowed (only plain objects, arrays and Date)`, path);
+        this.fail(
+          `${ctor ? `instance of ${ctor}` : 'object with a foreign prototype'} is not allowed (only plain objects, arrays and Date)`,
+          path,
+        );
       }
       return this.copyObject(obj as Record<string, unknown>, path, states, depth);
     } finally {
@@ -403,16 +408,16 @@ class Walker {
       }
       this.budget -= key.length;
       const child = this.child(v, key, p, states, depth, false);
-      if (!child.keep) continue;
+      if (child === REMOVED) continue;
       const c0 = key.charCodeAt(0);
       if (c0 >= 48 && c0 <= 57 && INDEX_LIKE.test(key)) this.sorted = false;
-      if (key === '__proto__') Object.defineProperty(out, key, { value: child.value, enumerable: true, writable: true, configurable: true });
-      else out[key] = child.value;
+      if (key === '__proto__') Object.defineProperty(out, key, { value: child, enumerable: true, writable: true, configurable: true });
+      else out[key] = child;
     }
     return out;
   }
 
-  child(v: unknown, key: string, path: PathRef, states: readonly State[], depth: number, inArray: boolean): { keep: boolean; value?: unknown } {
+  child(v: unknown, key: string, path: PathRef, states: readonly State[], depth: number, inArray: boolean): unknown {
     let next: State[] = NO_STATES;
     if (states.length > 0) {
       const r = this.step(states, key);
@@ -423,11 +428,13 @@ class Walker {
       if (this.c.defaults && isCredentialKey(key)) return this.redactValue(v, path, 'default', false);
       if (this.c.extraKeys.size > 0 && this.c.extraKeys.has(key.toLowerCase())) return this.redactValue(v, path, 'key', false);
     }
-    return { keep: true, value: this.copy(v, path, next, depth + 1) };
+    return this.copy(v, path, next, depth + 1);
   }
 }
 
 const NO_STATES: State[] = [];
+/** Returned by child()/redactValue() for a key that is removed. */
+const REMOVED = Symbol('removed');
 
 /**
  * Redacts the app-supplied part of an entry. `body` is a plain object whose top-level keys are
@@ -441,9 +448,10 @@ export function redactBody(
   c: CompiledRedaction,
 ): RedactionResult<Record<string, unknown>> & { censorErrors: unknown[]; sorted: boolean } {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new AuditInputError('redactBody: body must be an object');
-  if (c === null || typeof c !== 'object' || !Array.isArray(c.rules)) throw new AuditInputError('redactBody: pass the result of compileRedaction()');
+  if (c === null || typeof c !== 'object' || !Array.isArray(c.rules))
+    throw new AuditInputError('redactBody: pass the result of compileRedaction()');
   const w = new Walker(c);
-  const initial: State[] = c.rules.map((_, i) => [i, 0] as State);
+  const initial = c.rules.length === 0 ? NO_STATES : c.rules.map((_, i) => [i, 0] as State);
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(body)) {
     const v = body[key];
@@ -454,7 +462,7 @@ export function redactBody(
       const r = w.step(initial, key);
       if (r.hit) {
         const red = w.redactValue(v, p, r.hit, false);
-        if (red.keep) out[key] = red.value;
+        if (red !== REMOVED) out[key] = red;
         continue;
       }
       states = r.next;
@@ -491,11 +499,11 @@ function copyHttp(w: Walker, http: Record<string, unknown>, path: PathRef, state
     if (key === 'headers' || key === 'query' || key === 'requestBody' || key === 'responseBody') startBudget(w, p);
     const child = w.child(v, key, p, states, 0, false);
     w.budget = Number.POSITIVE_INFINITY;
-    if (!child.keep) continue;
+    if (child === REMOVED) continue;
     const c0 = key.charCodeAt(0);
     if (c0 >= 48 && c0 <= 57 && INDEX_LIKE.test(key)) w.sorted = false;
-    if (key === '__proto__') Object.defineProperty(out, key, { value: child.value, enumerable: true, writable: true, configurable: true });
-    else out[key] = child.value;
+    if (key === '__proto__') Object.defineProperty(out, key, { value: child, enumerable: true, writable: true, configurable: true });
+    else out[key] = child;
   }
   w.stack.pop();
   return out;

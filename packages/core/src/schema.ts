@@ -111,22 +111,40 @@ export const entrySchema = {
   ],
 } as const;
 
-let compiled: ValidateFunction | undefined;
-let compiledAllErrors: ValidateFunction | undefined;
+/**
+ * The same schema without the chain fields (v, chain, seq, prev, hash, kid), which the chain sets
+ * itself from validated configuration: record() checks the body before sealing, without first
+ * copying it into a complete entry.
+ */
+const bodySchema = { ...entrySchema, $id: 'https://auditready.dev/schema/entry-body-v1.json', required: ['kind', 'ts'] } as const;
+
+interface Checker {
+  fast: ValidateFunction | undefined;
+  explain: ValidateFunction | undefined;
+  readonly schema: object;
+}
+const entryChecker: Checker = { fast: undefined, explain: undefined, schema: entrySchema };
+const bodyChecker: Checker = { fast: undefined, explain: undefined, schema: bodySchema };
 
 /**
- * Compiles the schema once per process (the first logger or verifier pays a few ms, others reuse
- * it). This validator stops at the first error: it is on record()'s hot path.
+ * Compiles a schema once per process (the first logger or verifier pays a few ms, others reuse
+ * it). The fast validator stops at the first error: it is on record()'s hot path. The explaining
+ * one reports every error and runs only for values already found invalid.
  */
-export function getEntryValidator(): ValidateFunction {
-  if (compiled === undefined) compiled = new Ajv({ strict: true, strictRequired: false }).compile(entrySchema);
-  return compiled;
+function run(c: Checker, value: unknown): SchemaResult {
+  c.fast ??= new Ajv({ strict: true, strictRequired: false }).compile(c.schema);
+  if (c.fast(value)) return VALID;
+  c.explain ??= new Ajv({ strict: true, strictRequired: false, allErrors: true }).compile(c.schema);
+  c.explain(value);
+  return { valid: false, errors: describeErrors(c.explain.errors) };
 }
+const VALID: SchemaResult = Object.freeze({ valid: true, errors: [] }) as SchemaResult;
 
-/** Same schema, reporting every error: used only to explain an entry already found invalid. */
-function getExplainingValidator(): ValidateFunction {
-  if (compiledAllErrors === undefined) compiledAllErrors = new Ajv({ strict: true, strictRequired: false, allErrors: true }).compile(entrySchema);
-  return compiledAllErrors;
+/** Compiles the validators now (so schema problems surface at logger creation). */
+export function getEntryValidator(): ValidateFunction {
+  run(bodyChecker, {});
+  run(entryChecker, {});
+  return entryChecker.fast as ValidateFunction;
 }
 
 function toPath(instancePath: string): string {
@@ -157,10 +175,12 @@ export interface SchemaResult {
 
 /** Checks a (sealed) entry against the schema; never throws. */
 export function checkEntry(entry: unknown): SchemaResult {
-  if (getEntryValidator()(entry)) return { valid: true, errors: [] };
-  const explain = getExplainingValidator();
-  explain(entry);
-  return { valid: false, errors: describeErrors(explain.errors) };
+  return run(entryChecker, entry);
+}
+
+/** Checks an entry body before sealing: the whole schema except the chain fields. */
+export function checkBody(body: unknown): SchemaResult {
+  return run(bodyChecker, body);
 }
 
 /** Throws AuditSchemaError listing every violation. */
