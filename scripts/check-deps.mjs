@@ -21,14 +21,16 @@ function walk(dir) {
   });
 }
 
-const IMPORT = /(?:^|\n)\s*(?:import|export)\s+(type\s+)?[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|require\(\s*['"]([^'"]+)['"]\s*\)/g;
+const IMPORT =
+  /(?:^|\n)\s*(?:import|export)\s+(type\s+)?[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|require\(\s*['"]([^'"]+)['"]\s*\)/g;
 
 for (const pkg of readdirSync(join(root, 'packages'))) {
   const pkgDir = join(root, 'packages', pkg);
   const manifest = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8'));
   const declared = new Set([...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.peerDependencies ?? {})]);
   if (pkg === 'core') {
-    for (const d of Object.keys(manifest.dependencies ?? {})) if (!CORE_DEPS.has(d)) problems.push(`core: runtime dependency ${d} is not one the design allows`);
+    for (const d of Object.keys(manifest.dependencies ?? {}))
+      if (!CORE_DEPS.has(d)) problems.push(`core: runtime dependency ${d} is not one the design allows`);
   }
   for (const file of walk(join(pkgDir, 'src'))) {
     const text = readFileSync(file, 'utf8');
@@ -38,7 +40,7 @@ for (const pkg of readdirSync(join(root, 'packages'))) {
       const where = relative(root, file);
       if (spec.startsWith('.')) {
         const target = resolve(dirname(file), spec);
-        if (!target.startsWith(pkgDir + '/')) problems.push(`${where}: relative import ${spec} leaves the package`);
+        if (!target.startsWith(`${pkgDir}/`)) problems.push(`${where}: relative import ${spec} leaves the package`);
         continue;
       }
       if (spec.startsWith('@auditready/')) {
@@ -47,7 +49,8 @@ for (const pkg of readdirSync(join(root, 'packages'))) {
       }
       const isBuiltin = spec.startsWith('node:') || builtinModules.includes(spec);
       if (isBuiltin) {
-        if (pkg === 'core' && !typeOnly && !file.endsWith('platform.ts')) problems.push(`${where}: core imports ${spec} outside src/platform.ts`);
+        if (pkg === 'core' && !typeOnly && !file.endsWith('platform.ts'))
+          problems.push(`${where}: core imports ${spec} outside src/platform.ts`);
         continue;
       }
       const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0];

@@ -63,11 +63,41 @@ audit.record({
     requestBody: { user: 'alice', password: SECRETS.password },
   }),
 });
-audit.record({ kind: 'access', action: 'invoice.read', actor: alice, resource: { type: 'invoice', id: 'inv_1001' }, http: http('GET', '/invoices/:id', '/invoices/inv_1001', 200) });
-audit.record({ kind: 'access', action: 'admin.users.delete', actor: bob, outcome: 'denied', reason: 'requires role admin', resource: { type: 'user', id: 'carol' }, http: http('DELETE', '/admin/users/:id', '/admin/users/carol', 403) });
-audit.record({ kind: 'access', action: 'invoice.pay', actor: alice, resource: { type: 'invoice', id: 'inv_1001' }, http: http('POST', '/invoices/:id/pay', '/invoices/inv_1001/pay?token=abc123def', 200, { requestBody: { card: SECRETS.card } }) });
-audit.record({ kind: 'access', action: 'invoice.export', actor: bob, outcome: 'error', reason: 'upstream timeout', http: http('GET', '/invoices/export', '/invoices/export', 500) });
-const nightlyReport = audit.wrap(async (day) => ({ day, invoices: 2 }), { action: 'job.nightly-report', actor: { type: 'service', id: 'scheduler' } });
+audit.record({
+  kind: 'access',
+  action: 'invoice.read',
+  actor: alice,
+  resource: { type: 'invoice', id: 'inv_1001' },
+  http: http('GET', '/invoices/:id', '/invoices/inv_1001', 200),
+});
+audit.record({
+  kind: 'access',
+  action: 'admin.users.delete',
+  actor: bob,
+  outcome: 'denied',
+  reason: 'requires role admin',
+  resource: { type: 'user', id: 'carol' },
+  http: http('DELETE', '/admin/users/:id', '/admin/users/carol', 403),
+});
+audit.record({
+  kind: 'access',
+  action: 'invoice.pay',
+  actor: alice,
+  resource: { type: 'invoice', id: 'inv_1001' },
+  http: http('POST', '/invoices/:id/pay', '/invoices/inv_1001/pay?token=abc123def', 200, { requestBody: { card: SECRETS.card } }),
+});
+audit.record({
+  kind: 'access',
+  action: 'invoice.export',
+  actor: bob,
+  outcome: 'error',
+  reason: 'upstream timeout',
+  http: http('GET', '/invoices/export', '/invoices/export', 500),
+});
+const nightlyReport = audit.wrap(async (day) => ({ day, invoices: 2 }), {
+  action: 'job.nightly-report',
+  actor: { type: 'service', id: 'scheduler' },
+});
 await nightlyReport('2026-11-26');
 const consume = audit.wrap(
   async (msg) => {
@@ -84,15 +114,29 @@ console.log('\n2. Verify the log, as an auditor would');
 const text = readFileSync(logPath, 'utf8');
 const report = verifyText(text, { file: 'audit.log' });
 const chain = report.chains[0];
-check(report.valid, `chain ${chain?.chain.slice(0, 8)}…: ${chain?.count} entries, seq ${chain?.firstSeq}..${chain?.lastSeq}, head ${chain?.headHash.slice(0, 16)}… — ${report.valid ? 'VALID' : 'INVALID'}`);
+check(
+  report.valid,
+  `chain ${chain?.chain.slice(0, 8)}…: ${chain?.count} entries, seq ${chain?.firstSeq}..${chain?.lastSeq}, head ${chain?.headHash.slice(0, 16)}… — ${report.valid ? 'VALID' : 'INVALID'}`,
+);
 const lines = text.trimEnd().split('\n');
 const entries = lines.map((l) => JSON.parse(l));
-check(entries.some((e) => e.action === 'admin.users.delete' && e.outcome === 'denied' && e.actor.id === 'bob'), "bob's denied admin attempt is on record");
-check(entries.some((e) => e.action === 'queue.refund' && e.outcome === 'failure'), 'the failed refund job is on record with its reason');
+check(
+  entries.some((e) => e.action === 'admin.users.delete' && e.outcome === 'denied' && e.actor.id === 'bob'),
+  "bob's denied admin attempt is on record",
+);
+check(
+  entries.some((e) => e.action === 'queue.refund' && e.outcome === 'failure'),
+  'the failed refund job is on record with its reason',
+);
 
 console.log('\n3. Secrets that travelled with the requests are not in the log');
 const found = findSecrets(lines, { secrets: Object.values(SECRETS).concat('abc123def') });
-check(found.length === 0, found.length === 0 ? 'no tokens, cookies, passwords, API keys or card numbers' : `found: ${found.map((f) => `${f.kind} at line ${f.line}`).join(', ')}`);
+check(
+  found.length === 0,
+  found.length === 0
+    ? 'no tokens, cookies, passwords, API keys or card numbers'
+    : `found: ${found.map((f) => `${f.kind} at line ${f.line}`).join(', ')}`,
+);
 const login = entries.find((e) => e.action === 'session.create');
 check(login.redacted.length >= 4, `the log says what was cut: ${login.redacted.map((r) => `${r.path} (${r.how})`).join(', ')}`);
 
@@ -103,11 +147,21 @@ edited[bobLine] = edited[bobLine].replace('"id":"bob"', '"id":"alice"');
 writeFileSync(join(out, 'audit.edited.log'), `${edited.join('\n')}\n`);
 const r1 = verifyText(readFileSync(join(out, 'audit.edited.log'), 'utf8'), { file: 'audit.edited.log' });
 const b1 = r1.breaks[0];
-check(!r1.valid && b1?.kind === 'modified' && b1.line === bobLine + 1, `someone rewrote who was denied: ${b1?.kind} at ${b1?.file}:${b1?.line} (seq ${b1?.seq}) — ${b1?.message}`);
+check(
+  !r1.valid && b1?.kind === 'modified' && b1.line === bobLine + 1,
+  `someone rewrote who was denied: ${b1?.kind} at ${b1?.file}:${b1?.line} (seq ${b1?.seq}) — ${b1?.message}`,
+);
 const deleted = lines.filter((_, i) => i !== bobLine);
 const r2 = verifyText(`${deleted.join('\n')}\n`, { file: 'audit.deleted.log' });
 const b2 = r2.breaks[0];
-check(!r2.valid && b2?.kind === 'deleted' && b2.seq === bobLine, `someone deleted the entry instead: ${b2?.kind} seq ${b2?.seq} — ${b2?.message}`);
+check(
+  !r2.valid && b2?.kind === 'deleted' && b2.seq === bobLine,
+  `someone deleted the entry instead: ${b2?.kind} seq ${b2?.seq} — ${b2?.message}`,
+);
 
-console.log(failures === 0 ? '\nDemo complete: the log proves itself complete and untampered, and catches edits.\n' : `\nDemo FAILED: ${failures} check(s) did not hold.\n`);
+console.log(
+  failures === 0
+    ? '\nDemo complete: the log proves itself complete and untampered, and catches edits.\n'
+    : `\nDemo FAILED: ${failures} check(s) did not hold.\n`,
+);
 process.exit(failures === 0 ? 0 : 1);

@@ -10,9 +10,12 @@ describe('docs/spec', () => {
     expect(JSON.parse(readFileSync(join(docs, 'entry-v1.schema.json'), 'utf8'))).toEqual(JSON.parse(JSON.stringify(entrySchema)));
   });
 
-  it.each(['entry-format.md', 'canonical-form.md', 'hash-chain.md'])('%s names its format version and links the vectors that test it', (f) => {
-    const text = readFileSync(join(docs, f), 'utf8');
-    expect(text).toMatch(/format version 1/i);
-    expect(text).toMatch(/packages\/core\/test\/vectors/);
-  });
+  it.each(['entry-format.md', 'canonical-form.md', 'hash-chain.md'])(
+    '%s names its format version and links the vectors that test it',
+    (f) => {
+      const text = readFileSync(join(docs, f), 'utf8');
+      expect(text).toMatch(/format version 1/i);
+      expect(text).toMatch(/packages\/core\/test\/vectors/);
+    },
+  );
 });
