@@ -719,6 +719,46 @@ export function verifySync(source: Iterable<VerifyItem>, options: VerifyOptions 
   return v.finish();
 }
 
+/**
+ * Splits a stream of text or byte chunks (a Node Readable, a web ReadableStream, any async
+ * iterable of string | Uint8Array) into lines, decoding UTF-8 across chunk boundaries.
+ */
+export async function* splitLines(chunks: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>): AsyncGenerator<string> {
+  const decoder = new TextDecoder('utf-8', { fatal: false });
+  let rest = '';
+  for await (const chunk of chunks as AsyncIterable<string | Uint8Array>) {
+    if (typeof chunk === 'string') rest += chunk;
+    else if (chunk instanceof Uint8Array) rest += decoder.decode(chunk, { stream: true });
+    else throw new AuditInputError('verifyStream: chunks must be strings or bytes (Uint8Array / Buffer)');
+    let nl = rest.indexOf('\n');
+    while (nl >= 0) {
+      yield rest.slice(0, nl);
+      rest = rest.slice(nl + 1);
+      nl = rest.indexOf('\n');
+    }
+  }
+  rest += decoder.decode();
+  if (rest !== '') yield rest;
+}
+
+/**
+ * Verifies a byte or text stream of NDJSON (e.g. fs.createReadStream('audit.log')), in constant
+ * memory apart from the per-chain window. Positions are 1-based lines of `file`.
+ */
+export async function verifyStream(
+  chunks: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>,
+  options: VerifyOptions & { file?: string } = {},
+): Promise<VerifyReport> {
+  assertIterable(chunks, true);
+  const v = new Verifier(options);
+  let n = 0;
+  for await (const line of splitLines(chunks)) {
+    n++;
+    v.push(line, { ...(options.file !== undefined ? { file: options.file } : {}), line: n });
+  }
+  return v.finish();
+}
+
 /** Verifies NDJSON text (one entry per line), positions relative to `file` when given. */
 export function verifyText(text: string, options: VerifyOptions & { file?: string } = {}): VerifyReport {
   if (typeof text !== 'string') throw new AuditInputError('verifyText: expected a string');

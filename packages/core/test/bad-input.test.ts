@@ -121,15 +121,19 @@ describe('one table of bad inputs, over every public function', () => {
     });
   }
 
-  it('verify (async) rejects with a named error or reports', async () => {
+  it.each([
+    ['verify', (b: unknown) => verifyApi.verify(b as never)],
+    ['verifyStream', (b: unknown) => verifyApi.verifyStream(b as never)],
+    ['verifyStream (chunk)', (b: unknown) => verifyApi.verifyStream([b as never])],
+  ])('%s (async) rejects with a named error or reports', async (name, fn) => {
     for (const [badName, make] of BAD) {
       let threw: unknown;
       try {
-        await verifyApi.verify(make() as never);
+        await fn(make());
       } catch (e) {
         threw = e;
       }
-      expectSafe('verify', badName, { threw });
+      expectSafe(name, badName, { threw });
     }
   });
 

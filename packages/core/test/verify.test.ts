@@ -320,3 +320,28 @@ describe('verify properties', () => {
     );
   });
 });
+
+describe('verifyStream', () => {
+  it('verifies a real file read as a byte stream, with line numbers, across chunk boundaries', async () => {
+    const { mkdtempSync, writeFileSync, createReadStream } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { verifyStream } = await import('../src/verify.js');
+    const lines = makeLog(200);
+    lines[150] = lines[150]!.replace('"act.150"', '"act.15O"');
+    const file = join(mkdtempSync(join(tmpdir(), 'ar-verify-')), 'audit.log');
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const r = await verifyStream(createReadStream(file, { highWaterMark: 97 }), { file: 'audit.log' });
+    expect(r.entries).toBe(200);
+    expect(r.breaks).toEqual([expect.objectContaining({ kind: 'modified', seq: 150, file: 'audit.log', line: 151 })]);
+  });
+
+  it('decodes multi-byte UTF-8 split across chunks', async () => {
+    const { splitLines } = await import('../src/verify.js');
+    const bytes = new TextEncoder().encode('äö😀\nx');
+    const chunks = Array.from(bytes, (b) => new Uint8Array([b]));
+    const out: string[] = [];
+    for await (const l of splitLines(chunks)) out.push(l);
+    expect(out).toEqual(['äö😀', 'x']);
+  });
+});
