@@ -696,11 +696,17 @@ class Logger implements AuditLogger {
       const left = deadline - performance.now();
       if (left <= 0) break;
       await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, Math.min(left, 50));
-        this.#idleWaiters.push(() => {
+        const waiter = () => {
           clearTimeout(t);
           resolve();
-        });
+        };
+        const t = setTimeout(() => {
+          // Polling while a transport retries: drop this waiter so they do not pile up.
+          const i = this.#idleWaiters.indexOf(waiter);
+          if (i >= 0) this.#idleWaiters.splice(i, 1);
+          resolve();
+        }, Math.min(left, 50));
+        this.#idleWaiters.push(waiter);
       });
     }
     const pending = this.#pending();
