@@ -28,7 +28,7 @@ export type { RedactionCensor, RedactionMode, RedactionOptions, RedactionRule } 
 export { compileRedaction, keyedHashMarker, MASK, redactBody, truncateString } from './redact.js';
 export type { SchemaResult } from './schema.js';
 export { assertValidEntry, checkEntry, entrySchema } from './schema.js';
-export type { MemoryTransport, MemoryTransportOptions, Transport } from './transport.js';
+export type { MemoryTransport, MemoryTransportOptions, ResumePoint, Transport, TransportContext } from './transport.js';
 export { createMemoryTransport } from './transport.js';
 export type {
   Actor,

@@ -26,7 +26,7 @@ import { nodeProcess, randomId } from './platform.js';
 import { type CompiledRedaction, compileRedaction, type RedactionOptions, redactBody } from './redact.js';
 import { checkBody, getEntryValidator } from './schema.js';
 import { registerShutdown, unregisterShutdown } from './shutdown.js';
-import type { Transport } from './transport.js';
+import type { ResumePoint, Transport, TransportContext } from './transport.js';
 import type { Actor, AuditEntry, AuditRecordInput, ChainHead, EntryKind, Outcome, ServiceInfo } from './types.js';
 
 export type OverflowPolicy = 'drop-newest' | 'drop-oldest' | 'fail-closed';
@@ -45,6 +45,8 @@ export interface AuditLoggerOptions {
     previous?: ChainHead;
     /** Continue this chain after the given entry instead of starting a new one. */
     resume?: ChainHead;
+    /** Continue the chain a transport can prove it holds (Transport.resume). Default true. */
+    resumeFromTransports?: boolean;
   };
   redact?: RedactionOptions;
   queue?: {
@@ -279,21 +281,25 @@ class Logger implements AuditLogger {
 
     const c = o.chain ?? {};
     const key = c.hmacKey === undefined ? undefined : resolveKey(c.hmacKey, 'chain.hmacKey');
-    let resume = c.resume;
-    if (resume === undefined) {
+    // Where to continue: an explicit chain.resume, else the first transport that can prove a head.
+    // A transport head from another chain than an explicitly configured chain.id is not resumed:
+    // the new chain's genesis links it instead (docs/spec/hash-chain.md §Chain).
+    let resume: ResumePoint | undefined = c.resume;
+    let previous: ChainHead | undefined = c.previous;
+    if (resume === undefined && c.resumeFromTransports !== false) {
       for (const t of o.transports) {
         const head = t.resume?.();
-        if (head !== undefined) {
-          resume = head;
-          break;
-        }
+        if (head === undefined) continue;
+        if (c.id !== undefined && c.id !== head.chain) previous ??= { chain: head.chain, seq: head.seq, hash: head.hash };
+        else resume = head;
+        break;
       }
     }
     const id = resume?.chain ?? c.id ?? randomId();
     if (typeof id !== 'string' || !CHAIN_ID_PATTERN.test(id))
       throw new AuditConfigError('chain.id must be 1-128 characters of A-Z a-z 0-9 . _ : -', { path: 'chain.id' });
-    if (c.id !== undefined && resume !== undefined && c.id !== resume.chain)
-      throw new AuditConfigError(`chain.id ${c.id} differs from the chain to resume (${resume.chain})`, { path: 'chain.id' });
+    if (c.id !== undefined && c.resume !== undefined && c.id !== c.resume.chain)
+      throw new AuditConfigError(`chain.id ${c.id} differs from the chain to resume (${c.resume.chain})`, { path: 'chain.id' });
     this.#chain = new HashChain({ id, ...(key ? { key } : {}), ...(resume ? { resume } : {}) });
     this.#lanes = o.transports.map((transport) => ({
       transport,
@@ -313,7 +319,7 @@ class Logger implements AuditLogger {
     if (this.#handleSignals) registerShutdown(this.#participant);
 
     if (resume === undefined) {
-      const prev = c.previous;
+      const prev = previous;
       if (
         prev !== undefined &&
         (!isPlainObject(prev) ||
@@ -334,10 +340,25 @@ class Logger implements AuditLogger {
       });
     } else {
       this.#sealInternal('recovered', {
-        details: { library: LIB, resumedAfter: { seq: resume.seq, hash: resume.hash } },
-        reason: 'chain resumed by a new logger',
+        details: { ...resume.note, library: LIB, resumedAfter: { seq: resume.seq, hash: resume.hash } },
+        reason: resume.note ? 'chain resumed by a new logger after repairing its log' : 'chain resumed by a new logger',
       });
     }
+    const context: TransportContext = {
+      chainId: this.#chain.id,
+      record: (kind, fields) => {
+        if (this.#closed) return undefined;
+        try {
+          return this.#sealInternal(kind, { reason: fields.reason, ...(fields.details ? { details: fields.details } : {}) }).entry;
+        } catch (err) {
+          this.#report(new AuditHookError(`a transport's ${kind} record could not be sealed: ${errorMessage(err)}`, { cause: err }));
+          return undefined;
+        }
+      },
+      reportError: (err) =>
+        this.#report(err instanceof AuditError ? err : new AuditTransportError('transport', errorMessage(err), { cause: err })),
+    };
+    for (const t of o.transports) t.attach?.(context);
   }
 
   get chainId(): string {
@@ -700,12 +721,15 @@ class Logger implements AuditLogger {
           clearTimeout(t);
           resolve();
         };
-        const t = setTimeout(() => {
-          // Polling while a transport retries: drop this waiter so they do not pile up.
-          const i = this.#idleWaiters.indexOf(waiter);
-          if (i >= 0) this.#idleWaiters.splice(i, 1);
-          resolve();
-        }, Math.min(left, 50));
+        const t = setTimeout(
+          () => {
+            // Polling while a transport retries: drop this waiter so they do not pile up.
+            const i = this.#idleWaiters.indexOf(waiter);
+            if (i >= 0) this.#idleWaiters.splice(i, 1);
+            resolve();
+          },
+          Math.min(left, 50),
+        );
         this.#idleWaiters.push(waiter);
       });
     }

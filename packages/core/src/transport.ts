@@ -13,6 +13,25 @@ import { AuditConfigError } from './errors.js';
 import type { SealedRecord } from './hash-chain.js';
 import type { AuditEntry, ChainHead } from './types.js';
 
+/** Where a transport can prove the chain stands, with what it had to repair to get there. */
+export interface ResumePoint extends ChainHead {
+  /** Goes into the `recovered` record's details (e.g. a torn last line that was set aside). */
+  note?: Record<string, unknown>;
+}
+
+/** What the logger lends a transport (Transport.attach). */
+export interface TransportContext {
+  readonly chainId: string;
+  /**
+   * Seals a library record into the chain (it reaches every transport, this one included):
+   * `retention` when the transport deletes old data, `gap` when entries it had accepted were lost
+   * (e.g. its file was deleted under it), `notice` for other events an auditor should see.
+   */
+  record(kind: 'retention' | 'gap' | 'notice', fields: { reason: string; details?: Record<string, unknown> }): AuditEntry | undefined;
+  /** Reports an error through the logger's onError (and health()). */
+  reportError(error: Error): void;
+}
+
 export interface Transport {
   /** Shown in health() and errors. */
   readonly name: string;
@@ -25,7 +44,9 @@ export interface Transport {
    * The last entry this transport can prove it holds, read synchronously when the logger is
    * created; the logger then continues that chain instead of starting a new one.
    */
-  resume?(): ChainHead | undefined;
+  resume?(): ResumePoint | undefined;
+  /** Called once when the logger is created, after the chain's first record. */
+  attach?(context: TransportContext): void;
 }
 
 export interface MemoryTransport extends Transport {

@@ -67,6 +67,16 @@ export interface DeclaredGap {
   declaredAt: number;
 }
 
+/** Seqs removed on purpose by a retention policy, as a `retention` record declared. */
+export interface RetainedRange {
+  from: number;
+  to: number;
+  /** The segment file that held them. */
+  file: string;
+  /** The `retention` record that declared the removal. */
+  declaredAt: { chain: string; seq: number };
+}
+
 export interface ChainReport {
   chain: string;
   valid: boolean;
@@ -79,6 +89,8 @@ export interface ChainReport {
   breaks: VerifyBreak[];
   /** Holes the chain itself declared with `gap` records (entries dropped, e.g. queue overflow). */
   gaps: DeclaredGap[];
+  /** Seqs removed by retention and declared by `retention` records (not a break). */
+  retained: RetainedRange[];
   /** The previous chain this one links to from its genesis, if any. */
   previous?: ChainHead;
 }
@@ -108,6 +120,12 @@ export interface VerifyOptions {
   requireCanonical?: boolean;
   /** Seqs of history kept per chain for reorder/duplicate detection. Default 100000. */
   window?: number;
+  /**
+   * Verify canonical lines from their bytes without parsing them (default true). A line whose
+   * hash matches its own bytes is exactly what was sealed; lines that do not match, and
+   * genesis/gap/retention records, are always parsed and checked in full. Off: everything is.
+   */
+  fastPath?: boolean;
 }
 
 export type VerifyItem = string | AuditEntry | Record<string, unknown> | { line?: string; entry?: unknown; file?: string; lineNo?: number };
@@ -151,6 +169,7 @@ interface ChainState {
   keyStats: Map<string, { ok: number; bad: number[] }>;
   missingKeyReported: Set<string>;
   declared: DeclaredGap[];
+  retained: RetainedRange[];
   previous?: ChainHead;
   genesisPos?: Position;
 }
@@ -164,7 +183,10 @@ export class Verifier {
   readonly #allowPartialStart: boolean;
   readonly #requireCanonical: boolean;
   readonly #window: number;
+  readonly #fastPath: boolean;
   readonly #chains = new Map<string, ChainState>();
+  /** Ranges removed by retention, as declared by `retention` records (any chain may declare them). */
+  readonly #retained: (RetainedRange & { chain: string })[] = [];
   /** All breaks in input order; reclassification edits entries in place, removal sets null. */
   readonly #breaks: (VerifyBreak | null)[] = [];
   #items = 0;
@@ -197,9 +219,20 @@ export class Verifier {
     this.#allowPartialStart = options.allowPartialStart === true;
     this.#requireCanonical = options.requireCanonical !== false;
     this.#window = options.window ?? 100_000;
+    this.#fastPath = options.fastPath !== false;
   }
 
   #add(b: VerifyBreak): number {
+    // A run of consecutive reordered or duplicated seqs (a whole segment out of place, a file
+    // concatenated twice) is one break with a range, not thousands.
+    if ((b.kind === 'reordered' || b.kind === 'duplicated') && b.seq !== undefined) {
+      const last = this.#breaks[this.#breaks.length - 1];
+      if (last && last.kind === b.kind && last.chain === b.chain && last.file === b.file && (last.toSeq ?? last.seq) === b.seq - 1) {
+        last.toSeq = b.seq;
+        last.message = `seqs ${last.seq}..${b.seq} ${b.kind === 'reordered' ? 'appear after later entries' : 'appear again'}`;
+        return this.#breaks.length - 1;
+      }
+    }
     this.#breaks.push(b);
     return this.#breaks.length - 1;
   }
@@ -231,6 +264,22 @@ export class Verifier {
     else this.#pendingTorn = undefined;
 
     if (parsed === undefined && line !== undefined) {
+      // Fast path: a canonical line whose hash matches its own bytes is exactly what was sealed;
+      // only its chain fields are needed. Anything else takes the full path below.
+      const scan = this.#fastPath ? scanLine(line) : undefined;
+      if (scan !== undefined) {
+        const key = scan.kid === undefined ? undefined : this.#keys.get(scan.kid);
+        if (scan.kid === undefined || key !== undefined) {
+          const computed = hashCanonical(line.slice(0, scan.hashStart) + line.slice(scan.hashEnd), key);
+          if (computed === scan.hash) {
+            this.#entries++;
+            const e = { v: 1, kind: scan.kind, chain: scan.chain, seq: scan.seq, prev: scan.prev, hash: scan.hash, ts: '' } as AuditEntry;
+            if (scan.kid !== undefined) e.kid = scan.kid;
+            this.#onEntry(e, undefined, where, true);
+            return;
+          }
+        }
+      }
       try {
         parsed = JSON.parse(line);
       } catch (err) {
@@ -294,6 +343,7 @@ export class Verifier {
         keyStats: new Map(),
         missingKeyReported: new Set(),
         declared: [],
+        retained: [],
       };
       this.#chains.set(e.chain, s);
     }
@@ -308,7 +358,7 @@ export class Verifier {
     }
   }
 
-  #onEntry(e: AuditEntry, line: string | undefined, pos: Position): void {
+  #onEntry(e: AuditEntry, line: string | undefined, pos: Position, verified = false): void {
     const s = this.#state(e);
     s.count++;
     const brk = (kind: BreakKind, seq: number, message: string, p: Position = pos, toSeq?: number) =>
@@ -328,13 +378,13 @@ export class Verifier {
         }
       }
     }
-    const forms = canonicalForms(e);
-    const computed = checkable ? hashCanonical(forms.unhashed, key) : e.hash;
+    const forms = verified ? undefined : canonicalForms(e);
+    const computed = checkable && forms ? hashCanonical(forms.unhashed, key) : e.hash;
     const hashOk = computed === e.hash;
     let ownBreak: number | undefined;
     if (!hashOk) {
       ownBreak = -1; // filled in below, once we know which seq this line stands for
-    } else if (this.#requireCanonical && line !== undefined && line !== forms.line) {
+    } else if (this.#requireCanonical && line !== undefined && forms && line !== forms.line) {
       ownBreak = brk(
         'modified',
         e.seq,
@@ -451,6 +501,20 @@ export class Verifier {
   }
 
   #afterAccept(s: ChainState, e: AuditEntry, seq: number, pos: Position): void {
+    if (e.kind === 'retention' && Array.isArray((e.details as { removed?: unknown } | undefined)?.removed)) {
+      for (const r of (e.details as { removed: unknown[] }).removed) {
+        const x = r as { chain?: unknown; firstSeq?: unknown; lastSeq?: unknown; file?: unknown };
+        if (typeof x.chain === 'string' && Number.isSafeInteger(x.firstSeq) && Number.isSafeInteger(x.lastSeq)) {
+          this.#retained.push({
+            chain: x.chain,
+            from: x.firstSeq as number,
+            to: x.lastSeq as number,
+            file: typeof x.file === 'string' ? x.file : '',
+            declaredAt: { chain: s.id, seq },
+          });
+        }
+      }
+    }
     if (e.kind === 'gap' && e.details) {
       const d = e.details as { from?: unknown; to?: unknown; count?: unknown };
       if (Number.isSafeInteger(d.from) && Number.isSafeInteger(d.to) && Number.isSafeInteger(d.count)) {
@@ -612,6 +676,7 @@ export class Verifier {
         keyIds: [...s.keyIds],
         breaks: own,
         gaps: s.declared,
+        retained: s.retained,
         ...(s.previous ? { previous: s.previous } : {}),
       };
     });
@@ -640,6 +705,18 @@ export class Verifier {
       for (const m of s.missing) {
         const g = s.declared.find((d) => d.from <= m.from && m.to <= d.to);
         if (g) this.#breaks[m.breakIdx] = null;
+      }
+      // Nor are segments removed by retention, as long as retention records cover every seq.
+      const ranges = this.#retained.filter((r) => r.chain === s.id).sort((a, b) => a.from - b.from);
+      for (const m of s.missing) {
+        if (this.#breaks[m.breakIdx] === null) continue;
+        let next = m.from;
+        for (const r of ranges) if (r.from <= next && r.to >= next) next = r.to + 1;
+        if (next > m.to) {
+          this.#breaks[m.breakIdx] = null;
+          for (const r of ranges)
+            if (r.to >= m.from && r.from <= m.to) s.retained.push({ from: r.from, to: r.to, file: r.file, declaredAt: r.declaredAt });
+        }
       }
       for (const a of this.#anchors.filter((x) => x.chain === s.id)) this.#checkCommitment(s, a, 'an anchor');
     }
@@ -683,6 +760,128 @@ export class Verifier {
       });
     }
   }
+}
+
+interface LineScan {
+  chain: string;
+  seq: number;
+  prev: string;
+  hash: string;
+  kid: string | undefined;
+  kind: AuditEntry['kind'];
+  /** `line.slice(0, hashStart) + line.slice(hashEnd)` is the hashed text (the `"hash":"…",` member cut out). */
+  hashStart: number;
+  hashEnd: number;
+}
+
+const HEX64 = /^[0-9a-f]{64}$/;
+const CHAIN_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/** Kinds whose content the verifier reads (details), so they always take the full path. */
+const CONTENT_KINDS = new Set(['genesis', 'gap', 'retention']);
+const PLAIN_KINDS = new Set(['access', 'event', 'checkpoint', 'recovered', 'clock', 'rejected', 'notice']);
+
+/** Index just past the string starting at `i` (a '"'), or -1. */
+function skipString(s: string, i: number): number {
+  let from = i + 1;
+  for (;;) {
+    const q = s.indexOf('"', from);
+    if (q < 0) return -1;
+    let k = q - 1;
+    while (s.charCodeAt(k) === 92) k--; // backslashes before the quote
+    if ((q - 1 - k) % 2 === 0) return q + 1;
+    from = q + 1;
+  }
+}
+
+/** Index just past the JSON value starting at `i`, or -1 (structure only; strings are skipped whole). */
+function skipValue(s: string, i: number): number {
+  const c = s.charCodeAt(i);
+  if (c === 34) return skipString(s, i);
+  if (c === 123 || c === 91) {
+    let depth = 0;
+    for (let j = i; j < s.length; j++) {
+      const d = s.charCodeAt(j);
+      if (d === 34) {
+        j = skipString(s, j) - 1;
+        if (j < 0) return -1;
+      } else if (d === 123 || d === 91) depth++;
+      else if (d === 125 || d === 93) {
+        depth--;
+        if (depth === 0) return j + 1;
+      }
+    }
+    return -1;
+  }
+  let j = i;
+  while (j < s.length) {
+    const d = s.charCodeAt(j);
+    if (d === 44 || d === 125 || d === 93) break;
+    j++;
+  }
+  return j > i ? j : -1;
+}
+
+/**
+ * Reads the top-level members of a line that looks canonical, without parsing nested content.
+ * Returns undefined for anything unusual (the caller then takes the full path).
+ */
+function scanLine(line: string): LineScan | undefined {
+  const n = line.length;
+  if (n < 2 || line.charCodeAt(0) !== 123 || line.charCodeAt(n - 1) !== 125) return undefined;
+  let chain: string | undefined;
+  let seq: number | undefined;
+  let prev: string | undefined;
+  let hash: string | undefined;
+  let kid: string | undefined;
+  let kind: string | undefined;
+  let v = false;
+  let hashStart = -1;
+  let hashEnd = -1;
+  let i = 1;
+  while (i < n - 1) {
+    if (line.charCodeAt(i) !== 34) return undefined;
+    const keyEnd = skipString(line, i);
+    if (keyEnd < 0 || line.charCodeAt(keyEnd) !== 58) return undefined;
+    const keyLen = keyEnd - i - 2;
+    const key = keyLen <= 5 ? line.slice(i + 1, keyEnd - 1) : '';
+    const vStart = keyEnd + 1;
+    const vEnd = skipValue(line, vStart);
+    if (vEnd < 0) return undefined;
+    switch (key) {
+      case 'chain':
+        chain = line.slice(vStart + 1, vEnd - 1);
+        break;
+      case 'seq':
+        seq = Number(line.slice(vStart, vEnd));
+        break;
+      case 'prev':
+        prev = line.slice(vStart + 1, vEnd - 1);
+        break;
+      case 'hash':
+        hash = line.slice(vStart + 1, vEnd - 1);
+        hashStart = i;
+        hashEnd = vEnd + 1;
+        break;
+      case 'kid':
+        kid = line.slice(vStart + 1, vEnd - 1);
+        break;
+      case 'kind':
+        kind = line.slice(vStart + 1, vEnd - 1);
+        break;
+      case 'v':
+        v = vEnd - vStart === 1 && line.charCodeAt(vStart) === 49;
+        break;
+    }
+    const sep = line.charCodeAt(vEnd);
+    if (sep === 44) i = vEnd + 1;
+    else if (vEnd === n - 1) break;
+    else return undefined;
+  }
+  if (!v || chain === undefined || !CHAIN_ID.test(chain) || seq === undefined || !Number.isSafeInteger(seq) || seq < 0) return undefined;
+  if (prev === undefined || hash === undefined || !HEX64.test(prev) || !HEX64.test(hash) || hashEnd > n - 1) return undefined;
+  if (kind === undefined || !PLAIN_KINDS.has(kind) || CONTENT_KINDS.has(kind)) return undefined;
+  if (kid !== undefined && !CHAIN_ID.test(kid)) return undefined;
+  return { chain, seq, prev, hash, kid, kind: kind as AuditEntry['kind'], hashStart, hashEnd };
 }
 
 function describePos(p: Position): string {

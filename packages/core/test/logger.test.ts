@@ -347,3 +347,34 @@ describe('configuration is validated at creation', () => {
     expect(() => createAuditLogger(opts as never)).toThrow(msg);
   });
 });
+
+describe('transport hooks', () => {
+  it('resume() with a note: the recovered record carries it; attach() lets a transport seal retention, gap and notice records', async () => {
+    const head = { chain: 'c-file', seq: 9, hash: 'a'.repeat(64), note: { tornBytes: 17, preservedAs: 'audit.log.torn' } };
+    let ctx: import('../src/transport.js').TransportContext | undefined;
+    const t = Object.assign(createMemoryTransport(), { resume: () => head, attach: (c: typeof ctx) => (ctx = c) });
+    const logger = createAuditLogger({ service: { name: 's' }, transports: [t], handleSignals: false });
+    expect(ctx?.chainId).toBe('c-file');
+    ctx?.record('retention', {
+      reason: 'old segments removed',
+      details: { removed: [{ chain: 'c-file', firstSeq: 0, lastSeq: 4, file: 'a.log' }] },
+    });
+    ctx?.record('notice', { reason: 'active file was replaced; reopened' });
+    await logger.flush();
+    expect(t.entries().map((e) => [e.kind, e.seq])).toEqual([
+      ['recovered', 10],
+      ['retention', 11],
+      ['notice', 12],
+    ]);
+    expect(t.entries()[0]?.details).toMatchObject({ tornBytes: 17, preservedAs: 'audit.log.torn', resumedAfter: { seq: 9 } });
+    await logger.close();
+    expect(ctx?.record('notice', { reason: 'after close' })).toBeUndefined();
+  });
+
+  it('a transport head from another chain than the configured id is linked from genesis, not resumed', async () => {
+    const t = Object.assign(createMemoryTransport(), { resume: () => ({ chain: 'old', seq: 3, hash: 'b'.repeat(64) }) });
+    const logger = createAuditLogger({ service: { name: 's' }, transports: [t], handleSignals: false, chain: { id: 'new' } });
+    await logger.flush();
+    expect(t.entries()[0]).toMatchObject({ kind: 'genesis', chain: 'new', seq: 0, details: { previous: { chain: 'old', seq: 3 } } });
+  });
+});

@@ -301,6 +301,8 @@ describe('verify properties', () => {
             const j = Math.min(jr, n - 1 - k);
             const { lines: bad, expected } = mutate(lines, m, k, j, key);
             const r = verifySync(bad, key ? { keys: [key] } : {});
+            // The byte-level fast path and the full parse agree on every report.
+            expect(verifySync(bad, { ...(key ? { keys: [key] } : {}), fastPath: false })).toEqual(r);
             expect(r.valid).toBe(false);
             expect(r.breaks).toHaveLength(1);
             expect(r.breaks[0]).toMatchObject(expected);
@@ -343,5 +345,45 @@ describe('verifyStream', () => {
     const out: string[] = [];
     for await (const l of splitLines(chunks)) out.push(l);
     expect(out).toEqual(['äö😀', 'x']);
+  });
+});
+
+describe('segments', () => {
+  function withRetention(lines: string[], removed: { firstSeq: number; lastSeq: number; lastHash: string; file: string }[]) {
+    const last = JSON.parse(lines[lines.length - 1]!) as AuditEntry;
+    const c = new HashChain({ id: last.chain, resume: { chain: last.chain, seq: last.seq, hash: last.hash } });
+    const rec = c.seal({
+      kind: 'retention',
+      ts: '2026-01-01T00:10:00.000000Z',
+      reason: 'segments older than 30 days removed',
+      details: { removed: removed.map((r) => ({ chain: last.chain, ...r })) },
+    }).line;
+    return [...lines, rec];
+  }
+
+  it('seqs removed by retention, as declared, are not breaks; undeclared ones are', () => {
+    const lines = makeLog(30);
+    const h = (i: number) => (JSON.parse(lines[i]!) as AuditEntry).hash;
+    const kept = withRetention(lines, [
+      { firstSeq: 0, lastSeq: 9, lastHash: h(9), file: 'audit-1.log' },
+      { firstSeq: 10, lastSeq: 19, lastHash: h(19), file: 'audit-2.log.gz' },
+    ]).slice(20);
+    const r = verifySync(kept);
+    expect(r.valid).toBe(true);
+    expect(r.chains[0]?.retained.map((x) => [x.from, x.to, x.file])).toEqual([
+      [0, 9, 'audit-1.log'],
+      [10, 19, 'audit-2.log.gz'],
+    ]);
+    // The same removal without the second record: seqs 10..19 were deleted, not retained.
+    const partial = withRetention(lines, [{ firstSeq: 0, lastSeq: 9, lastHash: h(9), file: 'audit-1.log' }]).slice(20);
+    expect(only(verifySync(partial).breaks)).toEqual([{ kind: 'deleted', seq: 0 }]);
+  });
+
+  it('a whole segment out of order is one reordered range; a segment repeated is one duplicated range', () => {
+    const lines = makeLog(40);
+    const swapped = [...lines.slice(0, 10), ...lines.slice(20, 30), ...lines.slice(10, 20), ...lines.slice(30)];
+    expect(verifySync(swapped).breaks).toEqual([expect.objectContaining({ kind: 'reordered', seq: 10, toSeq: 19 })]);
+    const twice = [...lines.slice(0, 20), ...lines.slice(10, 20), ...lines.slice(20)];
+    expect(verifySync(twice).breaks).toEqual([expect.objectContaining({ kind: 'duplicated', seq: 10, toSeq: 19 })]);
   });
 });
