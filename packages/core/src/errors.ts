@@ -11,7 +11,8 @@ export type AuditErrorCode =
   | 'ERR_AUDIT_UNAVAILABLE'
   | 'ERR_AUDIT_TRANSPORT'
   | 'ERR_AUDIT_HOOK'
-  | 'ERR_AUDIT_ASSERTION';
+  | 'ERR_AUDIT_ASSERTION'
+  | 'ERR_AUDIT_LOCKED';
 
 export class AuditError extends Error {
   readonly code: AuditErrorCode;
@@ -90,5 +91,15 @@ export class AuditHookError extends AuditError {
 export class AuditAssertionError extends AuditError {
   constructor(message: string) {
     super('ERR_AUDIT_ASSERTION', message);
+  }
+}
+
+/** Another live process holds the log (a transport's lock): two writers would fork the chain. */
+export class AuditLockedError extends AuditError {
+  /** The process holding the lock, as its lock file says. */
+  readonly holder: { pid?: number; host?: string; since?: string };
+  constructor(message: string, holder: { pid?: number; host?: string; since?: string }) {
+    super('ERR_AUDIT_LOCKED', message);
+    this.holder = holder;
   }
 }

@@ -14,6 +14,7 @@ export {
   AuditError,
   AuditHookError,
   AuditInputError,
+  AuditLockedError,
   AuditSchemaError,
   AuditTransportError,
   AuditUnavailableError,

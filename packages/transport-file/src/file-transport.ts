@@ -1,0 +1,603 @@
+/**
+ * An append-only file transport (docs/transport-file.md).
+ *
+ * One canonical entry per line, appended with O_APPEND to `<dir>/<name>.log` (mode 0600). A batch
+ * is one write; `write()` resolves when the batch is as durable as `durability` says. Rotation
+ * closes the active file into a stamped segment (optionally gzipped) and the chain simply
+ * continues in the next file. Retention deletes old segments only after a `retention` record
+ * describing them is durable in the log. On start the transport finds the last sealed entry so
+ * the logger resumes the chain; a torn last line (a crash mid-write) is set aside or truncated and
+ * the `recovered` record says so.
+ */
+import {
+  closeSync,
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  fdatasync,
+  fstatSync,
+  fsyncSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  renameSync,
+  statSync,
+  truncateSync,
+  unlinkSync,
+  write,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { readdir, rename, stat, unlink } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { promisify } from 'node:util';
+import { createGzip } from 'node:zlib';
+import { AuditConfigError, type ResumePoint, type SealedRecord, type Transport, type TransportContext } from '@auditready/core';
+import { acquireLock, releaseLock } from './lock.js';
+import { activeName, type EntryHead, isSegmentOf, listSegments, scanTail, segmentBounds, stampOf } from './segments.js';
+
+const writeAsync = promisify(write);
+const fdatasyncAsync = promisify(fdatasync);
+
+export type Durability = 'fsync' | 'none' | { groupCommitMs: number };
+
+export interface FileTransportOptions {
+  /** Directory of the active file and its segments; created with mode 0700 if missing. */
+  dir: string;
+  /** Base name: active file `<name>.log`, segments `<name>-<stamp>.log[.gz]`. Default `audit`. */
+  name?: string;
+  /**
+   * - `'fsync'` (default): each batch is fdatasync'd before `write()` resolves. Loses nothing that
+   *   was acknowledged, even on power failure (given honest disks).
+   * - `{ groupCommitMs }`: written at once, fdatasync'd at most every N ms. A power failure loses at
+   *   most the last N ms; a process crash loses nothing written.
+   * - `'none'`: written, never fsync'd except on rotation and close. A process crash loses
+   *   nothing written; a power failure loses what the OS had not written back (typically <= 30 s).
+   */
+  durability?: Durability;
+  /** File mode of new log files. Default 0o600. */
+  mode?: number;
+  rotate?: {
+    /** Start a new segment before the active file would exceed this size. */
+    maxBytes?: number;
+    /** Start a new segment when the active one is this old (ms). */
+    intervalMs?: number;
+  };
+  /** gzip closed segments (in the background). Default false. */
+  compress?: boolean;
+  retention?: {
+    /** Delete segments last written more than this long ago (ms). */
+    maxAgeMs?: number;
+    /** Keep at most this many closed segments. */
+    maxFiles?: number;
+  };
+  /** What to do with a torn last line found at start: keep it in `<name>.log.torn-<stamp>` (default) or drop it. */
+  tornTail?: 'preserve' | 'truncate';
+  /** Reopen the active file on SIGHUP (logrotate's `postrotate`). Default false. */
+  reopenOnSighup?: boolean;
+  /** How often the head commitment `<name>.head.json` is refreshed while writing (ms). Default 1000. */
+  headIntervalMs?: number;
+  /** Shown in health() and errors. Default `file:<dir>/<name>.log`. */
+  transportName?: string;
+}
+
+interface PendingDeletion {
+  chain: string;
+  seq: number;
+  files: string[];
+}
+
+function positive(v: unknown, where: string): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0)
+    throw new AuditConfigError(`${where} must be a positive number`, { path: where });
+  return v;
+}
+
+function fsyncDir(dir: string): void {
+  try {
+    const fd = openSync(dir, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // Some platforms cannot fsync a directory; the data itself is still synced.
+  }
+}
+
+export function createFileTransport(options: FileTransportOptions): FileTransport {
+  return new FileTransport(options);
+}
+
+export class FileTransport implements Transport {
+  readonly name: string;
+  readonly dir: string;
+  readonly baseName: string;
+  readonly path: string;
+  readonly #mode: number;
+  readonly #durability: Durability;
+  readonly #maxBytes: number | undefined;
+  readonly #intervalMs: number | undefined;
+  readonly #compress: boolean;
+  readonly #maxAgeMs: number | undefined;
+  readonly #maxFiles: number | undefined;
+  readonly #headIntervalMs: number;
+  readonly #lockPath: string;
+  readonly #resume: ResumePoint | undefined;
+  #ctx: TransportContext | undefined;
+  #fd: number;
+  #ino: number;
+  #size: number;
+  #activeFirstTs: string | undefined;
+  #activeOpenedAt: number;
+  #head: EntryHead | undefined;
+  #headWrittenAt = 0;
+  #dirty = false;
+  #groupTimer: ReturnType<typeof setTimeout> | undefined;
+  #groupWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
+  #pendingDeletions: PendingDeletion[] = [];
+  readonly #background = new Set<Promise<void>>();
+  #queue: Promise<unknown> = Promise.resolve();
+  #closed = false;
+  readonly #onSighup: (() => void) | undefined;
+
+  constructor(options: FileTransportOptions) {
+    if (options === null || typeof options !== 'object')
+      throw new AuditConfigError('createFileTransport(options): options must be an object');
+    if (typeof options.dir !== 'string' || options.dir === '') throw new AuditConfigError('dir is required', { path: 'dir' });
+    const name = options.name ?? 'audit';
+    if (typeof name !== 'string' || !/^[A-Za-z0-9._-]{1,100}$/.test(name) || name.startsWith('.')) {
+      throw new AuditConfigError('name must be 1-100 characters of A-Z a-z 0-9 . _ - (not starting with a dot)', { path: 'name' });
+    }
+    const d = options.durability ?? 'fsync';
+    if (
+      !(d === 'fsync' || d === 'none' || (typeof d === 'object' && d !== null && positive(d.groupCommitMs, 'durability.groupCommitMs')))
+    ) {
+      throw new AuditConfigError("durability must be 'fsync', 'none' or { groupCommitMs }", { path: 'durability' });
+    }
+    this.#durability = d;
+    this.#mode = options.mode ?? 0o600;
+    if (!Number.isInteger(this.#mode) || this.#mode < 0 || this.#mode > 0o777)
+      throw new AuditConfigError('mode must be a file mode such as 0o600', { path: 'mode' });
+    this.#maxBytes = positive(options.rotate?.maxBytes, 'rotate.maxBytes');
+    this.#intervalMs = positive(options.rotate?.intervalMs, 'rotate.intervalMs');
+    this.#compress = options.compress === true;
+    this.#maxAgeMs = positive(options.retention?.maxAgeMs, 'retention.maxAgeMs');
+    this.#maxFiles = positive(options.retention?.maxFiles, 'retention.maxFiles');
+    if (this.#maxFiles !== undefined && !Number.isInteger(this.#maxFiles))
+      throw new AuditConfigError('retention.maxFiles must be an integer', { path: 'retention.maxFiles' });
+    this.#headIntervalMs = positive(options.headIntervalMs, 'headIntervalMs') ?? 1000;
+    const torn = options.tornTail ?? 'preserve';
+    if (torn !== 'preserve' && torn !== 'truncate')
+      throw new AuditConfigError("tornTail must be 'preserve' or 'truncate'", { path: 'tornTail' });
+
+    this.dir = options.dir;
+    this.baseName = name;
+    this.path = join(options.dir, activeName(name));
+    this.name = options.transportName ?? `file:${this.path}`;
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    this.#lockPath = join(this.dir, `${name}.lock`);
+    const { stale } = acquireLock(this.#lockPath, this.#mode);
+
+    try {
+      // Find where the chain stands; set aside a torn tail left by a crash.
+      const note: Record<string, unknown> = {};
+      if (stale)
+        note.staleLock = { ...(stale.pid !== undefined ? { pid: stale.pid } : {}), ...(stale.since ? { since: stale.since } : {}) };
+      const tail = scanTail(this.path);
+      if (tail.goodEnd < tail.size) {
+        const damaged = tail.size - tail.goodEnd;
+        if (torn === 'preserve') {
+          const aside = join(this.dir, `${activeName(name)}.torn-${stampOf(new Date().toISOString())}`);
+          const buf = Buffer.alloc(damaged);
+          const fd = openSync(this.path, 'r');
+          try {
+            readSync(fd, buf, 0, damaged, tail.goodEnd);
+          } finally {
+            closeSync(fd);
+          }
+          writeFileSync(aside, buf, { mode: this.#mode });
+          note.tornTail = { bytes: damaged, preservedAs: basename(aside) };
+        } else {
+          note.tornTail = { bytes: damaged, discarded: true };
+        }
+        truncateSync(this.path, tail.goodEnd);
+      }
+      let last = tail.last;
+      if (!last) {
+        // Active file empty or new: the chain may stand in the newest segment.
+        const segs = listSegments(this.dir, name);
+        for (let i = segs.length - 1; i >= 0 && !last; i--) last = segmentBounds(join(this.dir, segs[i] as string)).last;
+      }
+      this.#head = last;
+      this.#resume = last
+        ? { chain: last.chain, seq: last.seq, hash: last.hash, ...(Object.keys(note).length > 0 ? { note } : {}) }
+        : undefined;
+
+      const existed = existsSync(this.path);
+      this.#fd = openSync(this.path, 'a', this.#mode);
+      if (!existed) fsyncDir(this.dir);
+      const st = fstatSync(this.#fd);
+      this.#ino = st.ino;
+      this.#size = st.size;
+      this.#activeFirstTs = st.size > 0 ? firstTs(this.path) : undefined;
+      this.#activeOpenedAt = this.#activeFirstTs ? Date.parse(this.#activeFirstTs) || Date.now() : Date.now();
+    } catch (err) {
+      releaseLock(this.#lockPath);
+      throw err;
+    }
+    if (options.reopenOnSighup) {
+      this.#onSighup = () => void this.reopen();
+      process.on('SIGHUP', this.#onSighup);
+    }
+  }
+
+  resume(): ResumePoint | undefined {
+    return this.#resume;
+  }
+
+  attach(context: TransportContext): void {
+    this.#ctx = context;
+  }
+
+  /** Serializes file operations (writes, rotation, reopen). */
+  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(fn, fn);
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  write(batch: readonly SealedRecord[]): Promise<void> {
+    return this.#exclusive(async () => {
+      if (this.#closed) throw new Error(`${this.name}: closed`);
+      if (batch.length === 0) return;
+      this.#checkActiveFile();
+      const buf = Buffer.from(`${batch.map((r) => r.line).join('\n')}\n`, 'utf8');
+      if (this.#shouldRotate(buf.length)) await this.#rotate();
+      if (this.#size === 0) {
+        this.#activeFirstTs = (batch[0] as SealedRecord).entry.ts;
+        this.#activeOpenedAt = Date.now();
+      }
+      const before = this.#size;
+      try {
+        let off = 0;
+        while (off < buf.length) off += (await writeAsync(this.#fd, buf, off, buf.length - off)).bytesWritten;
+      } catch (err) {
+        // A partial write (disk full) must not leave half a line: cut back to the last whole batch.
+        try {
+          ftruncateSync(this.#fd, before);
+        } catch {
+          // nothing more we can do; the next start will find and set aside the torn tail
+        }
+        throw err;
+      }
+      this.#size += buf.length;
+      const last = (batch[batch.length - 1] as SealedRecord).entry;
+      this.#head = { chain: last.chain, seq: last.seq, hash: last.hash, ts: last.ts };
+      await this.#makeDurable();
+      this.#afterDurable(batch);
+      if (Date.now() - this.#headWrittenAt >= this.#headIntervalMs) this.#writeHead();
+    });
+  }
+
+  async #makeDurable(): Promise<void> {
+    const d = this.#durability;
+    if (d === 'fsync') {
+      await fdatasyncAsync(this.#fd);
+    } else if (d !== 'none') {
+      // Group commit: resolve now; a timer syncs everything written in the last window.
+      this.#dirty = true;
+      if (!this.#groupTimer) {
+        this.#groupTimer = setTimeout(() => {
+          this.#groupTimer = undefined;
+          void this.#syncNow().catch((err) => this.#ctx?.reportError(err as Error));
+        }, d.groupCommitMs);
+        this.#groupTimer.unref?.();
+      }
+    }
+  }
+
+  async #syncNow(): Promise<void> {
+    if (!this.#dirty || this.#closed) return;
+    this.#dirty = false;
+    await fdatasyncAsync(this.#fd);
+    this.#runDeletions();
+  }
+
+  /** Deletes retained segments once the retention record describing them is in this log. */
+  #afterDurable(batch: readonly SealedRecord[]): void {
+    if (this.#pendingDeletions.length === 0) return;
+    for (const r of batch) {
+      for (const p of this.#pendingDeletions)
+        if (r.entry.chain === p.chain && r.entry.seq === p.seq) (p as { ready?: boolean }).ready = true;
+    }
+    if (this.#durability === 'fsync' || this.#durability === 'none') this.#runDeletions();
+  }
+
+  #runDeletions(): void {
+    const ready = this.#pendingDeletions.filter((p) => (p as { ready?: boolean }).ready);
+    this.#pendingDeletions = this.#pendingDeletions.filter((p) => !(p as { ready?: boolean }).ready);
+    for (const p of ready) {
+      for (const f of p.files) {
+        try {
+          unlinkSync(join(this.dir, f));
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.#ctx?.reportError(err as Error);
+        }
+      }
+      if (p.files.length > 0) fsyncDir(this.dir);
+    }
+  }
+
+  #shouldRotate(incoming: number): boolean {
+    if (this.#size === 0) return false;
+    if (this.#maxBytes !== undefined && this.#size + incoming > this.#maxBytes) return true;
+    if (this.#intervalMs !== undefined && Date.now() - this.#activeOpenedAt >= this.#intervalMs) return true;
+    return false;
+  }
+
+  /**
+   * The active file deleted or replaced under us (inode check). Deleted: we still hold its inode,
+   * so its content is copied into a new active file and nothing is lost. Replaced or renamed (e.g.
+   * by logrotate without SIGHUP): a new active file is opened. Either way a `notice` says so.
+   */
+  #checkActiveFile(): void {
+    let current: number | undefined;
+    try {
+      current = statSync(this.path).ino;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    if (current === this.#ino) return;
+    const old = fstatSync(this.#fd);
+    const deleted = old.nlink === 0;
+    const oldFd = this.#fd;
+    if (current !== undefined && !deleted) {
+      // Someone put another file in our place while ours lives on under another name.
+      this.#openActive();
+      closeSync(oldFd);
+      this.#ctx?.record('notice', {
+        reason: `${this.path} was replaced by another file; the previous file was kept under another name; writing continues in a new file`,
+        details: { event: 'active-file-replaced', file: basename(this.path), lastSeq: this.#head?.seq ?? null },
+      });
+      return;
+    }
+    if (current !== undefined) {
+      // Deleted and a stranger created a file of the same name: move it aside, keep our content.
+      const aside = `${this.path}.foreign-${stampOf(new Date().toISOString())}`;
+      renameSync(this.path, aside);
+    }
+    this.#openActive();
+    let restored = 0;
+    if (deleted) {
+      const buf = Buffer.alloc(64 * 1024);
+      let pos = 0;
+      for (;;) {
+        const n = readSync(oldFd, buf, 0, buf.length, pos);
+        if (n <= 0) break;
+        let off = 0;
+        while (off < n) off += writeSync(this.#fd, buf, off, n - off);
+        pos += n;
+      }
+      restored = pos;
+      this.#size = pos;
+      fsyncSync(this.#fd);
+    }
+    closeSync(oldFd);
+    this.#ctx?.record('notice', {
+      reason: deleted
+        ? `${this.path} was deleted while open; its ${restored} bytes were restored from the open descriptor into a new file`
+        : `${this.path} was moved away while open; writing continues in a new file`,
+      details: {
+        event: deleted ? 'active-file-deleted' : 'active-file-moved',
+        file: basename(this.path),
+        restoredBytes: restored,
+        lastSeq: this.#head?.seq ?? null,
+      },
+    });
+  }
+
+  #openActive(): void {
+    this.#fd = openSync(this.path, 'a', this.#mode);
+    fsyncDir(this.dir);
+    const st = fstatSync(this.#fd);
+    this.#ino = st.ino;
+    this.#size = st.size;
+    this.#activeFirstTs = undefined;
+    this.#activeOpenedAt = Date.now();
+  }
+
+  /** Closes the active file into a segment and starts a new one; the chain just continues. */
+  async #rotate(): Promise<void> {
+    if (this.#size === 0) return;
+    await fdatasyncAsync(this.#fd);
+    closeSync(this.#fd);
+    const stamp = stampOf(this.#activeFirstTs ?? new Date().toISOString());
+    let seg = `${this.baseName}-${stamp}.log`;
+    for (let n = 1; existsSync(join(this.dir, seg)) || existsSync(join(this.dir, `${seg}.gz`)); n++)
+      seg = `${this.baseName}-${stamp}-${n}.log`;
+    renameSync(this.path, join(this.dir, seg));
+    this.#openActive();
+    this.#writeHead();
+    if (this.#compress) this.#inBackground(this.#compressSegment(seg));
+    if (this.#maxAgeMs !== undefined || this.#maxFiles !== undefined) this.#inBackground(this.#planRetention());
+  }
+
+  #inBackground(p: Promise<void>): void {
+    const tracked = p.catch((err) => this.#ctx?.reportError(err as Error)).finally(() => this.#background.delete(tracked));
+    this.#background.add(tracked);
+  }
+
+  async #compressSegment(seg: string): Promise<void> {
+    const from = join(this.dir, seg);
+    const tmp = `${from}.gz.tmp`;
+    await pipeline(createReadStream(from), createGzip(), createWriteStream(tmp, { mode: this.#mode }));
+    const fd = openSync(tmp, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    await rename(tmp, `${from}.gz`);
+    fsyncDir(this.dir);
+    await unlink(from);
+  }
+
+  /** Picks segments past the retention policy, records them in the chain, deletes them once that record is durable. */
+  async #planRetention(): Promise<void> {
+    if (!this.#ctx) return; // without a logger there is no chain to record the removal in: keep everything
+    const names = (await readdir(this.dir)).filter((f) => isSegmentOf(this.baseName, f)).sort();
+    // A segment being compressed exists as .log and .log.gz for a moment: count it once.
+    const segs = names.filter((f) => !(f.endsWith('.log') && names.includes(`${f}.gz`)));
+    const doomed = new Set<string>();
+    if (this.#maxFiles !== undefined && segs.length > this.#maxFiles)
+      for (const f of segs.slice(0, segs.length - this.#maxFiles)) doomed.add(f);
+    if (this.#maxAgeMs !== undefined) {
+      const cutoff = Date.now() - this.#maxAgeMs;
+      for (const f of segs) if ((await stat(join(this.dir, f))).mtimeMs < cutoff) doomed.add(f);
+    }
+    if (doomed.size === 0) return;
+    const already = new Set(this.#pendingDeletions.flatMap((p) => p.files));
+    const removed: Record<string, unknown>[] = [];
+    const files: string[] = [];
+    for (const f of [...doomed].sort()) {
+      if (already.has(f)) continue;
+      const { first, last } = segmentBounds(join(this.dir, f));
+      if (!first || !last) {
+        this.#ctx.reportError(new Error(`${this.name}: retention skipped ${f}: no readable entries to describe it`));
+        continue;
+      }
+      if (first.chain === last.chain) {
+        removed.push({
+          file: f,
+          chain: first.chain,
+          firstSeq: first.seq,
+          lastSeq: last.seq,
+          lastHash: last.hash,
+          firstTs: first.ts,
+          lastTs: last.ts,
+        });
+      } else {
+        // A segment spanning two chains (a restart inside it): describe each part.
+        removed.push({
+          file: f,
+          chain: first.chain,
+          firstSeq: first.seq,
+          lastSeq: first.seq,
+          lastHash: first.hash,
+          firstTs: first.ts,
+          lastTs: first.ts,
+          partial: true,
+        });
+        removed.push({
+          file: f,
+          chain: last.chain,
+          firstSeq: 0,
+          lastSeq: last.seq,
+          lastHash: last.hash,
+          firstTs: first.ts,
+          lastTs: last.ts,
+          partial: true,
+        });
+      }
+      files.push(f, ...(f.endsWith('.log') && names.includes(`${f}.gz`) ? [`${f}.gz`] : []));
+    }
+    if (files.length === 0) return;
+    const policy = {
+      ...(this.#maxAgeMs !== undefined ? { maxAgeMs: this.#maxAgeMs } : {}),
+      ...(this.#maxFiles !== undefined ? { maxFiles: this.#maxFiles } : {}),
+    };
+    const rec = this.#ctx.record('retention', {
+      reason: `retention policy removed ${removed.length} segment(s)`,
+      details: { policy, removed },
+    });
+    if (rec) this.#pendingDeletions.push({ chain: rec.chain, seq: rec.seq, files });
+  }
+
+  #writeHead(): void {
+    if (!this.#head) return;
+    this.#headWrittenAt = Date.now();
+    const head = join(this.dir, `${this.baseName}.head.json`);
+    const tmp = `${head}.tmp`;
+    try {
+      writeFileSync(tmp, `${JSON.stringify({ ...this.#head, file: activeName(this.baseName), updatedAt: new Date().toISOString() })}\n`, {
+        mode: this.#mode,
+      });
+      renameSync(tmp, head);
+    } catch (err) {
+      this.#ctx?.reportError(err as Error);
+    }
+  }
+
+  /** Reopens the active file (after logrotate moved it, or on SIGHUP) and records that it did. */
+  reopen(): Promise<void> {
+    return this.#exclusive(async () => {
+      if (this.#closed) return;
+      const oldFd = this.#fd;
+      await fdatasyncAsync(oldFd).catch(() => undefined);
+      const oldIno = this.#ino;
+      this.#openActive();
+      closeSync(oldFd);
+      if (this.#ino !== oldIno) {
+        this.#ctx?.record('notice', {
+          reason: `${this.path} reopened (a new file)`,
+          details: { event: 'reopened', file: basename(this.path), lastSeq: this.#head?.seq ?? null },
+        });
+      }
+    });
+  }
+
+  flush(): Promise<void> {
+    return this.#exclusive(async () => {
+      if (this.#closed) return;
+      if (this.#dirty) await this.#syncNow();
+    });
+  }
+
+  /** Waits for background compression and retention, syncs, writes the head commitment, releases the lock. */
+  close(): Promise<void> {
+    return this.#exclusive(async () => {
+      if (this.#closed) return;
+      while (this.#background.size > 0) await Promise.allSettled([...this.#background]);
+      if (this.#groupTimer) clearTimeout(this.#groupTimer);
+      await fdatasyncAsync(this.#fd).catch(() => undefined);
+      this.#runDeletions();
+      this.#writeHead();
+      closeSync(this.#fd);
+      this.#closed = true;
+      releaseLock(this.#lockPath);
+      if (this.#onSighup) process.off('SIGHUP', this.#onSighup);
+    });
+  }
+
+  /** Waits until background compression and retention are done (for tests and tools). */
+  async idle(): Promise<void> {
+    while (this.#background.size > 0) await Promise.allSettled([...this.#background]);
+  }
+
+  /** Rotates now (for tools and tests; rotation otherwise follows the `rotate` options). */
+  rotateNow(): Promise<void> {
+    return this.#exclusive(() => this.#rotate());
+  }
+}
+
+function firstTs(path: string): string | undefined {
+  try {
+    const fd = openSync(path, 'r');
+    try {
+      const buf = Buffer.alloc(64 * 1024);
+      const n = readSync(fd, buf, 0, buf.length, 0);
+      const nl = buf.subarray(0, n).indexOf(0x0a);
+      const e = JSON.parse(buf.subarray(0, nl < 0 ? n : nl).toString('utf8')) as { ts?: unknown };
+      return typeof e.ts === 'string' ? e.ts : undefined;
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return undefined;
+  }
+}
