@@ -171,6 +171,8 @@ interface ChainState {
   declared: DeclaredGap[];
   retained: RetainedRange[];
   previous?: ChainHead;
+  firstPrev?: string;
+  firstPos?: Position;
   genesisPos?: Position;
 }
 
@@ -186,7 +188,7 @@ export class Verifier {
   readonly #fastPath: boolean;
   readonly #chains = new Map<string, ChainState>();
   /** Ranges removed by retention, as declared by `retention` records (any chain may declare them). */
-  readonly #retained: (RetainedRange & { chain: string })[] = [];
+  readonly #retained: (RetainedRange & { chain: string; lastHash?: string })[] = [];
   /** All breaks in input order; reclassification edits entries in place, removal sets null. */
   readonly #breaks: (VerifyBreak | null)[] = [];
   #items = 0;
@@ -401,6 +403,8 @@ export class Verifier {
     let seq = e.seq;
     if (s.expected === -1) {
       // First entry of this chain in the input.
+      s.firstPrev = e.prev;
+      s.firstPos = pos;
       const anchor = this.#anchors.find((a) => a.chain === s.id && a.seq === seq - 1);
       if (seq === 0) {
         if (e.prev !== ZERO_HASH) ownBreak = this.#fill(ownBreak, brk, 'modified', seq, 'seq 0 must have prev = 64 zeros');
@@ -501,6 +505,22 @@ export class Verifier {
   }
 
   #afterAccept(s: ChainState, e: AuditEntry, seq: number, pos: Position): void {
+    const through = (e.details as { through?: unknown } | undefined)?.through;
+    if (e.kind === 'retention' && Array.isArray(through)) {
+      for (const t of through) {
+        const x = t as { chain?: unknown; seq?: unknown; hash?: unknown };
+        if (typeof x.chain === 'string' && Number.isSafeInteger(x.seq)) {
+          this.#retained.push({
+            chain: x.chain,
+            from: 0,
+            to: x.seq as number,
+            file: '(segments removed by retention)',
+            declaredAt: { chain: s.id, seq },
+            ...(typeof x.hash === 'string' ? { lastHash: x.hash } : {}),
+          });
+        }
+      }
+    }
     if (e.kind === 'retention' && Array.isArray((e.details as { removed?: unknown } | undefined)?.removed)) {
       for (const r of (e.details as { removed: unknown[] }).removed) {
         const x = r as { chain?: unknown; firstSeq?: unknown; lastSeq?: unknown; file?: unknown };
@@ -676,7 +696,10 @@ export class Verifier {
         keyIds: [...s.keyIds],
         breaks: own,
         gaps: s.declared,
-        retained: s.retained,
+        // Cumulative retention records repeat earlier ranges: report only the widest.
+        retained: s.retained.filter(
+          (r, i) => !s.retained.some((o, j) => j !== i && o.from <= r.from && r.to <= o.to && (o.to - o.from > r.to - r.from || j < i)),
+        ),
         ...(s.previous ? { previous: s.previous } : {}),
       };
     });
@@ -714,8 +737,22 @@ export class Verifier {
         for (const r of ranges) if (r.from <= next && r.to >= next) next = r.to + 1;
         if (next > m.to) {
           this.#breaks[m.breakIdx] = null;
-          for (const r of ranges)
-            if (r.to >= m.from && r.from <= m.to) s.retained.push({ from: r.from, to: r.to, file: r.file, declaredAt: r.declaredAt });
+          for (const r of ranges) {
+            if (r.to < m.from || r.from > m.to) continue;
+            if (!s.retained.some((x) => x.from === r.from && x.to === r.to))
+              s.retained.push({ from: r.from, to: r.to, file: r.file, declaredAt: r.declaredAt });
+          }
+          // The first entry kept after a retained prefix must link to the hash the record names.
+          const edge = ranges.find((r) => r.to === s.firstSeq - 1 && r.lastHash !== undefined);
+          if (m.from === 0 && edge && s.firstPrev !== undefined && s.firstPrev !== edge.lastHash) {
+            this.#add({
+              kind: 'modified',
+              chain: s.id,
+              seq: s.firstSeq,
+              ...(s.firstPos ?? {}),
+              message: `a retention record says seq ${edge.to} had hash ${edge.lastHash?.slice(0, 12)}…, but seq ${s.firstSeq} links to ${s.firstPrev.slice(0, 12)}…`,
+            });
+          }
         }
       }
       for (const a of this.#anchors.filter((x) => x.chain === s.id)) this.#checkCommitment(s, a, 'an anchor');

@@ -140,9 +140,13 @@ export class FileTransport implements Transport {
   #groupTimer: ReturnType<typeof setTimeout> | undefined;
   #groupWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
   #pendingDeletions: PendingDeletion[] = [];
+  /** Per chain, the highest seq removed by retention so far (see #planRetention). */
+  readonly #through = new Map<string, { seq: number; hash: string }>();
   readonly #background = new Set<Promise<void>>();
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
+  /** The active file holds something other than retention records (see #rotate). */
+  #activeHasAppEntries = true;
   readonly #onSighup: (() => void) | undefined;
 
   constructor(options: FileTransportOptions) {
@@ -219,7 +223,7 @@ export class FileTransport implements Transport {
         : undefined;
 
       const existed = existsSync(this.path);
-      this.#fd = openSync(this.path, 'a', this.#mode);
+      this.#fd = openSync(this.path, 'a+', this.#mode);
       if (!existed) fsyncDir(this.dir);
       const st = fstatSync(this.#fd);
       this.#ino = st.ino;
@@ -262,6 +266,7 @@ export class FileTransport implements Transport {
         this.#activeFirstTs = (batch[0] as SealedRecord).entry.ts;
         this.#activeOpenedAt = Date.now();
       }
+      if (!this.#activeHasAppEntries && batch.some((r) => r.entry.kind !== 'retention')) this.#activeHasAppEntries = true;
       const before = this.#size;
       try {
         let off = 0;
@@ -402,7 +407,7 @@ export class FileTransport implements Transport {
   }
 
   #openActive(): void {
-    this.#fd = openSync(this.path, 'a', this.#mode);
+    this.#fd = openSync(this.path, 'a+', this.#mode);
     fsyncDir(this.dir);
     const st = fstatSync(this.#fd);
     this.#ino = st.ino;
@@ -424,7 +429,11 @@ export class FileTransport implements Transport {
     this.#openActive();
     this.#writeHead();
     if (this.#compress) this.#inBackground(this.#compressSegment(seg));
-    if (this.#maxAgeMs !== undefined || this.#maxFiles !== undefined) this.#inBackground(this.#planRetention());
+    // A segment holding only retention records must not trigger retention again: with tiny
+    // segments that would feed itself (record -> rotation -> retention -> record ...).
+    if ((this.#maxAgeMs !== undefined || this.#maxFiles !== undefined) && this.#activeHasAppEntries)
+      this.#inBackground(this.#planRetention());
+    this.#activeHasAppEntries = false;
   }
 
   #inBackground(p: Promise<void>): void {
@@ -507,13 +516,22 @@ export class FileTransport implements Transport {
       files.push(f, ...(f.endsWith('.log') && names.includes(`${f}.gz`) ? [`${f}.gz`] : []));
     }
     if (files.length === 0) return;
+    // Cumulative watermark per chain: everything up to `seq` is gone by retention. The newest
+    // retention record always survives (it is written after the segments it removes), and it
+    // carries the watermark forward, so older retention records may themselves be removed later.
+    for (const r of removed) {
+      const w = this.#through.get(r.chain as string);
+      if (!w || (r.lastSeq as number) > w.seq)
+        this.#through.set(r.chain as string, { seq: r.lastSeq as number, hash: r.lastHash as string });
+    }
+    const through = [...this.#through].map(([chain, w]) => ({ chain, seq: w.seq, hash: w.hash }));
     const policy = {
       ...(this.#maxAgeMs !== undefined ? { maxAgeMs: this.#maxAgeMs } : {}),
       ...(this.#maxFiles !== undefined ? { maxFiles: this.#maxFiles } : {}),
     };
     const rec = this.#ctx.record('retention', {
       reason: `retention policy removed ${removed.length} segment(s)`,
-      details: { policy, removed },
+      details: { policy, removed, through },
     });
     if (rec) this.#pendingDeletions.push({ chain: rec.chain, seq: rec.seq, files });
   }

@@ -1,0 +1,299 @@
+import { spawn } from 'node:child_process';
+import {
+  appendFileSync,
+  existsSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  unlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { AuditConfigError, AuditLockedError } from '@auditready/core';
+import { describe, expect, it } from 'vitest';
+import { createFileTransport, listSegments } from '../src/index.js';
+import { entriesOf, open, readDir, tempDir, verifyDir } from './helpers.js';
+
+const tick = () => new Promise((r) => setTimeout(r, 2));
+
+describe('file transport: basics', () => {
+  it('appends one canonical entry per line to <dir>/audit.log, mode 0600', async () => {
+    const dir = tempDir();
+    const { log } = open(dir);
+    for (let i = 0; i < 5; i++) log.record({ action: 'a', details: { i } });
+    expect((await log.close()).ok).toBe(true);
+    const text = readFileSync(join(dir, 'audit.log'), 'utf8');
+    expect(text.endsWith('\n')).toBe(true);
+    expect(text.split('\n').filter(Boolean)).toHaveLength(6);
+    expect(statSync(join(dir, 'audit.log')).mode & 0o777).toBe(0o600);
+    expect(verifyDir(dir).valid).toBe(true);
+    expect(existsSync(join(dir, 'audit.lock'))).toBe(false); // released on close
+    expect(JSON.parse(readFileSync(join(dir, 'audit.head.json'), 'utf8'))).toMatchObject({ seq: 5 });
+  });
+
+  it.each([['fsync'], ['none'], [{ groupCommitMs: 20 }]] as const)(
+    'durability %j: everything acknowledged is in the file',
+    async (durability) => {
+      const dir = tempDir();
+      const { log } = open(dir, { durability });
+      for (let i = 0; i < 50; i++) log.record({ action: 'a', details: { i } });
+      expect(await log.flush()).toEqual({ ok: true, pending: 0 });
+      expect(readDir(dir)).toHaveLength(51);
+      await log.close();
+      expect(verifyDir(dir).valid).toBe(true);
+    },
+  );
+
+  it.each<[object, RegExp]>([
+    [{}, /dir is required/],
+    [{ dir: '/tmp/x', name: '../evil' }, /name must be/],
+    [{ dir: '/tmp/x', durability: 'sometimes' }, /durability/],
+    [{ dir: '/tmp/x', durability: { groupCommitMs: -1 } }, /groupCommitMs/],
+    [{ dir: '/tmp/x', rotate: { maxBytes: 0 } }, /rotate.maxBytes/],
+    [{ dir: '/tmp/x', retention: { maxFiles: 1.5 } }, /maxFiles/],
+    [{ dir: '/tmp/x', tornTail: 'ignore' }, /tornTail/],
+  ])('rejects bad options %j', (opts, msg) => {
+    expect(() => createFileTransport(opts as never)).toThrow(AuditConfigError);
+    expect(() => createFileTransport(opts as never)).toThrow(msg);
+  });
+});
+
+describe('file transport: restart and crash recovery', () => {
+  it('a new logger resumes the chain from the file: one chain, no break', async () => {
+    const dir = tempDir();
+    for (let run = 0; run < 3; run++) {
+      const { log } = open(dir);
+      for (let i = 0; i < 4; i++) log.record({ action: `run${run}` });
+      await log.close();
+    }
+    const entries = entriesOf(dir);
+    expect(new Set(entries.map((e) => e.chain)).size).toBe(1);
+    expect(entries.map((e) => e.seq)).toEqual(Array.from({ length: 15 }, (_, i) => i));
+    expect(entries.map((e) => e.kind).filter((k) => k !== 'event')).toEqual(['genesis', 'recovered', 'recovered']);
+    expect(verifyDir(dir).valid).toBe(true);
+  });
+
+  it('a torn last line is set aside, truncated, and the recovered record says so', async () => {
+    const dir = tempDir();
+    const first = open(dir);
+    first.log.record({ action: 'x' });
+    await first.log.close();
+    appendFileSync(join(dir, 'audit.log'), '{"action":"half-writ');
+    const second = open(dir);
+    second.log.record({ action: 'y' });
+    await second.log.close();
+    const aside = readdirSync(dir).find((f) => f.startsWith('audit.log.torn-'));
+    expect(aside).toBeDefined();
+    expect(readFileSync(join(dir, aside as string), 'utf8')).toBe('{"action":"half-writ');
+    const recovered = entriesOf(dir).find((e) => e.kind === 'recovered');
+    expect(recovered.details).toMatchObject({ tornTail: { bytes: 20, preservedAs: aside } });
+    expect(verifyDir(dir).valid).toBe(true);
+  });
+
+  it('tornTail: truncate drops the damage and says so', async () => {
+    const dir = tempDir();
+    const a = open(dir);
+    a.log.record({ action: 'x' });
+    await a.log.close();
+    appendFileSync(join(dir, 'audit.log'), 'garbage without newline');
+    const b = open(dir, { tornTail: 'truncate' });
+    await b.log.close();
+    expect(readdirSync(dir).some((f) => f.includes('.torn-'))).toBe(false);
+    expect(entriesOf(dir).find((e) => e.kind === 'recovered').details.tornTail).toEqual({ bytes: 23, discarded: true });
+  });
+
+  it('a second writer on the same log is refused while the first lives; a dead one’s lock is taken over', async () => {
+    const dir = tempDir();
+    const a = open(dir);
+    expect(() => createFileTransport({ dir })).toThrow(AuditLockedError);
+    await a.log.close();
+    // A lock left by a process that no longer exists.
+    const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 10)']);
+    const pid = child.pid as number;
+    await new Promise((r) => child.on('exit', r));
+    writeFileSync(join(dir, 'audit.lock'), JSON.stringify({ pid, host: (await import('node:os')).hostname(), since: 'yesterday' }));
+    const b = open(dir);
+    await b.log.close();
+    expect(entriesOf(dir).at(-1 - 0)?.kind).toBeDefined();
+    expect(entriesOf(dir).find((e) => e.kind === 'recovered').details.staleLock).toEqual({ pid, since: 'yesterday' });
+  });
+
+  it('refuses a log held by another live process', async () => {
+    const dir = tempDir();
+    const holder = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import { createFileTransport } from '@auditready/transport-file'; createFileTransport({ dir: ${JSON.stringify(dir)} }); console.log('held'); setTimeout(() => {}, 20000);`,
+      ],
+      { cwd: join(import.meta.dirname, '..') },
+    );
+    await new Promise((r) => holder.stdout.once('data', r));
+    try {
+      expect(() => createFileTransport({ dir })).toThrow(/held by process \d+/);
+    } finally {
+      holder.kill('SIGKILL');
+    }
+  });
+});
+
+describe('file transport: rotation, compression, retention', () => {
+  it('rotates by size; the chain continues across segments and verifies end to end', async () => {
+    const dir = tempDir();
+    const { log } = open(dir, { rotate: { maxBytes: 3000 } });
+    for (let i = 0; i < 60; i++) {
+      log.record({ action: 'a', details: { i } });
+      await tick();
+    }
+    await log.close();
+    const segs = listSegments(dir, 'audit');
+    expect(segs.length).toBeGreaterThanOrEqual(5);
+    for (const s of segs) expect(statSync(join(dir, s)).size).toBeLessThanOrEqual(3000);
+    const r = verifyDir(dir);
+    expect(r.valid).toBe(true);
+    expect(r.chains[0]?.count).toBe(61);
+  });
+
+  it('rotates by time', async () => {
+    const dir = tempDir();
+    const { log } = open(dir, { rotate: { intervalMs: 30 } });
+    for (let i = 0; i < 4; i++) {
+      log.record({ action: 'a' });
+      await log.flush();
+      await new Promise((r) => setTimeout(r, 40));
+    }
+    await log.close();
+    expect(listSegments(dir, 'audit').length).toBeGreaterThanOrEqual(3);
+    expect(verifyDir(dir).valid).toBe(true);
+  });
+
+  it('gzips closed segments; many segments verify end to end', async () => {
+    const dir = tempDir();
+    const { log, transport } = open(dir, { rotate: { maxBytes: 2000 }, compress: true });
+    for (let i = 0; i < 80; i++) {
+      log.record({ action: 'a', details: { i } });
+      await tick();
+    }
+    await log.flush();
+    await transport.idle();
+    await log.close();
+    const segs = listSegments(dir, 'audit');
+    expect(segs.length).toBeGreaterThanOrEqual(8);
+    expect(segs.every((s) => s.endsWith('.log.gz'))).toBe(true);
+    const r = verifyDir(dir);
+    expect(r.valid).toBe(true);
+    expect(r.chains[0]?.count).toBe(81);
+  });
+
+  it('retention by count deletes old segments only after recording them; the verifier tells retention from tampering', async () => {
+    const dir = tempDir();
+    const { log, transport, errors } = open(dir, { rotate: { maxBytes: 1500 }, compress: true, retention: { maxFiles: 3 } });
+    for (let i = 0; i < 100; i++) {
+      log.record({ action: 'a', details: { i } });
+      await tick();
+    }
+    await log.flush();
+    await transport.idle();
+    await log.close();
+    expect(errors).toEqual([]);
+    // maxFiles is applied at each rotation of a segment with app entries; a segment holding only
+    // the last retention record may be one more until the next such rotation.
+    expect(listSegments(dir, 'audit').length).toBeLessThanOrEqual(4);
+    const entries = entriesOf(dir);
+    const retention = entries.filter((e) => e.kind === 'retention');
+    expect(retention.length).toBeGreaterThan(0);
+    const r = verifyDir(dir);
+    expect(r.valid).toBe(true);
+    expect(r.chains[0]?.retained.length).toBeGreaterThan(0);
+    expect(r.chains[0]?.retained[0]?.from).toBe(0);
+    // Deleting one more segment by hand is not retention: it is reported.
+    const segs = listSegments(dir, 'audit');
+    rmSync(join(dir, segs[1] as string));
+    expect(verifyDir(dir).breaks.map((b) => b.kind)).toContain('deleted');
+  });
+
+  it('retention by age uses the segment’s last write time', async () => {
+    const dir = tempDir();
+    const { log, transport } = open(dir, { rotate: { maxBytes: 1500 }, retention: { maxAgeMs: 60_000 } });
+    for (let i = 0; i < 20; i++) {
+      log.record({ action: 'a', details: { i } });
+      await tick();
+    }
+    await log.flush();
+    const before = listSegments(dir, 'audit');
+    expect(before.length).toBeGreaterThanOrEqual(2);
+    const old = new Date(Date.now() - 3_600_000);
+    for (const s of before) utimesSync(join(dir, s), old, old);
+    await transport.rotateNow(); // rotation runs the policy
+    await transport.idle();
+    log.record({ action: 'after' });
+    await log.close();
+    const after = listSegments(dir, 'audit');
+    for (const s of before) expect(after).not.toContain(s);
+    expect(verifyDir(dir).valid).toBe(true);
+  });
+});
+
+describe('file transport: the file changes under us', () => {
+  it('the active file deleted: its content is restored from the open descriptor, and a notice says so', async () => {
+    const dir = tempDir();
+    const { log } = open(dir);
+    for (let i = 0; i < 3; i++) log.record({ action: 'before' });
+    await log.flush();
+    unlinkSync(join(dir, 'audit.log'));
+    log.record({ action: 'after' });
+    await log.close();
+    const entries = entriesOf(dir);
+    expect(entries.find((e) => e.kind === 'notice')?.details).toMatchObject({ event: 'active-file-deleted' });
+    expect(entries.filter((e) => e.action === 'before')).toHaveLength(3);
+    expect(verifyDir(dir).valid).toBe(true);
+  });
+
+  it('the active file replaced (moved away, another file in its place): reopened and recorded', async () => {
+    const dir = tempDir();
+    const { log } = open(dir);
+    log.record({ action: 'before' });
+    await log.flush();
+    renameSync(join(dir, 'audit.log'), join(dir, 'audit-00000000T000000000000Z.log')); // kept, under a segment-like name
+    writeFileSync(join(dir, 'audit.log'), '');
+    log.record({ action: 'after' });
+    await log.close();
+    expect(entriesOf(dir).find((e) => e.kind === 'notice')?.details).toMatchObject({ event: 'active-file-replaced' });
+    expect(verifyDir(dir).valid).toBe(true);
+  });
+
+  it('SIGHUP reopens the file (logrotate create mode)', async () => {
+    const dir = tempDir();
+    const { log } = open(dir, { reopenOnSighup: true });
+    log.record({ action: 'one' });
+    await log.flush();
+    renameSync(join(dir, 'audit.log'), join(dir, 'audit-00000000T000000000000Z.log'));
+    process.kill(process.pid, 'SIGHUP');
+    await new Promise((r) => setTimeout(r, 50));
+    log.record({ action: 'two' });
+    await log.close();
+    expect(readFileSync(join(dir, 'audit.log'), 'utf8')).toContain('"two"');
+    expect(entriesOf(dir).some((e) => e.kind === 'notice' && e.details.event === 'reopened')).toBe(true);
+    expect(verifyDir(dir).valid).toBe(true);
+  });
+
+  it('disk full: the error reaches onError and health(); the overflow policy applies; nothing crashes', async () => {
+    const dir = tempDir();
+    symlinkSync('/dev/full', join(dir, 'audit.log'));
+    const { log, errors } = open(dir, {}, { queue: { maxEntries: 5 } });
+    for (let i = 0; i < 10; i++) log.record({ action: 'a' });
+    const res = await log.flush({ timeoutMs: 200 });
+    expect(res.ok).toBe(false);
+    const h = log.health();
+    expect(h.status).toBe('degraded');
+    expect(h.transports[0]).toMatchObject({ status: 'retrying', dropped: 6 });
+    expect(h.transports[0]?.lastError).toMatch(/ENOSPC/);
+    expect(errors.map((e) => e.code)).toEqual(expect.arrayContaining(['ERR_AUDIT_TRANSPORT', 'ERR_AUDIT_UNAVAILABLE']));
+    await log.close({ timeoutMs: 100 });
+  });
+});
