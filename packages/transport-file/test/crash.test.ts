@@ -10,7 +10,11 @@ import { entriesOf, readDir, tempDir, verifyDir } from './helpers.js';
 
 const writer = join(import.meta.dirname, 'fixtures', 'crash-writer.mjs');
 
-function run(dir: string, mode: 'crash' | 'close', killAfterMs: number): Promise<{ acked: Map<string, number>; signal: NodeJS.Signals | null }> {
+function run(
+  dir: string,
+  mode: 'crash' | 'close',
+  killAfterMs: number,
+): Promise<{ acked: Map<string, number>; signal: NodeJS.Signals | null }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [writer, dir, mode], { stdio: ['ignore', 'pipe', 'inherit'] });
     const acked = new Map<string, number>();
@@ -53,7 +57,8 @@ describe('crash recovery with real processes', () => {
         if (!present.has(e.chain)) present.set(e.chain, new Set());
         present.get(e.chain)?.add(e.seq);
       }
-      for (const [c, s] of acked) for (let q = 0; q <= s; q++) expect(present.get(c)?.has(q), `chain ${c} seq ${q} acknowledged but missing`).toBe(true);
+      for (const [c, s] of acked)
+        for (let q = 0; q <= s; q++) expect(present.get(c)?.has(q), `chain ${c} seq ${q} acknowledged but missing`).toBe(true);
     }
     const final = await run(dir, 'close', 0);
     expect(final.signal).toBeNull();

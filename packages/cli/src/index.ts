@@ -1,0 +1,10 @@
+// @auditready/cli: the programmatic side of the `auditready` command, listed by hand.
+
+export type { InputFile } from './inputs.js';
+export { expandInputs, isLogFile, readLines, UsageError } from './inputs.js';
+export { collectKeys, redactArgs } from './keys.js';
+export { main } from './main.js';
+export type { QueryFilters } from './query-command.js';
+export { buildPredicate, parseTime } from './query-command.js';
+export type { FileStatus, VerifyFilesOptions, VerifyFilesResult } from './verify-files.js';
+export { verifyFiles } from './verify-files.js';

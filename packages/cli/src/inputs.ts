@@ -1,0 +1,93 @@
+/**
+ * Inputs: files, directories and globs (quoted, so the shell did not expand them), in the order
+ * given; a directory contributes its log files in name order, which for the file transport's
+ * segment names is chronological. `.gz` files are decompressed on the fly. Reading is streaming:
+ * memory does not grow with the size of the log.
+ */
+import { createReadStream, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, join, relative } from 'node:path';
+import { createGunzip } from 'node:zlib';
+import type { ChainHead } from '@auditready/core';
+import { splitLines } from '@auditready/core/verify';
+import { glob, isDynamicPattern } from 'tinyglobby';
+
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+export interface InputFile {
+  path: string;
+  /** How the file is named in reports: relative to the working directory. */
+  display: string;
+  bytes: number;
+}
+
+const LOG_FILE = /\.(log|ndjson|jsonl)(\.gz)?$/;
+
+export function isLogFile(name: string): boolean {
+  return LOG_FILE.test(name) && !name.includes('.torn-') && !name.includes('.foreign-');
+}
+
+export async function expandInputs(args: readonly string[]): Promise<{ files: InputFile[]; anchors: ChainHead[] }> {
+  if (args.length === 0) throw new UsageError('no input: name log files, directories or globs');
+  const files: InputFile[] = [];
+  const anchors: ChainHead[] = [];
+  const seen = new Set<string>();
+  const add = (path: string) => {
+    if (seen.has(path)) return;
+    seen.add(path);
+    files.push({ path, display: relative(process.cwd(), path) || path, bytes: statSync(path).size });
+  };
+  for (const arg of args) {
+    if (isDynamicPattern(arg)) {
+      const matches = (await glob(arg, { absolute: true, onlyFiles: true, dot: false })).sort();
+      if (matches.length === 0) throw new UsageError(`the glob ${arg} matches no file`);
+      for (const m of matches) add(m);
+      continue;
+    }
+    let st: ReturnType<typeof statSync>;
+    try {
+      st = statSync(arg);
+    } catch {
+      throw new UsageError(`${arg}: no such file or directory`);
+    }
+    if (st.isDirectory()) {
+      const names = readdirSync(arg).sort();
+      const logs = names.filter(isLogFile);
+      if (logs.length === 0) throw new UsageError(`${arg}: no log files (*.log, *.ndjson, *.jsonl, optionally .gz) in this directory`);
+      for (const n of logs) add(join(arg, n));
+      for (const n of names.filter((x) => x.endsWith('.head.json'))) {
+        const head = readHead(join(arg, n));
+        if (head) anchors.push(head);
+      }
+    } else {
+      add(arg);
+    }
+  }
+  return { files, anchors };
+}
+
+/** A file transport's head commitment (`<name>.head.json`), used as a verification anchor. */
+function readHead(path: string): ChainHead | undefined {
+  try {
+    const h = JSON.parse(readFileSync(path, 'utf8')) as Partial<ChainHead>;
+    if (typeof h.chain === 'string' && Number.isSafeInteger(h.seq) && typeof h.hash === 'string')
+      return { chain: h.chain, seq: h.seq as number, hash: h.hash };
+  } catch {
+    // not a head file we understand
+  }
+  return undefined;
+}
+
+/** Streams one file's lines (decompressing .gz), counting raw bytes read for progress. */
+export async function* readLines(file: InputFile, onBytes: (n: number) => void): AsyncGenerator<string> {
+  const raw = createReadStream(file.path, { highWaterMark: 1024 * 1024 });
+  raw.on('data', (chunk) => onBytes((chunk as Buffer).length));
+  const source = file.path.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
+  raw.on('error', (err) => source.destroy(err));
+  yield* splitLines(source as AsyncIterable<Uint8Array>);
+}
+
+export function shortName(path: string): string {
+  return basename(path);
+}

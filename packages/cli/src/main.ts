@@ -1,0 +1,202 @@
+/**
+ * `auditready` — verify and query audit logs. Exit codes: 0 valid; 1 tampering or gaps found;
+ * 2 usage or I/O error.
+ */
+import { parseArgs } from 'node:util';
+import { UsageError } from './inputs.js';
+import { collectKeys, redactArgs } from './keys.js';
+import { type QueryFilters, runQuery } from './query-command.js';
+import { openReaderLog, readerLogDir } from './reader-log.js';
+import { runVerify } from './verify-command.js';
+
+const VERSION = '0.1.0';
+
+const MAIN_HELP = `auditready ${VERSION} — verify and query audit logs
+
+Usage:
+  auditready verify <files|dirs|globs...> [options]   prove logs complete and untampered
+  auditready query  <files|dirs|globs...> [filters]   search logs (NDJSON, CSV or a table)
+  auditready help [command]                           this help, or a command's
+
+Every verify and query run is recorded in a reader log (see --reader-log).
+Exit codes: 0 valid, 1 tampering or gaps found, 2 usage or I/O error.
+`;
+
+const KEY_HELP = `Keys (for HMAC-keyed chains):
+  --key <id>=<secret>      repeatable; secret is hex:<hex> or base64:<base64>
+  --key-file <path>        one <id>=<secret> per line (# comments)
+  AUDITREADY_KEYS          the same lines, from the environment
+  Prefer a key file or the environment: command lines are visible to other users.`;
+
+const READER_HELP = `Reader log (reads of the log are themselves audited):
+  --reader-log <dir>       where this run is recorded (default: AUDITREADY_READER_LOG, else
+                           $XDG_STATE_HOME/auditready/reads, i.e. ~/.local/state/auditready/reads);
+                           "off" disables it (and says so on stderr)`;
+
+const VERIFY_HELP = `auditready verify — prove audit logs complete and untampered
+
+Usage: auditready verify <files|dirs|globs...> [options]
+
+Inputs are read in the order given; a directory contributes its *.log, *.ndjson and *.jsonl files
+(.gz included) in name order, and its <name>.head.json commitments as anchors (truncation of the
+tail is detected against them). Quote globs: 'logs/*.log.gz'.
+
+Prints per-file status (valid / INVALID with each break: kind, line, chain, seq, reason), the
+chains found (seq range, head hash, retained and declared-gap ranges) and a summary.
+
+Options:
+  --json                   machine-readable report on stdout
+  --progress / --no-progress   progress bar on stderr (default: on a terminal, for inputs > 50 MB)
+  --no-heads               ignore <name>.head.json commitments
+  --partial                the input starts mid-chain on purpose (do not report the missing start)
+${KEY_HELP}
+${READER_HELP}
+
+Exit codes: 0 valid and complete; 1 a break, or entries the log declares lost; 2 usage or I/O error.
+`;
+
+const QUERY_HELP = `auditready query — search audit logs
+
+Usage: auditready query <files|dirs|globs...> [filters] [options]
+
+Filters (all must match; * is a wildcard in actor, action and resource):
+  --actor <id>             actor id (or the impersonator's)
+  --action <name>          e.g. invoice.read, 'admin.*'
+  --resource <type[:id]>   e.g. invoice, invoice:inv_1001
+  --outcome <o[,o]>        success, failure, denied, error, aborted
+  --status <code|Nxx>      HTTP status, e.g. 403 or 5xx
+  --since <time>           RFC 3339 time, or 30m / 24h / 7d ago
+  --until <time>           (exclusive)
+  --request-id <id>
+  --trace-id <id>
+  --kind <k[,k]>           access, event, gap, retention, ...
+
+Options:
+  --format <f>             ndjson (default: the lines unchanged, verifiable on their own), csv, table
+  --limit <n>              stop printing after n matches
+  --verify                 verify everything read, while reading; the summary goes to stderr and
+                           the exit code is 1 unless the input is complete and untampered (a
+                           simulated audit run: evidence handed over is known-good)
+${KEY_HELP}
+${READER_HELP}
+`;
+
+const COMMON = {
+  help: { type: 'boolean', short: 'h' },
+  key: { type: 'string', multiple: true },
+  'key-file': { type: 'string', multiple: true },
+  'reader-log': { type: 'string' },
+} as const;
+
+function parse<T extends Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }>>(args: string[], options: T) {
+  try {
+    return parseArgs({ args, options: { ...COMMON, ...options }, allowPositionals: true, allowNegative: true, strict: true });
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, '')}`);
+  }
+}
+
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+      const topic = rest[0];
+      process.stdout.write(topic === 'verify' ? VERIFY_HELP : topic === 'query' ? QUERY_HELP : MAIN_HELP);
+      return 0;
+    }
+    if (command === '--version' || command === '-v') {
+      process.stdout.write(`${VERSION}\n`);
+      return 0;
+    }
+    if (command === 'verify') {
+      const { values, positionals } = parse(rest, {
+        json: { type: 'boolean' },
+        progress: { type: 'boolean' },
+        heads: { type: 'boolean' },
+        partial: { type: 'boolean' },
+      });
+      if (values.help) {
+        process.stdout.write(VERIFY_HELP);
+        return 0;
+      }
+      const keys = collectKeys(values.key ?? [], values['key-file'] ?? [], env.AUDITREADY_KEYS);
+      if (positionals.length === 0) throw new UsageError('verify needs at least one file, directory or glob (see auditready help verify)');
+      const reader = await openReaderLog(readerLogDir(values['reader-log'], env));
+      return await runVerify({
+        inputs: positionals,
+        keys,
+        json: values.json === true,
+        progress: values.progress,
+        useHeads: values.heads !== false,
+        allowPartialStart: values.partial === true,
+        reader,
+        argv: redactArgs(argv),
+      });
+    }
+    if (command === 'query') {
+      const { values, positionals } = parse(rest, {
+        actor: { type: 'string' },
+        action: { type: 'string' },
+        resource: { type: 'string' },
+        outcome: { type: 'string' },
+        status: { type: 'string' },
+        since: { type: 'string' },
+        until: { type: 'string' },
+        'request-id': { type: 'string' },
+        'trace-id': { type: 'string' },
+        kind: { type: 'string' },
+        format: { type: 'string' },
+        limit: { type: 'string' },
+        verify: { type: 'boolean' },
+      });
+      if (values.help) {
+        process.stdout.write(QUERY_HELP);
+        return 0;
+      }
+      const format = values.format ?? 'ndjson';
+      if (format !== 'ndjson' && format !== 'csv' && format !== 'table')
+        throw new UsageError(`--format ${format}: one of ndjson, csv, table`);
+      let limit: number | undefined;
+      if (values.limit !== undefined) {
+        limit = Number(values.limit);
+        if (!Number.isInteger(limit) || limit < 0) throw new UsageError(`--limit ${values.limit}: a whole number`);
+      }
+      const keys = collectKeys(values.key ?? [], values['key-file'] ?? [], env.AUDITREADY_KEYS);
+      if (positionals.length === 0) throw new UsageError('query needs at least one file, directory or glob (see auditready help query)');
+      const filters: QueryFilters = {};
+      for (const [flag, name] of [
+        ['actor', 'actor'],
+        ['action', 'action'],
+        ['resource', 'resource'],
+        ['outcome', 'outcome'],
+        ['status', 'status'],
+        ['since', 'since'],
+        ['until', 'until'],
+        ['request-id', 'requestId'],
+        ['trace-id', 'traceId'],
+        ['kind', 'kind'],
+      ] as const) {
+        const v = values[flag];
+        if (typeof v === 'string') filters[name] = v;
+      }
+      const reader = await openReaderLog(readerLogDir(values['reader-log'], env));
+      return await runQuery({
+        inputs: positionals,
+        filters,
+        format,
+        verify: values.verify === true,
+        keys,
+        limit,
+        reader,
+        argv: redactArgs(argv),
+      });
+    }
+    throw new UsageError(`unknown command "${command}" (commands: verify, query, help)`);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`auditready: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,198 @@
+import type { AuditEntry, AuditKey, ChainHead } from '@auditready/core';
+import { Verifier } from '@auditready/core/verify';
+import { expandInputs, readLines, UsageError } from './inputs.js';
+import type { ReaderLog } from './reader-log.js';
+
+export interface QueryFilters {
+  actor?: string;
+  action?: string;
+  resource?: string;
+  outcome?: string;
+  status?: string;
+  since?: string;
+  until?: string;
+  requestId?: string;
+  traceId?: string;
+  kind?: string;
+}
+
+export interface QueryCommandOptions {
+  inputs: string[];
+  filters: QueryFilters;
+  format: 'ndjson' | 'csv' | 'table';
+  verify: boolean;
+  keys: AuditKey[];
+  limit: number | undefined;
+  reader: ReaderLog;
+  argv: string[];
+}
+
+/** `24h`, `7d`, `30m`, `90s` ago, or an RFC 3339 / ISO date. Returns epoch ms. */
+export function parseTime(text: string, flag: string, now = Date.now()): number {
+  const rel = /^(\d+)(s|m|h|d)$/.exec(text);
+  if (rel) return now - Number(rel[1]) * { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3 }[rel[2] as 's' | 'm' | 'h' | 'd'];
+  const t = Date.parse(text);
+  if (Number.isNaN(t)) throw new UsageError(`${flag} ${text}: not a time (use RFC 3339 like 2026-11-27T10:00:00Z, or 30m, 24h, 7d)`);
+  return t;
+}
+
+function globToRegExp(pattern: string): RegExp {
+  return new RegExp(
+    `^${pattern
+      .split('*')
+      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
+}
+
+export function buildPredicate(f: QueryFilters): (e: AuditEntry) => boolean {
+  const tests: ((e: AuditEntry) => boolean)[] = [];
+  if (f.actor !== undefined) {
+    const re = globToRegExp(f.actor);
+    tests.push((e) => re.test(e.actor?.id ?? '') || re.test(e.actor?.impersonator?.id ?? '\u0000'));
+  }
+  if (f.action !== undefined) {
+    const re = globToRegExp(f.action);
+    tests.push((e) => re.test(e.action ?? ''));
+  }
+  if (f.resource !== undefined) {
+    const [type, id] = f.resource.split(':', 2);
+    const tre = globToRegExp(type as string);
+    const ire = id === undefined ? undefined : globToRegExp(id);
+    tests.push((e) => e.resource !== undefined && tre.test(e.resource.type) && (ire === undefined || ire.test(e.resource.id ?? '')));
+  }
+  if (f.outcome !== undefined) {
+    const allowed = new Set(f.outcome.split(','));
+    for (const o of allowed)
+      if (!['success', 'failure', 'denied', 'error', 'aborted'].includes(o))
+        throw new UsageError(`--outcome ${o}: one of success, failure, denied, error, aborted`);
+    tests.push((e) => e.outcome !== undefined && allowed.has(e.outcome));
+  }
+  if (f.status !== undefined) {
+    const m = /^([1-5])xx$/i.exec(f.status);
+    if (m) tests.push((e) => e.http?.status !== undefined && Math.floor(e.http.status / 100) === Number(m[1]));
+    else if (/^\d{3}$/.test(f.status)) tests.push((e) => e.http?.status === Number(f.status));
+    else throw new UsageError(`--status ${f.status}: a code like 403 or a class like 4xx`);
+  }
+  if (f.since !== undefined) {
+    const t = parseTime(f.since, '--since');
+    tests.push((e) => Date.parse(e.ts) >= t);
+  }
+  if (f.until !== undefined) {
+    const t = parseTime(f.until, '--until');
+    tests.push((e) => Date.parse(e.ts) < t);
+  }
+  if (f.requestId !== undefined) tests.push((e) => e.http?.requestId === f.requestId);
+  if (f.traceId !== undefined) tests.push((e) => e.trace?.traceId === f.traceId);
+  if (f.kind !== undefined) {
+    const kinds = new Set(f.kind.split(','));
+    tests.push((e) => kinds.has(e.kind));
+  }
+  return (e) => tests.every((t) => t(e));
+}
+
+const COLUMNS: [string, (e: AuditEntry) => unknown][] = [
+  ['ts', (e) => e.ts],
+  ['kind', (e) => e.kind],
+  ['actor', (e) => e.actor?.id ?? e.actor?.type],
+  ['action', (e) => e.action],
+  ['resource', (e) => (e.resource ? `${e.resource.type}${e.resource.id ? `:${e.resource.id}` : ''}` : undefined)],
+  ['outcome', (e) => e.outcome],
+  ['status', (e) => e.http?.status],
+  ['method', (e) => e.http?.method],
+  ['route', (e) => e.http?.route ?? e.http?.path],
+  ['ip', (e) => e.actor?.ip],
+  ['requestId', (e) => e.http?.requestId],
+  ['traceId', (e) => e.trace?.traceId],
+  ['reason', (e) => e.reason],
+  ['chain', (e) => e.chain],
+  ['seq', (e) => e.seq],
+];
+
+/** RFC 4180 field; cells that a spreadsheet would run as a formula are prefixed with a quote. */
+function csvField(v: unknown): string {
+  if (v === undefined || v === null) return '';
+  let s = String(v);
+  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+function tableRow(cells: string[], widths: number[]): string {
+  return cells
+    .map((c, i) => (c.length > (widths[i] as number) ? `${c.slice(0, (widths[i] as number) - 1)}…` : c.padEnd(widths[i] as number)))
+    .join('  ')
+    .trimEnd();
+}
+
+export async function runQuery(o: QueryCommandOptions): Promise<number> {
+  const predicate = buildPredicate(o.filters);
+  const { files, anchors } = await expandInputs(o.inputs);
+  const verifier = o.verify ? new Verifier({ keys: o.keys, anchors: anchors as ChainHead[] }) : undefined;
+  const out = process.stdout;
+  const tableWidths = [27, 9, 16, 24, 24, 8, 6, 6, 28];
+  let matched = 0;
+  let unparseable = 0;
+  if (o.format === 'csv') out.write(`${COLUMNS.map(([h]) => h).join(',')}\n`);
+  if (o.format === 'table')
+    out.write(
+      `${tableRow(
+        COLUMNS.slice(0, 9).map(([h]) => h),
+        tableWidths,
+      )}\n`,
+    );
+  for (const f of files) {
+    let lineNo = 0;
+    for await (const line of readLines(f, () => {})) {
+      lineNo++;
+      verifier?.push(line, { file: f.display, line: lineNo });
+      if (o.limit !== undefined && matched >= o.limit) continue;
+      let e: AuditEntry;
+      try {
+        e = JSON.parse(line) as AuditEntry;
+      } catch {
+        unparseable++;
+        continue;
+      }
+      if (e === null || typeof e !== 'object' || !predicate(e)) continue;
+      matched++;
+      if (o.format === 'ndjson') out.write(`${line}\n`);
+      else if (o.format === 'csv') out.write(`${COLUMNS.map(([, get]) => csvField(get(e))).join(',')}\n`);
+      else
+        out.write(
+          `${tableRow(
+            COLUMNS.slice(0, 9).map(([, get]) => String(get(e) ?? '')),
+            tableWidths,
+          )}\n`,
+        );
+    }
+  }
+  const report = verifier?.finish();
+  const gaps = report ? report.chains.reduce((s, c) => s + c.gaps.length, 0) : 0;
+  const ok = report === undefined || (report.valid && gaps === 0);
+  await o.reader.record({
+    command: 'query',
+    argv: o.argv,
+    files: files.map((x) => x.display),
+    outcome: ok ? 'success' : 'failure',
+    summary: {
+      filters: o.filters,
+      matched,
+      ...(report ? { verified: { valid: report.valid, entries: report.entries, breaks: report.breaks.length, gaps } } : {}),
+    },
+  });
+  if (unparseable > 0) process.stderr.write(`warning: ${unparseable} unparseable line(s) skipped\n`);
+  if (report) {
+    if (ok)
+      process.stderr.write(
+        `verified: VALID — ${report.entries} entries in ${report.chains.length} chain(s) are complete and untampered; ${matched} matched\n`,
+      );
+    else {
+      process.stderr.write(
+        `verified: ${report.valid ? 'INCOMPLETE (declared gaps)' : 'INVALID'} — this output is not known-good evidence\n`,
+      );
+      for (const b of report.breaks.slice(0, 20))
+        process.stderr.write(`  ${b.kind} ${b.file ?? ''}:${b.line ?? ''} seq ${b.seq ?? '?'}: ${b.message}\n`);
+    }
+  }
+  return ok ? 0 : 1;
+}

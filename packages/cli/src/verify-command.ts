@@ -1,0 +1,105 @@
+import type { AuditKey } from '@auditready/core';
+import type { VerifyBreak } from '@auditready/core/verify';
+import { expandInputs } from './inputs.js';
+import { createProgress } from './progress.js';
+import type { ReaderLog } from './reader-log.js';
+import { verifyFiles } from './verify-files.js';
+
+export interface VerifyCommandOptions {
+  inputs: string[];
+  keys: AuditKey[];
+  json: boolean;
+  progress: boolean | undefined;
+  useHeads: boolean;
+  allowPartialStart: boolean;
+  reader: ReaderLog;
+  argv: string[];
+}
+
+const n = (x: number) => x.toLocaleString('en-US');
+
+function describe(b: VerifyBreak): string {
+  const where = b.line !== undefined ? `line ${b.line}` : '';
+  const seq = b.seq !== undefined ? `seq ${b.seq}${b.toSeq !== undefined ? `..${b.toSeq}` : ''}` : '';
+  const chain = b.chain ? `chain ${b.chain.slice(0, 8)}` : '';
+  return `${b.kind.padEnd(11)} ${[where, chain, seq].filter(Boolean).join(', ')}: ${b.message}`;
+}
+
+/** Returns the exit code: 0 valid, 1 tampering or gaps found. */
+export async function runVerify(o: VerifyCommandOptions): Promise<number> {
+  const { files, anchors } = await expandInputs(o.inputs);
+  const total = files.reduce((s, f) => s + f.bytes, 0);
+  const progress = createProgress(total, o.progress ?? (process.stderr.isTTY === true && total > 50e6));
+  const started = performance.now();
+  const result = await verifyFiles(files, {
+    keys: o.keys,
+    ...(o.useHeads ? { anchors } : {}),
+    allowPartialStart: o.allowPartialStart,
+    onProgress: (b) => progress.update(b),
+  });
+  progress.done();
+  const secs = (performance.now() - started) / 1000;
+  const { report } = result;
+  const gaps = report.chains.flatMap((c) => c.gaps.map((g) => ({ chain: c.chain, ...g })));
+  const ok = report.valid && gaps.length === 0;
+  await o.reader.record({
+    command: 'verify',
+    argv: o.argv,
+    files: files.map((f) => f.display),
+    outcome: ok ? 'success' : 'failure',
+    summary: {
+      result: {
+        valid: report.valid,
+        entries: report.entries,
+        chains: report.chains.length,
+        breaks: report.breaks.length,
+        gaps: gaps.length,
+      },
+    },
+  });
+
+  if (o.json) {
+    process.stdout.write(
+      `${JSON.stringify({ valid: report.valid, complete: gaps.length === 0, files: result.files, chains: report.chains, breaks: report.breaks }, null, 2)}\n`,
+    );
+    return ok ? 0 : 1;
+  }
+  const out: string[] = [];
+  const width = Math.min(60, Math.max(...files.map((f) => f.display.length), 4));
+  for (const f of result.files) {
+    if (f.valid) out.push(`${f.file.padEnd(width)}  valid     ${n(f.lines)} lines`);
+    else {
+      out.push(`${f.file.padEnd(width)}  INVALID   ${f.breaks.length} break${f.breaks.length === 1 ? '' : 's'}`);
+      for (const b of f.breaks.slice(0, 20)) out.push(`    ${describe(b)}`);
+      if (f.breaks.length > 20) out.push(`    … ${f.breaks.length - 20} more (use --json for all)`);
+    }
+  }
+  const unplaced = report.breaks.filter((b) => b.file === undefined);
+  if (unplaced.length > 0) {
+    out.push('', 'Across files:');
+    for (const b of unplaced) out.push(`    ${describe(b)}`);
+  }
+  out.push('', 'Chains:');
+  for (const c of report.chains) {
+    out.push(
+      `  ${c.chain}  seq ${c.firstSeq}..${c.lastSeq}  ${n(c.count)} entries  head ${c.headHash.slice(0, 16)}…  ${c.valid ? 'valid' : `INVALID (${c.breaks.length} break${c.breaks.length === 1 ? '' : 's'})`}${c.keyIds.length ? `  keys ${c.keyIds.join(',')}` : ''}`,
+    );
+    for (const r of c.retained) out.push(`    retained by policy: seq ${r.from}..${r.to} (${r.file}), declared at seq ${r.declaredAt.seq}`);
+    for (const g of c.gaps) out.push(`    DECLARED GAP: seq ${g.from}..${g.to}, ${g.count} entries lost: ${g.reason}`);
+  }
+  const kinds = new Map<string, number>();
+  for (const b of report.breaks) kinds.set(b.kind, (kinds.get(b.kind) ?? 0) + 1);
+  const validFiles = result.files.filter((f) => f.valid).length;
+  out.push(
+    '',
+    `Results: ${files.length} file${files.length === 1 ? '' : 's'}, ${validFiles} valid, ${files.length - validFiles} INVALID; ${report.chains.length} chain${report.chains.length === 1 ? '' : 's'}, ${n(report.entries)} entries; ${report.breaks.length} break${report.breaks.length === 1 ? '' : 's'}${kinds.size ? ` (${[...kinds].map(([k, c]) => `${c} ${k}`).join(', ')})` : ''}; ${gaps.length} declared gap${gaps.length === 1 ? '' : 's'}`,
+    `Read ${(result.bytes / 1e6).toFixed(1)} MB in ${secs.toFixed(2)} s (${(result.bytes / 1e6 / Math.max(secs, 1e-6)).toFixed(0)} MB/s)`,
+    ok
+      ? 'VALID: the log is complete and untampered.'
+      : report.valid
+        ? 'INCOMPLETE: no tampering, but the log itself declares lost entries.'
+        : 'INVALID: see the breaks above.',
+  );
+  process.stdout.write(`${out.join('\n')}\n`);
+  return ok ? 0 : 1;
+}

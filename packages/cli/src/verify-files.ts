@@ -1,0 +1,56 @@
+/**
+ * Programmatic verification of log files (what `auditready verify` runs): every file streamed in
+ * order through one Verifier, so chains that continue across segments are checked across them.
+ */
+import type { AuditKey, ChainHead } from '@auditready/core';
+import { Verifier, type VerifyBreak, type VerifyReport } from '@auditready/core/verify';
+import { type InputFile, readLines } from './inputs.js';
+
+export interface FileStatus {
+  file: string;
+  bytes: number;
+  lines: number;
+  valid: boolean;
+  breaks: VerifyBreak[];
+}
+
+export interface VerifyFilesResult {
+  report: VerifyReport;
+  files: FileStatus[];
+  bytes: number;
+}
+
+export interface VerifyFilesOptions {
+  keys?: AuditKey[];
+  anchors?: ChainHead[];
+  allowPartialStart?: boolean;
+  /** Called with the raw bytes read so far (compressed bytes for .gz). */
+  onProgress?: (bytesRead: number) => void;
+}
+
+export async function verifyFiles(files: readonly InputFile[], options: VerifyFilesOptions = {}): Promise<VerifyFilesResult> {
+  const v = new Verifier({
+    ...(options.keys ? { keys: options.keys } : {}),
+    ...(options.anchors ? { anchors: options.anchors } : {}),
+    ...(options.allowPartialStart ? { allowPartialStart: true } : {}),
+  });
+  let read = 0;
+  const counts = new Map<string, number>();
+  for (const f of files) {
+    let n = 0;
+    for await (const line of readLines(f, (b) => {
+      read += b;
+      options.onProgress?.(read);
+    })) {
+      n++;
+      v.push(line, { file: f.display, line: n });
+    }
+    counts.set(f.display, n);
+  }
+  const report = v.finish();
+  const statuses = files.map((f) => {
+    const breaks = report.breaks.filter((b) => b.file === f.display);
+    return { file: f.display, bytes: f.bytes, lines: counts.get(f.display) ?? 0, valid: breaks.length === 0, breaks };
+  });
+  return { report, files: statuses, bytes: read };
+}

@@ -1,0 +1,223 @@
+import { readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { verifySync } from '@auditready/core/verify';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { cli, tempDir, writeLog } from './helpers.js';
+
+const KEY = { id: 'k2026', secret: `hex:${'3c'.repeat(32)}` };
+let plain = '';
+let segmented = '';
+let keyed = '';
+
+beforeAll(async () => {
+  plain = tempDir();
+  await writeLog(plain, 60);
+  segmented = tempDir();
+  await writeLog(segmented, 400, { rotate: { maxBytes: 12_000 }, compress: true });
+  keyed = tempDir();
+  await writeLog(keyed, 30, {}, KEY);
+}, 60000);
+
+describe('auditready help', () => {
+  it.each([[['--help']], [['help']], [[]]])('%j prints the overview', (args) => {
+    const r = cli(args);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/auditready verify <files\|dirs\|globs...>/);
+  });
+
+  it.each([
+    ['verify', /prove audit logs complete and untampered/],
+    ['query', /search audit logs/],
+  ])('every command has --help: %s', (cmd, re) => {
+    expect(cli([cmd, '--help']).stdout).toMatch(re);
+    expect(cli(['help', cmd]).stdout).toMatch(re);
+    expect(cli([cmd, '--help']).code).toBe(0);
+  });
+});
+
+describe('auditready verify', () => {
+  it('a valid directory: per-file status, chains, summary; exit 0', () => {
+    const r = cli(['verify', plain]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/audit\.log\s+valid\s+61 lines/);
+    expect(r.stdout).toMatch(/Results: 1 file, 1 valid, 0 INVALID; 1 chain, 61 entries; 0 breaks; 0 declared gaps/);
+    expect(r.stdout).toMatch(/VALID: the log is complete and untampered/);
+  });
+
+  it('many gzip segments verify end to end, by directory and by quoted glob', () => {
+    const segs = readdirSync(segmented).filter((f) => f.endsWith('.log.gz'));
+    expect(segs.length).toBeGreaterThanOrEqual(6);
+    expect(cli(['verify', segmented]).code).toBe(0);
+    const r = cli(['verify', `${segmented}/audit-*.log.gz`, join(segmented, 'audit.log')]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`Results: ${segs.length + 1} files, ${segs.length + 1} valid`));
+  });
+
+  it('a middle segment deleted, one edited, two reordered and the tail truncated: each reported distinctly; exit 1', () => {
+    const dir = tempDir();
+    for (const f of readdirSync(segmented)) if (!f.endsWith('.lock')) writeFileSync(join(dir, f), readFileSync(join(segmented, f)));
+    const segs = readdirSync(dir)
+      .filter((f) => f.endsWith('.log.gz'))
+      .sort();
+    // delete segs[1]
+    rmSync(join(dir, segs[1] as string));
+    // edit line 3 of segs[3]
+    const edited = gunzipSync(readFileSync(join(dir, segs[3] as string)))
+      .toString('utf8')
+      .split('\n');
+    edited[2] = (edited[2] as string).replace(/"actor":\{"id":"(\w+)"/, '"actor":{"id":"mallory"');
+    writeFileSync(join(dir, segs[3] as string), gzipSync(edited.join('\n')));
+    // swap segs[4] and segs[5] (their contents trade names)
+    renameSync(join(dir, segs[4] as string), join(dir, 'tmp.swap'));
+    renameSync(join(dir, segs[5] as string), join(dir, segs[4] as string));
+    renameSync(join(dir, 'tmp.swap'), join(dir, segs[5] as string));
+    // cut the last 3 lines of the active file (at a line boundary)
+    const active = readFileSync(join(dir, 'audit.log'), 'utf8').split('\n').filter(Boolean);
+    writeFileSync(join(dir, 'audit.log'), `${active.slice(0, -3).join('\n')}\n`);
+
+    const r = cli(['verify', dir, '--json']);
+    expect(r.code).toBe(1);
+    const out = JSON.parse(r.stdout);
+    const kinds = out.breaks.map((b: { kind: string; file?: string }) => [b.kind, b.file?.split('/').pop()]);
+    expect(kinds).toEqual(
+      expect.arrayContaining([
+        ['deleted', segs[2]],
+        ['modified', segs[3]],
+        ['reordered', segs[5]],
+        ['truncated', undefined],
+      ]),
+    );
+    expect(out.breaks).toHaveLength(4);
+    const modified = out.breaks.find((b: { kind: string }) => b.kind === 'modified');
+    expect(modified.line).toBe(3);
+    const text = cli(['verify', dir]);
+    expect(text.code).toBe(1);
+    expect(text.stdout).toMatch(
+      new RegExp(`${segs[3]}\\s+INVALID\\s+1 break\\n\\s+modified\\s+line 3, chain \\w+, seq \\d+: content does not match its hash`),
+    );
+    expect(text.stdout).toMatch(/truncated .*anchor commits to seq \d+, but the chain ends at seq \d+/);
+    expect(text.stdout).toMatch(/INVALID: see the breaks above/);
+  });
+
+  it('keyed chains: --key verifies, a wrong key or none is reported, a malformed key is a usage error', () => {
+    expect(cli(['verify', keyed, '--key', `${KEY.id}=${KEY.secret}`]).code).toBe(0);
+    const keyFile = join(tempDir(), 'keys');
+    writeFileSync(keyFile, `# audit keys\n${KEY.id}=${KEY.secret}\n`);
+    expect(cli(['verify', keyed, '--key-file', keyFile]).code).toBe(0);
+    expect(cli(['verify', keyed], { AUDITREADY_KEYS: `${KEY.id}=${KEY.secret}` }).code).toBe(0);
+    const wrong = cli(['verify', keyed, '--key', `${KEY.id}=hex:${'00'.repeat(32)}`]);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stdout).toMatch(/wrong-key .*verifies none of the 31 keyed entries/);
+    const none = cli(['verify', keyed]);
+    expect(none.code).toBe(1);
+    expect(none.stdout).toMatch(/no key with that id was supplied/);
+    const bad = cli(['verify', keyed, '--key', 'k2026=password123']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/must be hex:<at least 32 hex digits> or base64/);
+  });
+
+  it.each([
+    [['verify', '/nonexistent/audit.log'], /no such file or directory/],
+    [['verify', '/tmp/*.nothing-matches-this'], /matches no file/],
+    [['verify'], /needs at least one file/],
+    [['verify', '.', '--colour'], /Unknown option '--colour'/],
+    [['frobnicate'], /unknown command "frobnicate"/],
+  ])('%j: a helpful error and exit 2', (args, re) => {
+    const r = cli(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(re);
+  });
+
+  it('--progress draws a progress bar on stderr', () => {
+    const r = cli(['verify', segmented, '--progress']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/\[#+\]\s+100%/);
+  });
+});
+
+describe('auditready query', () => {
+  it('filters by actor, action (glob), outcome, status class, request and trace id', () => {
+    const denied = cli(['query', plain, '--action', 'admin.*', '--outcome', 'denied']);
+    expect(denied.code).toBe(0);
+    const lines = denied.stdout.trim().split('\n');
+    expect(lines).toHaveLength(6);
+    for (const l of lines) expect(JSON.parse(l)).toMatchObject({ action: 'admin.users.delete', outcome: 'denied', http: { status: 403 } });
+    expect(verifySync(lines, { allowPartialStart: true }).chains[0]?.count).toBe(6); // lines are unchanged, still sealed
+    const bob5xx = cli(['query', plain, '--actor', 'bob', '--status', '5xx']).stdout.trim().split('\n').filter(Boolean);
+    for (const l of bob5xx) expect(JSON.parse(l)).toMatchObject({ actor: { id: 'bob' }, http: { status: 500 } });
+    expect(cli(['query', plain, '--request-id', 'req-7']).stdout.trim().split('\n')).toHaveLength(1);
+    expect(cli(['query', plain, '--trace-id', (7).toString(16).padStart(32, '0')]).stdout).toContain('"req-7"');
+    expect(cli(['query', plain, '--resource', 'invoice:inv_1?']).stdout.trim().split('\n').length).toBeGreaterThan(0);
+  });
+
+  it('time ranges', () => {
+    expect(cli(['query', plain, '--since', '1h', '--kind', 'access']).stdout.trim().split('\n')).toHaveLength(60);
+    expect(cli(['query', plain, '--until', '2000-01-01T00:00:00Z']).stdout).toBe('');
+    const r = cli(['query', plain, '--since', 'yesterday-ish']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/not a time/);
+  });
+
+  it('CSV (RFC 4180, formula-safe) and a readable table', () => {
+    const csv = cli(['query', plain, '--format', 'csv', '--limit', '3', '--kind', 'access']).stdout.trim().split('\n');
+    expect(csv[0]).toBe('ts,kind,actor,action,resource,outcome,status,method,route,ip,requestId,traceId,reason,chain,seq');
+    expect(csv).toHaveLength(4);
+    expect(csv[1]).toMatch(/,access,alice,invoice\.read,invoice:inv_0,success,200,GET,\/invoices\/:id,203\.0\.113\.9,req-0,/);
+    const table = cli(['query', plain, '--format', 'table', '--actor', 'carol', '--limit', '2']).stdout.split('\n');
+    expect(table[0]).toMatch(/^ts\s+kind\s+actor\s+action\s+resource\s+outcome\s+status/);
+    expect(table[1]).toMatch(/access\s+carol\s+invoice\.read/);
+  });
+
+  it('--verify: a simulated audit run; exit 0 only for known-good evidence', () => {
+    const good = cli(['query', plain, '--verify', '--outcome', 'denied']);
+    expect(good.code).toBe(0);
+    expect(good.stderr).toMatch(/verified: VALID — 61 entries in 1 chain\(s\) are complete and untampered; 6 matched/);
+    const dir = tempDir();
+    const lines = readFileSync(join(plain, 'audit.log'), 'utf8').split('\n');
+    lines[10] = (lines[10] as string).replace('"success"', '"failure"');
+    writeFileSync(join(dir, 'audit.log'), lines.join('\n'));
+    const bad = cli(['query', dir, '--verify', '--outcome', 'denied']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/verified: INVALID — this output is not known-good evidence\n\s+modified .*audit\.log:11/);
+  });
+});
+
+describe('the reader log', () => {
+  it('records who ran what over which files, chained and verifiable, without key secrets', () => {
+    const reads = tempDir('ar-reads-');
+    expect(cli(['verify', keyed, '--key', `${KEY.id}=${KEY.secret}`], { AUDITREADY_READER_LOG: reads }).code).toBe(0);
+    expect(cli(['query', plain, '--actor', 'alice', '--format', 'csv'], { AUDITREADY_READER_LOG: reads }).code).toBe(0);
+    const text = readFileSync(join(reads, 'reads.log'), 'utf8');
+    expect(text).not.toContain(KEY.secret.slice(4));
+    const entries = text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    const runs = entries.filter((e) => e.kind === 'event');
+    expect(runs.map((e) => e.action)).toEqual(['auditlog.verify', 'auditlog.query']);
+    expect(runs[0]).toMatchObject({
+      actor: { type: 'user' },
+      outcome: 'success',
+      details: { argv: ['verify', keyed, '--key', 'k2026=[REDACTED]'] },
+    });
+    expect(runs[1].details.filters).toEqual({ actor: 'alice' });
+    expect(verifySync(text.trim().split('\n')).valid).toBe(true);
+    expect(statSync(join(reads, 'reads.log')).mode & 0o777).toBe(0o600);
+  });
+
+  it('"off" disables it and says so', () => {
+    const r = cli(['verify', plain], { AUDITREADY_READER_LOG: 'off' });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/reader log is off; this read of the audit log is not recorded/);
+  });
+
+  it('a reader log that cannot be opened stops the read (exit 2)', () => {
+    const file = join(tempDir(), 'not-a-dir');
+    writeFileSync(file, 'x');
+    const r = cli(['verify', plain], { AUDITREADY_READER_LOG: file });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/cannot open the reader log/);
+    expect(r.stdout).toBe('');
+  });
+});

@@ -1,0 +1,12 @@
+import { defineConfig } from 'tsup';
+
+export default defineConfig({
+  entry: { bin: 'src/bin.ts', index: 'src/index.ts' },
+  format: ['esm'],
+  dts: { entry: { index: 'src/index.ts' } },
+  sourcemap: true,
+  clean: true,
+  target: 'node20',
+  // The bin must be executable even when the build runs after `npm install` linked it.
+  onSuccess: 'chmod +x dist/bin.js',
+});
