@@ -79,13 +79,19 @@ function readHead(path: string): ChainHead | undefined {
   return undefined;
 }
 
-/** Streams one file's lines (decompressing .gz), counting raw bytes read for progress. */
-export async function* readLines(file: InputFile, onBytes: (n: number) => void): AsyncGenerator<string> {
+/** One file's bytes (decompressing .gz), reporting raw bytes read for progress. */
+export function openBytes(file: InputFile, onBytes: (n: number) => void): AsyncIterable<Uint8Array> {
   const raw = createReadStream(file.path, { highWaterMark: 1024 * 1024 });
   raw.on('data', (chunk) => onBytes((chunk as Buffer).length));
-  const source = file.path.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
-  raw.on('error', (err) => source.destroy(err));
-  yield* splitLines(source as AsyncIterable<Uint8Array>);
+  if (!file.path.endsWith('.gz')) return raw;
+  const gunzip = createGunzip();
+  raw.on('error', (err) => gunzip.destroy(err));
+  return raw.pipe(gunzip);
+}
+
+/** Streams one file's lines (decompressing .gz), counting raw bytes read for progress. */
+export async function* readLines(file: InputFile, onBytes: (n: number) => void): AsyncGenerator<string> {
+  yield* splitLines(openBytes(file, onBytes));
 }
 
 export function shortName(path: string): string {

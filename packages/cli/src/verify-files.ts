@@ -3,8 +3,8 @@
  * order through one Verifier, so chains that continue across segments are checked across them.
  */
 import type { AuditKey, ChainHead } from '@auditready/core';
-import { Verifier, type VerifyBreak, type VerifyReport } from '@auditready/core/verify';
-import { type InputFile, readLines } from './inputs.js';
+import { feedStream, Verifier, type VerifyBreak, type VerifyReport } from '@auditready/core/verify';
+import { type InputFile, openBytes } from './inputs.js';
 
 export interface FileStatus {
   file: string;
@@ -37,15 +37,11 @@ export async function verifyFiles(files: readonly InputFile[], options: VerifyFi
   let read = 0;
   const counts = new Map<string, number>();
   for (const f of files) {
-    let n = 0;
-    for await (const line of readLines(f, (b) => {
+    const bytes = openBytes(f, (b) => {
       read += b;
       options.onProgress?.(read);
-    })) {
-      n++;
-      v.push(line, { file: f.display, line: n });
-    }
-    counts.set(f.display, n);
+    });
+    counts.set(f.display, await feedStream(v, bytes, { file: f.display }));
   }
   const report = v.finish();
   const statuses = files.map((f) => {

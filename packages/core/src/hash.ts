@@ -79,6 +79,40 @@ export function hashCanonicalNoble(canonical: string, key?: ResolvedKey, tag: st
   return bytesToHex(key ? hmac(sha256, key.bytes, msg) : sha256(msg));
 }
 
+let scratch = new Uint8Array(8192);
+/** The scratch buffer that already starts with TAG_BYTES. */
+let scratchTagged: Uint8Array | undefined;
+
+/**
+ * Entry hash of a line given as bytes, with its `"hash":"…",` member cut out: hashes
+ * TAG || buf[start, cutStart) || buf[cutEnd, end). Used by the verifier to check a line without
+ * decoding or parsing it; the same bytes as hashCanonical() of the decoded, unhashed text.
+ */
+export function hashLineBytes(buf: Uint8Array, start: number, cutStart: number, cutEnd: number, end: number, key?: ResolvedKey): string {
+  const head = cutStart - start;
+  const n = TAG_BYTES.length + head + (end - cutEnd);
+  if (scratch.length < n) scratch = new Uint8Array(n * 2);
+  if (scratchTagged !== scratch) {
+    scratch.set(TAG_BYTES, 0);
+    scratchTagged = scratch;
+  }
+  const copy = (buf as { copy?: (t: Uint8Array, ts: number, ss: number, se: number) => number }).copy;
+  if (typeof copy === 'function') {
+    // Buffer#copy is a memcpy without allocating views.
+    copy.call(buf, scratch, TAG_BYTES.length, start, cutStart);
+    copy.call(buf, scratch, TAG_BYTES.length + head, cutEnd, end);
+  } else {
+    scratch.set(buf.subarray(start, cutStart), TAG_BYTES.length);
+    scratch.set(buf.subarray(cutEnd, end), TAG_BYTES.length + head);
+  }
+  const msg = scratch.subarray(0, n);
+  const c = getNodeCrypto();
+  if (c === undefined) return bytesToHex(key ? hmac(sha256, key.bytes, msg) : sha256(msg));
+  if (key) return c.createHmac('sha256', key.bytes).update(msg).digest('hex');
+  if (typeof c.hash === 'function') return c.hash('sha256', msg, 'hex');
+  return c.createHash('sha256').update(msg).digest('hex');
+}
+
 /** Entry hash of canonical text (without the `hash` member). Hex, 64 chars. */
 export function hashCanonical(canonical: string, key?: ResolvedKey, tag: string = ENTRY_DOMAIN_TAG): string {
   if (typeof canonical !== 'string') throw new AuditInputError('hashCanonical: expected canonical JSON text (a string)');

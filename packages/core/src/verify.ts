@@ -26,7 +26,7 @@
  */
 
 import { AuditConfigError, AuditInputError } from './errors.js';
-import { type AuditKey, hashCanonical, type ResolvedKey, resolveKey, ZERO_HASH } from './hash.js';
+import { type AuditKey, hashCanonical, hashLineBytes, type ResolvedKey, resolveKey, ZERO_HASH } from './hash.js';
 import { canonicalForms } from './hash-chain.js';
 import { checkEntry } from './schema.js';
 import type { AuditEntry, ChainHead } from './types.js';
@@ -140,6 +140,52 @@ interface SeqRecord {
   continued: boolean;
 }
 
+/**
+ * The last `max` seqs of a chain, in a ring indexed by seq (O(1), no hashing, no deletions). It
+ * starts small and doubles up to `max`, so many short chains stay cheap.
+ */
+class SeqWindow {
+  #slots: (SeqRecord | undefined)[] = new Array(256);
+  #seqs: number[] = new Array(256).fill(-1);
+  #cap = 256;
+  #sets = 0;
+  readonly #max: number;
+
+  constructor(max: number) {
+    this.#max = max;
+  }
+
+  get(seq: number): SeqRecord | undefined {
+    const i = seq % this.#cap;
+    return this.#seqs[i] === seq ? this.#slots[i] : undefined;
+  }
+
+  set(seq: number, rec: SeqRecord): void {
+    if (++this.#sets > this.#cap && this.#cap < this.#max) this.#grow();
+    const i = seq % this.#cap;
+    this.#seqs[i] = seq;
+    this.#slots[i] = rec;
+  }
+
+  #grow(): void {
+    const oldSlots = this.#slots;
+    const oldSeqs = this.#seqs;
+    this.#cap = Math.min(this.#max, this.#cap * 2);
+    this.#slots = new Array(this.#cap);
+    this.#seqs = new Array(this.#cap).fill(-1);
+    for (let i = 0; i < oldSeqs.length; i++) {
+      const q = oldSeqs[i] as number;
+      if (q < 0) continue;
+      const j = q % this.#cap;
+      // Keep the newer seq if two old ones land on the same slot.
+      if ((this.#seqs[j] as number) < q) {
+        this.#seqs[j] = q;
+        this.#slots[j] = oldSlots[i];
+      }
+    }
+  }
+}
+
 interface Missing {
   from: number;
   to: number;
@@ -162,7 +208,7 @@ interface ChainState {
   headHash: string;
   /** Hashes the next entry's prev may equal (stored and recomputed hash of the head). */
   accept: string[];
-  bySeq: Map<number, SeqRecord>;
+  bySeq: SeqWindow;
   missing: Missing[];
   alts: Map<string, Alt>;
   keyIds: Set<string>;
@@ -187,6 +233,8 @@ export class Verifier {
   readonly #window: number;
   readonly #fastPath: boolean;
   readonly #chains = new Map<string, ChainState>();
+  /** The chain of the previous fast-path line (see pushBytes). */
+  #lastChain: ChainState | undefined;
   /** Ranges removed by retention, as declared by `retention` records (any chain may declare them). */
   readonly #retained: (RetainedRange & { chain: string; lastHash?: string })[] = [];
   /** All breaks in input order; reclassification edits entries in place, removal sets null. */
@@ -317,6 +365,67 @@ export class Verifier {
     this.#onEntry(parsed as AuditEntry, line, where);
   }
 
+  /**
+   * Adds one line given as bytes: `buf[start, end)`, without its newline. The common case, the
+   * next entry of a chain linking to its head, is checked from the bytes without decoding or
+   * parsing; everything else is decoded and takes the full path of push().
+   */
+  pushBytes(buf: Uint8Array, start: number, end: number, pos: Position): void {
+    if (end > start && buf[end - 1] === 13) end--; // CRLF
+    if (this.#fastPath && !this.#finished) {
+      const scan = scanBytes(buf, start, end);
+      if (scan) {
+        // Most lines continue the chain of the line before: compare bytes, skip the map lookup.
+        let s = this.#lastChain;
+        if (s === undefined || !bytesEqual(buf, scan.chainStart, scan.chainEnd, s.id)) {
+          s = this.#chains.get(ascii(buf, scan.chainStart, scan.chainEnd));
+          if (s) this.#lastChain = s;
+        }
+        const head = s?.accept[0];
+        if (
+          s &&
+          s.expected === scan.seq &&
+          s.accept.length === 1 &&
+          head !== undefined &&
+          bytesEqual(buf, scan.prevStart, scan.prevEnd, head)
+        ) {
+          const kid = scan.kidStart < 0 ? undefined : ascii(buf, scan.kidStart, scan.kidEnd);
+          const key = kid === undefined ? undefined : this.#keys.get(kid);
+          if (kid === undefined || key !== undefined) {
+            const hash = hashLineBytes(buf, start, scan.hashStart, scan.hashEnd, end, key);
+            if (bytesEqual(buf, scan.hashValStart, scan.hashValEnd, hash)) {
+              if (this.#pendingTorn) {
+                if (this.#pendingTorn.file !== pos.file) this.#resolveTorn();
+                else this.#pendingTorn = undefined;
+              }
+              this.#items++;
+              this.#entries++;
+              // The next entry of its chain, linking to the head, hash verified: the bookkeeping
+              // of #onEntry + #accept for exactly this case, without the general machinery.
+              const seq = scan.seq;
+              s.count++;
+              const prevRec = s.bySeq.get(seq - 1);
+              if (prevRec) prevRec.continued = true;
+              s.bySeq.set(seq, { hash, computed: hash, pos, continued: false });
+              s.expected = seq + 1;
+              s.headHash = hash;
+              s.accept[0] = hash;
+              if (seq > s.maxSeq) s.maxSeq = seq;
+              if (kid !== undefined) {
+                s.keyIds.add(kid);
+                const st = s.keyStats.get(kid);
+                if (st) st.ok++;
+                else s.keyStats.set(kid, { ok: 1, bad: [] });
+              }
+              return;
+            }
+          }
+        }
+      }
+    }
+    this.push(UTF8.decode(buf.subarray(start, end)), pos);
+  }
+
   #resolveTorn(): void {
     const t = this.#pendingTorn;
     this.#pendingTorn = undefined;
@@ -338,7 +447,7 @@ export class Verifier {
         expected: -1,
         headHash: '',
         accept: [],
-        bySeq: new Map(),
+        bySeq: new SeqWindow(this.#window),
         missing: [],
         alts: new Map(),
         keyIds: new Set(),
@@ -354,10 +463,6 @@ export class Verifier {
 
   #remember(s: ChainState, seq: number, rec: SeqRecord): void {
     s.bySeq.set(seq, rec);
-    if (s.bySeq.size > this.#window) {
-      const oldest = s.bySeq.keys().next().value as number;
-      s.bySeq.delete(oldest);
-    }
   }
 
   #onEntry(e: AuditEntry, line: string | undefined, pos: Position, verified = false): void {
@@ -921,6 +1026,207 @@ function scanLine(line: string): LineScan | undefined {
   return { chain, seq, prev, hash, kid, kind: kind as AuditEntry['kind'], hashStart, hashEnd };
 }
 
+const UTF8 = new TextDecoder('utf-8');
+const NodeBuffer = (globalThis as { Buffer?: { isBuffer(b: unknown): boolean } }).Buffer;
+
+/** ASCII bytes to a string (chain ids, hex hashes, kinds). */
+function ascii(buf: Uint8Array, s: number, e: number): string {
+  if (NodeBuffer?.isBuffer(buf)) return (buf as unknown as { latin1Slice(s: number, e: number): string }).latin1Slice(s, e);
+  let out = '';
+  for (let i = s; i < e; i++) out += String.fromCharCode(buf[i] as number);
+  return out;
+}
+
+function skipStringBytes(b: Uint8Array, i: number, end: number): number {
+  // A plain loop: TypedArray#indexOf is slower than this for the short strings of an entry.
+  for (let j = i + 1; j < end; j++) {
+    const c = b[j];
+    if (c === 92)
+      j++; // skip the escaped byte
+    else if (c === 34) return j + 1;
+  }
+  return -1;
+}
+
+function skipValueBytes(b: Uint8Array, i: number, end: number): number {
+  const c = b[i];
+  if (c === 34) return skipStringBytes(b, i, end);
+  if (c === 123 || c === 91) {
+    let depth = 0;
+    for (let j = i; j < end; j++) {
+      const d = b[j];
+      if (d === 34) {
+        j = skipStringBytes(b, j, end) - 1;
+        if (j < 0) return -1;
+      } else if (d === 123 || d === 91) depth++;
+      else if (d === 125 || d === 93) {
+        depth--;
+        if (depth === 0) return j + 1;
+      }
+    }
+    return -1;
+  }
+  let j = i;
+  while (j < end) {
+    const d = b[j];
+    if (d === 44 || d === 125 || d === 93) break;
+    j++;
+  }
+  return j > i ? j : -1;
+}
+
+/** Positions of the top-level members the byte fast path needs (see scanBytes). */
+interface ByteScan {
+  chainStart: number;
+  chainEnd: number;
+  seq: number;
+  prevStart: number;
+  prevEnd: number;
+  hashValStart: number;
+  hashValEnd: number;
+  kidStart: number;
+  kidEnd: number;
+  /** The `"hash":"…",` member, cut out for hashing. */
+  hashStart: number;
+  hashEnd: number;
+}
+
+const SCAN: ByteScan = {
+  chainStart: 0,
+  chainEnd: 0,
+  seq: 0,
+  prevStart: 0,
+  prevEnd: 0,
+  hashValStart: 0,
+  hashValEnd: 0,
+  kidStart: -1,
+  kidEnd: -1,
+  hashStart: 0,
+  hashEnd: 0,
+};
+
+/** Does `b[start, start + s.length)` hold exactly the ASCII string `s`? */
+function bytesEqual(b: Uint8Array, start: number, end: number, s: string): boolean {
+  if (end - start !== s.length) return false;
+  for (let i = 0; i < s.length; i++) if (b[start + i] !== s.charCodeAt(i)) return false;
+  return true;
+}
+
+const PLAIN_KIND_BYTES = [...PLAIN_KINDS].map((k) => k);
+
+/**
+ * scanLine() over bytes, recording positions only (no strings are made): the common case of the
+ * fast path allocates nothing here. Returns the shared SCAN object, or undefined.
+ */
+function scanBytes(b: Uint8Array, start: number, end: number): ByteScan | undefined {
+  if (end - start < 2 || b[start] !== 123 || b[end - 1] !== 125) return undefined;
+  const r = SCAN;
+  r.chainStart = -1;
+  r.seq = -1;
+  r.prevStart = -1;
+  r.hashValStart = -1;
+  r.kidStart = -1;
+  r.kidEnd = -1;
+  let kindOk = false;
+  let v = false;
+  let i = start + 1;
+  while (i < end - 1) {
+    if (b[i] !== 34) return undefined;
+    const keyEnd = skipStringBytes(b, i, end);
+    if (keyEnd < 0 || b[keyEnd] !== 58) return undefined;
+    const keyLen = keyEnd - i - 2;
+    const k0 = b[i + 1];
+    const vStart = keyEnd + 1;
+    const vEnd = skipValueBytes(b, vStart, end);
+    if (vEnd < 0) return undefined;
+    // Keys of interest, told apart by length and first bytes.
+    if (keyLen === 5 && k0 === 99 && b[i + 2] === 104) {
+      r.chainStart = vStart + 1;
+      r.chainEnd = vEnd - 1;
+    } else if (keyLen === 3 && k0 === 115 && b[i + 2] === 101 && b[i + 3] === 113) {
+      let n = 0;
+      for (let j = vStart; j < vEnd; j++) {
+        const d = (b[j] as number) - 48;
+        if (d < 0 || d > 9 || n > 900719925474099) return undefined;
+        n = n * 10 + d;
+      }
+      r.seq = n;
+    } else if (keyLen === 4 && k0 === 112 && b[i + 2] === 114) {
+      r.prevStart = vStart + 1;
+      r.prevEnd = vEnd - 1;
+    } else if (keyLen === 4 && k0 === 104 && b[i + 2] === 97) {
+      r.hashValStart = vStart + 1;
+      r.hashValEnd = vEnd - 1;
+      r.hashStart = i;
+      r.hashEnd = vEnd + 1;
+    } else if (keyLen === 3 && k0 === 107 && b[i + 2] === 105 && b[i + 3] === 100) {
+      r.kidStart = vStart + 1;
+      r.kidEnd = vEnd - 1;
+    } else if (keyLen === 4 && k0 === 107 && b[i + 2] === 105 && b[i + 3] === 110) {
+      for (const k of PLAIN_KIND_BYTES) if (bytesEqual(b, vStart + 1, vEnd - 1, k)) kindOk = true;
+    } else if (keyLen === 1 && k0 === 118) v = vEnd - vStart === 1 && b[vStart] === 49;
+    const sep = b[vEnd];
+    if (sep === 44) i = vEnd + 1;
+    else if (vEnd === end - 1) break;
+    else return undefined;
+  }
+  if (
+    !v ||
+    !kindOk ||
+    r.chainStart < 0 ||
+    r.seq < 0 ||
+    r.prevStart < 0 ||
+    r.hashValStart < 0 ||
+    r.hashValEnd - r.hashValStart !== 64 ||
+    r.hashEnd > end - 1
+  )
+    return undefined;
+  return r;
+}
+
+/**
+ * Feeds a byte or text stream of NDJSON to a verifier, line by line, with positions relative to
+ * `file`. Returns the number of lines read. Used by verifyStream and by tools that verify several
+ * files as one log.
+ */
+export async function feedStream(
+  verifier: Verifier,
+  chunks: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>,
+  options: { file?: string } = {},
+): Promise<number> {
+  assertIterable(chunks, true);
+  const encoder = new TextEncoder();
+  const at = (line: number): Position => (options.file !== undefined ? { file: options.file, line } : { line });
+  let carry: Uint8Array | undefined;
+  let lineNo = 0;
+  for await (const chunk of chunks as AsyncIterable<string | Uint8Array>) {
+    let buf: Uint8Array;
+    if (typeof chunk === 'string') buf = encoder.encode(chunk);
+    else if (chunk instanceof Uint8Array) buf = chunk;
+    else throw new AuditInputError('verifyStream: chunks must be strings or bytes (Uint8Array / Buffer)');
+    if (carry) {
+      const joined = new Uint8Array(carry.length + buf.length);
+      joined.set(carry, 0);
+      joined.set(buf, carry.length);
+      buf = joined;
+    }
+    let start = 0;
+    let nl = buf.indexOf(10, start);
+    while (nl >= 0) {
+      lineNo++;
+      if (nl > start) verifier.pushBytes(buf, start, nl, at(lineNo));
+      start = nl + 1;
+      nl = buf.indexOf(10, start);
+    }
+    carry = start < buf.length ? buf.slice(start) : undefined;
+  }
+  if (carry && carry.length > 0) {
+    lineNo++;
+    verifier.pushBytes(carry, 0, carry.length, at(lineNo));
+  }
+  return lineNo;
+}
+
 function describePos(p: Position): string {
   if (p.file !== undefined && p.line !== undefined) return `${p.file}:${p.line}`;
   if (p.line !== undefined) return `line ${p.line}`;
@@ -987,11 +1293,7 @@ export async function verifyStream(
 ): Promise<VerifyReport> {
   assertIterable(chunks, true);
   const v = new Verifier(options);
-  let n = 0;
-  for await (const line of splitLines(chunks)) {
-    n++;
-    v.push(line, { ...(options.file !== undefined ? { file: options.file } : {}), line: n });
-  }
+  await feedStream(v, chunks, options.file !== undefined ? { file: options.file } : {});
   return v.finish();
 }
 

@@ -1,0 +1,94 @@
+// File transport throughput per durability mode, beside raw writes of the same bytes in the same
+// run: fs.appendFile per batch, a write stream, and raw write + fdatasync per batch (the fair peer
+// of 'fsync' mode). Batches of 256 entries, as the logger sends them.
+//   npm run bench   (or: node bench/file.bench.mjs after a build)
+import { appendFile, closeSync, createWriteStream, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { HashChain } from '@auditready/core';
+import { createFileTransport } from '@auditready/transport-file';
+
+const N = Number(process.env.FILE_BENCH_ENTRIES ?? 100_000);
+const BATCH = 256;
+const chain = new HashChain({ id: 'bench-file' });
+const records = [];
+for (let i = 0; i < N; i++) {
+  records.push(
+    chain.seal({
+      kind: 'access',
+      ts: '2026-11-27T03:52:31.123456Z',
+      action: 'invoice.read',
+      outcome: 'success',
+      actor: { type: 'user', id: `usr_${i % 1000}`, ip: '203.0.113.42' },
+      resource: { type: 'invoice', id: `inv_${i}` },
+      http: { method: 'GET', route: '/invoices/:id', path: `/invoices/inv_${i}`, status: 200, durationMs: 12.4, requestId: `req_${i}` },
+      service: { env: 'production', name: 'billing-api', version: '3.14.0' },
+    }),
+  );
+}
+const batches = [];
+for (let i = 0; i < N; i += BATCH) batches.push(records.slice(i, i + BATCH));
+const bytesOf = (b) => Buffer.byteLength(`${b.map((r) => r.line).join('\n')}\n`);
+const totalBytes = batches.reduce((s, b) => s + bytesOf(b), 0);
+// Peers get the same batches and build the same bytes, as a transport must.
+const bufferOf = (b) => Buffer.from(`${b.map((r) => r.line).join('\n')}\n`);
+
+/** Best of three runs, each into a fresh directory. */
+async function time(name, fn) {
+  let best = Number.POSITIVE_INFINITY;
+  for (let run = 0; run < 3; run++) {
+    const dir = mkdtempSync(join(tmpdir(), 'ar-bench-'));
+    const t0 = performance.now();
+    await fn(dir);
+    best = Math.min(best, (performance.now() - t0) / 1000);
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return { name, s: best };
+}
+
+const transportRun = (durability) => async (dir) => {
+  const t = createFileTransport({ dir, durability });
+  for (const b of batches) await t.write(b);
+  await t.flush();
+  await t.close();
+};
+
+const appendFileAsync = promisify(appendFile);
+const results = [];
+results.push(await time("transport-file, durability 'fsync' (fdatasync per batch)", transportRun('fsync')));
+results.push(
+  await time('peer: write + fdatasync per batch (raw fd)', async (dir) => {
+    const fd = openSync(join(dir, 'raw.log'), 'a', 0o600);
+    for (const b of batches) {
+      writeSync(fd, bufferOf(b));
+      fdatasyncSync(fd);
+    }
+    closeSync(fd);
+  }),
+);
+results.push(await time('transport-file, durability { groupCommitMs: 10 }', transportRun({ groupCommitMs: 10 })));
+results.push(await time("transport-file, durability 'none'", transportRun('none')));
+results.push(
+  await time('peer: fs.appendFile per batch', async (dir) => {
+    for (const b of batches) await appendFileAsync(join(dir, 'raw.log'), bufferOf(b));
+  }),
+);
+results.push(
+  await time('peer: fs.createWriteStream', async (dir) => {
+    const ws = createWriteStream(join(dir, 'raw.log'), { flags: 'a' });
+    for (const b of batches) if (!ws.write(bufferOf(b))) await new Promise((r) => ws.once('drain', r));
+    await new Promise((r) => ws.end(r));
+  }),
+);
+
+console.log(
+  `file transport: ${N.toLocaleString('en-US')} entries in batches of ${BATCH}, ${(totalBytes / 1e6).toFixed(1)} MB (${Math.round(totalBytes / N)} bytes/entry); node ${process.version}`,
+);
+for (const r of results) {
+  console.log(
+    `${r.name.padEnd(62)} ${Math.round(N / r.s)
+      .toLocaleString('en-US')
+      .padStart(10)} entries/s  ${(totalBytes / 1e6 / r.s).toFixed(1).padStart(7)} MB/s`,
+  );
+}

@@ -1,0 +1,79 @@
+// Verify throughput on a large log (default 1 GB), beside sha256sum of the same file in the same
+// run. Target (issue #3): at least 50% of sha256sum's speed. The log is generated once into
+// $VERIFY_BENCH_FILE (default: <tmpdir>/auditready-bench-1g.log) and reused.
+//   npm run bench   (VERIFY_BENCH_MB=1024 by default)
+import { spawnSync } from 'node:child_process';
+import { closeSync, createReadStream, existsSync, openSync, statSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { HashChain } from '@auditready/core';
+import { verifyStream } from '@auditready/core/verify';
+
+const targetMB = Number(process.env.VERIFY_BENCH_MB ?? 1024);
+const file = process.env.VERIFY_BENCH_FILE ?? join(tmpdir(), `auditready-bench-${targetMB}m.log`);
+
+if (!existsSync(file) || statSync(file).size < targetMB * 1e6 * 0.99) {
+  const t0 = performance.now();
+  const chain = new HashChain({ id: 'bench-verify' });
+  const fd = openSync(file, 'w', 0o600);
+  let bytes = 0;
+  let i = 0;
+  const users = Array.from({ length: 500 }, (_, k) => `usr_${k.toString(16).padStart(8, '0')}`);
+  while (bytes < targetMB * 1e6) {
+    const lines = [];
+    for (let k = 0; k < 2000; k++, i++) {
+      lines.push(
+        chain.sealSorted({
+          action: i % 10 === 3 ? 'admin.users.delete' : 'invoice.read',
+          actor: { id: users[i % 500], ip: '203.0.113.42', type: 'user' },
+          http: { durationMs: 12.4, method: 'GET', path: `/invoices/inv_${i}`, requestId: `req_${i}`, route: '/invoices/:id', status: 200 },
+          kind: 'access',
+          outcome: 'success',
+          resource: { id: `inv_${i}`, type: 'invoice' },
+          service: { env: 'production', name: 'billing-api', version: '3.14.0' },
+          trace: { spanId: '00f067aa0ba902b7', traceId: '4bf92f3577b34da6a3ce929d0e0e4736' },
+          ts: '2026-11-27T03:52:31.123456Z',
+        }).line,
+      );
+    }
+    const buf = Buffer.from(`${lines.join('\n')}\n`);
+    writeSync(fd, buf);
+    bytes += buf.length;
+  }
+  closeSync(fd);
+  console.log(
+    `generated ${file}: ${(bytes / 1e6).toFixed(0)} MB, ${i.toLocaleString('en-US')} entries in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
+}
+
+const size = statSync(file).size;
+const mb = size / 1e6;
+// Warm the page cache so both read from memory.
+spawnSync('cat', [file], { stdio: ['ignore', 'ignore', 'ignore'] });
+
+const t1 = performance.now();
+const sha = spawnSync('sha256sum', [file], { encoding: 'utf8' });
+const shaS = (performance.now() - t1) / 1000;
+if (sha.status !== 0) throw new Error(`sha256sum failed: ${sha.stderr}`);
+
+const t2 = performance.now();
+const report = await verifyStream(createReadStream(file, { highWaterMark: 1 << 20 }), { file });
+const verS = (performance.now() - t2) / 1000;
+if (!report.valid) throw new Error('the benchmark log does not verify');
+
+const cliBin = new URL('../node_modules/.bin/auditready', import.meta.url).pathname;
+const t3 = performance.now();
+const cli = spawnSync(cliBin, ['verify', file], { encoding: 'utf8', env: { ...process.env, AUDITREADY_READER_LOG: 'off' } });
+const cliS = (performance.now() - t3) / 1000;
+if (cli.status !== 0) throw new Error(`auditready verify failed: ${cli.stdout}${cli.stderr}`);
+
+console.log(
+  `verify: ${mb.toFixed(0)} MB, ${report.entries.toLocaleString('en-US')} entries (${Math.round(size / report.entries)} bytes/entry); node ${process.version}`,
+);
+console.log(`${'sha256sum (coreutils)'.padEnd(44)} ${shaS.toFixed(2).padStart(6)} s  ${(mb / shaS).toFixed(0).padStart(5)} MB/s`);
+console.log(
+  `${'verifyStream (@auditready/core/verify)'.padEnd(44)} ${verS.toFixed(2).padStart(6)} s  ${(mb / verS).toFixed(0).padStart(5)} MB/s  = ${((shaS / verS) * 100).toFixed(0)}% of sha256sum (target >= 50%)`,
+);
+console.log(
+  `${'auditready verify (CLI, process start incl.)'.padEnd(44)} ${cliS.toFixed(2).padStart(6)} s  ${(mb / cliS).toFixed(0).padStart(5)} MB/s  = ${((shaS / cliS) * 100).toFixed(0)}% of sha256sum`,
+);
