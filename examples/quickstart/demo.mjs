@@ -2,16 +2,19 @@
 // audit log, the log is verified, secrets are checked absent, and then copies of the log are
 // tampered with to show the verifier pinpointing each edit. Exits non-zero if anything is not as
 // expected. (The Express example replaces the hand-written requests once @auditready/express lands.)
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createAuditLogger } from '@auditready/core';
 import { findSecrets } from '@auditready/core/testing';
 import { verifyText } from '@auditready/core/verify';
+import { createFileTransport } from '@auditready/transport-file';
 
 const out = join(import.meta.dirname, 'output');
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 const logPath = join(out, 'audit.log');
+const cliBin = join(import.meta.dirname, '..', '..', 'node_modules', '.bin', 'auditready');
 
 let failures = 0;
 const check = (ok, text) => {
@@ -19,25 +22,10 @@ const check = (ok, text) => {
   if (!ok) failures++;
 };
 
-/** A minimal append-only file transport (mode 0600, fsync per batch). @auditready/transport-file is the full one. */
-function appendOnlyFile(path) {
-  const fd = openSync(path, 'a', 0o600);
-  return {
-    name: 'file',
-    async write(batch) {
-      writeSync(fd, batch.map((r) => `${r.line}\n`).join(''));
-      fsyncSync(fd);
-    },
-    async close() {
-      closeSync(fd);
-    },
-  };
-}
-
 const errors = [];
 const audit = createAuditLogger({
   service: { name: 'invoice-api', version: '1.4.2', env: 'demo' },
-  transports: [appendOnlyFile(logPath)],
+  transports: [createFileTransport({ dir: out, durability: 'fsync' })],
   onError: (e) => errors.push(e),
 });
 
@@ -129,6 +117,10 @@ check(
   'the failed refund job is on record with its reason',
 );
 
+const cli = spawnSync(cliBin, ['verify', out], { encoding: 'utf8', env: { ...process.env, AUDITREADY_READER_LOG: join(out, 'reads') } });
+const verdict = cli.stdout.trim().split('\n').at(-1);
+check(cli.status === 0 && verdict?.startsWith('VALID'), `\`auditready verify ${out}\` says: ${verdict} (exit ${cli.status})`);
+
 console.log('\n3. Secrets that travelled with the requests are not in the log');
 const found = findSecrets(lines, { secrets: Object.values(SECRETS).concat('abc123def') });
 check(
@@ -146,6 +138,17 @@ const edited = [...lines];
 edited[bobLine] = edited[bobLine].replace('"id":"bob"', '"id":"alice"');
 writeFileSync(join(out, 'audit.edited.log'), `${edited.join('\n')}\n`);
 const r1 = verifyText(readFileSync(join(out, 'audit.edited.log'), 'utf8'), { file: 'audit.edited.log' });
+const cliEdited = spawnSync(cliBin, ['verify', join(out, 'audit.edited.log')], {
+  encoding: 'utf8',
+  env: { ...process.env, AUDITREADY_READER_LOG: join(out, 'reads') },
+});
+check(
+  cliEdited.status === 1,
+  `\`auditready verify audit.edited.log\` exits ${cliEdited.status}: ${cliEdited.stdout
+    .split('\n')
+    .find((l) => l.includes('modified'))
+    ?.trim()}`,
+);
 const b1 = r1.breaks[0];
 check(
   !r1.valid && b1?.kind === 'modified' && b1.line === bobLine + 1,
