@@ -420,13 +420,26 @@ export class FileTransport implements Transport {
   async #rotate(): Promise<void> {
     if (this.#size === 0) return;
     await fdatasyncAsync(this.#fd);
-    closeSync(this.#fd);
     const stamp = stampOf(this.#activeFirstTs ?? new Date().toISOString());
     let seg = `${this.baseName}-${stamp}.log`;
     for (let n = 1; existsSync(join(this.dir, seg)) || existsSync(join(this.dir, `${seg}.gz`)); n++)
       seg = `${this.baseName}-${stamp}-${n}.log`;
+    // Each step can fail (EACCES, ENOSPC ...): leave things as they were, so the batch is retried
+    // against a file descriptor that is still open and still ours.
     renameSync(this.path, join(this.dir, seg));
-    this.#openActive();
+    const oldFd = this.#fd;
+    try {
+      this.#openActive();
+    } catch (err) {
+      try {
+        renameSync(join(this.dir, seg), this.path);
+      } catch {
+        // the inode check before the next write will notice and record what happened
+      }
+      this.#fd = oldFd;
+      throw err;
+    }
+    closeSync(oldFd);
     this.#writeHead();
     if (this.#compress) this.#inBackground(this.#compressSegment(seg));
     // A segment holding only retention records must not trigger retention again: with tiny

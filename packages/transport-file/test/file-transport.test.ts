@@ -297,3 +297,32 @@ describe('file transport: the file changes under us', () => {
     await log.close({ timeoutMs: 100 });
   });
 });
+
+describe('file transport: permissions', () => {
+  it.runIf(process.getuid?.() === 0)(
+    'a permission error (EACCES) reaches onError and health(); delivery resumes when fixed (as an unprivileged user)',
+    async () => {
+      const { chownSync, mkdtempSync } = await import('node:fs');
+      const { spawnSync } = await import('node:child_process');
+      const { tmpdir } = await import('node:os');
+      const dir = mkdtempSync(join(tmpdir(), 'ar-perm-'));
+      chownSync(dir, 65534, 65534);
+      const r = spawnSync(process.execPath, [join(import.meta.dirname, 'fixtures', 'permission-child.mjs'), dir], {
+        uid: 65534,
+        gid: 65534,
+        encoding: 'utf8',
+        cwd: join(import.meta.dirname, '..'),
+        timeout: 30000,
+      });
+      expect(r.stderr).toBe('');
+      const out = JSON.parse(r.stdout);
+      expect(out.res.ok).toBe(false);
+      expect(out.status).toBe('degraded');
+      expect(out.transport.lastError).toMatch(/EACCES/);
+      expect(out.errors.some((e: string) => e.startsWith('ERR_AUDIT_TRANSPORT') && e.includes('EACCES'))).toBe(true);
+      // After the directory became writable again, close() delivered the rest: nothing lost.
+      expect(readDir(dir).filter((x) => JSON.parse(x.line).action === 'more')).toHaveLength(5);
+      expect(verifyDir(dir).valid).toBe(true);
+    },
+  );
+});
