@@ -7,6 +7,4 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'node20',
-  // The bin must be executable even when the build runs after `npm install` linked it.
-  onSuccess: 'chmod +x dist/bin.js',
 });
