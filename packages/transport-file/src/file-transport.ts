@@ -138,7 +138,6 @@ export class FileTransport implements Transport {
   #headWrittenAt = 0;
   #dirty = false;
   #groupTimer: ReturnType<typeof setTimeout> | undefined;
-  #groupWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
   #pendingDeletions: PendingDeletion[] = [];
   /** Per chain, the highest seq removed by retention so far (see #planRetention). */
   readonly #through = new Map<string, { seq: number; hash: string }>();
