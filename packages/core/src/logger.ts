@@ -135,6 +135,10 @@ export interface AuditLogger {
   /** Flush, then close transports. Later record() calls throw AuditClosedError. Never rejects. */
   close(options?: { timeoutMs?: number }): Promise<FlushResult>;
   health(): AuditHealth;
+  /** Cheap form of health().accepting, for a per-request fail-closed check. */
+  accepting(): boolean;
+  /** Reports an error through onError (for adapters: a resolver that threw, ...). Never throws. */
+  reportError(error: unknown): void;
   readonly chainId: string;
 }
 
@@ -762,6 +766,14 @@ class Logger implements AuditLogger {
     );
     if (!result.ok) this.#report(new AuditTransportError('logger', `closed with ${result.pending} entries not delivered`));
     return result;
+  }
+
+  accepting(): boolean {
+    return this.#overflow === 'fail-closed' ? this.#accepting() : !this.#closed;
+  }
+
+  reportError(error: unknown): void {
+    this.#report(error instanceof AuditError ? error : new AuditHookError(errorMessage(error), { cause: error }));
   }
 
   health(): AuditHealth {
