@@ -65,27 +65,54 @@ export interface AuditMiddlewareOptions {
   failClosed?: boolean;
 }
 
-const kAudit = Symbol.for('auditready.express.state');
-
-interface State {
-  api: AuditRequestApi;
-  started: number;
-  requestId: string;
-  actor?: Actor;
-  deny?: string;
-  action?: string;
-  resource?: Resource;
-  details?: Record<string, unknown>;
-  error?: unknown;
-  hookErrors: string[];
-  bytesOut: number;
+/**
+ * Per-request state, and the API the app uses (`req.audit`). One object per request, methods on
+ * the prototype: nothing here allocates closures on the hot path.
+ */
+class RequestAudit implements AuditRequestApi {
+  readonly requestId: string;
+  readonly started: number;
+  actor: Actor | undefined;
+  denyReason: string | undefined;
+  action: string | undefined;
+  resource: Resource | undefined;
+  details: Record<string, unknown> | undefined;
+  error: unknown;
+  hookErrors: string[] | undefined;
+  bytesOut = 0;
   captured: Buffer[] | undefined;
-  capturedBytes: number;
-  captureDecided: boolean;
-  done: boolean;
+  captureLeft = 0;
+  captureDecided = false;
+  done = false;
+
+  constructor(requestId: string, started: number) {
+    this.requestId = requestId;
+    this.started = started;
+  }
+
+  setActor(actor: Actor): void {
+    this.actor = actor;
+  }
+  deny(reason: string): void {
+    this.denyReason = String(reason);
+  }
+  setAction(action: string): void {
+    this.action = String(action);
+  }
+  setResource(resource: Resource): void {
+    this.resource = resource;
+  }
+  addDetails(details: Record<string, unknown>): void {
+    this.details = { ...this.details, ...details };
+  }
+  setError(error: unknown): void {
+    this.error = error;
+  }
 }
 
-type Req = IncomingMessage & Record<string, unknown> & { [kAudit]?: State };
+type State = RequestAudit;
+
+type Req = IncomingMessage & Record<string, unknown> & { audit?: unknown };
 type Res = ServerResponse & { locals?: Record<string, unknown> };
 
 function errorMessage(err: unknown): string {
@@ -200,13 +227,15 @@ function capBody(value: unknown, max: number): unknown {
 export function auditMiddleware(options: AuditMiddlewareOptions) {
   if (options === null || typeof options !== 'object') throw new AuditConfigError('auditMiddleware(options): options must be an object');
   const logger = options.logger;
-  if (!logger || typeof logger.record !== 'function')
+  if (!logger || typeof logger.record !== 'function') {
     throw new AuditConfigError('auditMiddleware: options.logger must be an AuditLogger (createAuditLogger)', { path: 'logger' });
+  }
   for (const k of ['actor', 'action', 'resource', 'ip', 'generateRequestId'] as const) {
     if (options[k] !== undefined && typeof options[k] !== 'function')
       throw new AuditConfigError(`auditMiddleware: ${k} must be a function`, { path: k });
   }
   const rules = compilePolicy(options.policy);
+  const captures = rules.some((x) => x.audit === 'response-body' || x.audit === 'bodies');
   const header = (options.requestIdHeader ?? 'x-request-id').toLowerCase();
   const generate = options.generateRequestId ?? randomUUID;
   const twoPhase = options.twoPhase === true;
@@ -221,50 +250,51 @@ export function auditMiddleware(options: AuditMiddlewareOptions) {
     return DEFAULT_RULE;
   };
 
-  const safe = <T>(st: State, what: string, fn: () => T): T | undefined => {
+  /** Calls a user hook; if it throws, notes it on the entry and reports it. No closures needed. */
+  function hook<A, B, C, R>(st: State, what: string, fn: (a: A, b: B, c: C) => R, a: A, b: B, c: C): R | undefined {
     try {
-      return fn();
+      return fn(a, b, c);
     } catch (err) {
-      st.hookErrors.push(`${what} threw: ${errorMessage(err)}`);
+      (st.hookErrors ??= []).push(`${what} threw: ${errorMessage(err)}`);
       logger.reportError(
         err instanceof Error ? Object.assign(new Error(`auditMiddleware: ${what} threw: ${err.message}`), { cause: err }) : err,
       );
       return undefined;
     }
-  };
+  }
 
   function complete(req: Req, res: Res, st: State, aborted: boolean): void {
     if (st.done) return;
     st.done = true;
-    const route = safe(st, 'route template', () => routeTemplate(req as never));
+    const route = hook(st, 'route template', routeTemplate, req as never, undefined, undefined);
     const method = req.method ?? 'GET';
     const path = (req.originalUrl as string | undefined) ?? req.url ?? '/';
-    const pathOnly = path.split('?')[0] as string;
-    const rule = ruleFor(method, route ?? pathOnly);
+    const q = path.indexOf('?');
+    const pathOnly = q < 0 ? path : path.slice(0, q);
+    const rule = rules.length === 0 ? DEFAULT_RULE : ruleFor(method, route ?? pathOnly);
     if (rule.audit === 'skip') return;
     const status = res.headersSent ? res.statusCode : undefined;
-    const outcome: Outcome = aborted ? 'aborted' : outcomeOf(res.statusCode, st.deny !== undefined);
-    const actor =
+    const outcome: Outcome = aborted ? 'aborted' : outcomeOf(res.statusCode, st.denyReason !== undefined);
+    const resolved =
       st.actor ??
       (options.actor
-        ? safe(st, 'actor resolver', () => options.actor?.(req, res))
-        : safe(st, 'actor resolver', () => defaultActor(req, res))) ??
-      ({ type: 'anonymous' } as Actor);
-    const ip = options.ip
-      ? safe(st, 'ip resolver', () => options.ip?.(req))
-      : ((req.ip as string | undefined) ?? req.socket?.remoteAddress);
+        ? hook(st, 'actor resolver', options.actor, req, res, undefined)
+        : hook(st, 'actor resolver', defaultActor, req, res, undefined));
+    // A copy: the app's own objects are never modified.
+    const actor: Actor = resolved ? { ...resolved } : { type: 'anonymous' };
+    const ip = options.ip ? hook(st, 'ip resolver', options.ip, req, undefined, undefined) : clientIp(req);
     if (ip && actor.ip === undefined) actor.ip = ip;
     const ua = req.headers['user-agent'];
     if (typeof ua === 'string' && actor.userAgent === undefined) actor.userAgent = ua;
     const action =
       st.action ??
-      (options.action ? safe(st, 'action resolver', () => options.action?.(req, res, route)) : undefined) ??
+      (options.action ? hook(st, 'action resolver', options.action, req, res, route) : undefined) ??
       `${method} ${route ?? pathOnly}`;
     const resource =
       st.resource ??
       (options.resource
-        ? safe(st, 'resource resolver', () => options.resource?.(req, res, route))
-        : safe(st, 'resource resolver', () => defaultResource(req, route)));
+        ? hook(st, 'resource resolver', options.resource, req, res, route)
+        : hook(st, 'resource resolver', defaultResource, req, route, undefined));
     const http: Record<string, unknown> = {
       method,
       path,
@@ -274,8 +304,11 @@ export function auditMiddleware(options: AuditMiddlewareOptions) {
     };
     if (route !== undefined) http.route = route;
     if (status !== undefined) http.status = status;
-    const len = Number(req.headers['content-length']);
-    if (Number.isFinite(len) && len >= 0) http.bytesIn = len;
+    const cl = req.headers['content-length'];
+    if (cl !== undefined) {
+      const len = Number(cl);
+      if (Number.isSafeInteger(len) && len >= 0) http.bytesIn = len;
+    }
     if (req.httpVersion) http.protocol = `HTTP/${req.httpVersion}`;
     if (rule.audit === 'request-body' || rule.audit === 'bodies') {
       const body = capBody(req.body, rule.maxBodyBytes);
@@ -284,96 +317,70 @@ export function auditMiddleware(options: AuditMiddlewareOptions) {
     if ((rule.audit === 'response-body' || rule.audit === 'bodies') && st.captured && st.captured.length > 0) {
       http.responseBody = capBody(bodyOf(st.captured, res.getHeader('content-type')), rule.maxBodyBytes);
     }
-    const trace = parseTraceparent(req.headers.traceparent);
-    const details: Record<string, unknown> = { ...st.details };
-    if (st.error !== undefined) {
-      const e = st.error as { name?: unknown; code?: unknown };
-      details.error = {
-        ...(typeof e?.name === 'string' ? { name: e.name } : {}),
-        ...(typeof e?.code === 'string' ? { code: e.code } : {}),
-      };
+    const trace = req.headers.traceparent === undefined ? undefined : parseTraceparent(req.headers.traceparent);
+    let details = st.details;
+    if (st.error !== undefined || aborted || st.hookErrors || twoPhase) {
+      details = { ...details };
+      if (st.error !== undefined) {
+        const e = st.error as { name?: unknown; code?: unknown };
+        details.error = {
+          ...(typeof e?.name === 'string' ? { name: e.name } : {}),
+          ...(typeof e?.code === 'string' ? { code: e.code } : {}),
+        };
+      }
+      if (aborted) details.aborted = res.headersSent ? 'client went away during the response' : 'client went away before a response';
+      if (st.hookErrors) details.auditErrors = st.hookErrors;
+      if (twoPhase) details.phase = 'completed';
     }
-    if (aborted) details.aborted = res.headersSent ? 'client went away during the response' : 'client went away before a response';
-    if (st.hookErrors.length > 0) details.auditErrors = st.hookErrors;
-    if (twoPhase) details.phase = 'completed';
-    const reason = st.deny ?? (st.error !== undefined ? errorMessage(st.error) : undefined);
+    const reason = st.denyReason ?? (st.error !== undefined ? errorMessage(st.error) : undefined);
+    const input: Parameters<AuditLogger['record']>[0] = {
+      kind: 'access',
+      action: action.length > 256 ? action.slice(0, 256) : action,
+      outcome,
+      actor,
+      http: http as never,
+    };
+    if (resource) input.resource = resource;
+    if (trace) input.trace = trace;
+    if (reason) input.reason = reason.slice(0, 2000);
+    if (details) input.details = details;
     try {
-      logger.record({
-        kind: 'access',
-        action: action.slice(0, 256),
-        outcome,
-        actor,
-        http: http as never,
-        ...(resource ? { resource } : {}),
-        ...(trace ? { trace } : {}),
-        ...(reason ? { reason: reason.slice(0, 2000) } : {}),
-        ...(Object.keys(details).length > 0 ? { details } : {}),
-      });
+      logger.record(input);
     } catch (err) {
       // Closed or fail-closed at completion: the response is already out; report, never throw.
       logger.reportError(err);
     }
   }
 
+  function refuse(res: ServerResponse, st: State): void {
+    res.statusCode = 503;
+    res.setHeader('Retry-After', '5');
+    res.setHeader('Content-Type', 'application/json');
+    res.end('{"error":"audit log unavailable: request refused rather than served unaudited"}');
+    st.done = true;
+  }
+
   return function auditready(req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void): void {
     const r = req as Req;
     const s = res as Res;
-    if (r[kAudit]) {
+    if (r.audit instanceof RequestAudit) {
       next(); // mounted twice: the first one records
       return;
     }
     const incoming = req.headers[header];
     const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : generate();
-    const st: State = {
-      api: undefined as unknown as AuditRequestApi,
-      started: performance.now(),
-      requestId,
-      hookErrors: [],
-      bytesOut: 0,
-      captured: undefined,
-      capturedBytes: 0,
-      captureDecided: false,
-      done: false,
-    };
-    st.api = {
-      requestId,
-      setActor: (a) => {
-        st.actor = a;
-      },
-      deny: (reason) => {
-        st.deny = String(reason);
-      },
-      setAction: (a) => {
-        st.action = String(a);
-      },
-      setResource: (x) => {
-        st.resource = x;
-      },
-      addDetails: (d) => {
-        st.details = { ...st.details, ...d };
-      },
-      setError: (e) => {
-        st.error = e;
-      },
-    };
-    r[kAudit] = st;
-    r.audit = st.api;
-    r.requestId = requestId;
-    if (s.locals) {
-      s.locals.audit = st.api;
-      s.locals.requestId = requestId;
-    }
+    const st = new RequestAudit(requestId, performance.now());
+    // One property on req (hot objects slow down as properties are added), one on res.locals.
+    r.audit = st;
+    if (s.locals) s.locals.audit = st;
     if (!res.headersSent) res.setHeader('X-Request-Id', requestId);
 
     if (failClosed && !logger.accepting()) {
-      res.statusCode = 503;
-      res.setHeader('Retry-After', '5');
-      res.setHeader('Content-Type', 'application/json');
-      res.end('{"error":"audit log unavailable: request refused rather than served unaudited"}');
-      st.done = true;
+      refuse(res, st);
       return;
     }
     if (twoPhase) {
+      const trace = parseTraceparent(req.headers.traceparent);
       try {
         logger.record({
           kind: 'event',
@@ -381,14 +388,11 @@ export function auditMiddleware(options: AuditMiddlewareOptions) {
           actor: { type: 'anonymous' },
           http: { method: req.method ?? 'GET', path: (r.originalUrl as string | undefined) ?? req.url ?? '/', requestId },
           details: { phase: 'received' },
-          ...(parseTraceparent(req.headers.traceparent) ? { trace: parseTraceparent(req.headers.traceparent) } : {}),
+          ...(trace ? { trace } : {}),
         });
       } catch (err) {
         if (failClosed && err instanceof AuditUnavailableError) {
-          res.statusCode = 503;
-          res.setHeader('Retry-After', '5');
-          res.end('{"error":"audit log unavailable"}');
-          st.done = true;
+          refuse(res, st);
           return;
         }
         logger.reportError(err);
@@ -400,24 +404,27 @@ export function auditMiddleware(options: AuditMiddlewareOptions) {
     const end = res.end;
     const track = (chunk: unknown, encoding: unknown) => {
       if (chunk === undefined || chunk === null || typeof chunk === 'function') return;
-      const buf =
-        typeof chunk === 'string'
-          ? Buffer.from(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8')
-          : Buffer.isBuffer(chunk)
-            ? chunk
-            : Buffer.from(chunk as Uint8Array);
-      st.bytesOut += buf.length;
+      const enc = typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8';
+      st.bytesOut += typeof chunk === 'string' ? Buffer.byteLength(chunk, enc) : (chunk as Uint8Array).byteLength;
       if (!st.captureDecided) {
         st.captureDecided = true;
-        const route = routeTemplate(r as never);
-        const rule = ruleFor(req.method ?? 'GET', route ?? ((r.originalUrl as string | undefined) ?? req.url ?? '/').split('?')[0] ?? '/');
-        if (rule.audit === 'response-body' || rule.audit === 'bodies') st.captured = [];
-        st.capturedBytes = rule.maxBodyBytes;
+        if (captures) {
+          const route = routeTemplate(r as never);
+          const rule = ruleFor(
+            req.method ?? 'GET',
+            route ?? ((r.originalUrl as string | undefined) ?? req.url ?? '/').split('?')[0] ?? '/',
+          );
+          if (rule.audit === 'response-body' || rule.audit === 'bodies') {
+            st.captured = [];
+            st.captureLeft = rule.maxBodyBytes;
+          }
+        }
       }
-      if (st.captured && st.capturedBytes > 0) {
-        const part = buf.length > st.capturedBytes ? buf.subarray(0, st.capturedBytes) : buf;
-        st.captured.push(Buffer.from(part));
-        st.capturedBytes -= part.length;
+      if (st.captured && st.captureLeft > 0) {
+        const buf = typeof chunk === 'string' ? Buffer.from(chunk, enc) : Buffer.from(chunk as Uint8Array);
+        const part = buf.length > st.captureLeft ? buf.subarray(0, st.captureLeft) : buf;
+        st.captured.push(part);
+        st.captureLeft -= part.length;
       }
     };
     res.write = function (this: ServerResponse, chunk: unknown, ...rest: unknown[]) {
@@ -437,10 +444,8 @@ export function auditMiddleware(options: AuditMiddlewareOptions) {
       return (end as (...a: unknown[]) => ServerResponse).call(this, chunk, ...rest);
     } as typeof res.end;
 
-    res.once('finish', () => complete(r, s, st, false));
-    res.once('close', () => {
-      if (!res.writableFinished) complete(r, s, st, true);
-    });
+    // 'close' follows 'finish' on every response; without 'finish' first, the client went away.
+    res.once('close', () => complete(r, s, st, !res.writableFinished));
     next();
   };
 }
@@ -452,8 +457,20 @@ export function auditMiddleware(options: AuditMiddlewareOptions) {
  */
 export function auditErrors() {
   return function auditreadyErrors(err: unknown, req: IncomingMessage, _res: ServerResponse, next: (err?: unknown) => void): void {
-    const st = (req as Req)[kAudit];
-    if (st && st.error === undefined) st.error = err;
+    const st = (req as Req).audit;
+    if (st instanceof RequestAudit && st.error === undefined) st.error = err;
     next(err);
   };
+}
+
+/**
+ * The client address: Express's `req.ip` when the app trusts a proxy (X-Forwarded-For is then
+ * read by Express's `trust proxy` rule), else the socket's address, without parsing forwarding
+ * headers that would be ignored anyway.
+ */
+function clientIp(req: Req): string | undefined {
+  const app = req.app as { get?: (k: string) => unknown } | undefined;
+  const trust = typeof app?.get === 'function' ? app.get('trust proxy') : undefined;
+  if (trust) return (req.ip as string | undefined) ?? req.socket?.remoteAddress;
+  return req.socket?.remoteAddress;
 }

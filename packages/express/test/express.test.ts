@@ -231,6 +231,25 @@ for (const [name, express] of VERSIONS) {
     });
   });
 
+  describe(`${name}: source ip and trust proxy`, () => {
+    it("uses the socket address by default (X-Forwarded-For is spoofable), and Express's trust proxy rule when set", async () => {
+      const audit = createTestAuditLogger({ deterministic: false });
+      const app = createApp({ express, logger: audit.logger });
+      const { server, url } = await listen(app);
+      try {
+        await fetch(`${url}/invoices`, { headers: { ...alice, 'x-forwarded-for': '198.51.100.66', 'x-request-id': 'xff-untrusted' } });
+        const untrusted = await waitFor(() => audit.entries().find((e) => e.http?.requestId === 'xff-untrusted'));
+        expect(untrusted.actor?.ip).toBe('127.0.0.1');
+        app.set('trust proxy', 'loopback');
+        await fetch(`${url}/invoices`, { headers: { ...alice, 'x-forwarded-for': '198.51.100.66', 'x-request-id': 'xff-trusted' } });
+        const trusted = await waitFor(() => audit.entries().find((e) => e.http?.requestId === 'xff-trusted'));
+        expect(trusted.actor?.ip).toBe('198.51.100.66');
+      } finally {
+        await new Promise((r) => server.close(r));
+      }
+    });
+  });
+
   describe(`${name}: modes`, () => {
     it('two-phase: a received record at the start, the completion after; requests in flight are visible', async () => {
       const audit = createTestAuditLogger({ deterministic: false });

@@ -1,0 +1,52 @@
+// One server for the Express benchmark, configured by argv[2]: bare | auditready | pino-http |
+// morgan | express-winston. Logs go to files in argv[3]. Prints "ready <port>".
+import { createWriteStream } from 'node:fs';
+import { join } from 'node:path';
+import express from 'express';
+
+const [, , mode, dir] = process.argv;
+const app = express();
+let shutdown = async () => {};
+
+if (mode === 'auditready') {
+  const { createAuditLogger } = await import('@auditready/core');
+  const { createFileTransport } = await import('@auditready/transport-file');
+  const { auditMiddleware } = await import('@auditready/express');
+  // Default configuration: SHA-256 chain, default redaction, fsync durability.
+  const durability = process.env.BENCH_DURABILITY
+    ? process.env.BENCH_DURABILITY.startsWith('{')
+      ? JSON.parse(process.env.BENCH_DURABILITY)
+      : process.env.BENCH_DURABILITY
+    : undefined;
+  const transport = process.env.BENCH_NULL_TRANSPORT
+    ? { name: 'null', async write() {} }
+    : createFileTransport({ dir, ...(durability ? { durability } : {}) });
+  const logger = createAuditLogger({ service: { name: 'bench' }, transports: [transport] });
+  app.use(auditMiddleware({ logger }));
+  shutdown = () => logger.close();
+} else if (mode === 'pino-http') {
+  const pino = (await import('pino')).default;
+  const pinoHttp = (await import('pino-http')).default;
+  app.use(pinoHttp({ logger: pino(pino.destination(join(dir, 'pino.log'))) }));
+} else if (mode === 'morgan') {
+  const morgan = (await import('morgan')).default;
+  app.use(morgan('combined', { stream: createWriteStream(join(dir, 'morgan.log'), { flags: 'a' }) }));
+} else if (mode === 'express-winston') {
+  const winston = (await import('winston')).default;
+  const expressWinston = (await import('express-winston')).default;
+  app.use(
+    expressWinston.logger({
+      transports: [new winston.transports.File({ filename: join(dir, 'winston.log') })],
+      format: winston.format.json(),
+    }),
+  );
+} else if (mode !== 'bare') {
+  throw new Error(`unknown mode ${mode}`);
+}
+
+app.get('/invoices/:id', (req, res) => {
+  res.json({ id: req.params.id, amount: 120, currency: 'EUR' });
+});
+
+const server = app.listen(0, '127.0.0.1', () => process.stdout.write(`ready ${server.address().port}\n`));
+process.on('SIGTERM', () => server.close(() => shutdown().then(() => process.exit(0))));
