@@ -12,14 +12,7 @@ describe('@auditready/express as published', () => {
   });
 
   it.each([
-    [
-      'ESM',
-      [
-        '--input-type=module',
-        '-e',
-        "import { auditMiddleware } from '@auditready/express'; console.log(typeof auditMiddleware)",
-      ],
-    ],
+    ['ESM', ['--input-type=module', '-e', "import { auditMiddleware } from '@auditready/express'; console.log(typeof auditMiddleware)"]],
     ['CommonJS', ['-e', "const { auditMiddleware } = require('@auditready/express'); console.log(typeof auditMiddleware)"]],
   ])('loads from %s', (_kind, args) => {
     const r = spawnSync(process.execPath, args, { encoding: 'utf8', cwd: pkgDir });
