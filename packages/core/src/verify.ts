@@ -289,6 +289,10 @@ export class Verifier {
 
   /** Adds one line or entry. `pos` defaults to the item's own file/lineNo or a running count. */
   push(item: VerifyItem, pos?: Position): void {
+    this.#push(item, pos, this.#fastPath);
+  }
+
+  #push(item: VerifyItem, pos: Position | undefined, tryFast: boolean): void {
     if (this.#finished) throw new Error('Verifier.push() after finish()');
     let line: string | undefined;
     let parsed: unknown;
@@ -314,21 +318,10 @@ export class Verifier {
     else this.#pendingTorn = undefined;
 
     if (parsed === undefined && line !== undefined) {
-      // Fast path: a canonical line whose hash matches its own bytes is exactly what was sealed;
-      // only its chain fields are needed. Anything else takes the full path below.
-      const scan = this.#fastPath ? scanLine(line) : undefined;
-      if (scan !== undefined) {
-        const key = scan.kid === undefined ? undefined : this.#keys.get(scan.kid);
-        if (scan.kid === undefined || key !== undefined) {
-          const computed = hashCanonical(line.slice(0, scan.hashStart) + line.slice(scan.hashEnd), key);
-          if (computed === scan.hash) {
-            this.#entries++;
-            const e = { v: 1, kind: scan.kind, chain: scan.chain, seq: scan.seq, prev: scan.prev, hash: scan.hash, ts: '' } as AuditEntry;
-            if (scan.kid !== undefined) e.kid = scan.kid;
-            this.#onEntry(e, undefined, where, true);
-            return;
-          }
-        }
+      // Fast path: the line's own bytes, when it is the next entry of a known chain (see #fast).
+      if (tryFast) {
+        const bytes = UTF8_ENCODER.encode(line);
+        if (this.#fast(bytes, 0, bytes.length, where)) return;
       }
       try {
         parsed = JSON.parse(line);
@@ -371,59 +364,68 @@ export class Verifier {
    * parsing; everything else is decoded and takes the full path of push().
    */
   pushBytes(buf: Uint8Array, start: number, end: number, pos: Position): void {
+    if (this.#finished) throw new Error('Verifier.pushBytes() after finish()');
     if (end > start && buf[end - 1] === 13) end--; // CRLF
-    if (this.#fastPath && !this.#finished) {
-      const scan = scanBytes(buf, start, end);
-      if (scan) {
-        // Most lines continue the chain of the line before: compare bytes, skip the map lookup.
-        let s = this.#lastChain;
-        if (s === undefined || !bytesEqual(buf, scan.chainStart, scan.chainEnd, s.id)) {
-          s = this.#chains.get(ascii(buf, scan.chainStart, scan.chainEnd));
-          if (s) this.#lastChain = s;
-        }
-        const head = s?.accept[0];
-        if (
-          s &&
-          s.expected === scan.seq &&
-          s.accept.length === 1 &&
-          head !== undefined &&
-          bytesEqual(buf, scan.prevStart, scan.prevEnd, head)
-        ) {
-          const kid = scan.kidStart < 0 ? undefined : ascii(buf, scan.kidStart, scan.kidEnd);
-          const key = kid === undefined ? undefined : this.#keys.get(kid);
-          if (kid === undefined || key !== undefined) {
-            const hash = hashLineBytes(buf, start, scan.hashStart, scan.hashEnd, end, key);
-            if (bytesEqual(buf, scan.hashValStart, scan.hashValEnd, hash)) {
-              if (this.#pendingTorn) {
-                if (this.#pendingTorn.file !== pos.file) this.#resolveTorn();
-                else this.#pendingTorn = undefined;
-              }
-              this.#items++;
-              this.#entries++;
-              // The next entry of its chain, linking to the head, hash verified: the bookkeeping
-              // of #onEntry + #accept for exactly this case, without the general machinery.
-              const seq = scan.seq;
-              s.count++;
-              const prevRec = s.bySeq.get(seq - 1);
-              if (prevRec) prevRec.continued = true;
-              s.bySeq.set(seq, { hash, computed: hash, pos, continued: false });
-              s.expected = seq + 1;
-              s.headHash = hash;
-              s.accept[0] = hash;
-              if (seq > s.maxSeq) s.maxSeq = seq;
-              if (kid !== undefined) {
-                s.keyIds.add(kid);
-                const st = s.keyStats.get(kid);
-                if (st) st.ok++;
-                else s.keyStats.set(kid, { ok: 1, bad: [] });
-              }
-              return;
-            }
-          }
-        }
+    if (end === start) return;
+    if (this.#fastPath && this.#fast(buf, start, end, pos)) {
+      this.#items++;
+      if (this.#pendingTorn) {
+        if (this.#pendingTorn.file !== pos.file) this.#resolveTorn();
+        else this.#pendingTorn = undefined;
       }
+      return;
     }
-    this.push(UTF8.decode(buf.subarray(start, end)), pos);
+    this.#push(UTF8.decode(buf.subarray(start, end)), pos, false);
+  }
+
+  /**
+   * The fast path: a canonical line that is the next entry of a chain already seen, links to its
+   * head, and whose hash matches its own bytes (the `"hash":"…",` member cut out) is exactly what
+   * was sealed; only its chain fields are needed, read from the bytes without decoding or parsing.
+   * Returns false for anything else (first entries, breaks, library records with content), which
+   * then takes the full path. Tests check both paths give identical reports.
+   */
+  #fast(buf: Uint8Array, start: number, end: number, pos: Position): boolean {
+    const scan = scanBytes(buf, start, end);
+    if (!scan) return false;
+    // Most lines continue the chain of the line before: compare bytes, skip the map lookup.
+    let s = this.#lastChain;
+    if (s === undefined || !bytesEqual(buf, scan.chainStart, scan.chainEnd, s.id)) {
+      s = this.#chains.get(ascii(buf, scan.chainStart, scan.chainEnd));
+      if (s) this.#lastChain = s;
+    }
+    const head = s?.accept[0];
+    if (
+      !s ||
+      s.expected !== scan.seq ||
+      s.accept.length !== 1 ||
+      head === undefined ||
+      !bytesEqual(buf, scan.prevStart, scan.prevEnd, head)
+    )
+      return false;
+    const kid = scan.kidStart < 0 ? undefined : ascii(buf, scan.kidStart, scan.kidEnd);
+    const key = kid === undefined ? undefined : this.#keys.get(kid);
+    if (kid !== undefined && key === undefined) return false;
+    const hash = hashLineBytes(buf, start, scan.hashStart, scan.hashEnd, end, key);
+    if (!bytesEqual(buf, scan.hashValStart, scan.hashValEnd, hash)) return false;
+    // The bookkeeping of #onEntry + #accept for exactly this case.
+    this.#entries++;
+    const seq = scan.seq;
+    s.count++;
+    const prevRec = s.bySeq.get(seq - 1);
+    if (prevRec) prevRec.continued = true;
+    s.bySeq.set(seq, { hash, computed: hash, pos, continued: false });
+    s.expected = seq + 1;
+    s.headHash = hash;
+    s.accept[0] = hash;
+    if (seq > s.maxSeq) s.maxSeq = seq;
+    if (kid !== undefined) {
+      s.keyIds.add(kid);
+      const st = s.keyStats.get(kid);
+      if (st) st.ok++;
+      else s.keyStats.set(kid, { ok: 1, bad: [] });
+    }
+    return true;
   }
 
   #resolveTorn(): void {
@@ -465,7 +467,7 @@ export class Verifier {
     s.bySeq.set(seq, rec);
   }
 
-  #onEntry(e: AuditEntry, line: string | undefined, pos: Position, verified = false): void {
+  #onEntry(e: AuditEntry, line: string | undefined, pos: Position): void {
     const s = this.#state(e);
     s.count++;
     const brk = (kind: BreakKind, seq: number, message: string, p: Position = pos, toSeq?: number) =>
@@ -485,13 +487,13 @@ export class Verifier {
         }
       }
     }
-    const forms = verified ? undefined : canonicalForms(e);
-    const computed = checkable && forms ? hashCanonical(forms.unhashed, key) : e.hash;
+    const forms = canonicalForms(e);
+    const computed = checkable ? hashCanonical(forms.unhashed, key) : e.hash;
     const hashOk = computed === e.hash;
     let ownBreak: number | undefined;
     if (!hashOk) {
       ownBreak = -1; // filled in below, once we know which seq this line stands for
-    } else if (this.#requireCanonical && line !== undefined && forms && line !== forms.line) {
+    } else if (this.#requireCanonical && line !== undefined && line !== forms.line) {
       ownBreak = brk(
         'modified',
         e.seq,
@@ -904,129 +906,9 @@ export class Verifier {
   }
 }
 
-interface LineScan {
-  chain: string;
-  seq: number;
-  prev: string;
-  hash: string;
-  kid: string | undefined;
-  kind: AuditEntry['kind'];
-  /** `line.slice(0, hashStart) + line.slice(hashEnd)` is the hashed text (the `"hash":"…",` member cut out). */
-  hashStart: number;
-  hashEnd: number;
-}
-
-const HEX64 = /^[0-9a-f]{64}$/;
-const CHAIN_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-/** Kinds whose content the verifier reads (details), so they always take the full path. */
-const CONTENT_KINDS = new Set(['genesis', 'gap', 'retention']);
-const PLAIN_KINDS = new Set(['access', 'event', 'checkpoint', 'recovered', 'clock', 'rejected', 'notice']);
-
-/** Index just past the string starting at `i` (a '"'), or -1. */
-function skipString(s: string, i: number): number {
-  let from = i + 1;
-  for (;;) {
-    const q = s.indexOf('"', from);
-    if (q < 0) return -1;
-    let k = q - 1;
-    while (s.charCodeAt(k) === 92) k--; // backslashes before the quote
-    if ((q - 1 - k) % 2 === 0) return q + 1;
-    from = q + 1;
-  }
-}
-
-/** Index just past the JSON value starting at `i`, or -1 (structure only; strings are skipped whole). */
-function skipValue(s: string, i: number): number {
-  const c = s.charCodeAt(i);
-  if (c === 34) return skipString(s, i);
-  if (c === 123 || c === 91) {
-    let depth = 0;
-    for (let j = i; j < s.length; j++) {
-      const d = s.charCodeAt(j);
-      if (d === 34) {
-        j = skipString(s, j) - 1;
-        if (j < 0) return -1;
-      } else if (d === 123 || d === 91) depth++;
-      else if (d === 125 || d === 93) {
-        depth--;
-        if (depth === 0) return j + 1;
-      }
-    }
-    return -1;
-  }
-  let j = i;
-  while (j < s.length) {
-    const d = s.charCodeAt(j);
-    if (d === 44 || d === 125 || d === 93) break;
-    j++;
-  }
-  return j > i ? j : -1;
-}
-
-/**
- * Reads the top-level members of a line that looks canonical, without parsing nested content.
- * Returns undefined for anything unusual (the caller then takes the full path).
- */
-function scanLine(line: string): LineScan | undefined {
-  const n = line.length;
-  if (n < 2 || line.charCodeAt(0) !== 123 || line.charCodeAt(n - 1) !== 125) return undefined;
-  let chain: string | undefined;
-  let seq: number | undefined;
-  let prev: string | undefined;
-  let hash: string | undefined;
-  let kid: string | undefined;
-  let kind: string | undefined;
-  let v = false;
-  let hashStart = -1;
-  let hashEnd = -1;
-  let i = 1;
-  while (i < n - 1) {
-    if (line.charCodeAt(i) !== 34) return undefined;
-    const keyEnd = skipString(line, i);
-    if (keyEnd < 0 || line.charCodeAt(keyEnd) !== 58) return undefined;
-    const keyLen = keyEnd - i - 2;
-    const key = keyLen <= 5 ? line.slice(i + 1, keyEnd - 1) : '';
-    const vStart = keyEnd + 1;
-    const vEnd = skipValue(line, vStart);
-    if (vEnd < 0) return undefined;
-    switch (key) {
-      case 'chain':
-        chain = line.slice(vStart + 1, vEnd - 1);
-        break;
-      case 'seq':
-        seq = Number(line.slice(vStart, vEnd));
-        break;
-      case 'prev':
-        prev = line.slice(vStart + 1, vEnd - 1);
-        break;
-      case 'hash':
-        hash = line.slice(vStart + 1, vEnd - 1);
-        hashStart = i;
-        hashEnd = vEnd + 1;
-        break;
-      case 'kid':
-        kid = line.slice(vStart + 1, vEnd - 1);
-        break;
-      case 'kind':
-        kind = line.slice(vStart + 1, vEnd - 1);
-        break;
-      case 'v':
-        v = vEnd - vStart === 1 && line.charCodeAt(vStart) === 49;
-        break;
-    }
-    const sep = line.charCodeAt(vEnd);
-    if (sep === 44) i = vEnd + 1;
-    else if (vEnd === n - 1) break;
-    else return undefined;
-  }
-  if (!v || chain === undefined || !CHAIN_ID.test(chain) || seq === undefined || !Number.isSafeInteger(seq) || seq < 0) return undefined;
-  if (prev === undefined || hash === undefined || !HEX64.test(prev) || !HEX64.test(hash) || hashEnd > n - 1) return undefined;
-  if (kind === undefined || !PLAIN_KINDS.has(kind) || CONTENT_KINDS.has(kind)) return undefined;
-  if (kid !== undefined && !CHAIN_ID.test(kid)) return undefined;
-  return { chain, seq, prev, hash, kid, kind: kind as AuditEntry['kind'], hashStart, hashEnd };
-}
-
 const UTF8 = new TextDecoder('utf-8');
+const UTF8_ENCODER = new TextEncoder();
+const PLAIN_KINDS = new Set(['access', 'event', 'checkpoint', 'recovered', 'clock', 'rejected', 'notice']);
 const NodeBuffer = (globalThis as { Buffer?: { isBuffer(b: unknown): boolean } }).Buffer;
 
 /** ASCII bytes to a string (chain ids, hex hashes, kinds). */
@@ -1115,8 +997,9 @@ function bytesEqual(b: Uint8Array, start: number, end: number, s: string): boole
 const PLAIN_KIND_BYTES = [...PLAIN_KINDS].map((k) => k);
 
 /**
- * scanLine() over bytes, recording positions only (no strings are made): the common case of the
- * fast path allocates nothing here. Returns the shared SCAN object, or undefined.
+ * Reads the top-level members of a line that looks canonical, without parsing nested content,
+ * recording positions only (no strings are made). Returns the shared SCAN object, or undefined
+ * for anything unusual (the caller then takes the full path).
  */
 function scanBytes(b: Uint8Array, start: number, end: number): ByteScan | undefined {
   if (end - start < 2 || b[start] !== 123 || b[end - 1] !== 125) return undefined;
