@@ -591,7 +591,8 @@ export class Verifier {
     return brk(kind, seq, message);
   }
 
-  #accept(s: ChainState, e: AuditEntry, seq: number, computed: string, pos: Position, ownBreak: number | undefined): void {
+  /** Remembers an entry at its seq, and marks its predecessor as continued if it links to it. */
+  #place(s: ChainState, e: AuditEntry, seq: number, computed: string, pos: Position, ownBreak: number | undefined): void {
     const prevRec = s.bySeq.get(seq - 1);
     if (prevRec && (prevRec.hash === e.prev || prevRec.computed === e.prev)) prevRec.continued = true;
     this.#remember(s, seq, {
@@ -601,6 +602,10 @@ export class Verifier {
       ...(ownBreak !== undefined && ownBreak >= 0 ? { breakIdx: ownBreak } : {}),
       continued: false,
     });
+  }
+
+  #accept(s: ChainState, e: AuditEntry, seq: number, computed: string, pos: Position, ownBreak: number | undefined): void {
+    this.#place(s, e, seq, computed, pos, ownBreak);
     s.expected = seq + 1;
     s.headHash = e.hash;
     s.accept = computed === e.hash ? [e.hash] : [e.hash, computed];
@@ -696,15 +701,7 @@ export class Verifier {
       }
       s.missing.splice(mi, 1, ...pieces);
       if (ownBreak === undefined) brk('reordered', seq, `seq ${seq} appears after seq ${s.expected - 1}`);
-      const prevRec = s.bySeq.get(seq - 1);
-      if (prevRec && (prevRec.hash === e.prev || prevRec.computed === e.prev)) prevRec.continued = true;
-      this.#remember(s, seq, {
-        hash: e.hash,
-        computed,
-        pos,
-        ...(ownBreak !== undefined && ownBreak >= 0 ? { breakIdx: ownBreak } : {}),
-        continued: false,
-      });
+      this.#place(s, e, seq, computed, pos, ownBreak);
       return;
     }
     const known = s.bySeq.get(seq);
