@@ -126,7 +126,8 @@ export function scrubString(
   enabled: readonly Detector[],
   replace: (secret: string, detector: DetectorName) => string,
 ): { value: string; fired: DetectorName[] } | undefined {
-  if (!PREFILTER.test(s)) return undefined;
+  // The shortest thing a detector can find is a credential-named query parameter like `?pwd=x`.
+  if (s.length < 6 || !PREFILTER.test(s)) return undefined;
   let out = s;
   let fired: DetectorName[] | undefined;
   for (const d of enabled) {

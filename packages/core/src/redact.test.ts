@@ -54,6 +54,7 @@ describe('default redaction (no configuration)', () => {
     ['github token', `t ghp_${'a'.repeat(36)}`, 't [REDACTED:github-token]'],
     ['query secret', '/cb?code=1&access_token=abc&state=2', '/cb?code=1&access_token=[REDACTED:query-secret]&state=2'],
     ['url credentials', 'postgres://app:s3cret@db:5432/x', 'postgres://app:[REDACTED:url-credentials]@db:5432/x'],
+    ['the shortest query secret', '?pwd=x', '?pwd=[REDACTED:query-secret]'],
   ])('detects %s inside strings', (_n, input, output) => {
     const r = red({ details: { msg: input } });
     expect(r.value).toEqual({ details: { msg: output } });
