@@ -41,6 +41,10 @@ export interface AuditRequestApi {
   addDetails(details: Record<string, unknown>): void;
   /** Record the error that ended this request (set by auditErrors(); usable by your error handler). */
   setError(error: unknown): void;
+  /** Write no entry for this request (framework adapters use it for routes marked not audited). */
+  skip(): void;
+  /** The entry's reason (a denial reason from deny() still wins). */
+  setReason(reason: string): void;
 }
 
 export interface AuditMiddlewareOptions {
@@ -84,6 +88,8 @@ class RequestAudit implements AuditRequestApi {
   captureLeft = 0;
   captureDecided = false;
   done = false;
+  skipped = false;
+  reason: string | undefined;
 
   constructor(requestId: string, started: number) {
     this.requestId = requestId;
@@ -107,6 +113,12 @@ class RequestAudit implements AuditRequestApi {
   }
   setError(error: unknown): void {
     this.error = error;
+  }
+  skip(): void {
+    this.skipped = true;
+  }
+  setReason(reason: string): void {
+    this.reason = String(reason);
   }
 }
 
@@ -224,6 +236,12 @@ function capBody(value: unknown, max: number): unknown {
   return `${text.slice(0, max)}…[truncated ${size - max} of ${size} bytes]`;
 }
 
+/** The per-request audit state of a request, if auditMiddleware saw it (for framework adapters). */
+export function requestAudit(req: unknown): AuditRequestApi | undefined {
+  const st = (req as { audit?: unknown } | null)?.audit;
+  return st instanceof RequestAudit ? st : undefined;
+}
+
 export function auditMiddleware(options: AuditMiddlewareOptions) {
   if (options === null || typeof options !== 'object') throw new AuditConfigError('auditMiddleware(options): options must be an object');
   const logger = options.logger;
@@ -266,6 +284,7 @@ export function auditMiddleware(options: AuditMiddlewareOptions) {
   function complete(req: Req, res: Res, st: State, aborted: boolean): void {
     if (st.done) return;
     st.done = true;
+    if (st.skipped) return;
     const route = hook(st, 'route template', routeTemplate, req as never, undefined, undefined);
     const method = req.method ?? 'GET';
     const path = (req.originalUrl as string | undefined) ?? req.url ?? '/';
@@ -332,7 +351,7 @@ export function auditMiddleware(options: AuditMiddlewareOptions) {
       if (st.hookErrors) details.auditErrors = st.hookErrors;
       if (twoPhase) details.phase = 'completed';
     }
-    const reason = st.denyReason ?? (st.error !== undefined ? errorMessage(st.error) : undefined);
+    const reason = st.denyReason ?? st.reason ?? (st.error !== undefined ? errorMessage(st.error) : undefined);
     const input: Parameters<AuditLogger['record']>[0] = {
       kind: 'access',
       action: action.length > 256 ? action.slice(0, 256) : action,

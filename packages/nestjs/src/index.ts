@@ -1,0 +1,9 @@
+// @auditready/nestjs: the whole public contract, listed by hand.
+export { AuditInterceptor, errorReason } from './audit.interceptor.js';
+export { AuditNestMiddleware } from './audit.middleware.js';
+export { AuditModule } from './audit.module.js';
+export { AuditService } from './audit.service.js';
+export type { AuditDecoratorOptions, AuditResolverContext } from './decorators.js';
+export { Audit, NoAudit } from './decorators.js';
+export type { AuditModuleAsyncOptions, AuditModuleOptions } from './options.js';
+export { AUDIT_LOGGER, AUDIT_METADATA, AUDIT_MODULE_OPTIONS, NO_AUDIT_METADATA } from './tokens.js';
