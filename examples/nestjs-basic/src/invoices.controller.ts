@@ -1,7 +1,7 @@
 import { Audit } from '@auditready/nestjs';
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseIntPipe, Post, Put, Req, UseGuards } from '@nestjs/common';
 import { AuthGuard, type User } from './auth.guard';
-import type { Invoice, InvoicesService } from './invoices.service';
+import { type Invoice, InvoicesService } from './invoices.service';
 
 @Controller('invoices')
 @UseGuards(AuthGuard)

@@ -1,4 +1,4 @@
-import type { AuditService } from '@auditready/nestjs';
+import { AuditService } from '@auditready/nestjs';
 import { Injectable, NotFoundException } from '@nestjs/common';
 
 export interface Invoice {

@@ -43,8 +43,8 @@ export interface AuditRequestApi {
   setError(error: unknown): void;
   /** Write no entry for this request (framework adapters use it for routes marked not audited). */
   skip(): void;
-  /** The entry's reason (a denial reason from deny() still wins). */
-  setReason(reason: string): void;
+  /** The entry's reason (a denial reason from deny() still wins). `ifUnset`: keep a reason already set. */
+  setReason(reason: string, options?: { ifUnset?: boolean }): void;
 }
 
 export interface AuditMiddlewareOptions {
@@ -117,7 +117,8 @@ class RequestAudit implements AuditRequestApi {
   skip(): void {
     this.skipped = true;
   }
-  setReason(reason: string): void {
+  setReason(reason: string, options?: { ifUnset?: boolean }): void {
+    if (options?.ifUnset && (this.reason !== undefined || this.error !== undefined)) return;
     this.reason = String(reason);
   }
 }

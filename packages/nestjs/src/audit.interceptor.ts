@@ -17,9 +17,10 @@ export function errorReason(err: unknown): string {
 }
 
 /**
- * Global interceptor: applies @Audit / @NoAudit, resolves resources after the handler (they may
- * read its result), and notes errors thrown by pipes and handlers. Requests that never reach it
- * (guards that reject, unknown routes) are still recorded by the module's middleware.
+ * Applied by @Audit() to the handlers (or controllers) that use it, not globally: resolves the
+ * resource after the handler (the resolver may read its result) and notes errors thrown by pipes
+ * and handlers with their real message. Everything else is done by the module's middleware and
+ * guard, which cost far less per request.
  */
 @Injectable()
 export class AuditInterceptor implements NestInterceptor {
@@ -31,12 +32,8 @@ export class AuditInterceptor implements NestInterceptor {
     const audit = requestAudit(req);
     if (!audit) return next.handle();
     const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(NO_AUDIT_METADATA, targets)) {
-      audit.skip();
-      return next.handle();
-    }
+    if (this.reflector.getAllAndOverride<boolean>(NO_AUDIT_METADATA, targets)) return next.handle();
     const meta = this.reflector.getAllAndOverride<AuditDecoratorOptions | undefined>(AUDIT_METADATA, targets);
-    if (meta?.action) audit.setAction(meta.action);
     const resolve = (result: unknown) => {
       const r = meta?.resource;
       if (r === undefined) return;

@@ -26,14 +26,18 @@ export class AuditNestMiddleware implements NestMiddleware {
       if (err) return next(err);
       const audit = requestAudit(req);
       if (audit) {
-        // Guards answer 401/403 before interceptors run: take the reason from Nest's error body.
+        // Nest answers errors (guards, pipes, exceptions) with a JSON body: its message is the
+        // entry's reason, unless the handler's interceptor already noted the error itself.
         const end = res.end;
         res.end = function (this: unknown, chunk?: unknown, ...rest: unknown[]) {
-          if ((res.statusCode === 401 || res.statusCode === 403) && chunk !== undefined && chunk !== null) {
+          if (res.statusCode >= 400 && chunk !== undefined && chunk !== null) {
             try {
               const body = JSON.parse(String(chunk)) as { message?: unknown };
               const message = Array.isArray(body.message) ? body.message.join('; ') : body.message;
-              if (typeof message === 'string' && message !== '') audit.deny(message);
+              if (typeof message === 'string' && message !== '') {
+                if (res.statusCode === 401 || res.statusCode === 403) audit.deny(message);
+                else audit.setReason(message, { ifUnset: true });
+              }
             } catch {
               // not JSON: keep the default reason
             }

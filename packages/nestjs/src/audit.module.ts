@@ -9,7 +9,8 @@ import {
   type Provider,
   RequestMethod,
 } from '@nestjs/common';
-import { APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_GUARD } from '@nestjs/core';
+import { AuditGuard } from './audit.guard.js';
 import { AuditInterceptor } from './audit.interceptor.js';
 import { AuditNestMiddleware } from './audit.middleware.js';
 import { AuditService } from './audit.service.js';
@@ -27,7 +28,8 @@ const common: Provider[] = [
   { provide: AUDIT_LOGGER, useFactory: (o: AuditModuleOptions) => o.logger, inject: [AUDIT_MODULE_OPTIONS] },
   AuditService,
   AuditNestMiddleware,
-  { provide: APP_INTERCEPTOR, useClass: AuditInterceptor },
+  AuditInterceptor,
+  { provide: APP_GUARD, useClass: AuditGuard },
 ];
 
 /**

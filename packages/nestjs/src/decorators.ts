@@ -1,5 +1,6 @@
 import type { Resource } from '@auditready/core';
-import { SetMetadata } from '@nestjs/common';
+import { applyDecorators, SetMetadata, UseInterceptors } from '@nestjs/common';
+import { AuditInterceptor } from './audit.interceptor.js';
 import { AUDIT_METADATA, NO_AUDIT_METADATA } from './tokens.js';
 
 /** What a resource resolver sees: the request's params, query, body and user, and the handler's result. */
@@ -19,8 +20,13 @@ export interface AuditDecoratorOptions {
   resource?: Resource | ((ctx: AuditResolverContext) => Resource | undefined);
 }
 
-/** Names what a controller or handler does, for its audit entries. The handler's setting wins. */
-export const Audit = (options: AuditDecoratorOptions = {}) => SetMetadata(AUDIT_METADATA, options);
+/**
+ * Names what a controller or handler does, for its audit entries. The handler's setting wins.
+ * It also attaches AuditInterceptor to what it decorates, so that a resource resolver can read the
+ * handler's result and errors are noted with their own message; undecorated routes pay nothing.
+ */
+export const Audit = (options: AuditDecoratorOptions = {}) =>
+  applyDecorators(SetMetadata(AUDIT_METADATA, options), UseInterceptors(AuditInterceptor));
 
 /** No audit entry for this controller or handler (health checks, metrics). */
 export const NoAudit = () => SetMetadata(NO_AUDIT_METADATA, true);

@@ -1,4 +1,5 @@
 // @auditready/nestjs: the whole public contract, listed by hand.
+export { AuditGuard } from './audit.guard.js';
 export { AuditInterceptor, errorReason } from './audit.interceptor.js';
 export { AuditNestMiddleware } from './audit.middleware.js';
 export { AuditModule } from './audit.module.js';

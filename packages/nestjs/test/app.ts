@@ -74,6 +74,7 @@ export class InvoicesController {
   constructor(@Inject(InvoiceService) private readonly svc: InvoiceService) {}
 
   @Get('boom')
+  @Audit({ action: 'invoice.render' })
   boom() {
     throw new Error('renderer crashed');
   }

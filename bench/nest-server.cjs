@@ -1,0 +1,44 @@
+// One Nest server for the Nest benchmark (CommonJS, like a `nest new` app), by argv[2]:
+// bare | auditready | nestjs-pino. Logs go to files in argv[3]. Prints "ready <port>".
+require('reflect-metadata');
+const { Controller, Get, Module, Param } = require('@nestjs/common');
+const { NestFactory } = require('@nestjs/core');
+const { join } = require('node:path');
+
+const [, , mode, dir] = process.argv;
+
+class InvoicesController {
+  get(id) {
+    return { id, amount: 120, currency: 'EUR' };
+  }
+}
+Controller('invoices')(InvoicesController);
+const d = Object.getOwnPropertyDescriptor(InvoicesController.prototype, 'get');
+Get(':id')(InvoicesController.prototype, 'get', d);
+Param('id')(InvoicesController.prototype, 'get', 0);
+
+async function main() {
+  const imports = [];
+  const close = async () => {};
+  if (mode === 'auditready') {
+    const { createAuditLogger } = require('@auditready/core');
+    const { createFileTransport } = require('@auditready/transport-file');
+    const { AuditModule } = require('@auditready/nestjs');
+    // Defaults: SHA-256 chain, default redaction, fsync durability.
+    imports.push(
+      AuditModule.forRoot({ logger: createAuditLogger({ service: { name: 'bench' }, transports: [createFileTransport({ dir })] }) }),
+    );
+  } else if (mode === 'nestjs-pino') {
+    const { LoggerModule } = require('nestjs-pino');
+    const pino = require('pino');
+    imports.push(LoggerModule.forRoot({ pinoHttp: { logger: pino(pino.destination(join(dir, 'pino.log'))) } }));
+  } else if (mode !== 'bare') throw new Error(`unknown mode ${mode}`);
+  class AppModule {}
+  Module({ imports, controllers: [InvoicesController] })(AppModule);
+  const app = await NestFactory.create(AppModule, { logger: false });
+  app.enableShutdownHooks();
+  await app.listen(0, '127.0.0.1');
+  process.stdout.write(`ready ${app.getHttpServer().address().port}\n`);
+  void close;
+}
+main();

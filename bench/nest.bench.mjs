@@ -1,0 +1,66 @@
+// Per-request CPU time of a Nest app (Express platform): bare, with @auditready/nestjs (file
+// transport, defaults), and with nestjs-pino (to a file), all in one run. Target (issue #5): the
+// adapter adds no more than 10% to bare Nest's per-request CPU time. CPU is read from
+// /proc/<pid>/stat (utime + stime) over a fixed number of requests sent by autocannon; three runs,
+// median.   npm run bench   (NEST_BENCH_REQUESTS=40000 by default)
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+
+const requests = Number(process.env.NEST_BENCH_REQUESTS ?? 40000);
+const ticksPerSecond = 100; // USER_HZ on Linux
+const cpuTicks = (pid) => {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return Number(f[11]) + Number(f[12]);
+};
+
+async function measure(mode) {
+  const dir = mkdtempSync(join(tmpdir(), `ar-nest-${mode}-`));
+  const child = spawn(process.execPath, [new URL('./nest-server.cjs', import.meta.url).pathname, mode, dir], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const port = await new Promise((resolve, reject) => {
+    child.stdout.on('data', (d) => {
+      const m = /ready (\d+)/.exec(String(d));
+      if (m) resolve(Number(m[1]));
+    });
+    child.on('exit', (code) => reject(new Error(`${mode} exited ${code}`)));
+  });
+  const url = `http://127.0.0.1:${port}/invoices/inv_1001`;
+  await autocannon({ url, connections: 50, amount: 20000 }); // warm-up
+  const runs = [];
+  let rps = 0;
+  for (let i = 0; i < 3; i++) {
+    const a = cpuTicks(child.pid);
+    const r = await autocannon({ url, connections: 50, amount: requests });
+    const b = cpuTicks(child.pid);
+    if (r.non2xx > 0 || r.errors > 0) throw new Error(`${mode}: ${r.non2xx} non-2xx, ${r.errors} errors`);
+    runs.push(((b - a) / ticksPerSecond / requests) * 1e6);
+    rps = Math.max(rps, r.requests.average);
+  }
+  child.kill('SIGTERM');
+  await new Promise((res) => child.on('exit', res));
+  rmSync(dir, { recursive: true, force: true });
+  runs.sort((x, y) => x - y);
+  return { mode, cpuUs: runs[1], rps };
+}
+
+const results = [];
+for (const m of (process.env.NEST_BENCH_MODES ?? 'bare,auditready,nestjs-pino').split(',')) results.push(await measure(m));
+const bare = results[0].cpuUs;
+console.log(
+  `Nest ${JSON.parse(readFileSync(new URL('../node_modules/@nestjs/core/package.json', import.meta.url), 'utf8')).version} (Express platform), ${requests} requests x 3 runs, node ${process.version}`,
+);
+console.log(`${'server'.padEnd(14)} ${'CPU µs/req'.padStart(11)} ${'added'.padStart(7)} ${'req/s'.padStart(8)}`);
+for (const r of results)
+  console.log(
+    `${r.mode.padEnd(14)} ${r.cpuUs.toFixed(0).padStart(11)} ${`${(((r.cpuUs - bare) / bare) * 100).toFixed(0)}%`.padStart(7)} ${Math.round(r.rps).toLocaleString('en-US').padStart(8)}`,
+  );
+const ar = results.find((r) => r.mode === 'auditready')?.cpuUs;
+const np = results.find((r) => r.mode === 'nestjs-pino')?.cpuUs;
+if (ar !== undefined && np !== undefined)
+  console.log(
+    `@auditready/nestjs adds ${(((ar - bare) / bare) * 100).toFixed(0)}% CPU per request (target <= 10%); nestjs-pino adds ${(((np - bare) / bare) * 100).toFixed(0)}%`,
+  );

@@ -1,0 +1,32 @@
+import { requestAudit } from '@auditready/express';
+import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { AuditDecoratorOptions } from './decorators.js';
+import { AUDIT_METADATA, NO_AUDIT_METADATA } from './tokens.js';
+
+/**
+ * A global guard that never rejects: it applies @Audit / @NoAudit to the request's entry. Global
+ * guards run before controller and route guards, so even a request those reject gets the
+ * handler's action. (A guard, not an interceptor: Nest builds an RxJS pipeline per request for
+ * every global interceptor, which costs more than all of the auditing.)
+ */
+@Injectable()
+export class AuditGuard implements CanActivate {
+  constructor(@Inject(Reflector) private readonly reflector: Reflector) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    if (context.getType() !== 'http') return true;
+    const req = context.switchToHttp().getRequest<Record<string, unknown>>();
+    const audit = requestAudit(req);
+    if (!audit) return true;
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(NO_AUDIT_METADATA, targets)) {
+      audit.skip();
+      return true;
+    }
+    const meta = this.reflector.getAllAndOverride<AuditDecoratorOptions | undefined>(AUDIT_METADATA, targets);
+    if (meta?.action) audit.setAction(meta.action);
+    if (meta?.resource !== undefined && typeof meta.resource !== 'function') audit.setResource(meta.resource);
+    return true;
+  }
+}
