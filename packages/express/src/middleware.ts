@@ -8,7 +8,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type Actor, AuditConfigError, type AuditLogger, AuditUnavailableError, type Outcome, type Resource } from '@auditready/core';
+import {
+  type Actor,
+  AuditConfigError,
+  type AuditLogger,
+  AuditUnavailableError,
+  type Outcome,
+  type Resource,
+  truncateString,
+} from '@auditready/core';
 import { routeTemplate } from './route-template.js';
 import { parseTraceparent, REQUEST_ID } from './trace.js';
 
@@ -180,8 +188,8 @@ export function defaultActor(req: Record<string, unknown>, res: { locals?: Recor
   if (u === null || typeof u !== 'object') return undefined;
   const id = u.id ?? u.sub ?? u._id ?? u.userId ?? u.username ?? u.email;
   if (id === undefined || id === null) return undefined;
-  const actor: Actor = { type: u.type === 'service' ? 'service' : 'user', id: String(id) };
-  if (typeof u.name === 'string') actor.name = u.name;
+  const actor: Actor = { type: u.type === 'service' ? 'service' : 'user', id: cap(String(id), 256) };
+  if (typeof u.name === 'string') actor.name = cap(u.name, 256);
   if (Array.isArray(u.roles) && u.roles.every((r) => typeof r === 'string')) actor.roles = u.roles as string[];
   if (typeof u.tenant === 'string') actor.tenant = u.tenant;
   return actor;
@@ -197,10 +205,15 @@ function defaultResource(req: Record<string, unknown>, route: string | undefined
     const name = s.slice(1).replace(/[?*+]$/, '');
     const id = params[name];
     const type = (segs[i - 1] && !(segs[i - 1] as string).startsWith(':') ? segs[i - 1] : name) as string;
-    return id === undefined ? { type } : { type, id: String(id) };
+    return id === undefined ? { type: cap(type, 128) } : { type: cap(type, 128), id: cap(String(id), 512) };
   }
   const last = segs.at(-1);
   return last && !last.includes('*') ? { type: last } : undefined;
+}
+
+/** Client-controlled strings are cut (with a marker) to the entry schema's limits, never rejected. */
+function cap(s: string, max: number): string {
+  return s.length > max ? truncateString(s, max - 40) : s;
 }
 
 function outcomeOf(status: number, denied: boolean): Outcome {
@@ -305,11 +318,11 @@ export function auditMiddleware(options: AuditMiddlewareOptions) {
     const ip = options.ip ? hook(st, 'ip resolver', options.ip, req, undefined, undefined) : clientIp(req);
     if (ip && actor.ip === undefined) actor.ip = ip;
     const ua = req.headers['user-agent'];
-    if (typeof ua === 'string' && actor.userAgent === undefined) actor.userAgent = ua;
+    if (typeof ua === 'string' && actor.userAgent === undefined) actor.userAgent = cap(ua, 1024);
     const action =
       st.action ??
       (options.action ? hook(st, 'action resolver', options.action, req, res, route) : undefined) ??
-      `${method} ${route ?? pathOnly}`;
+      `${method} ${cap(route ?? pathOnly, 200)}`;
     const resource =
       st.resource ??
       (options.resource
@@ -317,12 +330,12 @@ export function auditMiddleware(options: AuditMiddlewareOptions) {
         : hook(st, 'resource resolver', defaultResource, req, route, undefined));
     const http: Record<string, unknown> = {
       method,
-      path,
+      path: cap(path, 8192),
       durationMs: Math.round((performance.now() - st.started) * 1000) / 1000,
       requestId: st.requestId,
       bytesOut: st.bytesOut,
     };
-    if (route !== undefined) http.route = route;
+    if (route !== undefined) http.route = cap(route, 2048);
     if (status !== undefined) http.status = status;
     const cl = req.headers['content-length'];
     if (cl !== undefined) {

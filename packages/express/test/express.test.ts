@@ -209,6 +209,16 @@ for (const [name, express] of VERSIONS) {
       expect(entry.http?.requestBody).toBe('[binary body: 2048 bytes]');
     });
 
+    it('oversized client input (user agent, path, route parameter) is cut with a marker, never turned into a rejected entry', async () => {
+      const long = 'x'.repeat(5000);
+      const { entry } = await call(`/invoices/${long}?q=${long}`, { headers: { ...alice, 'user-agent': `agent/${long}` } });
+      expect(entry.kind).toBe('access');
+      expect(entry.actor?.userAgent?.length).toBeLessThanOrEqual(1024);
+      expect(entry.actor?.userAgent).toMatch(/…\[truncated \d+ of \d+ chars\]$/);
+      expect(entry.http?.path?.length).toBeLessThanOrEqual(8192);
+      expect(entry.resource?.id?.length).toBeLessThanOrEqual(512);
+    });
+
     it('secrets in headers, query and body never reach the log', async () => {
       const secrets = {
         bearer: alice.authorization.slice(7),
