@@ -777,17 +777,27 @@ class Logger implements AuditLogger {
   }
 
   health(): AuditHealth {
-    const transports: TransportHealth[] = this.#lanes.map((l) => ({
-      name: l.transport.name,
-      status: l.closed ? 'closed' : l.consecutiveFailures > 0 ? 'retrying' : 'ok',
-      queued: l.queue.length,
-      delivered: l.delivered,
-      dropped: l.dropped,
-      failures: l.failures,
-      ...(l.lastError !== undefined ? { lastError: l.lastError } : {}),
-      ...(l.lastErrorAt !== undefined ? { lastErrorAt: l.lastErrorAt } : {}),
-      ...(l.lastSuccessAt !== undefined ? { lastSuccessAt: l.lastSuccessAt } : {}),
-    }));
+    const transports: TransportHealth[] = this.#lanes.map((l) => {
+      let own: ReturnType<NonNullable<Transport['health']>> | undefined;
+      try {
+        own = l.transport.health?.();
+      } catch {
+        own = undefined;
+      }
+      const retrying = l.consecutiveFailures > 0 || own?.status === 'retrying';
+      const lastError = l.consecutiveFailures > 0 ? l.lastError : (own?.lastError ?? l.lastError);
+      return {
+        name: l.transport.name,
+        status: l.closed ? 'closed' : retrying ? 'retrying' : 'ok',
+        queued: l.queue.length + (own?.pending ?? 0),
+        delivered: l.delivered,
+        dropped: l.dropped,
+        failures: l.failures,
+        ...(lastError !== undefined ? { lastError } : {}),
+        ...(l.lastErrorAt !== undefined ? { lastErrorAt: l.lastErrorAt } : {}),
+        ...(l.lastSuccessAt !== undefined ? { lastSuccessAt: l.lastSuccessAt } : {}),
+      };
+    });
     const degraded = transports.some((t) => t.status === 'retrying' || t.dropped > 0) || this.#rejected > 0;
     const head = this.#chain.head;
     const keyId = this.#chain.keyId;

@@ -47,6 +47,11 @@ export interface Transport {
   resume?(): ResumePoint | undefined;
   /** Called once when the logger is created, after the chain's first record. */
   attach?(context: TransportContext): void;
+  /**
+   * For transports that deliver in the background after `write()` (e.g. from a spool): their own
+   * view, merged into the logger's health(). `pending`: entries held but not yet delivered.
+   */
+  health?(): { status: 'ok' | 'retrying'; lastError?: string; pending?: number };
 }
 
 export interface MemoryTransport extends Transport {

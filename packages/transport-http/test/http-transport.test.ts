@@ -1,0 +1,193 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AuditConfigError, type AuditError, createAuditLogger } from '@auditready/core';
+import { verifySync } from '@auditready/core/verify';
+import { describe, expect, it } from 'vitest';
+import { createHttpTransport, encode, type HttpTransportOptions } from '../src/index.js';
+import { type Behaviour, startReceiver, tempDir } from './helpers.js';
+
+function setup(url: string, extra: Partial<HttpTransportOptions> = {}) {
+  const spool = tempDir('ar-spool-');
+  const transport = createHttpTransport({ url, spool: { dir: spool }, timeoutMs: 500, ...extra });
+  const errors: AuditError[] = [];
+  const logger = createAuditLogger({
+    service: { name: 'http-test' },
+    transports: [transport],
+    handleSignals: false,
+    queue: { batchSize: 10 },
+    retry: { initialDelayMs: 10, maxDelayMs: 100 },
+    onError: (e) => errors.push(e),
+  });
+  return { transport, logger, errors, spool };
+}
+
+/** The receiver's log: verifies, every seq exactly once, in order. */
+function expectComplete(lines: string[], count: number) {
+  const report = verifySync(lines);
+  expect(report.breaks).toEqual([]);
+  const seqs = lines.map((l) => JSON.parse(l).seq);
+  expect(seqs).toEqual(Array.from({ length: count }, (_, i) => i));
+  return report;
+}
+
+describe('http transport against servers that fail on purpose', () => {
+  it.each<[string, Behaviour[]]>([
+    ['500s', [{ status: 500 }, { status: 503 }, { status: 502 }]],
+    ['429 with Retry-After', [{ status: 429, retryAfter: '1' }]],
+    ['a connection reset mid-body', ['reset', 'reset']],
+    ['a slow response past the timeout', [{ slowMs: 1500 }]],
+    ['a receiver that acknowledges then crashes', ['ack-then-crash', 'ack-then-crash']],
+  ])('%s: everything arrives exactly once, in order, and verifies', async (_name, plan) => {
+    const recv = await startReceiver([...plan]);
+    const { logger, transport } = setup(recv.url);
+    for (let i = 0; i < 35; i++) logger.record({ action: 'a', details: { i } });
+    expect((await logger.flush({ timeoutMs: 10000 })).ok).toBe(true); // spooled: durable
+    expect(await transport.idle(10000)).toBe(true); // delivered
+    await logger.close();
+    expectComplete(recv.lines(), 36);
+    expect(transport.stats.retries).toBeGreaterThan(0);
+    expect(transport.spooled()).toBe(0);
+    if (plan.includes('ack-then-crash')) expect(recv.stats.duplicates).toBeGreaterThan(0);
+    await recv.close();
+  });
+
+  it('honours Retry-After before the next attempt', async () => {
+    const recv = await startReceiver([{ status: 429, retryAfter: '1' }]);
+    const { logger, transport } = setup(recv.url);
+    const t0 = Date.now();
+    logger.record({ action: 'a' });
+    await logger.flush({ timeoutMs: 5000 });
+    expect(await transport.idle(5000)).toBe(true);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(950);
+    await logger.close();
+    await recv.close();
+  });
+
+  it('a server down for a while then back: nothing lost', async () => {
+    const recv = await startReceiver();
+    const port = recv.port;
+    await recv.close();
+    const { logger, transport } = setup(`http://127.0.0.1:${port}/ingest`);
+    for (let i = 0; i < 25; i++) logger.record({ action: 'a', details: { i } });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(logger.health().transports[0]?.status).toBe('retrying');
+    expect(transport.spooled()).toBeGreaterThan(0);
+    const back = await startReceiver([], { port, dir: recv.dir });
+    expect((await logger.flush({ timeoutMs: 10000 })).ok).toBe(true);
+    expect(await transport.idle(10000)).toBe(true);
+    await logger.close();
+    expectComplete(back.lines(), 26);
+    await back.close();
+  });
+
+  it('a 400 is permanent: the batch goes to the dead-letter file, onError says so, a gap record declares it, delivery moves on', async () => {
+    const recv = await startReceiver([{ status: 400 }]);
+    const { logger, errors, spool, transport } = setup(recv.url);
+    for (let i = 0; i < 5; i++) logger.record({ action: 'a', details: { i } });
+    await logger.flush({ timeoutMs: 5000 });
+    expect(await transport.idle(5000)).toBe(true);
+    logger.record({ action: 'after' });
+    expect((await logger.flush({ timeoutMs: 5000 })).ok).toBe(true);
+    expect(await transport.idle(5000)).toBe(true);
+    await logger.close();
+    const dead = readFileSync(join(spool, 'dead-letter.ndjson'), 'utf8').trim().split('\n');
+    expect(dead.length).toBeGreaterThan(0);
+    expect(verifySync(dead, { allowPartialStart: true }).breaks).toEqual([]); // dead letters are still sealed lines
+    expect(errors.some((e) => e.code === 'ERR_AUDIT_TRANSPORT' && /refused permanently/.test(e.message))).toBe(true);
+    const report = verifySync(recv.lines());
+    expect(report.valid).toBe(true); // the hole is declared, not hidden
+    expect(report.chains[0]?.gaps).toEqual([expect.objectContaining({ count: dead.length })]);
+    await recv.close();
+  });
+
+  it('https with a private CA; certificate checks stay on by default', async () => {
+    const dir = tempDir('ar-tls-');
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      { stdio: 'ignore' },
+    );
+    const key = readFileSync(join(dir, 'key.pem'));
+    const cert = readFileSync(join(dir, 'cert.pem'));
+    const recv = await startReceiver([], { tls: { key, cert } });
+    const untrusted = setup(recv.url);
+    untrusted.logger.record({ action: 'a' });
+    await untrusted.logger.flush({ timeoutMs: 400 });
+    expect(await untrusted.transport.idle(400)).toBe(false);
+    expect(untrusted.logger.health().transports[0]).toMatchObject({
+      status: 'retrying',
+      lastError: expect.stringMatching(/self-signed|certificate/i),
+    });
+    await untrusted.logger.close({ timeoutMs: 100 });
+    const trusted = setup(recv.url, { tls: { ca: cert }, gzip: true, auth: { bearer: 'ingest-token' } });
+    for (let i = 0; i < 12; i++) trusted.logger.record({ action: 'a', details: { i } });
+    expect((await trusted.logger.flush({ timeoutMs: 5000 })).ok).toBe(true);
+    expect(await trusted.transport.idle(5000)).toBe(true);
+    await trusted.logger.close();
+    expectComplete(recv.lines(), 13);
+    await recv.close();
+  });
+});
+
+describe('formats', () => {
+  const records = [
+    {
+      line: '{"chain":"c","seq":0}',
+      entry: {
+        chain: 'c',
+        seq: 0,
+        ts: '2026-01-01T00:00:00.000000Z',
+        kind: 'event',
+        action: 'x',
+        outcome: 'success',
+        actor: { type: 'user', id: 'u1' },
+      },
+    },
+  ] as never;
+
+  it('Elasticsearch _bulk keeps the canonical line as a field and uses chain:seq as _id', () => {
+    const { body, contentType } = encode(records, { type: 'elasticsearch', index: 'audit' });
+    const [action, doc] = body
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(contentType).toBe('application/x-ndjson');
+    expect(action).toEqual({ index: { _index: 'audit', _id: 'c:0' } });
+    expect(doc.line).toBe('{"chain":"c","seq":0}');
+  });
+
+  it('Splunk HEC keeps the canonical line as the event', () => {
+    const { body } = encode(records, { type: 'splunk-hec', index: 'main' });
+    expect(JSON.parse(body)).toEqual({ time: 1767225600, sourcetype: 'auditready', index: 'main', event: '{"chain":"c","seq":0}' });
+  });
+});
+
+describe('configuration', () => {
+  it.each<[object, RegExp]>([
+    [{ url: 'not a url' }, /absolute http/],
+    [{ url: 'ftp://x/y' }, /http: or https:/],
+    [{ url: 'http://x/y' }, /deadLetterFile is required/],
+    [{ url: 'http://x/y', deadLetterFile: '/tmp/dl', format: { type: 'elasticsearch' } }, /index is required/],
+    [{ url: 'http://x/y', deadLetterFile: '/tmp/dl', auth: { token: 'x' } }, /auth must be/],
+  ])('%j', (opts, msg) => {
+    expect(() => createHttpTransport(opts as never)).toThrow(AuditConfigError);
+    expect(() => createHttpTransport(opts as never)).toThrow(msg);
+  });
+});
