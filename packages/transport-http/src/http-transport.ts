@@ -132,6 +132,8 @@ export class HttpTransport implements Transport {
   #idleWaiters: (() => void)[] = [];
   /** Entries in the spool (counted when spooled and delivered; read from the files at start). */
   #spooledEntries = 0;
+  /** Batches spooled by this process, so delivery does not read and parse them back. */
+  readonly #inMemory = new Map<string, readonly SealedRecord[]>();
   readonly stats = { requests: 0, delivered: 0, retries: 0, deadLettered: 0 };
 
   constructor(options: HttpTransportOptions) {
@@ -260,6 +262,7 @@ export class HttpTransport implements Transport {
     }
     renameSync(tmp, join(dir, name));
     this.#spooledEntries += records.length;
+    this.#inMemory.set(name, records); // delivered from memory; the file is for crashes
     const last = (records[records.length - 1] as SealedRecord).entry;
     writeFileSync(join(dir, 'head.json.tmp'), JSON.stringify({ chain: last.chain, seq: last.seq, hash: last.hash }), { mode: 0o600 });
     renameSync(join(dir, 'head.json.tmp'), join(dir, 'head.json'));
@@ -321,16 +324,19 @@ export class HttpTransport implements Transport {
   async #drainSpool(): Promise<void> {
     const dir = this.#spoolDir as string;
     for (const f of this.#spoolFiles()) {
-      const lines = readFileSync(join(dir, f), 'utf8')
-        .split('\n')
-        .filter((l) => l !== '');
-      const records = lines.map((line) => ({ line, entry: JSON.parse(line) }) as SealedRecord);
+      const records =
+        this.#inMemory.get(f) ??
+        readFileSync(join(dir, f), 'utf8')
+          .split('\n')
+          .filter((l) => l !== '')
+          .map((line) => ({ line, entry: JSON.parse(line) }) as SealedRecord);
       if (records.length === 0) {
         unlinkSync(join(dir, f));
         continue;
       }
       await this.#deliver({ records, key: keyOf(records), file: f });
       unlinkSync(join(dir, f));
+      this.#inMemory.delete(f);
       this.#spooledEntries = Math.max(0, this.#spooledEntries - records.length);
     }
   }
