@@ -128,6 +128,8 @@ export class HttpTransport implements Transport {
   #closed = false;
   #pumping = false;
   #lastError: string | undefined;
+  /** The last permanent refusal (dead letter), shown by health() until the next one. */
+  #lastPermanent: string | undefined;
   #wake: (() => void) | undefined;
   #idleWaiters: (() => void)[] = [];
   /** Entries in the spool (counted when spooled and delivered; read from the files at start). */
@@ -387,6 +389,7 @@ export class HttpTransport implements Transport {
       closeSync(fd);
     }
     this.stats.deadLettered += part.length;
+    this.#lastPermanent = `dead-lettered ${part.length} entries (${err.message.slice(0, 200)}) to ${this.#deadLetter}`;
     // The receiver will never have these: the chain says so (a declared gap), and why.
     const first = (part[0] as SealedRecord).entry;
     const last = (part[part.length - 1] as SealedRecord).entry;
@@ -507,11 +510,8 @@ export class HttpTransport implements Transport {
 
   health(): { status: 'ok' | 'retrying'; lastError?: string; pending?: number } {
     const pending = this.#spooledEntries;
-    return {
-      status: this.#lastError !== undefined && pending > 0 ? 'retrying' : 'ok',
-      ...(this.#lastError ? { lastError: this.#lastError } : {}),
-      pending,
-    };
+    const lastError = this.#lastError ?? this.#lastPermanent;
+    return { status: this.#lastError !== undefined && pending > 0 ? 'retrying' : 'ok', ...(lastError ? { lastError } : {}), pending };
   }
 
   /** Number of batches waiting in the spool. */

@@ -95,10 +95,46 @@ describe('http transport against servers that fail on purpose', () => {
     expect(dead.length).toBeGreaterThan(0);
     expect(verifySync(dead, { allowPartialStart: true }).breaks).toEqual([]); // dead letters are still sealed lines
     expect(errors.some((e) => e.code === 'ERR_AUDIT_TRANSPORT' && /refused permanently/.test(e.message))).toBe(true);
+    expect(logger.health().transports[0]?.lastError).toMatch(/dead-lettered/);
     const report = verifySync(recv.lines());
     expect(report.valid).toBe(true); // the hole is declared, not hidden
     expect(report.chains[0]?.gaps).toEqual([expect.objectContaining({ count: dead.length })]);
     await recv.close();
+  });
+
+  it('a full spool hands over to the logger overflow policy: entries dropped with a gap record, delivery resumes', async () => {
+    const recv = await startReceiver();
+    const { port, dir } = recv;
+    await recv.close();
+    const spool = tempDir('ar-spool-full-');
+    const transport = createHttpTransport({
+      url: `http://127.0.0.1:${port}/ingest`,
+      spool: { dir: spool, maxBytes: 4000 },
+      timeoutMs: 300,
+    });
+    const errors: AuditError[] = [];
+    const logger = createAuditLogger({
+      service: { name: 'spool-full' },
+      transports: [transport],
+      handleSignals: false,
+      queue: { batchSize: 5, maxEntries: 5 },
+      retry: { initialDelayMs: 10, maxDelayMs: 50 },
+      onError: (e) => errors.push(e),
+    });
+    for (let i = 0; i < 60; i++) {
+      logger.record({ action: 'a', details: { i } });
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    expect(logger.health().transports[0]?.dropped).toBeGreaterThan(0);
+    expect(errors.some((e) => /spool full/.test(e.message))).toBe(true);
+    const back = await startReceiver([], { port, dir });
+    await logger.flush({ timeoutMs: 5000 });
+    expect(await transport.idle(10000)).toBe(true);
+    await logger.close();
+    const report = verifySync(back.lines());
+    expect(report.valid).toBe(true); // what was dropped is declared
+    expect(report.chains[0]?.gaps.length).toBeGreaterThan(0);
+    await back.close();
   });
 
   it('https with a private CA; certificate checks stay on by default', async () => {
