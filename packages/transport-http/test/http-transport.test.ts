@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AuditConfigError, type AuditError, createAuditLogger } from '@auditready/core';
 import { verifySync } from '@auditready/core/verify';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createHttpTransport, encode, type HttpTransportOptions } from '../src/index.js';
 import { type Behaviour, startReceiver, tempDir } from './helpers.js';
 
@@ -32,25 +32,55 @@ function expectComplete(lines: string[], count: number) {
 }
 
 describe('http transport against servers that fail on purpose', () => {
-  it.each<[string, Behaviour[]]>([
+  let tls: { key: Buffer; cert: Buffer };
+  beforeAll(() => {
+    const dir = tempDir('ar-tls-');
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      { stdio: 'ignore' },
+    );
+    tls = { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) };
+  });
+
+  const scenarios: [string, Behaviour[]][] = [
     ['500s', [{ status: 500 }, { status: 503 }, { status: 502 }]],
     ['429 with Retry-After', [{ status: 429, retryAfter: '1' }]],
     ['a connection reset mid-body', ['reset', 'reset']],
     ['a slow response past the timeout', [{ slowMs: 1500 }]],
     ['a receiver that acknowledges then crashes', ['ack-then-crash', 'ack-then-crash']],
-  ])('%s: everything arrives exactly once, in order, and verifies', async (_name, plan) => {
-    const recv = await startReceiver([...plan]);
-    const { logger, transport } = setup(recv.url);
-    for (let i = 0; i < 35; i++) logger.record({ action: 'a', details: { i } });
-    expect((await logger.flush({ timeoutMs: 10000 })).ok).toBe(true); // spooled: durable
-    expect(await transport.idle(10000)).toBe(true); // delivered
-    await logger.close();
-    expectComplete(recv.lines(), 36);
-    expect(transport.stats.retries).toBeGreaterThan(0);
-    expect(transport.spooled()).toBe(0);
-    if (plan.includes('ack-then-crash')) expect(recv.stats.duplicates).toBeGreaterThan(0);
-    await recv.close();
-  });
+  ];
+  for (const protocol of ['http', 'https'] as const) {
+    it.each(scenarios)(`${protocol}: %s: everything arrives exactly once, in order, and verifies`, async (_name, plan) => {
+      const recv = await startReceiver([...plan], protocol === 'https' ? { tls } : {});
+      const { logger, transport } = setup(recv.url, protocol === 'https' ? { tls: { ca: tls.cert } } : {});
+      for (let i = 0; i < 35; i++) logger.record({ action: 'a', details: { i } });
+      expect((await logger.flush({ timeoutMs: 10000 })).ok).toBe(true); // spooled: durable
+      expect(await transport.idle(10000)).toBe(true); // delivered
+      await logger.close();
+      expectComplete(recv.lines(), 36);
+      expect(transport.stats.retries).toBeGreaterThan(0);
+      expect(transport.spooled()).toBe(0);
+      if (plan.includes('ack-then-crash')) expect(recv.stats.duplicates).toBeGreaterThan(0);
+      await recv.close();
+    });
+  }
 
   it('honours Retry-After before the next attempt', async () => {
     const recv = await startReceiver([{ status: 429, retryAfter: '1' }]);
