@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AuditConfigError, type AuditError, createAuditLogger } from '@auditready/core';
@@ -6,6 +5,8 @@ import { verifySync } from '@auditready/core/verify';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createHttpTransport, encode, type HttpTransportOptions } from '../src/index.js';
 import { type Behaviour, startReceiver, tempDir } from './helpers.js';
+
+const fixtures = join(import.meta.dirname, 'fixtures');
 
 function setup(url: string, extra: Partial<HttpTransportOptions> = {}) {
   const spool = tempDir('ar-spool-');
@@ -34,29 +35,8 @@ function expectComplete(lines: string[], count: number) {
 describe('http transport against servers that fail on purpose', () => {
   let tls: { key: Buffer; cert: Buffer };
   beforeAll(() => {
-    const dir = tempDir('ar-tls-');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-      ],
-      { stdio: 'ignore' },
-    );
-    tls = { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) };
+    // A self-signed certificate for 127.0.0.1, committed for the tests only (valid for 100 years).
+    tls = { key: readFileSync(join(fixtures, 'test-key.pem')), cert: readFileSync(join(fixtures, 'test-cert.pem')) };
   });
 
   const scenarios: [string, Behaviour[]][] = [
@@ -168,30 +148,8 @@ describe('http transport against servers that fail on purpose', () => {
   });
 
   it('https with a private CA; certificate checks stay on by default', async () => {
-    const dir = tempDir('ar-tls-');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-      ],
-      { stdio: 'ignore' },
-    );
-    const key = readFileSync(join(dir, 'key.pem'));
-    const cert = readFileSync(join(dir, 'cert.pem'));
+    const key = readFileSync(join(fixtures, 'test-key.pem'));
+    const cert = readFileSync(join(fixtures, 'test-cert.pem'));
     const recv = await startReceiver([], { tls: { key, cert } });
     const untrusted = setup(recv.url);
     untrusted.logger.record({ action: 'a' });
