@@ -1,0 +1,4 @@
+// @auditready/transport-kafka: the whole public contract, listed by hand.
+
+export type { KafkaProducerLike, KafkaTransportOptions } from './kafka-transport.js';
+export { createKafkaTransport, KafkaTransport } from './kafka-transport.js';
