@@ -146,6 +146,8 @@ export class FileTransport implements Transport {
   #closed = false;
   /** The active file holds something other than retention records (see #rotate). */
   #activeHasAppEntries = true;
+  /** The retention run in progress (runs are chained, never concurrent). */
+  #retentionRun: Promise<void> = Promise.resolve();
   readonly #onSighup: (() => void) | undefined;
 
   constructor(options: FileTransportOptions) {
@@ -444,7 +446,9 @@ export class FileTransport implements Transport {
     // A segment holding only retention records must not trigger retention again: with tiny
     // segments that would feed itself (record -> rotation -> retention -> record ...).
     if ((this.#maxAgeMs !== undefined || this.#maxFiles !== undefined) && this.#activeHasAppEntries)
-      this.#inBackground(this.#planRetention());
+      // One retention run at a time: two overlapping runs could each describe, and one delete,
+      // the same segment under the other.
+      this.#inBackground((this.#retentionRun = this.#retentionRun.catch(() => undefined).then(() => this.#planRetention())));
     this.#activeHasAppEntries = false;
   }
 
@@ -487,7 +491,14 @@ export class FileTransport implements Transport {
     const files: string[] = [];
     for (const f of [...doomed].sort()) {
       if (already.has(f)) continue;
-      const { first, last } = segmentBounds(join(this.dir, f));
+      let bounds: ReturnType<typeof segmentBounds>;
+      try {
+        bounds = segmentBounds(join(this.dir, f));
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // removed meanwhile
+        throw err;
+      }
+      const { first, last } = bounds;
       if (!first || !last) {
         this.#ctx.reportError(new Error(`${this.name}: retention skipped ${f}: no readable entries to describe it`));
         continue;

@@ -18,6 +18,7 @@ export default function setup(project: TestProject) {
     if (process.env.AUDITREADY_REQUIRE_KAFKA === '1') throw new Error(msg);
     console.warn(`\n!!! SKIPPING the Kafka suites: ${msg}. Set AUDITREADY_REQUIRE_KAFKA=1 to make this an error.\n`);
     project.provide('kafkaBootstrap', '');
+    project.provide('kafkaPort', '');
     return;
   }
   const env = { ...process.env, KAFKA_PORT: port, KAFKA_CONTROLLER_PORT: String(Number(port) + 1000) };
@@ -28,6 +29,7 @@ export default function setup(project: TestProject) {
   if (!bootstrap) throw new Error(`start-kafka.sh printed no KAFKA_BOOTSTRAP:\n${r.stdout}`);
   console.log(`Kafka broker ready at ${bootstrap} in ${Date.now() - t0} ms`);
   project.provide('kafkaBootstrap', bootstrap);
+  project.provide('kafkaPort', port);
   return () => {
     spawnSync('bash', [join(scripts, 'stop-kafka.sh')], { encoding: 'utf8', env, timeout: 60_000 });
   };
@@ -36,5 +38,6 @@ export default function setup(project: TestProject) {
 declare module 'vitest' {
   export interface ProvidedContext {
     kafkaBootstrap: string;
+    kafkaPort: string;
   }
 }
