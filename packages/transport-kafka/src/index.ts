@@ -2,3 +2,5 @@
 
 export type { KafkaProducerLike, KafkaTransportOptions } from './kafka-transport.js';
 export { createKafkaTransport, KafkaTransport } from './kafka-transport.js';
+export type { KafkaLike, ReadTopicOptions } from './read-topic.js';
+export { readTopic, verifyTopic } from './read-topic.js';
