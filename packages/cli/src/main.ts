@@ -36,6 +36,10 @@ const READER_HELP = `Reader log (reads of the log are themselves audited):
 const VERIFY_HELP = `auditready verify — prove audit logs complete and untampered
 
 Usage: auditready verify <files|dirs|globs...> [options]
+       auditready verify kafka://host:port[,host:port...]/topic [options]
+
+A kafka:// input reads the topic from the beginning until no message arrives for 3 s, drops exact
+resends and verifies every chain in it (needs: npm install @auditready/transport-kafka kafkajs).
 
 Inputs are read in the order given; a directory contributes its *.log, *.ndjson and *.jsonl files
 (.gz included) in name order, and its <name>.head.json commitments as anchors (truncation of the

@@ -1,9 +1,10 @@
 import type { AuditKey } from '@auditready/core';
 import type { VerifyBreak } from '@auditready/core/verify';
-import { expandInputs } from './inputs.js';
+import { expandInputs, UsageError } from './inputs.js';
 import { createProgress } from './progress.js';
 import type { ReaderLog } from './reader-log.js';
-import { verifyFiles } from './verify-files.js';
+import { type VerifyFilesResult, verifyFiles } from './verify-files.js';
+import { parseKafkaUrl, verifyKafka } from './verify-kafka.js';
 
 export interface VerifyCommandOptions {
   inputs: string[];
@@ -27,17 +28,31 @@ function describe(b: VerifyBreak): string {
 
 /** Returns the exit code: 0 valid, 1 tampering or gaps found. */
 export async function runVerify(o: VerifyCommandOptions): Promise<number> {
-  const { files, anchors } = await expandInputs(o.inputs);
-  const total = files.reduce((s, f) => s + f.bytes, 0);
-  const progress = createProgress(total, o.progress ?? (process.stderr.isTTY === true && total > 50e6));
+  const kafkaInputs = o.inputs.filter((i) => i.startsWith('kafka://'));
+  if (kafkaInputs.length > 0 && o.inputs.length > 1) throw new UsageError('a kafka:// topic is verified on its own (one input)');
+  let files: { display: string }[];
+  let result: VerifyFilesResult;
+  let duplicates = 0;
   const started = performance.now();
-  const result = await verifyFiles(files, {
-    keys: o.keys,
-    ...(o.useHeads ? { anchors } : {}),
-    allowPartialStart: o.allowPartialStart,
-    onProgress: (b) => progress.update(b),
-  });
-  progress.done();
+  if (kafkaInputs.length === 1) {
+    const source = parseKafkaUrl(kafkaInputs[0] as string);
+    const r = await verifyKafka(source, { keys: o.keys, allowPartialStart: o.allowPartialStart });
+    files = [{ display: source.display }];
+    result = r;
+    duplicates = r.duplicates;
+  } else {
+    const expanded = await expandInputs(o.inputs);
+    files = expanded.files;
+    const total = expanded.files.reduce((s, f) => s + f.bytes, 0);
+    const progress = createProgress(total, o.progress ?? (process.stderr.isTTY === true && total > 50e6));
+    result = await verifyFiles(expanded.files, {
+      keys: o.keys,
+      ...(o.useHeads ? { anchors: expanded.anchors } : {}),
+      allowPartialStart: o.allowPartialStart,
+      onProgress: (b) => progress.update(b),
+    });
+    progress.done();
+  }
   const secs = (performance.now() - started) / 1000;
   const { report } = result;
   const gaps = report.chains.flatMap((c) => c.gaps.map((g) => ({ chain: c.chain, ...g })));
@@ -60,7 +75,7 @@ export async function runVerify(o: VerifyCommandOptions): Promise<number> {
 
   if (o.json) {
     process.stdout.write(
-      `${JSON.stringify({ valid: report.valid, complete: gaps.length === 0, files: result.files, chains: report.chains, breaks: report.breaks }, null, 2)}\n`,
+      `${JSON.stringify({ valid: report.valid, complete: gaps.length === 0, files: result.files, chains: report.chains, breaks: report.breaks, ...(kafkaInputs.length ? { duplicates } : {}) }, null, 2)}\n`,
     );
     return ok ? 0 : 1;
   }
@@ -93,6 +108,7 @@ export async function runVerify(o: VerifyCommandOptions): Promise<number> {
   out.push(
     '',
     `Results: ${files.length} file${files.length === 1 ? '' : 's'}, ${validFiles} valid, ${files.length - validFiles} INVALID; ${report.chains.length} chain${report.chains.length === 1 ? '' : 's'}, ${n(report.entries)} entries; ${report.breaks.length} break${report.breaks.length === 1 ? '' : 's'}${kinds.size ? ` (${[...kinds].map(([k, c]) => `${c} ${k}`).join(', ')})` : ''}; ${gaps.length} declared gap${gaps.length === 1 ? '' : 's'}`,
+    ...(kafkaInputs.length ? [`Exact duplicates dropped (resends after a lost acknowledgement): ${n(duplicates)}`] : []),
     `Read ${(result.bytes / 1e6).toFixed(1)} MB in ${secs.toFixed(2)} s (${(result.bytes / 1e6 / Math.max(secs, 1e-6)).toFixed(0)} MB/s)`,
     ok
       ? 'VALID: the log is complete and untampered.'

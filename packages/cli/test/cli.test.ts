@@ -129,6 +129,22 @@ describe('auditready verify', () => {
     expect(r.stderr).toMatch(re);
   });
 
+  it('kafka:// inputs: a malformed address, a mix with files, or an unreachable broker is a named error (exit 2)', () => {
+    const noPort = cli(['verify', 'kafka://127.0.0.1/audit']);
+    expect(noPort.code).toBe(2);
+    expect(noPort.stderr).toContain('broker "127.0.0.1" must be host:port');
+    const noTopic = cli(['verify', 'kafka://127.0.0.1:9092/']);
+    expect(noTopic.code).toBe(2);
+    expect(noTopic.stderr).toContain('expected kafka://host:port');
+    const mixed = cli(['verify', 'kafka://127.0.0.1:9092/audit', 'a.log']);
+    expect(mixed.code).toBe(2);
+    expect(mixed.stderr).toContain('verified on its own');
+    // Port 1: nothing listens there; the client gives up after its retries.
+    const refused = cli(['verify', 'kafka://127.0.0.1:1/audit']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/kafka:\/\/127\.0\.0\.1:1\/audit: .*ECONNREFUSED/);
+  });
+
   it('--progress draws a progress bar on stderr', () => {
     const r = cli(['verify', segmented, '--progress']);
     expect(r.code).toBe(0);

@@ -36,30 +36,37 @@ export async function readTopic(options: ReadTopicOptions): Promise<{ lines: str
   const idleMs = options.idleMs ?? 3000;
   const started = Date.now();
   const timeoutMs = options.timeoutMs ?? 600_000;
-  void consumer.run({
-    eachMessage: async ({ message }) => {
-      last = Date.now();
-      const line = message.value?.toString('utf8') ?? '';
-      // Identity of an entry: chain, seq and hash. A line that does not parse is kept as it is
-      // (the verifier reports it) and identified by its own text.
-      let id = line;
-      try {
-        const e = JSON.parse(line) as { chain?: unknown; seq?: unknown; hash?: unknown };
-        if (typeof e.chain === 'string' && typeof e.hash === 'string') id = `${e.chain}:${String(e.seq)}:${e.hash}`;
-      } catch {}
-      // Only a byte-identical resend is a duplicate; a different line claiming the same identity
-      // is kept, so the verifier reports it.
-      const before = seen.get(id);
-      if (before === line) {
-        duplicates++;
-        return;
-      }
-      if (before === undefined) seen.set(id, line);
-      lines.push(line);
-    },
-  });
-  while (Date.now() - last < idleMs && Date.now() - started < timeoutMs) await new Promise((r) => setTimeout(r, 100));
+  let failed: unknown;
+  consumer
+    .run({
+      eachMessage: async ({ message }) => {
+        last = Date.now();
+        const line = message.value?.toString('utf8') ?? '';
+        // Identity of an entry: chain, seq and hash. A line that does not parse is kept as it is
+        // (the verifier reports it) and identified by its own text.
+        let id = line;
+        try {
+          const e = JSON.parse(line) as { chain?: unknown; seq?: unknown; hash?: unknown };
+          if (typeof e.chain === 'string' && typeof e.hash === 'string') id = `${e.chain}:${String(e.seq)}:${e.hash}`;
+        } catch {}
+        // Only a byte-identical resend is a duplicate; a different line claiming the same identity
+        // is kept, so the verifier reports it.
+        const before = seen.get(id);
+        if (before === line) {
+          duplicates++;
+          return;
+        }
+        if (before === undefined) seen.set(id, line);
+        lines.push(line);
+      },
+    })
+    .catch((e: unknown) => {
+      failed = e;
+    });
+  while (failed === undefined && Date.now() - last < idleMs && Date.now() - started < timeoutMs)
+    await new Promise((r) => setTimeout(r, 100));
   await consumer.disconnect();
+  if (failed !== undefined) throw failed;
   return { lines, duplicates };
 }
 

@@ -120,3 +120,52 @@ describe.skipIf(bootstrap === '')('verifyTopic (reading a topic back)', () => {
     expect(bad.duplicates).toBe(1);
   });
 });
+
+describe.skipIf(bootstrap === '')('auditready verify kafka://…', () => {
+  it('exits 0 on a topic written by the transport, and 1 with the break once a tampered copy is produced', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const bin = join(import.meta.dirname, '..', '..', '..', 'node_modules', '.bin', 'auditready');
+    const readerLog = mkdtempSync(join(tmpdir(), 'ar-kafka-reads-'));
+    const run = (args: string[]) =>
+      spawnSync(bin, args, { encoding: 'utf8', timeout: 60_000, env: { ...process.env, AUDITREADY_READER_LOG: readerLog } });
+
+    const kafka = new Kafka({ brokers: [bootstrap], clientId: 'auditready-cli-test', logLevel: logLevel.NOTHING });
+    const topic = `audit-cli-${Date.now()}`;
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    await admin.disconnect();
+    const log = createAuditLogger({
+      service: { name: 'cli-kafka' },
+      transports: [createKafkaTransport({ topic, createProducer: () => kafka.producer() })],
+      handleSignals: false,
+    });
+    for (let i = 0; i < 50; i++) log.record({ action: 'doc.read', actor: { type: 'user', id: 'u7' }, details: { i } });
+    expect((await log.close({ timeoutMs: 30_000 })).ok).toBe(true);
+
+    const ok = run(['verify', `kafka://${bootstrap}/${topic}`]);
+    expect(ok.stderr).toBe('');
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toContain('VALID: the log is complete and untampered.');
+    expect(ok.stdout).toMatch(/seq 0\.\.50\s+51 entries/);
+
+    const lines = await readAll(kafka, topic, 51);
+    const victim = JSON.parse(lines[20] as string);
+    victim.actor.id = 'someone-else';
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic, acks: -1, messages: [{ key: victim.chain, value: JSON.stringify(victim) }] });
+    await producer.disconnect();
+
+    const bad = run(['verify', `kafka://${bootstrap}/${topic}`, '--json']);
+    expect(bad.status).toBe(1);
+    const report = JSON.parse(bad.stdout);
+    expect(report.valid).toBe(false);
+    expect(report.breaks.length).toBeGreaterThan(0);
+    expect(report.breaks[0].file).toBe(`kafka://${bootstrap}/${topic}`);
+    expect(report.breaks[0].line).toBe(52);
+  });
+});

@@ -1,0 +1,76 @@
+/**
+ * `auditready verify kafka://host:port[,host:port]/topic`: reads the topic from the beginning
+ * (with @auditready/transport-kafka's readTopic and kafkajs, both optional: installed only by those
+ * who read Kafka) and verifies it like a file.
+ */
+import type { AuditKey } from '@auditready/core';
+import { Verifier } from '@auditready/core/verify';
+import { UsageError } from './inputs.js';
+import type { VerifyFilesResult } from './verify-files.js';
+
+export interface KafkaSource {
+  brokers: string[];
+  topic: string;
+  display: string;
+}
+
+/** Parses `kafka://broker1:9092,broker2:9092/topic`; throws UsageError on anything else. */
+export function parseKafkaUrl(arg: string): KafkaSource {
+  const m = /^kafka:\/\/([^/]+)\/([A-Za-z0-9._-]+)$/.exec(arg);
+  if (!m) throw new UsageError(`${arg}: expected kafka://host:port[,host:port...]/topic`);
+  const brokers = (m[1] as string).split(',').filter(Boolean);
+  for (const b of brokers) if (!/^[^:]+:\d+$/.test(b)) throw new UsageError(`${arg}: broker "${b}" must be host:port`);
+  return { brokers, topic: m[2] as string, display: arg };
+}
+
+async function load(name: string): Promise<Record<string, unknown>> {
+  try {
+    return (await import(name)) as Record<string, unknown>;
+  } catch {
+    throw new UsageError(`reading Kafka needs the package "${name}": npm install @auditready/transport-kafka kafkajs`);
+  }
+}
+
+export async function verifyKafka(
+  source: KafkaSource,
+  options: { keys?: AuditKey[]; allowPartialStart?: boolean; idleMs?: number },
+): Promise<VerifyFilesResult & { duplicates: number }> {
+  const kafkajs = await load('kafkajs');
+  const { readTopic } = (await load('@auditready/transport-kafka')) as {
+    readTopic: typeof import('@auditready/transport-kafka').readTopic;
+  };
+  const mod = (kafkajs.default ?? kafkajs) as { Kafka: new (c: object) => unknown; logLevel: { NOTHING: number } };
+  const kafka = new mod.Kafka({
+    brokers: source.brokers,
+    clientId: 'auditready-cli',
+    logLevel: mod.logLevel.NOTHING,
+    connectionTimeout: 10_000,
+  });
+  let read: Awaited<ReturnType<typeof readTopic>>;
+  try {
+    read = await readTopic({
+      kafka: kafka as Parameters<typeof readTopic>[0]['kafka'],
+      topic: source.topic,
+      idleMs: options.idleMs ?? 3000,
+    });
+  } catch (e) {
+    throw new Error(`${source.display}: ${(e as Error).message}`);
+  }
+  const v = new Verifier({
+    ...(options.keys ? { keys: options.keys } : {}),
+    ...(options.allowPartialStart ? { allowPartialStart: true } : {}),
+  });
+  let bytes = 0;
+  read.lines.forEach((line, i) => {
+    bytes += Buffer.byteLength(line) + 1;
+    v.push(line, { file: source.display, line: i + 1 });
+  });
+  const report = v.finish();
+  const breaks = report.breaks.filter((b) => b.file === source.display);
+  return {
+    report,
+    files: [{ file: source.display, bytes, lines: read.lines.length, valid: breaks.length === 0, breaks }],
+    bytes,
+    duplicates: read.duplicates,
+  };
+}
