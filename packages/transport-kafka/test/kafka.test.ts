@@ -169,3 +169,28 @@ describe.skipIf(bootstrap === '')('auditready verify kafka://…', () => {
     expect(report.breaks[0].line).toBe(52);
   });
 });
+
+describe.skipIf(bootstrap === '')('examples/kafka-pipeline', () => {
+  it('two Express services → Kafka → archiver → files: the topic and the archive verify end to end', async () => {
+    const { spawn } = await import('node:child_process');
+    const { join } = await import('node:path');
+    const script = join(import.meta.dirname, '..', '..', '..', 'examples', 'kafka-pipeline', 'pipeline.mjs');
+    const child = spawn(process.execPath, [script], {
+      env: { ...process.env, KAFKA_BROKERS: bootstrap },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.stderr.on('data', (d) => {
+      out += d;
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(out).not.toContain('✘');
+    expect(out).toContain('each chain: genesis + 300 requests, every seq exactly once');
+    expect(out).toContain('auditready verify on the archive: VALID');
+    expect(out).toContain('Pipeline verified end to end.');
+    expect(code).toBe(0);
+  });
+});
