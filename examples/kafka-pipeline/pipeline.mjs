@@ -9,7 +9,7 @@ import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createAuditLogger } from '@auditready/core';
 import { auditErrors, auditMiddleware } from '@auditready/express';
-import { createKafkaTransport } from '@auditready/transport-kafka';
+import { createKafkaTransport, ensureAuditTopic } from '@auditready/transport-kafka';
 import express from 'express';
 import kafkajs from 'kafkajs';
 import { archiveTopic } from './archiver.mjs';
@@ -45,10 +45,9 @@ if (!brokers) {
 }
 const kafka = new kafkajs.Kafka({ brokers: brokers.split(','), clientId: 'kafka-pipeline', logLevel: kafkajs.logLevel.NOTHING });
 const topic = `audit-pipeline-${Date.now()}`;
-const admin = kafka.admin();
-await admin.connect();
-await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
-await admin.disconnect();
+// The audit topic config: no compaction, kept until archived (here 30 days), no unclean leader
+// election. Replication factor 1 only because this is a single-broker cluster; use 3 in production.
+await ensureAuditTopic({ kafka, topic, partitions: 3, replicationFactor: 1, retentionMs: 30 * 86_400_000 });
 console.log(`\n1. Kafka at ${brokers}, topic ${topic} (3 partitions; key = chain keeps each chain in order)`);
 
 // ---- 2. two audited services ----------------------------------------------------------------

@@ -4,3 +4,5 @@ export type { KafkaProducerLike, KafkaTransportOptions } from './kafka-transport
 export { createKafkaTransport, KafkaTransport } from './kafka-transport.js';
 export type { KafkaLike, ReadTopicOptions } from './read-topic.js';
 export { readTopic, verifyTopic } from './read-topic.js';
+export type { AuditTopicOptions, KafkaAdminLike } from './topic.js';
+export { auditTopicConfig, ensureAuditTopic } from './topic.js';
