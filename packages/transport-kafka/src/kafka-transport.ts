@@ -26,6 +26,12 @@ export interface KafkaTransportOptions {
   /** Or a producer the app already has (then the app owns its lifecycle: it is not disconnected). */
   producer?: KafkaProducerLike;
   transportName?: string;
+  /**
+   * The client's API flavour. 'kafkajs' (default) passes `acks: -1` on every send();
+   * 'confluent' (@confluentinc/kafka-javascript) does not, because that client takes acks only in
+   * the producer's config: create it with `kafka.producer({ kafkaJS: { acks: -1, idempotent: true } })`.
+   */
+  client?: 'kafkajs' | 'confluent';
 }
 
 export function createKafkaTransport(options: KafkaTransportOptions): KafkaTransport {
@@ -37,6 +43,7 @@ export class KafkaTransport implements Transport {
   readonly #topic: string;
   readonly #factory: (() => KafkaProducerLike) | undefined;
   readonly #owned: boolean;
+  readonly #acksInSend: boolean;
   #producer: KafkaProducerLike | undefined;
   #connected: Promise<void> | undefined;
   #ctx: TransportContext | undefined;
@@ -53,6 +60,9 @@ export class KafkaTransport implements Transport {
       throw new AuditConfigError('give createProducer (preferred) or producer', { path: 'createProducer' });
     if (options.createProducer !== undefined && typeof options.createProducer !== 'function')
       throw new AuditConfigError('createProducer must be a function', { path: 'createProducer' });
+    if (options.client !== undefined && options.client !== 'kafkajs' && options.client !== 'confluent')
+      throw new AuditConfigError("client must be 'kafkajs' or 'confluent'", { path: 'client' });
+    this.#acksInSend = options.client !== 'confluent';
     this.#topic = options.topic;
     this.#factory = options.createProducer;
     this.#owned = options.createProducer !== undefined;
@@ -85,7 +95,7 @@ export class KafkaTransport implements Transport {
     }));
     try {
       const producer = await this.#ready();
-      await producer.send({ topic: this.#topic, acks: -1, messages });
+      await producer.send(this.#acksInSend ? { topic: this.#topic, acks: -1, messages } : { topic: this.#topic, messages });
       this.stats.batches++;
       this.stats.messages += messages.length;
     } catch (err) {
