@@ -3,8 +3,9 @@
 // plain kafkajs producer sending the same kind of sealed lines 256 at a time with acks=all.
 // Reports entries/s acknowledged by the broker and this process's CPU per entry.
 //   npm run bench   (KAFKA_BENCH_ENTRIES=50000 by default; KAFKA_BROKERS=host:port to use yours)
-// @confluentinc/kafka-javascript is not measured yet (its native build is not in this repo's CI).
+// With @confluentinc/kafka-javascript installed (optional dependency), the transport with it too.
 import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { createAuditLogger, HashChain } from '@auditready/core';
 import { createKafkaTransport } from '@auditready/transport-kafka';
@@ -71,6 +72,35 @@ async function auditready(t) {
   if (!closed.ok) throw new Error('auditready: close() reported undelivered entries');
 }
 
+let confluent;
+try {
+  confluent = createRequire(import.meta.url)('@confluentinc/kafka-javascript');
+} catch {
+  console.log('kafka bench: @confluentinc/kafka-javascript not installed; measuring kafkajs only');
+}
+
+async function auditreadyConfluent(t) {
+  const ck = new confluent.KafkaJS.Kafka({ kafkaJS: { brokers: brokers.split(','), logLevel: 0 } });
+  const logger = createAuditLogger({
+    service: { name: 'bench' },
+    transports: [
+      createKafkaTransport({
+        topic: t,
+        client: 'confluent',
+        createProducer: () => ck.producer({ kafkaJS: { acks: -1, idempotent: true } }),
+      }),
+    ],
+    handleSignals: false,
+    queue: { maxEntries: 100000, batchSize: 256 },
+  });
+  for (let i = 0; i < N; i++) {
+    logger.record(input(i));
+    if (i % 5000 === 4999) await logger.flush();
+  }
+  const closed = await logger.close({ timeoutMs: 120_000 });
+  if (!closed.ok) throw new Error('auditready (confluent): close() reported undelivered entries');
+}
+
 async function plain(t) {
   const chain = new HashChain({ id: '00000000-0000-4000-8000-000000000000' });
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
@@ -93,6 +123,7 @@ try {
   await measure('warm-up', plain);
   results.push(await measure('plain kafkajs producer (peer)', plain));
   results.push(await measure('auditready + transport-kafka (kafkajs)', auditready));
+  if (confluent) results.push(await measure('auditready + transport-kafka (confluent)', auditreadyConfluent));
 } finally {
   stop();
 }
