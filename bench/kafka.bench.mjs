@@ -57,10 +57,11 @@ async function measure(name, run) {
   return { name, rate: N / s, cpuUs: (cpu.user + cpu.system) / N };
 }
 
-async function auditready(t) {
+/** The logger with the Kafka transport; `client` and `createProducer` pick the Kafka client. */
+async function auditready(t, client, createProducer) {
   const logger = createAuditLogger({
     service: { name: 'bench' },
-    transports: [createKafkaTransport({ topic: t, createProducer: () => kafka.producer({ idempotent: true, maxInFlightRequests: 1 }) })],
+    transports: [createKafkaTransport({ topic: t, client, createProducer })],
     handleSignals: false,
     queue: { maxEntries: 100000, batchSize: 256 },
   });
@@ -69,8 +70,10 @@ async function auditready(t) {
     if (i % 5000 === 4999) await logger.flush();
   }
   const closed = await logger.close({ timeoutMs: 120_000 });
-  if (!closed.ok) throw new Error('auditready: close() reported undelivered entries');
+  if (!closed.ok) throw new Error(`auditready (${client}): close() reported undelivered entries`);
 }
+
+const viaKafkajs = (t) => auditready(t, 'kafkajs', () => kafka.producer({ idempotent: true, maxInFlightRequests: 1 }));
 
 let confluent;
 try {
@@ -78,28 +81,10 @@ try {
 } catch {
   console.log('kafka bench: @confluentinc/kafka-javascript not installed; measuring kafkajs only');
 }
-
-async function auditreadyConfluent(t) {
+const viaConfluent = (t) => {
   const ck = new confluent.KafkaJS.Kafka({ kafkaJS: { brokers: brokers.split(','), logLevel: 0 } });
-  const logger = createAuditLogger({
-    service: { name: 'bench' },
-    transports: [
-      createKafkaTransport({
-        topic: t,
-        client: 'confluent',
-        createProducer: () => ck.producer({ kafkaJS: { acks: -1, idempotent: true } }),
-      }),
-    ],
-    handleSignals: false,
-    queue: { maxEntries: 100000, batchSize: 256 },
-  });
-  for (let i = 0; i < N; i++) {
-    logger.record(input(i));
-    if (i % 5000 === 4999) await logger.flush();
-  }
-  const closed = await logger.close({ timeoutMs: 120_000 });
-  if (!closed.ok) throw new Error('auditready (confluent): close() reported undelivered entries');
-}
+  return auditready(t, 'confluent', () => ck.producer({ kafkaJS: { acks: -1, idempotent: true } }));
+};
 
 async function plain(t) {
   const chain = new HashChain({ id: '00000000-0000-4000-8000-000000000000' });
@@ -122,8 +107,8 @@ try {
   // Warm-up (JIT, connections, topic metadata), then the two, measured in the same run.
   await measure('warm-up', plain);
   results.push(await measure('plain kafkajs producer (peer)', plain));
-  results.push(await measure('auditready + transport-kafka (kafkajs)', auditready));
-  if (confluent) results.push(await measure('auditready + transport-kafka (confluent)', auditreadyConfluent));
+  results.push(await measure('auditready + transport-kafka (kafkajs)', viaKafkajs));
+  if (confluent) results.push(await measure('auditready + transport-kafka (confluent)', viaConfluent));
 } finally {
   stop();
 }
