@@ -8,5 +8,7 @@ export default defineProject({
     hookTimeout: 180000,
     // A real single-node broker (scripts/kafka), started once for these suites.
     globalSetup: ['test/global-setup.ts'],
+    // One file at a time: the fault suites stop, kill and pause the shared broker.
+    fileParallelism: false,
   },
 });

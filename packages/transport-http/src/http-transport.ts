@@ -9,19 +9,7 @@
  * other 4xx is permanent: the lines go to a dead-letter file, onError and health() say so, and
  * delivery moves on.
  */
-import {
-  closeSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  statSync,
-  unlinkSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
@@ -34,6 +22,7 @@ import {
   type Transport,
   type TransportContext,
 } from '@auditready/core';
+import { batchKey as keyOf, Spool } from '@auditready/core/spool';
 import { encode, type HttpFormat } from './formats.js';
 
 export interface HttpTransportOptions {
@@ -64,8 +53,6 @@ export interface HttpTransportOptions {
 interface Batch {
   records: readonly SealedRecord[];
   key: string;
-  /** Spool file name, when spooled. */
-  file?: string;
 }
 
 class RetryableError extends Error {
@@ -77,31 +64,12 @@ class RetryableError extends Error {
   }
 }
 
-function keyOf(records: readonly SealedRecord[]): string {
-  const first = records[0] as SealedRecord;
-  const last = records[records.length - 1] as SealedRecord;
-  return `${first.entry.chain}:${first.entry.seq}-${last.entry.seq}`;
-}
-
 function parseRetryAfter(v: string | undefined): number | undefined {
   if (!v) return undefined;
   const s = Number(v);
   if (Number.isFinite(s) && s >= 0) return Math.min(s * 1000, 300_000);
   const t = Date.parse(v);
   return Number.isNaN(t) ? undefined : Math.max(0, Math.min(t - Date.now(), 300_000));
-}
-
-function fsyncDir(dir: string): void {
-  try {
-    const fd = openSync(dir, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    // not supported here; the files themselves are synced
-  }
 }
 
 export function createHttpTransport(options: HttpTransportOptions): HttpTransport {
@@ -117,8 +85,7 @@ export class HttpTransport implements Transport {
   readonly #timeoutMs: number;
   readonly #maxBodyBytes: number;
   readonly #format: HttpFormat;
-  readonly #spoolDir: string | undefined;
-  readonly #spoolMax: number;
+  readonly #spool: Spool | undefined;
   readonly #deadLetter: string;
   readonly #agent: HttpAgent | HttpsAgent;
   readonly #tls: HttpTransportOptions['tls'];
@@ -126,16 +93,8 @@ export class HttpTransport implements Transport {
   #notBefore = 0;
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
-  #pumping = false;
-  #lastError: string | undefined;
   /** The last permanent refusal (dead letter), shown by health() until the next one. */
   #lastPermanent: string | undefined;
-  #wake: (() => void) | undefined;
-  #idleWaiters: (() => void)[] = [];
-  /** Entries in the spool (counted when spooled and delivered; read from the files at start). */
-  #spooledEntries = 0;
-  /** Batches spooled by this process, so delivery does not read and parse them back. */
-  readonly #inMemory = new Map<string, readonly SealedRecord[]>();
   readonly stats = { requests: 0, delivered: 0, retries: 0, deadLettered: 0 };
 
   constructor(options: HttpTransportOptions) {
@@ -164,16 +123,17 @@ export class HttpTransport implements Transport {
       throw new AuditConfigError('format.type must be ndjson, elasticsearch or splunk-hec', { path: 'format' });
     if (this.#format.type === 'elasticsearch' && !this.#format.index)
       throw new AuditConfigError('format.index is required for elasticsearch', { path: 'format.index' });
-    this.#spoolDir = options.spool?.dir;
-    this.#spoolMax = options.spool?.maxBytes ?? 256 * 1024 * 1024;
-    if (this.#spoolDir) {
-      mkdirSync(this.#spoolDir, { recursive: true, mode: 0o700 });
-      for (const f of this.#spoolFiles())
-        this.#spooledEntries += readFileSync(join(this.#spoolDir, f), 'utf8')
-          .split('\n')
-          .filter((l) => l !== '').length;
-    }
-    const dl = options.deadLetterFile ?? (this.#spoolDir ? join(this.#spoolDir, 'dead-letter.ndjson') : undefined);
+    this.name = options.transportName ?? `http:${url.origin}${url.pathname}`;
+    this.#spool = options.spool
+      ? new Spool({
+          dir: options.spool.dir,
+          ...(options.spool.maxBytes !== undefined ? { maxBytes: options.spool.maxBytes } : {}),
+          name: this.name,
+          deliver: (records) => this.#deliver({ records, key: keyOf(records) }),
+          reportError: (err) => this.#ctx?.reportError(err),
+        })
+      : undefined;
+    const dl = options.deadLetterFile ?? (this.#spool ? join(this.#spool.dir, 'dead-letter.ndjson') : undefined);
     if (!dl)
       throw new AuditConfigError('deadLetterFile is required when there is no spool: refused batches are never dropped', {
         path: 'deadLetterFile',
@@ -182,94 +142,23 @@ export class HttpTransport implements Transport {
     this.#tls = options.tls;
     this.#agent =
       url.protocol === 'https:' ? new HttpsAgent({ keepAlive: true, ...(options.tls ?? {}) }) : new HttpAgent({ keepAlive: true });
-    this.name = options.transportName ?? `http:${url.origin}${url.pathname}`;
   }
 
   attach(context: TransportContext): void {
     this.#ctx = context;
     // Batches spooled by an earlier process go first, even if nothing new is recorded.
-    if (this.#spoolFiles().length > 0) this.#kick();
+    this.#spool?.kick();
   }
 
   /** The newest entry in the spool: the logger continues that chain, so the receiver sees one chain across restarts. */
   resume(): ResumePoint | undefined {
-    if (!this.#spoolDir) return undefined;
-    let head: ResumePoint | undefined;
-    const consider = (c: { chain?: unknown; seq?: unknown; hash?: unknown } | undefined) => {
-      if (!c || typeof c.chain !== 'string' || !Number.isSafeInteger(c.seq) || typeof c.hash !== 'string') return;
-      if (!head || (c.chain === head.chain && (c.seq as number) > head.seq)) head = { chain: c.chain, seq: c.seq as number, hash: c.hash };
-    };
-    try {
-      consider(JSON.parse(readFileSync(join(this.#spoolDir, 'head.json'), 'utf8')));
-    } catch {
-      // no head yet
-    }
-    const files = this.#spoolFiles();
-    const newest = files[files.length - 1];
-    if (newest) {
-      const lines = readFileSync(join(this.#spoolDir, newest), 'utf8').trim().split('\n');
-      try {
-        consider(JSON.parse(lines[lines.length - 1] as string));
-      } catch {
-        // a damaged spool file is replayed as is; the receiver's verifier will say what it is
-      }
-    }
-    return head;
+    return this.#spool?.resume();
   }
 
   #exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.#queue.then(fn, fn);
     this.#queue = run.catch(() => undefined);
     return run;
-  }
-
-  #spoolFiles(): string[] {
-    if (!this.#spoolDir) return [];
-    return readdirSync(this.#spoolDir)
-      .filter((f) => f.endsWith('.batch'))
-      .sort();
-  }
-
-  #spoolBytes(): number {
-    if (!this.#spoolDir) return 0;
-    let n = 0;
-    for (const f of this.#spoolFiles()) n += statSync(join(this.#spoolDir, f)).size;
-    return n;
-  }
-
-  /** Spool file names sort in delivery order: a global counter, zero-padded. */
-  #nextSpoolName(key: string): string {
-    const files = this.#spoolFiles();
-    const last = files[files.length - 1];
-    const n = last ? Number(last.slice(0, 16)) + 1 : Date.now() * 1000;
-    return `${String(n).padStart(16, '0')}-${key.replace(/[^A-Za-z0-9._-]/g, '_')}.batch`;
-  }
-
-  #spool(records: readonly SealedRecord[], key: string): string | undefined {
-    const dir = this.#spoolDir;
-    if (!dir) return undefined;
-    const existing = this.#spoolFiles().find((f) => f.endsWith(`-${key.replace(/[^A-Za-z0-9._-]/g, '_')}.batch`));
-    if (existing) return existing; // the logger retrying the same batch
-    if (this.#spoolBytes() >= this.#spoolMax) {
-      throw new AuditTransportError(this.name, `spool full (${this.#spoolMax} bytes in ${dir}): the logger's overflow policy applies`);
-    }
-    const name = this.#nextSpoolName(key);
-    const tmp = join(dir, `${name}.tmp`);
-    const fd = openSync(tmp, 'w', 0o600);
-    try {
-      writeSync(fd, `${records.map((r) => r.line).join('\n')}\n`);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, join(dir, name));
-    this.#spooledEntries += records.length;
-    this.#inMemory.set(name, records); // delivered from memory; the file is for crashes
-    const last = (records[records.length - 1] as SealedRecord).entry;
-    writeFileSync(join(dir, 'head.json.tmp'), JSON.stringify({ chain: last.chain, seq: last.seq, hash: last.hash }), { mode: 0o600 });
-    renameSync(join(dir, 'head.json.tmp'), join(dir, 'head.json'));
-    fsyncDir(dir);
-    return name;
   }
 
   /**
@@ -280,67 +169,11 @@ export class HttpTransport implements Transport {
   write(batch: readonly SealedRecord[]): Promise<void> {
     if (this.#closed) return Promise.reject(new Error(`${this.name}: closed`));
     if (batch.length === 0) return Promise.resolve();
-    if (this.#spoolDir) {
-      this.#spool(batch, keyOf(batch));
-      this.#kick();
+    if (this.#spool) {
+      this.#spool.add(batch);
       return Promise.resolve();
     }
     return this.#exclusive(() => this.#deliver({ records: batch, key: keyOf(batch) }));
-  }
-
-  /** Starts the background sender unless it runs already. */
-  #kick(): void {
-    if (this.#pumping || this.#closed) return;
-    this.#pumping = true;
-    void this.#exclusive(async () => {
-      let failures = 0;
-      while (!this.#closed && this.#spoolFiles().length > 0) {
-        try {
-          await this.#drainSpool();
-          failures = 0;
-          this.#lastError = undefined;
-        } catch (err) {
-          failures++;
-          this.#lastError = (err as Error).message;
-          if (failures === 1 || failures % 50 === 0) this.#ctx?.reportError(err as Error);
-          if (this.#closed) break;
-          const exp = Math.min(30_000, 100 * 2 ** Math.min(failures - 1, 20));
-          const delay = Math.max(exp / 2 + Math.random() * (exp / 2), this.#notBefore - Date.now());
-          await new Promise<void>((resolve) => {
-            const t = setTimeout(resolve, delay);
-            t.unref?.(); // an outage must not keep the process alive: the spool waits for the next one
-            this.#wake = () => {
-              clearTimeout(t);
-              resolve();
-            };
-          });
-          this.#wake = undefined;
-        }
-      }
-    }).finally(() => {
-      this.#pumping = false;
-      for (const w of this.#idleWaiters.splice(0)) w();
-    });
-  }
-
-  async #drainSpool(): Promise<void> {
-    const dir = this.#spoolDir as string;
-    for (const f of this.#spoolFiles()) {
-      const records =
-        this.#inMemory.get(f) ??
-        readFileSync(join(dir, f), 'utf8')
-          .split('\n')
-          .filter((l) => l !== '')
-          .map((line) => ({ line, entry: JSON.parse(line) }) as SealedRecord);
-      if (records.length === 0) {
-        unlinkSync(join(dir, f));
-        continue;
-      }
-      await this.#deliver({ records, key: keyOf(records), file: f });
-      unlinkSync(join(dir, f));
-      this.#inMemory.delete(f);
-      this.#spooledEntries = Math.max(0, this.#spooledEntries - records.length);
-    }
   }
 
   /** Sends one batch (split by maxBodyBytes); resolves when acknowledged or dead-lettered. */
@@ -355,7 +188,7 @@ export class HttpTransport implements Transport {
         if (err instanceof RetryableError) {
           this.stats.retries++;
           if (err.retryAfterMs !== undefined) this.#notBefore = Date.now() + err.retryAfterMs;
-          throw new AuditTransportError(this.name, err.message, { cause: err });
+          throw Object.assign(new AuditTransportError(this.name, err.message, { cause: err }), { retryAfterMs: err.retryAfterMs });
         }
         this.#deadLetterBatch(part, err as Error);
       }
@@ -479,43 +312,30 @@ export class HttpTransport implements Transport {
 
   /** Tries to deliver what is spooled now (wakes a sender waiting out its backoff). */
   async flush(): Promise<void> {
-    this.#wake?.();
-    this.#kick();
+    this.#spool?.flush();
   }
 
   /** Resolves when the spool is empty (everything delivered), or false at the timeout. */
   async idle(timeoutMs = 30_000): Promise<boolean> {
-    const until = Date.now() + timeoutMs;
-    while (this.#spoolFiles().length > 0 || this.#pumping) {
-      if (Date.now() > until) return false;
-      this.#kick();
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, 20);
-        this.#idleWaiters.push(() => {
-          clearTimeout(t);
-          r();
-        });
-      });
-    }
-    return true;
+    return this.#spool ? this.#spool.idle(timeoutMs) : true;
   }
 
   /** Stops the sender; what is still spooled is delivered by the next process on this spool. */
   async close(): Promise<void> {
     this.#closed = true;
-    this.#wake?.();
+    await this.#spool?.close();
     await this.#queue;
     this.#agent.destroy();
   }
 
   health(): { status: 'ok' | 'retrying'; lastError?: string; pending?: number } {
-    const pending = this.#spooledEntries;
-    const lastError = this.#lastError ?? this.#lastPermanent;
-    return { status: this.#lastError !== undefined && pending > 0 ? 'retrying' : 'ok', ...(lastError ? { lastError } : {}), pending };
+    const h = this.#spool?.health() ?? { status: 'ok' as const, pending: 0 };
+    const lastError = h.lastError ?? this.#lastPermanent;
+    return { status: h.status, ...(lastError ? { lastError } : {}), pending: h.pending };
   }
 
   /** Number of batches waiting in the spool. */
   spooled(): number {
-    return this.#spoolFiles().length;
+    return this.#spool?.batches() ?? 0;
   }
 }

@@ -2,7 +2,7 @@
 
 export type { KafkaProducerLike, KafkaTransportOptions } from './kafka-transport.js';
 export { createKafkaTransport, KafkaTransport } from './kafka-transport.js';
-export type { KafkaLike, ReadTopicOptions } from './read-topic.js';
-export { readTopic, verifyTopic } from './read-topic.js';
+export type { KafkaLike, ReadTopicOptions, ReadTopicResult, TopicCheckpoint } from './read-topic.js';
+export { readTopic, verifyOptionsFrom, verifyTopic } from './read-topic.js';
 export type { AuditTopicOptions, KafkaAdminLike } from './topic.js';
 export { auditTopicConfig, ensureAuditTopic } from './topic.js';

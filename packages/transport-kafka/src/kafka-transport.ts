@@ -5,8 +5,11 @@
  * API): `write()` resolves when the broker acknowledged the batch (acks = all). One batch at a
  * time, so batches of a chain are never in flight together. On an error the producer is recreated
  * (when a factory is given) and the logger resends the same batch — from the last acknowledged seq.
+ * With `spool`, batches are fsync'd to a directory first and sent from there in order, so an outage
+ * longer than the logger's queue, or a crash during one, loses nothing (the next process replays it).
  */
-import { AuditConfigError, type SealedRecord, type Transport, type TransportContext } from '@auditready/core';
+import { AuditConfigError, type ResumePoint, type SealedRecord, type Transport, type TransportContext } from '@auditready/core';
+import { Spool } from '@auditready/core/spool';
 
 /** The part of a KafkaJS-style producer the transport uses. */
 export interface KafkaProducerLike {
@@ -32,6 +35,12 @@ export interface KafkaTransportOptions {
    * the producer's config: create it with `kafka.producer({ kafkaJS: { acks: -1, idempotent: true } })`.
    */
   client?: 'kafkajs' | 'confluent';
+  /**
+   * Keep unacknowledged batches on disk: write() resolves once a batch is fsync'd there, and a
+   * background sender delivers the spool in order. For outages longer than the logger's queue
+   * holds, and crashes during them. When the spool is full, the logger's overflow policy applies.
+   */
+  spool?: { dir: string; maxBytes?: number };
 }
 
 export function createKafkaTransport(options: KafkaTransportOptions): KafkaTransport {
@@ -48,6 +57,7 @@ export class KafkaTransport implements Transport {
   #connected: Promise<void> | undefined;
   #ctx: TransportContext | undefined;
   #closed = false;
+  readonly #spool: Spool | undefined;
   readonly stats = { batches: 0, messages: 0, recreated: 0 };
 
   constructor(options: KafkaTransportOptions) {
@@ -68,10 +78,28 @@ export class KafkaTransport implements Transport {
     this.#owned = options.createProducer !== undefined;
     this.#producer = options.producer;
     this.name = options.transportName ?? `kafka:${options.topic}`;
+    if (options.spool !== undefined && (options.spool === null || typeof options.spool !== 'object'))
+      throw new AuditConfigError('spool must be { dir, maxBytes? }', { path: 'spool' });
+    this.#spool = options.spool
+      ? new Spool({
+          dir: options.spool.dir,
+          ...(options.spool.maxBytes !== undefined ? { maxBytes: options.spool.maxBytes } : {}),
+          name: this.name,
+          deliver: (records) => this.#send(records),
+          reportError: (err) => this.#ctx?.reportError(err),
+        })
+      : undefined;
   }
 
   attach(context: TransportContext): void {
     this.#ctx = context;
+    // Batches spooled by an earlier process go first, even if nothing new is recorded.
+    this.#spool?.kick();
+  }
+
+  /** The newest spooled entry: the logger continues that chain, so the topic holds one chain across restarts. */
+  resume(): ResumePoint | undefined {
+    return this.#spool?.resume();
   }
 
   async #ready(): Promise<KafkaProducerLike> {
@@ -88,6 +116,11 @@ export class KafkaTransport implements Transport {
   async write(batch: readonly SealedRecord[]): Promise<void> {
     if (this.#closed) throw new Error(`${this.name}: closed`);
     if (batch.length === 0) return;
+    if (this.#spool) this.#spool.add(batch);
+    else await this.#send(batch);
+  }
+
+  async #send(batch: readonly SealedRecord[]): Promise<void> {
     const messages = batch.map((r) => ({
       key: r.entry.chain,
       value: r.line,
@@ -111,8 +144,29 @@ export class KafkaTransport implements Transport {
     }
   }
 
+  /** Tries to deliver what is spooled now (wakes a sender waiting out its backoff). */
+  async flush(): Promise<void> {
+    this.#spool?.flush();
+  }
+
+  /** Resolves true when the spool is empty (everything acknowledged by the broker), false at the timeout. */
+  async idle(timeoutMs = 30_000): Promise<boolean> {
+    return this.#spool ? this.#spool.idle(timeoutMs) : true;
+  }
+
+  /** Batches waiting in the spool. */
+  spooled(): number {
+    return this.#spool?.batches() ?? 0;
+  }
+
+  health(): { status: 'ok' | 'retrying'; lastError?: string; pending?: number } {
+    return this.#spool?.health() ?? { status: 'ok', pending: 0 };
+  }
+
+  /** Stops the sender after the batch in flight (the spool keeps the rest for the next process), then disconnects. */
   async close(): Promise<void> {
     this.#closed = true;
+    await this.#spool?.close();
     if (this.#owned && this.#producer) await this.#producer.disconnect().catch(() => undefined);
     void this.#ctx;
   }

@@ -1,34 +1,9 @@
 /** Against a real Apache Kafka broker (started by the global setup). */
 import { createAuditLogger } from '@auditready/core';
 import { verifySync } from '@auditready/core/verify';
-import kafkajs from 'kafkajs';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createKafkaTransport } from '../src/index.js';
-
-const { Kafka, logLevel } = kafkajs;
-const bootstrap = inject('kafkaBootstrap');
-
-/** Reads a topic from the beginning until `count` messages arrived; returns the values. */
-async function readAll(kafka: InstanceType<typeof Kafka>, topic: string, count: number): Promise<string[]> {
-  const consumer = kafka.consumer({ groupId: `verify-${topic}-${Date.now()}` });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  const values: string[] = [];
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`only ${values.length} of ${count} messages`)), 60_000);
-    void consumer.run({
-      eachMessage: async ({ message }) => {
-        values.push(String(message.value));
-        if (values.length >= count) {
-          clearTimeout(timer);
-          resolve();
-        }
-      },
-    });
-  });
-  await consumer.disconnect();
-  return values;
-}
+import { bootstrap, clientsUnderTest, createTopic, Kafka, kafkajsClient, logLevel, readAll } from './helpers.js';
 
 describe.skipIf(bootstrap === '')('Kafka transport against a real broker', () => {
   it('10,000+ entries from several chains arrive complete, in order per chain, and verify', async () => {
@@ -193,4 +168,62 @@ describe.skipIf(bootstrap === '')('examples/kafka-pipeline', () => {
     expect(out).toContain('Pipeline verified end to end.');
     expect(code).toBe(0);
   });
+});
+
+describe.skipIf(bootstrap === '')('reading from a checkpoint', () => {
+  for (const client of clientsUnderTest()) {
+    it(`${client.name}: a second read continues where the first stopped, linked to it, replays ignored`, async () => {
+      const { verifyTopic } = await import('../src/index.js');
+      const topic = `audit-ckpt-${client.name}-${Date.now()}`;
+      await createTopic(topic, 2);
+      const mk = (name: string) =>
+        createAuditLogger({
+          service: { name },
+          transports: [createKafkaTransport({ topic, client: client.name, createProducer: client.producer })],
+          handleSignals: false,
+        });
+      const a = mk('ckpt-a');
+      const b = mk('ckpt-b');
+      for (let i = 0; i < 100; i++) {
+        a.record({ action: 'a.first', details: { i } });
+        b.record({ action: 'b.first', details: { i } });
+      }
+      await Promise.all([a.flush({ timeoutMs: 30_000 }), b.flush({ timeoutMs: 30_000 })]);
+      const read = (from?: unknown) =>
+        verifyTopic({ kafka: client.reader, client: client.name, topic, idleMs: 1500, ...(from ? { from: from as never } : {}) });
+
+      const first = await read();
+      expect(first.breaks).toEqual([]);
+      expect(first.chains.map((c) => c.count)).toEqual([101, 101]);
+      // Stored as JSON (e.g. next to an archive) and loaded for the next run.
+      const saved = JSON.parse(JSON.stringify(first.checkpoint));
+
+      for (let i = 0; i < 50; i++) a.record({ action: 'a.second', details: { i } });
+      await a.flush({ timeoutMs: 30_000 });
+      // An exact resend of an entry from before the checkpoint (a batch resent across it).
+      const old = (await readAll(kafkajsClient('ckpt-raw'), topic, 202)).find(
+        (l) => l.includes('"action":"a.first"') && l.includes('"seq":90,'),
+      );
+      const producer = kafkajsClient('ckpt-resend').producer();
+      await producer.connect();
+      await producer.send({ topic, acks: -1, messages: [{ key: JSON.parse(old as string).chain, value: old as string }] });
+      await producer.disconnect();
+
+      const second = await read(saved);
+      expect(second.breaks).toEqual([]);
+      expect(second.valid).toBe(true);
+      expect(second.chains.map((c) => [c.firstSeq, c.lastSeq, c.count])).toEqual([[101, 150, 50]]); // b had nothing new
+      expect(second.replayed).toBe(1);
+      expect(second.checkpoint.heads.find((h) => h.chain === JSON.parse(old as string).chain)?.seq).toBe(150);
+
+      // The link is checked: a checkpoint whose head is not what the topic continues from is a break.
+      const forged = { ...saved, heads: saved.heads.map((h: { hash: string }) => ({ ...h, hash: 'f'.repeat(64) })) };
+      const broken = await read(forged);
+      expect(broken.valid).toBe(false);
+      expect(broken.breaks[0]?.message).toMatch(/does not link to the anchored hash/);
+      // And a checkpoint of another topic is refused with a named error.
+      await expect(read({ ...saved, topic: 'other' })).rejects.toThrow(/checkpoint of topic other/);
+      await Promise.all([a.close(), b.close()]);
+    });
+  }
 });
