@@ -40,6 +40,8 @@ Usage: auditready verify <files|dirs|globs...> [options]
 
 A kafka:// input reads the topic from the beginning until no message arrives for 3 s, drops exact
 resends and verifies every chain in it (needs: npm install @auditready/transport-kafka kafkajs).
+With --checkpoint <file>, it reads from where the file says the last run stopped (each chain must
+link to the head that run verified) and, when the read is valid, writes the new checkpoint there.
 
 Inputs are read in the order given; a directory contributes its *.log, *.ndjson and *.jsonl files
 (.gz included) in name order, and its <name>.head.json commitments as anchors (truncation of the
@@ -53,6 +55,8 @@ Options:
   --progress / --no-progress   progress bar on stderr (default: on a terminal, for inputs > 50 MB)
   --no-heads               ignore <name>.head.json commitments
   --partial                the input starts mid-chain on purpose (do not report the missing start)
+  --checkpoint <file>      kafka:// only: continue from this checkpoint (if the file exists) and
+                           save the new one there when the result is valid and complete
 ${KEY_HELP}
 ${READER_HELP}
 
@@ -118,6 +122,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         progress: { type: 'boolean' },
         heads: { type: 'boolean' },
         partial: { type: 'boolean' },
+        checkpoint: { type: 'string' },
       });
       if (values.help) {
         process.stdout.write(VERIFY_HELP);
@@ -133,6 +138,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         progress: values.progress,
         useHeads: values.heads !== false,
         allowPartialStart: values.partial === true,
+        ...(values.checkpoint !== undefined ? { checkpoint: values.checkpoint } : {}),
         reader,
         argv: redactArgs(argv),
       });

@@ -4,7 +4,7 @@ import { expandInputs, UsageError } from './inputs.js';
 import { createProgress } from './progress.js';
 import type { ReaderLog } from './reader-log.js';
 import { type VerifyFilesResult, verifyFiles } from './verify-files.js';
-import { parseKafkaUrl, verifyKafka } from './verify-kafka.js';
+import { loadCheckpoint, parseKafkaUrl, saveCheckpoint, verifyKafka } from './verify-kafka.js';
 
 export interface VerifyCommandOptions {
   inputs: string[];
@@ -13,6 +13,8 @@ export interface VerifyCommandOptions {
   progress: boolean | undefined;
   useHeads: boolean;
   allowPartialStart: boolean;
+  /** kafka:// only: a checkpoint file to continue from and update. */
+  checkpoint?: string;
   reader: ReaderLog;
   argv: string[];
 }
@@ -30,16 +32,23 @@ function describe(b: VerifyBreak): string {
 export async function runVerify(o: VerifyCommandOptions): Promise<number> {
   const kafkaInputs = o.inputs.filter((i) => i.startsWith('kafka://'));
   if (kafkaInputs.length > 0 && o.inputs.length > 1) throw new UsageError('a kafka:// topic is verified on its own (one input)');
+  if (o.checkpoint !== undefined && kafkaInputs.length === 0) throw new UsageError('--checkpoint applies to a kafka:// input only');
   let files: { display: string }[];
   let result: VerifyFilesResult;
   let duplicates = 0;
+  let kafka: Awaited<ReturnType<typeof verifyKafka>> | undefined;
   const started = performance.now();
   if (kafkaInputs.length === 1) {
     const source = parseKafkaUrl(kafkaInputs[0] as string);
-    const r = await verifyKafka(source, { keys: o.keys, allowPartialStart: o.allowPartialStart });
+    const from = o.checkpoint !== undefined ? loadCheckpoint(o.checkpoint, source.topic) : undefined;
+    kafka = await verifyKafka(source, {
+      keys: o.keys,
+      allowPartialStart: o.allowPartialStart,
+      ...(from ? { from } : {}),
+    });
     files = [{ display: source.display }];
-    result = r;
-    duplicates = r.duplicates;
+    result = kafka;
+    duplicates = kafka.duplicates;
   } else {
     const expanded = await expandInputs(o.inputs);
     files = expanded.files;
@@ -57,6 +66,11 @@ export async function runVerify(o: VerifyCommandOptions): Promise<number> {
   const { report } = result;
   const gaps = report.chains.flatMap((c) => c.gaps.map((g) => ({ chain: c.chain, ...g })));
   const ok = report.valid && gaps.length === 0;
+  let savedCheckpoint = false;
+  if (kafka && o.checkpoint !== undefined && ok) {
+    saveCheckpoint(o.checkpoint, kafka.checkpoint);
+    savedCheckpoint = true;
+  }
   await o.reader.record({
     command: 'verify',
     argv: o.argv,
@@ -75,7 +89,7 @@ export async function runVerify(o: VerifyCommandOptions): Promise<number> {
 
   if (o.json) {
     process.stdout.write(
-      `${JSON.stringify({ valid: report.valid, complete: gaps.length === 0, files: result.files, chains: report.chains, breaks: report.breaks, ...(kafkaInputs.length ? { duplicates } : {}) }, null, 2)}\n`,
+      `${JSON.stringify({ valid: report.valid, complete: gaps.length === 0, files: result.files, chains: report.chains, breaks: report.breaks, ...(kafka ? { duplicates, replayed: kafka.replayed, checkpoint: kafka.checkpoint, checkpointSaved: savedCheckpoint } : {}) }, null, 2)}\n`,
     );
     return ok ? 0 : 1;
   }
@@ -108,7 +122,12 @@ export async function runVerify(o: VerifyCommandOptions): Promise<number> {
   out.push(
     '',
     `Results: ${files.length} file${files.length === 1 ? '' : 's'}, ${validFiles} valid, ${files.length - validFiles} INVALID; ${report.chains.length} chain${report.chains.length === 1 ? '' : 's'}, ${n(report.entries)} entries; ${report.breaks.length} break${report.breaks.length === 1 ? '' : 's'}${kinds.size ? ` (${[...kinds].map(([k, c]) => `${c} ${k}`).join(', ')})` : ''}; ${gaps.length} declared gap${gaps.length === 1 ? '' : 's'}`,
-    ...(kafkaInputs.length ? [`Exact duplicates dropped (resends after a lost acknowledgement): ${n(duplicates)}`] : []),
+    ...(kafka ? [`Exact duplicates dropped (resends after a lost acknowledgement): ${n(duplicates)}`] : []),
+    ...(kafka && o.checkpoint !== undefined
+      ? [
+          `Checkpoint ${o.checkpoint}: ${kafka.from ? 'continued from it' : 'none yet, read from the beginning'}${kafka.replayed ? ` (${n(kafka.replayed)} entries from before it seen again, ignored)` : ''}; ${savedCheckpoint ? 'updated' : 'NOT updated (the result is not valid and complete)'}`,
+        ]
+      : []),
     `Read ${(result.bytes / 1e6).toFixed(1)} MB in ${secs.toFixed(2)} s (${(result.bytes / 1e6 / Math.max(secs, 1e-6)).toFixed(0)} MB/s)`,
     ok
       ? 'VALID: the log is complete and untampered.'

@@ -3,6 +3,7 @@
  * (with @auditready/transport-kafka's readTopic and kafkajs, both optional: installed only by those
  * who read Kafka) and verifies it like a file.
  */
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { AuditKey } from '@auditready/core';
 import { Verifier } from '@auditready/core/verify';
 import { UsageError } from './inputs.js';
@@ -33,12 +34,10 @@ async function load(name: string): Promise<Record<string, unknown>> {
 
 export async function verifyKafka(
   source: KafkaSource,
-  options: { keys?: AuditKey[]; allowPartialStart?: boolean; idleMs?: number },
-): Promise<VerifyFilesResult & { duplicates: number }> {
+  options: { keys?: AuditKey[]; allowPartialStart?: boolean; idleMs?: number; from?: TopicCheckpoint },
+): Promise<VerifyFilesResult & { duplicates: number; replayed: number; checkpoint: TopicCheckpoint; from?: TopicCheckpoint }> {
   const kafkajs = await load('kafkajs');
-  const { readTopic } = (await load('@auditready/transport-kafka')) as {
-    readTopic: typeof import('@auditready/transport-kafka').readTopic;
-  };
+  const { readTopic, verifyOptionsFrom } = (await load('@auditready/transport-kafka')) as typeof import('@auditready/transport-kafka');
   const mod = (kafkajs.default ?? kafkajs) as { Kafka: new (c: object) => unknown; logLevel: { NOTHING: number } };
   const kafka = new mod.Kafka({
     brokers: source.brokers,
@@ -52,14 +51,22 @@ export async function verifyKafka(
       kafka: kafka as Parameters<typeof readTopic>[0]['kafka'],
       topic: source.topic,
       idleMs: options.idleMs ?? 3000,
+      ...(options.from ? { from: options.from } : {}),
     });
   } catch (e) {
     throw new Error(`${source.display}: ${(e as Error).message}`);
   }
-  const v = new Verifier({
-    ...(options.keys ? { keys: options.keys } : {}),
-    ...(options.allowPartialStart ? { allowPartialStart: true } : {}),
-  });
+  // From a checkpoint, each chain present must link to the head the last run verified.
+  const v = new Verifier(
+    verifyOptionsFrom(
+      {
+        ...(options.keys ? { keys: options.keys } : {}),
+        ...(options.allowPartialStart ? { allowPartialStart: true } : {}),
+      },
+      options.from,
+      read.lines,
+    ),
+  );
   let bytes = 0;
   read.lines.forEach((line, i) => {
     bytes += Buffer.byteLength(line) + 1;
@@ -72,5 +79,30 @@ export async function verifyKafka(
     files: [{ file: source.display, bytes, lines: read.lines.length, valid: breaks.length === 0, breaks }],
     bytes,
     duplicates: read.duplicates,
+    replayed: read.replayed,
+    checkpoint: read.checkpoint,
+    ...(options.from ? { from: options.from } : {}),
   };
+}
+
+type TopicCheckpoint = import('@auditready/transport-kafka').TopicCheckpoint;
+
+/** The checkpoint in `file`, or undefined when the file does not exist yet (first run). */
+export function loadCheckpoint(file: string, topic: string): TopicCheckpoint | undefined {
+  if (!existsSync(file)) return undefined;
+  let c: TopicCheckpoint;
+  try {
+    c = JSON.parse(readFileSync(file, 'utf8')) as TopicCheckpoint;
+  } catch (e) {
+    throw new UsageError(`--checkpoint ${file}: not a checkpoint (${(e as Error).message})`);
+  }
+  if (c === null || typeof c !== 'object' || c.topic !== topic)
+    throw new UsageError(`--checkpoint ${file}: a checkpoint of topic ${String((c as { topic?: unknown })?.topic)}, not ${topic}`);
+  return c;
+}
+
+/** Written to a temporary file and renamed: a crash never leaves half a checkpoint. */
+export function saveCheckpoint(file: string, checkpoint: TopicCheckpoint): void {
+  writeFileSync(`${file}.tmp`, `${JSON.stringify(checkpoint, null, 2)}\n`, { mode: 0o600 });
+  renameSync(`${file}.tmp`, file);
 }

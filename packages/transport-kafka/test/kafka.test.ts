@@ -227,3 +227,56 @@ describe.skipIf(bootstrap === '')('reading from a checkpoint', () => {
     });
   }
 });
+
+describe.skipIf(bootstrap === '')('auditready verify kafka://… --checkpoint', () => {
+  it('first run reads from the beginning and saves; the next continues from it; a checkpoint the topic does not continue fails and is kept', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { mkdtempSync, readFileSync, writeFileSync, existsSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const bin = join(import.meta.dirname, '..', '..', '..', 'node_modules', '.bin', 'auditready');
+    const work = mkdtempSync(join(tmpdir(), 'ar-kafka-ckpt-cli-'));
+    const file = join(work, 'audit.checkpoint.json');
+    const topic = `audit-cli-ckpt-${Date.now()}`;
+    await createTopic(topic, 1);
+    const run = () =>
+      spawnSync(bin, ['verify', `kafka://${bootstrap}/${topic}`, '--checkpoint', file], {
+        encoding: 'utf8',
+        timeout: 60_000,
+        env: { ...process.env, AUDITREADY_READER_LOG: join(work, 'reads') },
+      });
+    const kafka = kafkajsClient('cli-ckpt');
+    const log = createAuditLogger({
+      service: { name: 'cli-ckpt' },
+      transports: [createKafkaTransport({ topic, createProducer: () => kafka.producer() })],
+      handleSignals: false,
+    });
+    for (let i = 0; i < 30; i++) log.record({ action: 'doc.read', details: { i } });
+    await log.flush({ timeoutMs: 30_000 });
+
+    const first = run();
+    expect(first.stderr).toBe('');
+    expect(first.status).toBe(0);
+    expect(first.stdout).toMatch(/seq 0\.\.30\s+31 entries/);
+    expect(first.stdout).toContain('none yet, read from the beginning; updated');
+    const saved = JSON.parse(readFileSync(file, 'utf8'));
+    expect(saved).toMatchObject({ topic, offsets: { 0: '31' }, heads: [{ seq: 30 }] });
+
+    for (let i = 0; i < 20; i++) log.record({ action: 'doc.read', details: { i: 100 + i } });
+    await log.close({ timeoutMs: 30_000 });
+    const second = run();
+    expect(second.status).toBe(0);
+    expect(second.stdout).toMatch(/seq 31\.\.50\s+20 entries/);
+    expect(second.stdout).toContain('continued from it; updated');
+    expect(JSON.parse(readFileSync(file, 'utf8')).heads[0].seq).toBe(50);
+
+    // A checkpoint whose head the topic does not continue (e.g. the topic was rewritten): exit 1, file kept.
+    const forged = { ...saved, heads: [{ ...saved.heads[0], hash: '0'.repeat(63) + '1' }] };
+    writeFileSync(file, JSON.stringify(forged));
+    const third = run();
+    expect(third.status).toBe(1);
+    expect(third.stdout).toContain('NOT updated');
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(forged);
+    expect(existsSync(`${file}.tmp`)).toBe(false);
+  });
+});
