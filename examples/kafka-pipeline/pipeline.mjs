@@ -77,14 +77,23 @@ const services = [service('orders-api'), service('billing-api')];
 await Promise.all(services.map((s) => new Promise((r) => s.server.once('listening', r))));
 
 const perService = 300;
-for (const s of services) {
-  const base = `http://127.0.0.1:${s.server.address().port}`;
-  for (let i = 0; i < perService; i++) {
-    const user = ['alice', 'bob', 'admin'][i % 3];
-    const method = i % 10 === 0 ? 'DELETE' : 'GET';
-    await fetch(`${base}/orders/o-${i}`, { method, headers: { 'x-user': user } }).then((r) => r.arrayBuffer());
+const archiveDir = join(out, 'archive');
+async function traffic(from, to) {
+  for (const s of services) {
+    const base = `http://127.0.0.1:${s.server.address().port}`;
+    for (let i = from; i < to; i++) {
+      const user = ['alice', 'bob', 'admin'][i % 3];
+      const method = i % 10 === 0 ? 'DELETE' : 'GET';
+      await fetch(`${base}/orders/o-${i}`, { method, headers: { 'x-user': user } }).then((r) => r.arrayBuffer());
+    }
   }
 }
+// First half, then the archiver's first run (everything so far; it saves a checkpoint).
+await traffic(0, perService / 2);
+for (const s of services) await s.logger.flush({ timeoutMs: 30_000 });
+const firstRun = await archiveTopic({ kafka, topic, dir: archiveDir });
+// Second half; the services then shut down (closing flushes everything to Kafka).
+await traffic(perService / 2, perService);
 for (const s of services) {
   await new Promise((r) => s.server.close(r));
   const closed = await s.logger.close({ timeoutMs: 30_000 });
@@ -105,10 +114,13 @@ check(
 );
 
 // ---- 4. archive, then verify the archive --------------------------------------------------------
-const archiveDir = join(out, 'archive');
-const archived = await archiveTopic({ kafka, topic, dir: archiveDir });
-console.log(`\n4. The archiver wrote ${archived.archived} entries (${archived.duplicates} exact resends skipped) to ${archiveDir}`);
-check(readdirSync(archiveDir).length === 2, 'one archive file per chain');
+const secondRun = await archiveTopic({ kafka, topic, dir: archiveDir });
+console.log(
+  `\n4. The archiver ran twice: ${firstRun.archived} entries, then ${secondRun.archived} more from its checkpoint (${firstRun.duplicates + secondRun.duplicates} exact resends skipped) into ${archiveDir}`,
+);
+check(!firstRun.continued && secondRun.continued, 'the second run continued from the checkpoint the first one saved');
+check(firstRun.archived + secondRun.archived === 2 * (perService + 1), 'together they archived every entry exactly once');
+check(readdirSync(archiveDir).filter((f) => f.endsWith('.ndjson')).length === 2, 'one archive file per chain');
 const fromFiles = spawnSync(cli, ['verify', archiveDir], { encoding: 'utf8', env });
 console.log(fromFiles.stdout.replace(/^/gm, '    '));
 check(fromFiles.status === 0, 'auditready verify on the archive: VALID');
