@@ -68,7 +68,7 @@ describe('Spool', () => {
     const first = new Spool({ dir: d, name: 't', deliver: () => new Promise(() => {}) }); // never acknowledged
     const bs = batches(3, 2);
     for (const b of bs) first.add(b);
-    const head = (bs[2]?.[1] as SealedRecord).entry;
+    const head = ((bs[2] as SealedRecord[])[1] as SealedRecord).entry;
     expect(first.resume()).toEqual({ chain: head.chain, seq: head.seq, hash: head.hash });
     for (const f of readdirSync(d)) expect(statSync(join(d, f)).mode & 0o777).toBe(0o600);
 
