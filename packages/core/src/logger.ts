@@ -128,6 +128,15 @@ export interface WrapOptions<A extends unknown[], R> {
 export interface AuditLogger {
   /** Builds, redacts, validates, seals and enqueues an entry; returns it sealed. */
   record(input: AuditRecordInput): AuditEntry;
+  /**
+   * Like record(), for callers on a hot path that do not need the sealed entry back (framework
+   * middleware): the timestamp is taken now and the entry's place in the chain is fixed now (any
+   * later record() seals it first), but building, redaction, validation and sealing happen in one
+   * batch before the next delivery — cheaper, as the same code runs for many entries in a row. The
+   * input is read then: do not change its objects afterwards. Throws like record() when closed or
+   * failing closed; bad input becomes a `rejected` entry and onError, as with record().
+   */
+  recordLater(input: AuditRecordInput): void;
   /** Wraps a sync or async function: records success / failure / denied with duration, rethrows. */
   wrap<A extends unknown[], R>(fn: (...args: A) => R, options: WrapOptions<A, R>): (...args: A) => R;
   /** Resolves when every transport holds everything recorded so far, or at the timeout. Never rejects. */
@@ -227,6 +236,10 @@ class Logger implements AuditLogger {
   readonly #clock: AuditClock;
   readonly #maxEntries: number;
   readonly #batchSize: number;
+  /** Taken by recordLater(): input, ts, input, ts ... (flat: no object per entry). */
+  #later: unknown[] = [];
+  #laterScheduled = false;
+  readonly #sealLaterBound = () => this.#sealLater();
   readonly #flushIntervalMs: number;
   readonly #overflow: OverflowPolicy;
   readonly #retryInitial: number;
@@ -393,6 +406,7 @@ class Logger implements AuditLogger {
 
   /** Seals a library-written record (genesis, gap, clock, recovered, rejected). */
   #sealInternal(kind: EntryKind, fields: Partial<EntryBody>, ts?: string): SealedRecord {
+    if (this.#later.length > 0) this.#sealLater();
     const body = { kind, ts: ts ?? formatMicros(this.#clock.nowMicros()), service: this.#service, ...fields } as EntryBody;
     const sealed = this.#chain.seal(body);
     this.#enqueue(sealed, true);
@@ -406,9 +420,38 @@ class Logger implements AuditLogger {
       this.#report(err);
       throw err;
     }
+    if (this.#later.length > 0) this.#sealLater();
+    return this.#seal(input, undefined);
+  }
+
+  recordLater(input: AuditRecordInput): void {
+    if (this.#closed) throw new AuditClosedError();
+    if (this.#overflow === 'fail-closed' && !this.#accepting()) {
+      const err = new AuditUnavailableError('audit queue full (fail-closed): the entry was not recorded');
+      this.#report(err);
+      throw err;
+    }
+    const ts = this.#now(); // may seal a clock record, after the entries already waiting
+    this.#later.push(input, ts);
+    if (!this.#laterScheduled) {
+      this.#laterScheduled = true;
+      setImmediate(this.#sealLaterBound);
+    }
+  }
+
+  /** Seals the entries recordLater() took, in order. */
+  #sealLater(): void {
+    this.#laterScheduled = false;
+    const list = this.#later;
+    if (list.length === 0) return;
+    this.#later = [];
+    for (let i = 0; i < list.length; i += 2) this.#seal(list[i] as AuditRecordInput, list[i + 1] as string);
+  }
+
+  #seal(input: AuditRecordInput, ts: string | undefined): AuditEntry {
     let body: EntryBody;
     try {
-      body = this.#build(input);
+      body = this.#build(input, ts);
     } catch (err) {
       const e = err instanceof AuditError ? err : new AuditInputError(`record(): ${errorMessage(err)}`, { cause: err });
       if (this.#strict) throw e;
@@ -422,7 +465,7 @@ class Logger implements AuditLogger {
     return sealed.entry;
   }
 
-  #build(input: AuditRecordInput): EntryBody {
+  #build(input: AuditRecordInput, ts: string | undefined): EntryBody {
     if (!isPlainObject(input)) throw new AuditInputError('record() takes an object with at least { action }');
     if (typeof input.action !== 'string' || input.action === '')
       throw new AuditInputError('record(): action must be a non-empty string', { path: 'action' });
@@ -445,7 +488,7 @@ class Logger implements AuditLogger {
     }
     const red = redactBody(raw, this.#redaction);
     for (const e of red.censorErrors) this.#report(new AuditHookError(`redaction censor threw: ${errorMessage(e)}`, { cause: e }));
-    const body = { kind, ts: this.#now(), service: this.#service, outcome, ...red.value } as EntryBody;
+    const body = { kind, ts: ts ?? this.#now(), service: this.#service, outcome, ...red.value } as EntryBody;
     if (red.notes.length > 0) body.redacted = red.notes;
     this.#sortedBody = red.sorted;
     const check = checkBody(body);
@@ -571,7 +614,9 @@ class Logger implements AuditLogger {
   // ---- delivery ----------------------------------------------------------------------------
 
   #accepting(): boolean {
-    return !this.#closed && this.#lanes.every((l) => l.closed || l.queue.length < this.#maxEntries);
+    // Entries recordLater() took count too: they reach every queue before the next delivery.
+    const later = this.#later.length / 2;
+    return !this.#closed && this.#lanes.every((l) => l.closed || l.queue.length + later < this.#maxEntries);
   }
 
   #enqueue(sealed: SealedRecord, internal: boolean): void {
@@ -709,6 +754,7 @@ class Logger implements AuditLogger {
   }
 
   async flush(options: { timeoutMs?: number } = {}): Promise<FlushResult> {
+    if (this.#later.length > 0) this.#sealLater();
     const timeoutMs = options.timeoutMs ?? 30000;
     this.#emitGaps();
     const deadline = performance.now() + timeoutMs;

@@ -378,3 +378,51 @@ describe('transport hooks', () => {
     expect(t.entries()[0]).toMatchObject({ kind: 'genesis', chain: 'new', seq: 0, details: { previous: { chain: 'old', seq: 3 } } });
   });
 });
+
+describe('recordLater()', () => {
+  it('keeps call order with record(), takes ts at the call, seals in one batch before delivery', async () => {
+    let now = Date.parse('2026-11-27T10:00:00Z') * 1000;
+    const { logger, transport } = setup({ clock: { nowMicros: () => (now += 1000) } as never });
+    logger.recordLater({ action: 'first', actor: { type: 'user', id: 'u1' } });
+    logger.recordLater({ action: 'second' });
+    expect(logger.health().recorded).toBe(0); // not sealed yet
+    const third = logger.record({ action: 'third' }); // seals the waiting ones first
+    expect(third.seq).toBe(3);
+    logger.recordLater({ action: 'fourth' });
+    await new Promise((r) => setImmediate(r));
+    expect(logger.health().recorded).toBe(4);
+    await logger.flush();
+    const entries = transport.entries();
+    expect(entries.map((e) => e.action ?? e.kind)).toEqual(['genesis', 'first', 'second', 'third', 'fourth']);
+    const ts = entries.map((e) => e.ts);
+    expect([...ts].sort()).toEqual(ts);
+    expect((entries[1]?.ts as string) < (entries[2]?.ts as string)).toBe(true); // each took its own time at the call
+    expect(verifySync(transport.lines()).valid).toBe(true);
+  });
+
+  it('flush() and close() seal what is waiting; bad input becomes a rejected entry; closed throws', async () => {
+    const { logger, transport, errors } = setup();
+    logger.recordLater({ action: 'ok' });
+    logger.recordLater({ action: 'bad', details: { n: Number.NaN } } as never);
+    await logger.flush();
+    expect(transport.entries().map((e) => e.kind)).toEqual(['genesis', 'event', 'rejected']);
+    expect(errors.length).toBeGreaterThan(0);
+    logger.recordLater({ action: 'last' });
+    expect(await logger.close()).toEqual({ ok: true, pending: 0 });
+    expect(transport.entries().at(-1)?.action).toBe('last');
+    expect(() => logger.recordLater({ action: 'after' })).toThrow(AuditClosedError);
+  });
+
+  it('fail-closed counts entries waiting to be sealed: it refuses before a queue would overflow', async () => {
+    const { logger, transport } = setup({ queue: { maxEntries: 3, overflow: 'fail-closed' } });
+    transport.setDown(true);
+    logger.recordLater({ action: 'a' });
+    logger.recordLater({ action: 'b' });
+    expect(logger.health().accepting).toBe(false);
+    expect(() => logger.recordLater({ action: 'c' })).toThrow(AuditUnavailableError);
+    transport.setDown(false);
+    await logger.flush();
+    expect(transport.entries().map((e) => e.action ?? e.kind)).toEqual(['genesis', 'a', 'b']);
+    expect(logger.health().transports[0]?.dropped).toBe(0);
+  });
+});

@@ -7,7 +7,7 @@
  * request: the entry is still written, with the error noted, and onError is called.
  */
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { IncomingMessage, ServerResponse } from 'node:http';
 import {
   type Actor,
   AuditConfigError,
@@ -92,16 +92,21 @@ class RequestAudit implements AuditRequestApi {
   error: unknown;
   hookErrors: string[] | undefined;
   bytesOut = 0;
+  /** Hooked per object (not a node:http request/response). */
+  perInstance = false;
   captured: Buffer[] | undefined;
   captureLeft = 0;
   captureDecided = false;
   done = false;
   skipped = false;
   reason: string | undefined;
+  /** The middleware that owns this request (its policy decides what the response writes capture). */
+  readonly mw: MiddlewareState;
 
-  constructor(requestId: string, started: number) {
+  constructor(requestId: string, started: number, mw: MiddlewareState) {
     this.requestId = requestId;
     this.started = started;
+    this.mw = mw;
   }
 
   setActor(actor: Actor): void {
@@ -132,6 +137,129 @@ class RequestAudit implements AuditRequestApi {
 }
 
 type State = RequestAudit;
+
+/** What the shared response hooks need from the middleware that owns a request. */
+interface MiddlewareState {
+  logger: AuditLogger;
+  captures: boolean;
+  ruleFor(method: string, target: string): CompiledRule;
+  complete(req: Req, res: Res, st: State, aborted: boolean): void;
+}
+
+/**
+ * Per-request state, keyed by the request. Hot request and response objects slow down measurably
+ * when each one gets new own properties (V8 map transitions on every request), so the middleware
+ * adds none: `req.audit` is an accessor on http.IncomingMessage.prototype reading this map, and the
+ * response body is counted by write/end hooks on http.ServerResponse.prototype (installed once, on
+ * the first auditMiddleware(); they do nothing for responses no auditMiddleware owns).
+ */
+const states = new WeakMap<object, RequestAudit>();
+
+function stateOfResponse(res: ServerResponse): RequestAudit | undefined {
+  const req = (res as { req?: object }).req;
+  return req === undefined ? undefined : states.get(req);
+}
+
+/** Counts (and, when a policy asks, captures) a chunk of the response body. */
+function track(st: State, res: ServerResponse, chunk: unknown, encoding: unknown): void {
+  if (chunk === undefined || chunk === null || typeof chunk === 'function') return;
+  const enc = typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8';
+  st.bytesOut += typeof chunk === 'string' ? Buffer.byteLength(chunk, enc) : (chunk as Uint8Array).byteLength;
+  if (!st.captureDecided) {
+    st.captureDecided = true;
+    if (st.mw.captures) {
+      const req = (res as unknown as { req: Req }).req;
+      const route = routeTemplate(req as never);
+      const rule = st.mw.ruleFor(
+        req.method ?? 'GET',
+        route ?? ((req.originalUrl as string | undefined) ?? req.url ?? '/').split('?')[0] ?? '/',
+      );
+      if (rule.audit === 'response-body' || rule.audit === 'bodies') {
+        st.captured = [];
+        st.captureLeft = rule.maxBodyBytes;
+      }
+    }
+  }
+  if (st.captured && st.captureLeft > 0) {
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk, enc) : Buffer.from(chunk as Uint8Array);
+    const part = buf.length > st.captureLeft ? buf.subarray(0, st.captureLeft) : buf;
+    st.captured.push(part);
+    st.captureLeft -= part.length;
+  }
+}
+
+function safeTrack(st: State, res: ServerResponse, chunk: unknown, encoding: unknown): void {
+  try {
+    track(st, res, chunk, encoding);
+  } catch (err) {
+    st.mw.logger.reportError(err);
+  }
+}
+
+const HOOKED = Symbol('auditready.express.hooks');
+
+/** Installs the `req.audit` accessor and the response write/end hooks, once per process (per copy of this package). */
+function installHooks(): void {
+  const resProto = ServerResponse.prototype as unknown as Record<PropertyKey, unknown>;
+  if (resProto[HOOKED]) return;
+  resProto[HOOKED] = true;
+  const write = resProto.write as (this: ServerResponse, ...a: unknown[]) => boolean;
+  const end = resProto.end as (this: ServerResponse, ...a: unknown[]) => ServerResponse;
+  Object.defineProperty(resProto, 'write', {
+    configurable: true,
+    writable: true,
+    value: function write$auditready(this: ServerResponse, chunk: unknown, encoding?: unknown, cb?: unknown): boolean {
+      const st = stateOfResponse(this);
+      if (st !== undefined && !st.perInstance) safeTrack(st, this, chunk, encoding);
+      return arguments.length <= 1 ? write.call(this, chunk) : write.call(this, chunk, encoding, cb);
+    },
+  });
+  Object.defineProperty(resProto, 'end', {
+    configurable: true,
+    writable: true,
+    value: function end$auditready(this: ServerResponse, chunk?: unknown, encoding?: unknown, cb?: unknown): ServerResponse {
+      const st = stateOfResponse(this);
+      if (st !== undefined && !st.perInstance) safeTrack(st, this, chunk, encoding);
+      return arguments.length === 0 ? end.call(this) : arguments.length === 1 ? end.call(this, chunk) : end.call(this, chunk, encoding, cb);
+    },
+  });
+  const reqProto = IncomingMessage.prototype as unknown as Record<PropertyKey, unknown>;
+  const previous = Object.getOwnPropertyDescriptor(reqProto, 'audit');
+  Object.defineProperty(reqProto, 'audit', {
+    configurable: true,
+    enumerable: false,
+    get(this: object) {
+      return states.get(this) ?? previous?.get?.call(this) ?? previous?.value;
+    },
+    set(this: object, value: unknown) {
+      // Someone else's req.audit: an own property, as it would have been without this accessor.
+      Object.defineProperty(this, 'audit', { value, writable: true, configurable: true, enumerable: true });
+    },
+  });
+}
+
+/** For request/response objects that are not node:http ones (test doubles): the per-object hooks. */
+function hookInstance(req: Req, res: ServerResponse, st: State): void {
+  st.perInstance = true;
+  if (req.audit !== st) req.audit = st;
+  const write = res.write;
+  const end = res.end;
+  res.write = function (this: ServerResponse, chunk: unknown, ...rest: unknown[]) {
+    safeTrack(st, this, chunk, rest[0]);
+    return (write as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
+  } as typeof res.write;
+  res.end = function (this: ServerResponse, chunk?: unknown, ...rest: unknown[]) {
+    safeTrack(st, this, chunk, rest[0]);
+    return (end as (...a: unknown[]) => ServerResponse).call(this, chunk, ...rest);
+  } as typeof res.end;
+}
+
+/** 'close' follows 'finish' on every response; without 'finish' first, the client went away. */
+function onClose(this: ServerResponse): void {
+  const req = (this as unknown as { req?: Req }).req;
+  const st = req === undefined ? undefined : states.get(req);
+  if (st !== undefined && !st.perInstance) st.mw.complete(req as Req, this as Res, st, !this.writableFinished);
+}
 
 type Req = IncomingMessage & Record<string, unknown> & { audit?: unknown };
 type Res = ServerResponse & { locals?: Record<string, unknown> };
@@ -252,7 +380,8 @@ function capBody(value: unknown, max: number): unknown {
 
 /** The per-request audit state of a request, if auditMiddleware saw it (for framework adapters). */
 export function requestAudit(req: unknown): AuditRequestApi | undefined {
-  const st = (req as { audit?: unknown } | null)?.audit;
+  if (req === null || typeof req !== 'object') return undefined;
+  const st = states.get(req) ?? (req as { audit?: unknown }).audit;
   return st instanceof RequestAudit ? st : undefined;
 }
 
@@ -378,7 +507,7 @@ export function auditMiddleware(options: AuditMiddlewareOptions) {
     if (reason) input.reason = reason.slice(0, 2000);
     if (details) input.details = details;
     try {
-      logger.record(input);
+      logger.recordLater(input);
     } catch (err) {
       // Closed or fail-closed at completion: the response is already out; report, never throw.
       logger.reportError(err);
@@ -393,19 +522,23 @@ export function auditMiddleware(options: AuditMiddlewareOptions) {
     st.done = true;
   }
 
+  const mw: MiddlewareState = { logger, captures, ruleFor, complete };
+  installHooks();
+
   return function auditready(req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void): void {
     const r = req as Req;
     const s = res as Res;
-    if (r.audit instanceof RequestAudit) {
+    if (states.has(r) || r.audit instanceof RequestAudit) {
       next(); // mounted twice: the first one records
       return;
     }
     const incoming = req.headers[header];
     const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : generate();
-    const st = new RequestAudit(requestId, performance.now());
-    // One property on req (hot objects slow down as properties are added), one on res.locals.
-    r.audit = st;
+    const st = new RequestAudit(requestId, performance.now(), mw);
+    states.set(r, st);
     if (s.locals) s.locals.audit = st;
+    if (!(req instanceof IncomingMessage) || !(res instanceof ServerResponse) || (res as { req?: unknown }).req !== req)
+      hookInstance(r, res, st);
     if (!res.headersSent) res.setHeader('X-Request-Id', requestId);
 
     if (failClosed && !logger.accepting()) {
@@ -431,54 +564,8 @@ export function auditMiddleware(options: AuditMiddlewareOptions) {
         logger.reportError(err);
       }
     }
-
-    // Count (and, when a policy asks, capture) the response body as it is written.
-    const write = res.write;
-    const end = res.end;
-    const track = (chunk: unknown, encoding: unknown) => {
-      if (chunk === undefined || chunk === null || typeof chunk === 'function') return;
-      const enc = typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8';
-      st.bytesOut += typeof chunk === 'string' ? Buffer.byteLength(chunk, enc) : (chunk as Uint8Array).byteLength;
-      if (!st.captureDecided) {
-        st.captureDecided = true;
-        if (captures) {
-          const route = routeTemplate(r as never);
-          const rule = ruleFor(
-            req.method ?? 'GET',
-            route ?? ((r.originalUrl as string | undefined) ?? req.url ?? '/').split('?')[0] ?? '/',
-          );
-          if (rule.audit === 'response-body' || rule.audit === 'bodies') {
-            st.captured = [];
-            st.captureLeft = rule.maxBodyBytes;
-          }
-        }
-      }
-      if (st.captured && st.captureLeft > 0) {
-        const buf = typeof chunk === 'string' ? Buffer.from(chunk, enc) : Buffer.from(chunk as Uint8Array);
-        const part = buf.length > st.captureLeft ? buf.subarray(0, st.captureLeft) : buf;
-        st.captured.push(part);
-        st.captureLeft -= part.length;
-      }
-    };
-    res.write = function (this: ServerResponse, chunk: unknown, ...rest: unknown[]) {
-      try {
-        track(chunk, rest[0]);
-      } catch (err) {
-        logger.reportError(err);
-      }
-      return (write as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
-    } as typeof res.write;
-    res.end = function (this: ServerResponse, chunk?: unknown, ...rest: unknown[]) {
-      try {
-        track(chunk, rest[0]);
-      } catch (err) {
-        logger.reportError(err);
-      }
-      return (end as (...a: unknown[]) => ServerResponse).call(this, chunk, ...rest);
-    } as typeof res.end;
-
-    // 'close' follows 'finish' on every response; without 'finish' first, the client went away.
-    res.once('close', () => complete(r, s, st, !res.writableFinished));
+    if (st.perInstance) res.once('close', () => complete(r, s, st, !res.writableFinished));
+    else res.on('close', onClose);
     next();
   };
 }
@@ -490,7 +577,7 @@ export function auditMiddleware(options: AuditMiddlewareOptions) {
  */
 export function auditErrors() {
   return function auditreadyErrors(err: unknown, req: IncomingMessage, _res: ServerResponse, next: (err?: unknown) => void): void {
-    const st = (req as Req).audit;
+    const st = requestAudit(req);
     if (st instanceof RequestAudit && st.error === undefined) st.error = err;
     next(err);
   };
