@@ -75,6 +75,12 @@ export interface AuditMiddlewareOptions {
   twoPhase?: boolean;
   /** Answer 503 instead of serving requests the audit pipeline cannot record. Default false (fail-open, reported via health()). */
   failClosed?: boolean;
+  /**
+   * For framework adapters: called when an audited response ends, with its last chunk (e.g. to
+   * take the message of an error body as the entry's reason). Errors it throws are reported, never
+   * raised. Runs from a hook shared by all responses, so no per-request patching is needed.
+   */
+  onResponseEnd?: (audit: AuditRequestApi, res: ServerResponse, chunk: unknown) => void;
 }
 
 /**
@@ -144,6 +150,7 @@ interface MiddlewareState {
   captures: boolean;
   ruleFor(method: string, target: string): CompiledRule;
   complete(req: Req, res: Res, st: State, aborted: boolean): void;
+  onResponseEnd: AuditMiddlewareOptions['onResponseEnd'];
 }
 
 /**
@@ -196,6 +203,16 @@ function safeTrack(st: State, res: ServerResponse, chunk: unknown, encoding: unk
   }
 }
 
+function ended(st: State, res: ServerResponse, chunk: unknown): void {
+  const fn = st.mw.onResponseEnd;
+  if (fn === undefined) return;
+  try {
+    fn(st, res, typeof chunk === 'function' ? undefined : chunk);
+  } catch (err) {
+    st.mw.logger.reportError(err);
+  }
+}
+
 const HOOKED = Symbol('auditready.express.hooks');
 
 /** Installs the `req.audit` accessor and the response write/end hooks, once per process (per copy of this package). */
@@ -219,7 +236,10 @@ function installHooks(): void {
     writable: true,
     value: function end$auditready(this: ServerResponse, chunk?: unknown, encoding?: unknown, cb?: unknown): ServerResponse {
       const st = stateOfResponse(this);
-      if (st !== undefined && !st.perInstance) safeTrack(st, this, chunk, encoding);
+      if (st !== undefined && !st.perInstance) {
+        safeTrack(st, this, chunk, encoding);
+        ended(st, this, chunk);
+      }
       return arguments.length === 0 ? end.call(this) : arguments.length === 1 ? end.call(this, chunk) : end.call(this, chunk, encoding, cb);
     },
   });
@@ -250,6 +270,7 @@ function hookInstance(req: Req, res: ServerResponse, st: State): void {
   } as typeof res.write;
   res.end = function (this: ServerResponse, chunk?: unknown, ...rest: unknown[]) {
     safeTrack(st, this, chunk, rest[0]);
+    ended(st, this, chunk);
     return (end as (...a: unknown[]) => ServerResponse).call(this, chunk, ...rest);
   } as typeof res.end;
 }
@@ -391,7 +412,7 @@ export function auditMiddleware(options: AuditMiddlewareOptions) {
   if (!logger || typeof logger.record !== 'function') {
     throw new AuditConfigError('auditMiddleware: options.logger must be an AuditLogger (createAuditLogger)', { path: 'logger' });
   }
-  for (const k of ['actor', 'action', 'resource', 'ip', 'generateRequestId'] as const) {
+  for (const k of ['actor', 'action', 'resource', 'ip', 'generateRequestId', 'onResponseEnd'] as const) {
     if (options[k] !== undefined && typeof options[k] !== 'function')
       throw new AuditConfigError(`auditMiddleware: ${k} must be a function`, { path: k });
   }
@@ -522,7 +543,7 @@ export function auditMiddleware(options: AuditMiddlewareOptions) {
     st.done = true;
   }
 
-  const mw: MiddlewareState = { logger, captures, ruleFor, complete };
+  const mw: MiddlewareState = { logger, captures, ruleFor, complete, onResponseEnd: options.onResponseEnd };
   installHooks();
 
   return function auditready(req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void): void {

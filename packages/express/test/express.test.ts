@@ -2,7 +2,7 @@
  * The example API (examples/express-basic) on a real socket, on Express 4 and Express 5, for every
  * behaviour of the middleware.
  */
-import { request as httpRequest, type Server } from 'node:http';
+import { request as httpRequest, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type AuditEntry, type AuditError, createAuditLogger, createMemoryTransport } from '@auditready/core';
 import { assertNoSecrets, createTestAuditLogger } from '@auditready/core/testing';
@@ -12,6 +12,7 @@ import express5 from 'express5';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error: plain JS example app
 import { createApp, issueToken } from '../../../examples/express-basic/app.mjs';
+import type { AuditRequestApi } from '../src/index.js';
 
 const VERSIONS = [
   ['Express 4', express4],
@@ -329,6 +330,40 @@ for (const [name, express] of VERSIONS) {
           details: { auditErrors: ['actor resolver threw: user service down'] },
         });
         expect(errors.map((e) => e.code)).toContain('ERR_AUDIT_HOOK');
+      } finally {
+        await new Promise((r) => server.close(r));
+      }
+    });
+
+    it('onResponseEnd (for adapters) sees the last chunk; if it throws, the response and the entry are unharmed', async () => {
+      const errors: unknown[] = [];
+      const audit = createTestAuditLogger({ deterministic: false, onError: (e) => errors.push(e) });
+      const seen: string[] = [];
+      const { server, url } = await listen(
+        createApp({
+          express,
+          logger: audit.logger,
+          auditOptions: {
+            onResponseEnd: (a: AuditRequestApi, res: ServerResponse, chunk: unknown) => {
+              seen.push(`${a.requestId} ${res.statusCode} ${typeof chunk === 'string' || Buffer.isBuffer(chunk) ? 'body' : 'none'}`);
+              if (a.requestId === 'end-throws') throw new Error('adapter bug');
+              a.addDetails({ inspected: true });
+            },
+          },
+        }),
+      );
+      try {
+        const ok = await fetch(`${url}/invoices`, { headers: { ...alice, 'x-request-id': 'end-ok' } });
+        expect(ok.status).toBe(200);
+        const bad = await fetch(`${url}/invoices`, { headers: { ...alice, 'x-request-id': 'end-throws' } });
+        expect(bad.status).toBe(200);
+        expect(((await bad.json()) as unknown[]).length).toBeGreaterThan(0);
+        const okEntry = await waitFor(() => audit.entries().find((e: AuditEntry) => e.http?.requestId === 'end-ok'));
+        expect(okEntry).toMatchObject({ outcome: 'success', details: { inspected: true } });
+        const badEntry = await waitFor(() => audit.entries().find((e: AuditEntry) => e.http?.requestId === 'end-throws'));
+        expect(badEntry).toMatchObject({ outcome: 'success', http: { status: 200 } });
+        expect(seen).toEqual(['end-ok 200 body', 'end-throws 200 body']);
+        expect(errors.map((e) => (e as Error).message)).toContain('adapter bug');
       } finally {
         await new Promise((r) => server.close(r));
       }

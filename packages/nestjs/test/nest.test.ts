@@ -134,6 +134,36 @@ describe('AuditModule.forRoot on a listening Nest app', () => {
   });
 });
 
+describe('AuditModule.forRoot({ requestContext: false })', () => {
+  it('still records every request and its guard reasons; services record without the request (no AsyncLocalStorage)', async () => {
+    const audit = createTestAuditLogger({ deterministic: false });
+    const { app, url } = await start([AuditModule.forRoot({ logger: audit.logger, requestContext: false })]);
+    try {
+      const res = await fetch(`${url}/invoices`, {
+        method: 'POST',
+        headers: { ...alice, 'content-type': 'application/json' },
+        body: '{"amount":7}',
+      });
+      expect(res.status).toBe(201);
+      const id = res.headers.get('x-request-id');
+      const entry = await waitFor(() => audit.entries().find((e: AuditEntry) => e.kind === 'access' && e.http?.requestId === id));
+      expect(entry).toMatchObject({ action: 'invoice.create', outcome: 'success' });
+      const event = audit.entries().find((e: AuditEntry) => e.action === 'invoice.issued');
+      expect(event).toBeDefined();
+      expect(event?.details?.requestId).toBeUndefined(); // no request context to take it from
+      const denied = await fetch(`${url}/invoices/1`);
+      expect(denied.status).toBe(401);
+      const deniedId = denied.headers.get('x-request-id');
+      expect(
+        await waitFor(() => audit.entries().find((e: AuditEntry) => e.kind === 'access' && e.http?.requestId === deniedId)),
+      ).toMatchObject({ outcome: 'denied', reason: 'missing bearer token' });
+      audit.assertValid();
+    } finally {
+      await app.close();
+    }
+  });
+});
+
 @Injectable()
 class FakeConfigService {
   get(key: string): string {
