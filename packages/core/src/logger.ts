@@ -413,24 +413,24 @@ class Logger implements AuditLogger {
     return sealed;
   }
 
-  record(input: AuditRecordInput): AuditEntry {
+  /** Throws when no entry may be taken now: closed, or failing closed with a full queue. */
+  #mustAccept(): void {
     if (this.#closed) throw new AuditClosedError();
     if (this.#overflow === 'fail-closed' && !this.#accepting()) {
       const err = new AuditUnavailableError('audit queue full (fail-closed): the entry was not recorded');
       this.#report(err);
       throw err;
     }
+  }
+
+  record(input: AuditRecordInput): AuditEntry {
+    this.#mustAccept();
     if (this.#later.length > 0) this.#sealLater();
     return this.#seal(input, undefined);
   }
 
   recordLater(input: AuditRecordInput): void {
-    if (this.#closed) throw new AuditClosedError();
-    if (this.#overflow === 'fail-closed' && !this.#accepting()) {
-      const err = new AuditUnavailableError('audit queue full (fail-closed): the entry was not recorded');
-      this.#report(err);
-      throw err;
-    }
+    this.#mustAccept();
     const ts = this.#now(); // may seal a clock record, after the entries already waiting
     this.#later.push(input, ts);
     if (!this.#laterScheduled) {

@@ -51,7 +51,8 @@ export function batchKey(records: readonly SealedRecord[]): string {
   return `${first.entry.chain}:${first.entry.seq}-${last.entry.seq}`;
 }
 
-function fsyncDir(dir: string): void {
+/** fsyncs a directory (so a created, renamed or deleted entry survives a crash); a no-op where a platform cannot. */
+export function fsyncDir(dir: string): void {
   try {
     const fd = openSync(dir, 'r');
     try {

@@ -35,6 +35,7 @@ import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { createGzip } from 'node:zlib';
 import { AuditConfigError, type ResumePoint, type SealedRecord, type Transport, type TransportContext } from '@auditready/core';
+import { fsyncDir } from '@auditready/core/spool';
 import { acquireLock, releaseLock } from './lock.js';
 import { activeName, type EntryHead, isSegmentOf, listSegments, scanTail, segmentBounds, stampOf } from './segments.js';
 
@@ -94,19 +95,6 @@ function positive(v: unknown, where: string): number | undefined {
   if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0)
     throw new AuditConfigError(`${where} must be a positive number`, { path: where });
   return v;
-}
-
-function fsyncDir(dir: string): void {
-  try {
-    const fd = openSync(dir, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    // Some platforms cannot fsync a directory; the data itself is still synced.
-  }
 }
 
 export function createFileTransport(options: FileTransportOptions): FileTransport {
