@@ -549,7 +549,7 @@ export function auditMiddleware(options: AuditMiddlewareOptions) {
   return function auditready(req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void): void {
     const r = req as Req;
     const s = res as Res;
-    if (states.has(r) || r.audit instanceof RequestAudit) {
+    if (states.has(r)) {
       next(); // mounted twice: the first one records
       return;
     }

@@ -12,6 +12,8 @@ import { AUDIT_METADATA, NO_AUDIT_METADATA } from './tokens.js';
  */
 @Injectable()
 export class AuditGuard implements CanActivate {
+  readonly #metadata = new WeakMap<object, WeakMap<object, { skip: boolean; meta: AuditDecoratorOptions | undefined }>>();
+
   constructor(@Inject(Reflector) private readonly reflector: Reflector) {}
 
   canActivate(context: ExecutionContext): boolean {
@@ -19,12 +21,29 @@ export class AuditGuard implements CanActivate {
     const req = context.switchToHttp().getRequest<Record<string, unknown>>();
     const audit = requestAudit(req);
     if (!audit) return true;
-    const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(NO_AUDIT_METADATA, targets)) {
+    const handler = context.getHandler();
+    const cls = context.getClass();
+    // Decorator metadata is fixed once the app is built: read it once per (controller, handler) —
+    // a handler inherited by two controllers can carry different class-level metadata.
+    let perClass = this.#metadata.get(cls);
+    if (perClass === undefined) {
+      perClass = new WeakMap();
+      this.#metadata.set(cls, perClass);
+    }
+    let m = perClass.get(handler);
+    if (m === undefined) {
+      const targets = [handler, cls];
+      m = {
+        skip: this.reflector.getAllAndOverride<boolean>(NO_AUDIT_METADATA, targets) === true,
+        meta: this.reflector.getAllAndOverride<AuditDecoratorOptions | undefined>(AUDIT_METADATA, targets),
+      };
+      perClass.set(handler, m);
+    }
+    if (m.skip) {
       audit.skip();
       return true;
     }
-    const meta = this.reflector.getAllAndOverride<AuditDecoratorOptions | undefined>(AUDIT_METADATA, targets);
+    const meta = m.meta;
     if (meta?.action) audit.setAction(meta.action);
     if (meta?.resource !== undefined && typeof meta.resource !== 'function') audit.setResource(meta.resource);
     return true;
