@@ -1,5 +1,5 @@
-// One server for the Express benchmark, configured by argv[2]: bare | auditready | pino-http |
-// morgan | express-winston. Logs go to files in argv[3]. Prints "ready <port>".
+// One server for the Express benchmark, configured by argv[2]: bare | auditready |
+// auditready-worker | pino-http | morgan | express-winston. Logs go to files in argv[3]. Prints "ready <port>".
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import express from 'express';
@@ -22,6 +22,14 @@ if (mode === 'auditready') {
     ? { name: 'null', async write() {} }
     : createFileTransport({ dir, ...(durability ? { durability } : {}) });
   const logger = createAuditLogger({ service: { name: 'bench' }, transports: [transport] });
+  app.use(auditMiddleware({ logger }));
+  shutdown = () => logger.close();
+} else if (mode === 'auditready-worker') {
+  // The same defaults, with the logger (sealing + file transport) in a worker thread.
+  const { startWorkerAuditLogger } = await import('@auditready/core/worker');
+  const { auditMiddleware } = await import('@auditready/express');
+  process.env.AUDITREADY_BENCH_DIR = dir;
+  const logger = await startWorkerAuditLogger(new URL('./audit-worker-setup.mjs', import.meta.url));
   app.use(auditMiddleware({ logger }));
   shutdown = () => logger.close();
 } else if (mode === 'pino-http') {

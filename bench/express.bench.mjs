@@ -10,7 +10,7 @@ import autocannon from 'autocannon';
 
 const seconds = Number(process.env.EXPRESS_BENCH_SECONDS ?? 10);
 const connections = Number(process.env.EXPRESS_BENCH_CONNECTIONS ?? 50);
-const modes = ['bare', 'auditready', 'pino-http', 'morgan', 'express-winston'];
+const modes = ['bare', 'auditready', 'auditready-worker', 'pino-http', 'morgan', 'express-winston'];
 
 async function run(mode) {
   const dir = mkdtempSync(join(tmpdir(), `ar-bench-${mode}-`));

@@ -4,8 +4,9 @@
 //     (`@auditready/core`, `@auditready/core/verify`, `@auditready/core/testing`), never its src/;
 //  2. no relative import leaves its own package;
 //  3. core's runtime dependencies are only the ones the design names, and core's sources import
-//     Node built-ins only from src/platform.ts and src/spool.ts (the Node-only `./spool` entry,
-//     which nothing else in core imports), so the verifier runs anywhere;
+//     Node built-ins only from src/platform.ts and the Node-only entries src/spool.ts,
+//     src/worker.ts and src/worker-thread.ts (which the rest of core never imports), so the
+//     verifier runs anywhere;
 //  4. every bare import in a package's src/ is declared in its package.json.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { builtinModules } from 'node:module';
@@ -45,12 +46,13 @@ for (const pkg of readdirSync(join(root, 'packages'))) {
         continue;
       }
       if (spec.startsWith('@auditready/')) {
-        if (!/^@auditready\/[a-z-]+(\/(verify|testing|spool))?$/.test(spec)) problems.push(`${where}: ${spec} is not a public entry`);
+        if (!/^@auditready\/[a-z-]+(\/(verify|testing|spool|worker))?$/.test(spec))
+          problems.push(`${where}: ${spec} is not a public entry`);
         continue;
       }
       const isBuiltin = spec.startsWith('node:') || builtinModules.includes(spec);
       if (isBuiltin) {
-        if (pkg === 'core' && !typeOnly && !file.endsWith('platform.ts') && !file.endsWith('spool.ts'))
+        if (pkg === 'core' && !typeOnly && !/(platform|spool|worker|worker-thread)\.ts$/.test(file))
           problems.push(`${where}: core imports ${spec} outside src/platform.ts`);
         continue;
       }

@@ -9,6 +9,7 @@
  * a `gap` record in the chain says which seqs and why), or fail closed (record() throws
  * AuditUnavailableError so the caller can refuse to serve unaudited).
  */
+
 import { type AuditClock, type ClockStep, createSystemClock, formatMicros } from './clock.js';
 import {
   AuditClosedError,
@@ -22,6 +23,7 @@ import {
 } from './errors.js';
 import { type AuditKey, resolveKey } from './hash.js';
 import { CHAIN_ID_PATTERN, type EntryBody, HashChain, type SealedRecord } from './hash-chain.js';
+import { CLOCK_STEP, SEAL_AT, SEAL_REJECTED } from './internal.js';
 import { nodeProcess, randomId } from './platform.js';
 import { type CompiledRedaction, compileRedaction, type RedactionOptions, redactBody } from './redact.js';
 import { checkBody, getEntryValidator } from './schema.js';
@@ -221,6 +223,96 @@ export function classifyError(err: unknown): Outcome {
     if (e.code === 'EACCES' || e.code === 'EPERM') return 'denied';
   }
   return 'failure';
+}
+
+/** Logger.wrap for any AuditLogger (the worker bridge uses it too). */
+export function wrapWith<A extends unknown[], R>(logger: AuditLogger, fn: (...args: A) => R, opts: WrapOptions<A, R>): (...args: A) => R {
+  if (typeof fn !== 'function') throw new AuditConfigError('wrap(fn, options): fn must be a function', { path: 'fn' });
+  if (!isPlainObject(opts) || typeof opts.action !== 'string' || opts.action === '')
+    throw new AuditConfigError('wrap(fn, options): options.action is required', { path: 'action' });
+  const classify = opts.classify ?? classifyError;
+  const finish = (args: A, started: number, outcome: Outcome, result: R | undefined, error: unknown) => {
+    try {
+      const durationMs = Math.round((performance.now() - started) * 1000) / 1000;
+      let actor: Actor | undefined;
+      let resource: AuditRecordInput['resource'];
+      let extra: Record<string, unknown> | undefined;
+      const hookErrors: string[] = [];
+      try {
+        actor = typeof opts.actor === 'function' ? opts.actor(...args) : opts.actor;
+      } catch (e) {
+        hookErrors.push(`actor resolver threw: ${errorMessage(e)}`);
+        logger.reportError(new AuditHookError(`wrap(${opts.action}): actor resolver threw: ${errorMessage(e)}`, { cause: e }));
+      }
+      try {
+        resource = typeof opts.resource === 'function' ? opts.resource(...args) : opts.resource;
+      } catch (e) {
+        hookErrors.push(`resource resolver threw: ${errorMessage(e)}`);
+        logger.reportError(new AuditHookError(`wrap(${opts.action}): resource resolver threw: ${errorMessage(e)}`, { cause: e }));
+      }
+      try {
+        extra = opts.details?.(args, result, error);
+      } catch (e) {
+        hookErrors.push(`details resolver threw: ${errorMessage(e)}`);
+        logger.reportError(new AuditHookError(`wrap(${opts.action}): details resolver threw: ${errorMessage(e)}`, { cause: e }));
+      }
+      const details: Record<string, unknown> = { ...extra, durationMs };
+      if (error !== undefined) {
+        const e = error as { name?: unknown; code?: unknown };
+        details.error = {
+          ...(typeof e?.name === 'string' ? { name: e.name } : {}),
+          ...(typeof e?.code === 'string' || typeof e?.code === 'number' ? { code: e.code } : {}),
+        };
+      }
+      if (hookErrors.length > 0) details.auditErrors = hookErrors;
+      logger.record({
+        kind: opts.kind ?? 'event',
+        action: opts.action,
+        outcome,
+        ...(actor ? { actor } : {}),
+        ...(resource ? { resource } : {}),
+        ...(error !== undefined ? { reason: errorMessage(error).slice(0, 2000) } : {}),
+        details,
+      });
+    } catch (err) {
+      // Never let auditing change the wrapped function's result.
+      logger.reportError(
+        err instanceof AuditError ? err : new AuditHookError(`wrap(${opts.action}): ${errorMessage(err)}`, { cause: err }),
+      );
+    }
+  };
+  const safeClassify = (err: unknown): Outcome => {
+    try {
+      const o = classify(err);
+      return OUTCOMES.includes(o) ? o : 'failure';
+    } catch {
+      return 'failure';
+    }
+  };
+  return function wrapped(this: unknown, ...args: A): R {
+    const started = performance.now();
+    let result: R;
+    try {
+      result = fn.apply(this, args);
+    } catch (err) {
+      finish(args, started, safeClassify(err), undefined, err);
+      throw err;
+    }
+    if (result !== null && typeof result === 'object' && typeof (result as { then?: unknown }).then === 'function') {
+      return (result as unknown as Promise<unknown>).then(
+        (value) => {
+          finish(args, started, 'success', value as R, undefined);
+          return value;
+        },
+        (err: unknown) => {
+          finish(args, started, safeClassify(err), undefined, err);
+          throw err;
+        },
+      ) as unknown as R;
+    }
+    finish(args, started, 'success', result, undefined);
+    return result;
+  };
 }
 
 export function createAuditLogger(options: AuditLoggerOptions): AuditLogger {
@@ -525,90 +617,28 @@ class Logger implements AuditLogger {
   }
 
   wrap<A extends unknown[], R>(fn: (...args: A) => R, opts: WrapOptions<A, R>): (...args: A) => R {
-    if (typeof fn !== 'function') throw new AuditConfigError('wrap(fn, options): fn must be a function', { path: 'fn' });
-    if (!isPlainObject(opts) || typeof opts.action !== 'string' || opts.action === '')
-      throw new AuditConfigError('wrap(fn, options): options.action is required', { path: 'action' });
-    const classify = opts.classify ?? classifyError;
-    const finish = (args: A, started: number, outcome: Outcome, result: R | undefined, error: unknown) => {
-      try {
-        const durationMs = Math.round((performance.now() - started) * 1000) / 1000;
-        let actor: Actor | undefined;
-        let resource: AuditRecordInput['resource'];
-        let extra: Record<string, unknown> | undefined;
-        const hookErrors: string[] = [];
-        try {
-          actor = typeof opts.actor === 'function' ? opts.actor(...args) : opts.actor;
-        } catch (e) {
-          hookErrors.push(`actor resolver threw: ${errorMessage(e)}`);
-          this.#report(new AuditHookError(`wrap(${opts.action}): actor resolver threw: ${errorMessage(e)}`, { cause: e }));
-        }
-        try {
-          resource = typeof opts.resource === 'function' ? opts.resource(...args) : opts.resource;
-        } catch (e) {
-          hookErrors.push(`resource resolver threw: ${errorMessage(e)}`);
-          this.#report(new AuditHookError(`wrap(${opts.action}): resource resolver threw: ${errorMessage(e)}`, { cause: e }));
-        }
-        try {
-          extra = opts.details?.(args, result, error);
-        } catch (e) {
-          hookErrors.push(`details resolver threw: ${errorMessage(e)}`);
-          this.#report(new AuditHookError(`wrap(${opts.action}): details resolver threw: ${errorMessage(e)}`, { cause: e }));
-        }
-        const details: Record<string, unknown> = { ...extra, durationMs };
-        if (error !== undefined) {
-          const e = error as { name?: unknown; code?: unknown };
-          details.error = {
-            ...(typeof e?.name === 'string' ? { name: e.name } : {}),
-            ...(typeof e?.code === 'string' || typeof e?.code === 'number' ? { code: e.code } : {}),
-          };
-        }
-        if (hookErrors.length > 0) details.auditErrors = hookErrors;
-        this.record({
-          kind: opts.kind ?? 'event',
-          action: opts.action,
-          outcome,
-          ...(actor ? { actor } : {}),
-          ...(resource ? { resource } : {}),
-          ...(error !== undefined ? { reason: errorMessage(error).slice(0, 2000) } : {}),
-          details,
-        });
-      } catch (err) {
-        // Never let auditing change the wrapped function's result.
-        this.#report(err instanceof AuditError ? err : new AuditHookError(`wrap(${opts.action}): ${errorMessage(err)}`, { cause: err }));
-      }
-    };
-    const safeClassify = (err: unknown): Outcome => {
-      try {
-        const o = classify(err);
-        return OUTCOMES.includes(o) ? o : 'failure';
-      } catch {
-        return 'failure';
-      }
-    };
-    return function wrapped(this: unknown, ...args: A): R {
-      const started = performance.now();
-      let result: R;
-      try {
-        result = fn.apply(this, args);
-      } catch (err) {
-        finish(args, started, safeClassify(err), undefined, err);
-        throw err;
-      }
-      if (result !== null && typeof result === 'object' && typeof (result as { then?: unknown }).then === 'function') {
-        return (result as unknown as Promise<unknown>).then(
-          (value) => {
-            finish(args, started, 'success', value as R, undefined);
-            return value;
-          },
-          (err: unknown) => {
-            finish(args, started, safeClassify(err), undefined, err);
-            throw err;
-          },
-        ) as unknown as R;
-      }
-      finish(args, started, 'success', result, undefined);
-      return result;
-    };
+    return wrapWith(this, fn, opts);
+  }
+
+  /** For the worker bridge (@auditready/core/worker): records with a timestamp taken by the caller. */
+  [SEAL_AT](input: AuditRecordInput, ts: string): AuditEntry {
+    this.#mustAccept();
+    if (this.#later.length > 0) this.#sealLater();
+    return this.#seal(input, ts);
+  }
+
+  /** For the worker bridge: input that could not reach the worker becomes a `rejected` entry. */
+  [SEAL_REJECTED](input: unknown, message: string): AuditEntry {
+    this.#mustAccept();
+    const e = new AuditInputError(message);
+    this.#report(e);
+    this.#rejected++;
+    return this.#sealInternal('rejected', this.#rejectedFields(input, e)).entry;
+  }
+
+  /** For the worker bridge: a wall-clock step seen by the caller's clock. */
+  [CLOCK_STEP](step: ClockStep): void {
+    this.#recordClockStep(step);
   }
 
   // ---- delivery ----------------------------------------------------------------------------

@@ -1,0 +1,4 @@
+/** Hooks between the logger and the worker bridge (@auditready/core/worker); not public API. */
+export const SEAL_AT: unique symbol = Symbol('auditready.sealAt');
+export const CLOCK_STEP: unique symbol = Symbol('auditready.clockStep');
+export const SEAL_REJECTED: unique symbol = Symbol('auditready.sealRejected');

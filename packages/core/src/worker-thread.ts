@@ -1,0 +1,105 @@
+/**
+ * The worker side of @auditready/core/worker: builds the logger from the app's setup module and
+ * serves the bridge's messages, in the order they were posted (one port, so a batch posted before
+ * a synchronous call is sealed before it).
+ */
+import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
+import type { ClockStep } from './clock.js';
+import { AuditError } from './errors.js';
+import { CLOCK_STEP, SEAL_AT, SEAL_REJECTED } from './internal.js';
+import { type AuditLogger, type AuditLoggerOptions, createAuditLogger } from './logger.js';
+import type { AuditRecordInput } from './types.js';
+
+interface Data {
+  setup: string;
+  replyPort: MessagePort;
+  signal: Int32Array;
+}
+
+type Sealing = AuditLogger & {
+  [SEAL_AT](input: AuditRecordInput, ts: string): unknown;
+  [CLOCK_STEP](step: ClockStep): void;
+  [SEAL_REJECTED](input: unknown, message: string): unknown;
+};
+
+export function serializeError(err: unknown): { name: string; message: string; code?: string; path?: string } {
+  if (err instanceof AuditError)
+    return { name: err.name, message: err.message, code: err.code, ...(err.path !== undefined ? { path: err.path } : {}) };
+  if (err instanceof Error) return { name: err.name, message: err.message };
+  return { name: 'Error', message: String(err) };
+}
+
+async function main(): Promise<void> {
+  const port = parentPort as MessagePort;
+  const { setup, replyPort, signal } = workerData as Data;
+  const reply = (value: unknown) => {
+    replyPort.postMessage(value);
+    Atomics.store(signal, 0, 1);
+    Atomics.notify(signal, 0);
+  };
+  let logger: Sealing;
+  try {
+    const mod = (await import(setup)) as { default?: unknown };
+    const made = typeof mod.default === 'function' ? await (mod.default as () => unknown)() : mod.default;
+    if (made === null || typeof made !== 'object')
+      throw new Error(`${setup}: the default export must be the logger options (or a function returning them)`);
+    logger = createAuditLogger({
+      ...(made as AuditLoggerOptions),
+      handleSignals: false, // the app's process handles signals and flushes through the bridge
+      onError: (e) => port.postMessage({ t: 'error', error: serializeError(e) }),
+    }) as Sealing;
+  } catch (err) {
+    port.postMessage({ t: 'failed', error: serializeError(err) });
+    return;
+  }
+  const h = logger.health();
+  port.postMessage({ t: 'ready', chainId: logger.chainId, failClosed: h.overflow === 'fail-closed' });
+
+  port.on('message', (m: { t: string; id?: number; items?: unknown[]; op?: string; args?: unknown[] }) => {
+    switch (m.t) {
+      case 'batch': {
+        const items = m.items as unknown[];
+        for (let i = 0; i < items.length; i += 2) {
+          try {
+            logger[SEAL_AT](items[i] as AuditRecordInput, items[i + 1] as string);
+          } catch (err) {
+            // Closed or failing closed: the bridge counted these as taken; say they were not.
+            port.postMessage({ t: 'error', error: serializeError(err) });
+          }
+        }
+        return;
+      }
+      case 'unclonable':
+        try {
+          logger[SEAL_REJECTED](m.args?.[0], m.args?.[1] as string);
+        } catch (err) {
+          port.postMessage({ t: 'error', error: serializeError(err) });
+        }
+        return;
+      case 'clock':
+        logger[CLOCK_STEP](m.args?.[0] as ClockStep);
+        return;
+      case 'sync': {
+        try {
+          if (m.op === 'record') reply({ ok: logger[SEAL_AT](m.args?.[0] as AuditRecordInput, m.args?.[1] as string) });
+          else if (m.op === 'reject') reply({ ok: logger[SEAL_REJECTED](m.args?.[0], m.args?.[1] as string) });
+          else if (m.op === 'health') reply({ ok: logger.health() });
+          else if (m.op === 'accepting') reply({ ok: logger.accepting() });
+          else reply({ error: { name: 'Error', message: `unknown call ${String(m.op)}` } });
+        } catch (err) {
+          reply({ error: serializeError(err) });
+        }
+        return;
+      }
+      case 'flush':
+      case 'close': {
+        const opts = m.args?.[0] as { timeoutMs?: number } | undefined;
+        const done = m.t === 'flush' ? logger.flush(opts) : logger.close(opts);
+        void done.then((result) => port.postMessage({ t: 'done', id: m.id, result, health: logger.health() }));
+        return;
+      }
+    }
+  });
+}
+
+void main();

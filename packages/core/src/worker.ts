@@ -1,0 +1,315 @@
+/**
+ * `@auditready/core/worker` (Node only): the logger in a worker thread. The app's thread takes
+ * each entry's timestamp and fixes its order; building, redaction, schema checks, sealing and the
+ * transports' work run in the worker, on another core. For busy servers whose main thread is the
+ * bottleneck (docs/benchmarks.md). The returned object is an AuditLogger:
+ *
+ * - recordLater(): batched to the worker once per event-loop turn (the hot path);
+ * - record(), health(), accepting() (fail-closed only): synchronous calls into the worker
+ *   (Atomics.wait on a shared flag, then the reply is read from a port) — correct but slower;
+ * - flush(), close(): asynchronous round trips; shutdown hooks flush through the worker.
+ *
+ * The worker builds its logger from a setup module whose default export is the logger options
+ * (or a function returning them, possibly async): transports are created there, in the worker.
+ */
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
+import { type AuditClock, createSystemClock, formatMicros } from './clock.js';
+import { AuditClosedError, AuditConfigError, AuditError, AuditHookError, AuditTransportError, AuditUnavailableError } from './errors.js';
+import type { AuditHealth, AuditLogger, FlushResult, WrapOptions } from './logger.js';
+import { wrapWith } from './logger.js';
+import { registerShutdown, unregisterShutdown } from './shutdown.js';
+import type { AuditEntry, AuditRecordInput } from './types.js';
+
+export interface WorkerAuditLoggerOptions {
+  /** Called (in the app's thread) with every error the logger handles, the worker's included. */
+  onError?: (error: AuditError) => void;
+  /** Flush through the worker on SIGTERM / SIGINT / beforeExit. Default true. */
+  handleSignals?: boolean;
+  /** Bound on flushes run by shutdown hooks. Default 5000 ms. */
+  shutdownTimeoutMs?: number;
+  /** Longest wait for a synchronous call (record, health) before it fails. Default 5000 ms. */
+  syncTimeoutMs?: number;
+  /** Time source for entry timestamps (taken in the app's thread). Default the system clock. */
+  clock?: AuditClock;
+}
+
+/** An error from the worker, rebuilt in the app's thread with its name, code and message. */
+class WorkerReportedError extends AuditError {
+  constructor(e: { name: string; message: string; code?: string; path?: string }) {
+    super((e.code ?? 'ERR_AUDIT_TRANSPORT') as never, e.message, e.path !== undefined ? { path: e.path } : undefined);
+    this.name = e.name;
+  }
+}
+
+/** What a `rejected` entry keeps of input that could not be sent to the worker, and why. */
+function unclonable(input: unknown, err: unknown): [unknown, string] {
+  const rec = (input !== null && typeof input === 'object' ? input : {}) as { action?: unknown; actor?: { id?: unknown } };
+  const lite: Record<string, unknown> = {};
+  if (typeof rec.action === 'string') lite.action = rec.action;
+  if (rec.actor !== null && typeof rec.actor === 'object' && typeof rec.actor.id === 'string') lite.actor = { id: rec.actor.id };
+  const why = err instanceof Error ? err.message : String(err);
+  return [lite, `record(): the input cannot be sent to the audit worker (${why})`];
+}
+
+function workerFile(): string {
+  // The worker script is the ESM build (dist/worker-thread.js) for both builds of this file: it
+  // loads the app's setup module with import(), ESM or CommonJS. The CommonJS build has no
+  // import.meta (esbuild leaves it empty) and uses __dirname.
+  const url = (import.meta as { url?: string }).url;
+  return join(url ? dirname(fileURLToPath(url)) : __dirname, 'worker-thread.js');
+}
+
+/**
+ * Starts the worker and resolves once its logger exists (genesis or resumed chain sealed), or
+ * rejects with the setup error. `setup`: a module path or URL (file: URL recommended).
+ */
+export async function startWorkerAuditLogger(setup: string | URL, options: WorkerAuditLoggerOptions = {}): Promise<AuditLogger> {
+  if (typeof setup !== 'string' && !(setup instanceof URL))
+    throw new AuditConfigError('setup must be a module path or URL', { path: 'setup' });
+  const url = setup instanceof URL ? setup.href : /^[a-z]+:/i.test(setup) ? setup : pathToFileURL(setup).href;
+  const bridge = new WorkerLogger(url, options);
+  await bridge.ready;
+  return bridge;
+}
+
+class WorkerLogger implements AuditLogger {
+  readonly ready: Promise<void>;
+  readonly #worker: Worker;
+  readonly #signal = new Int32Array(new SharedArrayBuffer(4));
+  readonly #replies: MessageChannel['port1'];
+  readonly #clock: AuditClock;
+  readonly #onError: ((e: AuditError) => void) | undefined;
+  readonly #syncTimeoutMs: number;
+  readonly #shutdownTimeoutMs: number;
+  readonly #handleSignals: boolean;
+  #chainId = '';
+  #failClosed = false;
+  #closed = false;
+  #dead: string | undefined;
+  #batch: unknown[] = [];
+  #scheduled = false;
+  #nextId = 1;
+  readonly #waiting = new Map<number, (r: { result: FlushResult; health: AuditHealth }) => void>();
+  #lastHealth: AuditHealth | undefined;
+  readonly #participant = {
+    shutdownFlush: async () => {
+      await this.flush({ timeoutMs: this.#shutdownTimeoutMs });
+    },
+    pendingCount: () => (this.#dead || this.#closed ? 0 : this.#batch.length / 2 + this.#queued()),
+  };
+  readonly #send = () => this.#post();
+
+  constructor(setup: string, o: WorkerAuditLoggerOptions) {
+    if (o.onError !== undefined && typeof o.onError !== 'function')
+      throw new AuditConfigError('onError must be a function', { path: 'onError' });
+    this.#onError = o.onError;
+    this.#clock = o.clock ?? createSystemClock();
+    this.#syncTimeoutMs = o.syncTimeoutMs ?? 5000;
+    this.#shutdownTimeoutMs = o.shutdownTimeoutMs ?? 5000;
+    this.#handleSignals = o.handleSignals !== false;
+    const { port1, port2 } = new MessageChannel();
+    this.#replies = port1;
+    this.#worker = new Worker(workerFile(), {
+      workerData: { setup, replyPort: port2, signal: this.#signal },
+      transferList: [port2],
+    });
+    this.#worker.unref(); // like the in-process logger, the audit log never keeps a process alive by itself
+    this.ready = new Promise<void>((resolve, reject) => {
+      this.#worker.on('message', (m: { t: string; [k: string]: unknown }) => {
+        if (m.t === 'ready') {
+          this.#chainId = m.chainId as string;
+          this.#failClosed = m.failClosed === true;
+          if (this.#handleSignals) registerShutdown(this.#participant);
+          resolve();
+        } else if (m.t === 'failed') {
+          const e = m.error as { message: string };
+          this.#dead = e.message;
+          void this.#worker.terminate();
+          reject(new AuditConfigError(`audit worker setup failed: ${e.message}`));
+        } else if (m.t === 'error') {
+          this.#report(new WorkerReportedError(m.error as never));
+        } else if (m.t === 'done') {
+          this.#lastHealth = m.health as AuditHealth;
+          this.#waiting.get(m.id as number)?.(m as never);
+          this.#waiting.delete(m.id as number);
+        }
+      });
+      this.#worker.on('error', (err) => {
+        this.#dead = err.message;
+        this.#report(
+          new AuditTransportError('worker', `audit worker failed: ${err.message}; entries not yet delivered may be lost`, { cause: err }),
+        );
+        reject(err);
+      });
+      this.#worker.on('exit', (code) => {
+        if (!this.#closed && this.#dead === undefined) {
+          this.#dead = `exited with code ${code}`;
+          this.#report(new AuditTransportError('worker', `audit worker exited (code ${code}); entries not yet delivered may be lost`));
+        }
+        for (const w of this.#waiting.values()) w({ result: { ok: false, pending: -1 }, health: this.#lastHealth as AuditHealth });
+        this.#waiting.clear();
+        if (this.#handleSignals) unregisterShutdown(this.#participant);
+      });
+    });
+  }
+
+  get chainId(): string {
+    return this.#chainId;
+  }
+
+  #report(err: AuditError): void {
+    try {
+      this.#onError?.(err);
+    } catch {
+      // onError must not throw
+    }
+  }
+
+  #mustAccept(): void {
+    if (this.#closed) throw new AuditClosedError();
+    if (this.#dead !== undefined) {
+      const err = new AuditUnavailableError(`audit worker unavailable (${this.#dead}): the entry was not recorded`);
+      this.#report(err);
+      throw err;
+    }
+    if (this.#failClosed && !this.accepting()) {
+      const err = new AuditUnavailableError('audit queue full (fail-closed): the entry was not recorded');
+      this.#report(err);
+      throw err;
+    }
+  }
+
+  #now(): string {
+    const us = this.#clock.nowMicros();
+    const step = this.#clock.takeStep?.();
+    if (step) {
+      this.#post();
+      this.#worker.postMessage({ t: 'clock', args: [step] });
+    }
+    return formatMicros(us);
+  }
+
+  #post(): void {
+    this.#scheduled = false;
+    if (this.#batch.length === 0 || this.#dead !== undefined) return;
+    const items = this.#batch;
+    this.#batch = [];
+    try {
+      this.#worker.postMessage({ t: 'batch', items });
+    } catch {
+      // Some input cannot cross threads (a function, a symbol, a class with private state ...):
+      // send the rest one by one, and each such input as a `rejected` entry, in order.
+      for (let i = 0; i < items.length; i += 2) {
+        try {
+          this.#worker.postMessage({ t: 'batch', items: [items[i], items[i + 1]] });
+        } catch (err) {
+          this.#worker.postMessage({ t: 'unclonable', args: unclonable(items[i], err) });
+        }
+      }
+    }
+  }
+
+  #call<T>(op: string, args: unknown[] = []): T {
+    if (this.#dead !== undefined) throw new AuditUnavailableError(`audit worker unavailable (${this.#dead})`);
+    this.#post(); // entries taken before this call are sealed before it
+    Atomics.store(this.#signal, 0, 0);
+    try {
+      this.#worker.postMessage({ t: 'sync', op, args });
+    } catch (err) {
+      if (op !== 'record') throw err;
+      this.#worker.postMessage({ t: 'sync', op: 'reject', args: unclonable(args[0], err) });
+    }
+    const r = Atomics.wait(this.#signal, 0, 0, this.#syncTimeoutMs);
+    const msg = receiveMessageOnPort(this.#replies)?.message as
+      | { ok?: T; error?: { name: string; message: string; code?: string } }
+      | undefined;
+    if (msg === undefined) {
+      throw new AuditUnavailableError(`audit worker did not answer ${op}() within ${this.#syncTimeoutMs} ms (${r})`);
+    }
+    if (msg.error) throw new WorkerReportedError(msg.error);
+    return msg.ok as T;
+  }
+
+  #queued(): number {
+    try {
+      return this.#call<AuditHealth>('health').transports.reduce((n, t) => n + t.queued, 0);
+    } catch {
+      return 0;
+    }
+  }
+
+  recordLater(input: AuditRecordInput): void {
+    this.#mustAccept();
+    this.#batch.push(input, this.#now());
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(this.#send);
+    }
+  }
+
+  record(input: AuditRecordInput): AuditEntry {
+    this.#mustAccept();
+    return this.#call<AuditEntry>('record', [input, this.#now()]);
+  }
+
+  wrap<A extends unknown[], R>(fn: (...args: A) => R, opts: WrapOptions<A, R>): (...args: A) => R {
+    return wrapWith(this, fn, opts);
+  }
+
+  async #roundTrip(t: 'flush' | 'close', options: { timeoutMs?: number }): Promise<FlushResult> {
+    if (this.#dead !== undefined) return { ok: false, pending: -1 };
+    this.#post();
+    const id = this.#nextId++;
+    this.#worker.ref(); // keep the process alive until the worker answers
+    try {
+      const done = new Promise<{ result: FlushResult }>((resolve) => this.#waiting.set(id, resolve as never));
+      this.#worker.postMessage({ t, id, args: [options] });
+      return (await done).result;
+    } finally {
+      this.#worker.unref();
+    }
+  }
+
+  flush(options: { timeoutMs?: number } = {}): Promise<FlushResult> {
+    return this.#roundTrip('flush', options);
+  }
+
+  async close(options: { timeoutMs?: number } = {}): Promise<FlushResult> {
+    if (this.#closed) return { ok: true, pending: 0 };
+    const result = await this.#roundTrip('close', options);
+    this.#closed = true;
+    if (this.#handleSignals) unregisterShutdown(this.#participant);
+    await this.#worker.terminate();
+    return result;
+  }
+
+  health(): AuditHealth {
+    if (this.#closed || this.#dead !== undefined) {
+      const last = this.#lastHealth;
+      return {
+        ...(last ?? { overflow: 'drop-newest', chain: { id: this.#chainId }, recorded: 0, rejected: 0, transports: [] }),
+        status: 'closed',
+        accepting: false,
+      } as AuditHealth;
+    }
+    return this.#call<AuditHealth>('health');
+  }
+
+  accepting(): boolean {
+    if (this.#closed || this.#dead !== undefined) return false;
+    if (!this.#failClosed) return true;
+    try {
+      return this.#call<boolean>('accepting');
+    } catch {
+      return false;
+    }
+  }
+
+  reportError(error: unknown): void {
+    this.#report(
+      error instanceof AuditError ? error : new AuditHookError(error instanceof Error ? error.message : String(error), { cause: error }),
+    );
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * @auditready/core/worker: the logger in a real worker thread, from the built package (the worker
+ * script is a file of dist/). Entries reach the file in the worker, in call order, and verify.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AuditConfigError, AuditUnavailableError } from '@auditready/core';
+import { verifySync } from '@auditready/core/verify';
+import { startWorkerAuditLogger } from '@auditready/core/worker';
+import { describe, expect, it } from 'vitest';
+
+const fixture = (name: string) => new URL(`./fixtures/worker/${name}`, import.meta.url);
+const lines = (dir: string) => readFileSync(join(dir, 'audit.log'), 'utf8').trim().split('\n');
+
+function useDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'ar-worker-'));
+  process.env.AUDIT_WORKER_DIR = dir; // worker threads see the process environment
+  return dir;
+}
+
+describe('startWorkerAuditLogger', () => {
+  it("recordLater and record keep call order and the caller's timestamps; record() returns the sealed entry; the file verifies", async () => {
+    const dir = useDir();
+    const errors: Error[] = [];
+    const logger = await startWorkerAuditLogger(fixture('setup-file.mjs'), { onError: (e) => errors.push(e), handleSignals: false });
+    expect(logger.chainId).toMatch(/^[0-9a-f-]{36}$/);
+    logger.recordLater({ action: 'first', actor: { type: 'user', id: 'u1' } });
+    logger.recordLater({ action: 'second' });
+    const third = logger.record({ action: 'third', details: { n: 3 } });
+    expect(third).toMatchObject({ seq: 3, action: 'third', chain: logger.chainId, details: { n: 3 } });
+    expect(third.hash).toMatch(/^[0-9a-f]{64}$/);
+    for (let i = 0; i < 500; i++) logger.recordLater({ action: 'bulk', details: { i } });
+    const doubled = logger.wrap((x: number) => x * 2, { action: 'double' });
+    expect(doubled(21)).toBe(42);
+    expect(await logger.flush()).toEqual({ ok: true, pending: 0 });
+    expect(logger.health()).toMatchObject({ status: 'ok', recorded: 504, chain: { id: logger.chainId } });
+    expect(await logger.close()).toEqual({ ok: true, pending: 0 });
+
+    const written = lines(dir);
+    const entries = written.map((l) => JSON.parse(l));
+    expect(entries.map((e) => e.action ?? e.kind).slice(0, 4)).toEqual(['genesis', 'first', 'second', 'third']);
+    expect(entries.at(-1)).toMatchObject({ action: 'double', outcome: 'success' });
+    expect(entries.map((e) => e.seq)).toEqual(entries.map((_, i) => i));
+    const ts = entries.map((e) => e.ts);
+    expect([...ts].sort()).toEqual(ts);
+    expect(verifySync(written)).toMatchObject({ valid: true, breaks: [] });
+    expect(errors).toEqual([]);
+    expect(() => logger.recordLater({ action: 'late' })).toThrow(/closed/);
+  });
+
+  it("bad input: a rejected entry in the chain and the error in the caller's onError, with its code — also for input that cannot cross threads", async () => {
+    const dir = useDir();
+    const errors: { code?: string; message: string }[] = [];
+    const logger = await startWorkerAuditLogger(fixture('setup-file.mjs'), { onError: (e) => errors.push(e), handleSignals: false });
+    logger.recordLater({ action: 'nan', details: { n: Number.NaN } });
+    logger.recordLater({ action: 'fn', details: { f: () => 1 } } as never); // a function cannot be cloned
+    logger.recordLater({ action: 'fine' });
+    const rejected = logger.record({ action: 'sync-fn', actor: { type: 'user', id: 'u9' }, details: { f: () => 2 } } as never);
+    expect(rejected).toMatchObject({ kind: 'rejected', action: 'sync-fn', actor: { id: 'u9' } });
+    await logger.close();
+    const entries = lines(dir).map((l) => JSON.parse(l));
+    expect(entries.map((e) => `${e.kind}:${e.action ?? ''}`)).toEqual([
+      'genesis:',
+      'rejected:nan',
+      'rejected:fn',
+      'event:fine',
+      'rejected:sync-fn',
+    ]);
+    expect(entries[2].reason).toMatch(/cannot be sent to the audit worker/);
+    expect(errors.map((e) => e.code)).toEqual(['ERR_AUDIT_CANONICAL', 'ERR_AUDIT_INPUT', 'ERR_AUDIT_INPUT']);
+    expect(verifySync(lines(dir)).valid).toBe(true);
+  });
+
+  it('fail-closed: accepting() asks the worker, and record*() refuse once its queue is full', async () => {
+    const dir = useDir();
+    process.env.AUDIT_WORKER_FAIL_CLOSED = '1'; // queue of 5; the destination is down until "go"
+    try {
+      const logger = await startWorkerAuditLogger(fixture('setup-file.mjs'), { handleSignals: false, onError: () => {} });
+      expect(logger.accepting()).toBe(true);
+      const outcomes: string[] = [];
+      for (let i = 0; i < 6; i++) {
+        try {
+          logger.record({ action: 'burst', details: { i } });
+          outcomes.push('ok');
+        } catch (e) {
+          outcomes.push(e instanceof AuditUnavailableError ? 'refused' : String(e));
+        }
+      }
+      // genesis + 4 fill the queue of 5 while nothing is delivered; then the logger refuses.
+      expect(outcomes).toEqual(['ok', 'ok', 'ok', 'ok', 'refused', 'refused']);
+      expect(logger.accepting()).toBe(false);
+      expect(() => logger.recordLater({ action: 'later' })).toThrow(AuditUnavailableError);
+      writeFileSync(join(dir, 'go'), '');
+      expect((await logger.flush()).ok).toBe(true);
+      expect(logger.accepting()).toBe(true);
+      expect(logger.health().transports[0]?.dropped).toBe(0);
+      await logger.close();
+      expect(verifySync(lines(dir)).valid).toBe(true);
+      expect(lines(dir)).toHaveLength(5);
+    } finally {
+      delete process.env.AUDIT_WORKER_FAIL_CLOSED;
+    }
+  });
+
+  it('a setup module with bad options rejects with AuditConfigError naming the problem', async () => {
+    await expect(startWorkerAuditLogger(fixture('setup-broken.mjs'), { handleSignals: false })).rejects.toThrow(AuditConfigError);
+    await expect(startWorkerAuditLogger(fixture('setup-broken.mjs'), { handleSignals: false })).rejects.toThrow(
+      /service\.name is required/,
+    );
+    await expect(startWorkerAuditLogger(fixture('no-such-module.mjs'), { handleSignals: false })).rejects.toThrow(/setup failed/);
+  });
+
+  it('a worker that dies is reported; later calls fail with AuditUnavailableError instead of hanging', async () => {
+    const errors: Error[] = [];
+    const logger = await startWorkerAuditLogger(fixture('setup-crash.mjs'), { onError: (e) => errors.push(e), handleSignals: false });
+    logger.recordLater({ action: 'triggers the crash' });
+    const until = Date.now() + 5000;
+    while (logger.accepting() && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    expect(logger.accepting()).toBe(false);
+    expect(errors.map((e) => e.message).join('\n')).toMatch(/audit worker exited \(code 3\)/);
+    expect(() => logger.recordLater({ action: 'after' })).toThrow(AuditUnavailableError);
+    expect(() => logger.record({ action: 'after' })).toThrow(AuditUnavailableError);
+    expect(await logger.flush()).toEqual({ ok: false, pending: -1 });
+    expect(logger.health()).toMatchObject({ status: 'closed', accepting: false });
+  });
+});
