@@ -1,5 +1,5 @@
 // One Nest server for the Nest benchmark (CommonJS, like a `nest new` app), by argv[2]:
-// bare | auditready | nestjs-pino. Logs go to files in argv[3]. Prints "ready <port>".
+// bare | auditready | auditready-worker | nestjs-pino. Logs go to files in argv[3]. Prints "ready <port>".
 require('reflect-metadata');
 const { Controller, Get, Module, Param } = require('@nestjs/common');
 const { NestFactory } = require('@nestjs/core');
@@ -28,6 +28,13 @@ async function main() {
     imports.push(
       AuditModule.forRoot({ logger: createAuditLogger({ service: { name: 'bench' }, transports: [createFileTransport({ dir })] }) }),
     );
+  } else if (mode === 'auditready-worker') {
+    // The same defaults, with the logger (sealing + file transport) in a worker thread.
+    const { startWorkerAuditLogger } = require('@auditready/core/worker');
+    const { AuditModule } = require('@auditready/nestjs');
+    process.env.AUDITREADY_BENCH_DIR = dir;
+    const logger = await startWorkerAuditLogger(join(__dirname, 'audit-worker-setup.mjs'));
+    imports.push(AuditModule.forRoot({ logger }));
   } else if (mode === 'nestjs-pino') {
     const { LoggerModule } = require('nestjs-pino');
     const pino = require('pino');

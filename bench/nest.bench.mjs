@@ -48,15 +48,15 @@ async function measure(mode) {
 }
 
 const results = [];
-for (const m of (process.env.NEST_BENCH_MODES ?? 'bare,auditready,nestjs-pino').split(',')) results.push(await measure(m));
+for (const m of (process.env.NEST_BENCH_MODES ?? 'bare,auditready,auditready-worker,nestjs-pino').split(',')) results.push(await measure(m));
 const bare = results[0].cpuUs;
 console.log(
   `Nest ${JSON.parse(readFileSync(new URL('../node_modules/@nestjs/core/package.json', import.meta.url), 'utf8')).version} (Express platform), ${requests} requests x 3 runs, node ${process.version}`,
 );
-console.log(`${'server'.padEnd(14)} ${'CPU µs/req'.padStart(11)} ${'added'.padStart(7)} ${'req/s'.padStart(8)}`);
+console.log(`${'server'.padEnd(18)} ${'CPU µs/req'.padStart(11)} ${'added'.padStart(7)} ${'req/s'.padStart(8)}`);
 for (const r of results)
   console.log(
-    `${r.mode.padEnd(14)} ${r.cpuUs.toFixed(0).padStart(11)} ${`${(((r.cpuUs - bare) / bare) * 100).toFixed(0)}%`.padStart(7)} ${Math.round(r.rps).toLocaleString('en-US').padStart(8)}`,
+    `${r.mode.padEnd(18)} ${r.cpuUs.toFixed(0).padStart(11)} ${`${(((r.cpuUs - bare) / bare) * 100).toFixed(0)}%`.padStart(7)} ${Math.round(r.rps).toLocaleString('en-US').padStart(8)}`,
   );
 const ar = results.find((r) => r.mode === 'auditready')?.cpuUs;
 const np = results.find((r) => r.mode === 'nestjs-pino')?.cpuUs;
