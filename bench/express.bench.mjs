@@ -1,6 +1,6 @@
 // Express with each logger, all in one run, under autocannon: req/s, p99 latency, ratio to bare.
 // Targets (issue #4): @auditready/express keeps >= 80% of bare throughput and beats pino-http by
-// >= 1.3x. Each server runs in its own process; the load generator in this one.
+// >= 1.3x. auditready-worker: the same defaults with the logger in a worker thread (@auditready/core/worker). Each server runs in its own process; the load generator in this one.
 //   npm run bench   (EXPRESS_BENCH_SECONDS=10 by default)
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -46,7 +46,7 @@ for (const r of results)
   console.log(
     `${r.mode.padEnd(18)} ${Math.round(r.rps).toLocaleString('en-US').padStart(9)} ${String(r.p99).padStart(7)}  ${((r.rps / bare) * 100).toFixed(0)}%`,
   );
-const ar = results.find((r) => r.mode === 'auditready').rps;
-console.log(
-  `auditready: ${((ar / bare) * 100).toFixed(0)}% of bare (target >= 80%), ${(ar / pino).toFixed(2)}x pino-http (target >= 1.3x)`,
-);
+for (const mode of ['auditready', 'auditready-worker']) {
+  const ar = results.find((r) => r.mode === mode).rps;
+  console.log(`${mode}: ${((ar / bare) * 100).toFixed(0)}% of bare (target >= 80%), ${(ar / pino).toFixed(2)}x pino-http (target >= 1.3x)`);
+}

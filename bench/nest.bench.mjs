@@ -48,7 +48,8 @@ async function measure(mode) {
 }
 
 const results = [];
-for (const m of (process.env.NEST_BENCH_MODES ?? 'bare,auditready,auditready-worker,nestjs-pino').split(',')) results.push(await measure(m));
+for (const m of (process.env.NEST_BENCH_MODES ?? 'bare,auditready,auditready-worker,nestjs-pino').split(','))
+  results.push(await measure(m));
 const bare = results[0].cpuUs;
 console.log(
   `Nest ${JSON.parse(readFileSync(new URL('../node_modules/@nestjs/core/package.json', import.meta.url), 'utf8')).version} (Express platform), ${requests} requests x 3 runs, node ${process.version}`,
