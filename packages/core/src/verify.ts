@@ -225,6 +225,29 @@ interface ChainState {
 const KIND_ORDER: Record<string, number> = {};
 
 /** Incremental verifier: push items in order, then finish(). */
+/**
+ * True when `line` is the beginning of a JSON object cut short (a torn write): it opens with `{`
+ * and ends inside a string or with an object or array still open. A torn write can end right after
+ * a nested value (`..."details":{"i":1}`), so the last character alone does not tell.
+ */
+function isJsonPrefix(line: string): boolean {
+  const t = line.trimStart();
+  if (!t.startsWith('{')) return false;
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < t.length; i++) {
+    const c = t.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) depth++;
+    else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return inString || depth > 0;
+}
+
 export class Verifier {
   readonly #keys = new Map<string, ResolvedKey>();
   readonly #anchors: ChainHead[];
@@ -327,7 +350,7 @@ export class Verifier {
         parsed = JSON.parse(line);
       } catch (err) {
         const idx = this.#add({ kind: 'unparseable', ...where, message: `not JSON: ${(err as Error).message}` });
-        if (line.trimStart().startsWith('{') && !line.trimEnd().endsWith('}')) this.#pendingTorn = { idx, file: where.file };
+        if (isJsonPrefix(line)) this.#pendingTorn = { idx, file: where.file };
         return;
       }
     }

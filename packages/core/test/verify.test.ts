@@ -185,6 +185,14 @@ describe('verify: each kind of break', () => {
     expect(r.breaks).toEqual([expect.objectContaining({ kind: 'truncated', seq: 9, toSeq: 11 })]);
     const torn = verifyText(`${lines.join('\n')}\n${lines[0]!.slice(0, 40)}`, { file: 'a.log' });
     expect(torn.breaks).toEqual([expect.objectContaining({ kind: 'truncated', file: 'a.log', line: 13 })]);
+    // Torn right after a nested object (the line then ends with "}" but the entry is still open).
+    const cut = lines[0]!.indexOf('}') + 1;
+    expect(lines[0]![cut - 1]).toBe('}');
+    const tornAtBrace = verifyText(`${lines.join('\n')}\n${lines[0]!.slice(0, cut)}`, { file: 'a.log' });
+    expect(tornAtBrace.breaks).toEqual([expect.objectContaining({ kind: 'truncated', file: 'a.log', line: 13 })]);
+    // A complete line that is not JSON stays unparseable, wherever it is.
+    const garbage = verifyText(`${lines.join('\n')}\n{"a":1}}`, { file: 'a.log' });
+    expect(garbage.breaks).toEqual([expect.objectContaining({ kind: 'unparseable', file: 'a.log', line: 13 })]);
   });
 
   it('truncated: a later chain genesis commits to the previous chain head', () => {

@@ -1,6 +1,7 @@
 /**
  * The broker misbehaves mid-stream — restarted, killed with SIGKILL and restarted, paused with
- * SIGSTOP longer than the request timeout — while loggers keep recording, with each client.
+ * SIGSTOP longer than the request timeout — while loggers keep recording (10,002 entries from two
+ * chains per fault), with each client.
  * Afterwards readTopic (with the same client) returns every seq of every chain exactly once after
  * dropping exact duplicates, in order, and the topic verifies.
  */
@@ -40,16 +41,17 @@ describe.skipIf(bootstrap === '')('Kafka transport while the broker fails', () =
             onError: () => {},
           }),
         );
-        const perChain = 1500;
+        // 2 chains × 5,000 entries (+ genesis each): at least 10,000 through every fault.
+        const perChain = 5000;
         const record = (from: number, to: number) => {
           for (let i = from; i < to; i++)
             for (const [c, log] of loggers.entries()) log.record({ action: 'a', actor: { type: 'user', id: `u${c}` }, details: { i } });
         };
-        record(0, 700);
+        record(0, 2500);
         await Promise.all(loggers.map((l) => l.flush({ timeoutMs: 30_000 })));
-        record(700, 1000);
+        record(2500, 3500);
         await fault(); // while entries are queued or in flight
-        record(1000, perChain);
+        record(3500, perChain);
         for (const log of loggers) expect((await log.close({ timeoutMs: 90_000 })).ok).toBe(true);
 
         const { lines } = await readTopic({ kafka: client.reader, client: client.name, topic, idleMs: 2000 });
