@@ -344,20 +344,35 @@ export function defaultActor(req: Record<string, unknown>, res: { locals?: Recor
   return actor;
 }
 
-function defaultResource(req: Record<string, unknown>, route: string | undefined): Resource | undefined {
-  if (!route) return undefined;
-  const params = (req.params ?? {}) as Record<string, string>;
+/** What a route template says about its resource: the type, and the parameter holding the id. */
+type ResourceShape = { type: string; param?: string } | null;
+/** Route templates are few and fixed: their shapes are worked out once (bounded, in case a router makes many). */
+const shapes = new Map<string, ResourceShape>();
+
+function resourceShape(route: string): ResourceShape {
   const segs = route.split('/').filter(Boolean);
   for (let i = segs.length - 1; i >= 0; i--) {
     const s = segs[i] as string;
     if (!s.startsWith(':')) continue;
     const name = s.slice(1).replace(/[?*+]$/, '');
-    const id = params[name];
     const type = (segs[i - 1] && !(segs[i - 1] as string).startsWith(':') ? segs[i - 1] : name) as string;
-    return id === undefined ? { type: cap(type, 128) } : { type: cap(type, 128), id: cap(String(id), 512) };
+    return { type: cap(type, 128), param: name };
   }
   const last = segs.at(-1);
-  return last && !last.includes('*') ? { type: last } : undefined;
+  return last && !last.includes('*') ? { type: last } : null;
+}
+
+function defaultResource(req: Record<string, unknown>, route: string | undefined): Resource | undefined {
+  if (!route) return undefined;
+  let shape = shapes.get(route);
+  if (shape === undefined) {
+    shape = resourceShape(route);
+    if (shapes.size < 10_000) shapes.set(route, shape);
+  }
+  if (shape === null) return undefined;
+  if (shape.param === undefined) return { type: shape.type };
+  const id = ((req.params ?? {}) as Record<string, unknown>)[shape.param];
+  return id === undefined ? { type: shape.type } : { type: shape.type, id: cap(String(id), 512) };
 }
 
 /** Client-controlled strings are cut (with a marker) to the entry schema's limits, never rejected. */
@@ -458,13 +473,10 @@ export function auditMiddleware(options: AuditMiddlewareOptions) {
     if (rule.audit === 'skip') return;
     const status = res.headersSent ? res.statusCode : undefined;
     const outcome: Outcome = aborted ? 'aborted' : outcomeOf(res.statusCode, st.denyReason !== undefined);
-    const resolved =
-      st.actor ??
-      (options.actor
-        ? hook(st, 'actor resolver', options.actor, req, res, undefined)
-        : hook(st, 'actor resolver', defaultActor, req, res, undefined));
-    // A copy: the app's own objects are never modified.
-    const actor: Actor = resolved ? { ...resolved } : { type: 'anonymous' };
+    // The app's own actor objects are copied (they are never modified); defaultActor's is fresh.
+    const own = st.actor ?? (options.actor ? hook(st, 'actor resolver', options.actor, req, res, undefined) : undefined);
+    const fresh = own === undefined && !options.actor ? hook(st, 'actor resolver', defaultActor, req, res, undefined) : undefined;
+    const actor: Actor = own ? { ...own } : (fresh ?? { type: 'anonymous' });
     const ip = options.ip ? hook(st, 'ip resolver', options.ip, req, undefined, undefined) : clientIp(req);
     if (ip && actor.ip === undefined) actor.ip = ip;
     const ua = req.headers['user-agent'];
