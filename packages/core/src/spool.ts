@@ -84,6 +84,14 @@ export class Spool {
   #entries = 0;
   /** Batches spooled by this process, so delivery does not read and parse them back. */
   readonly #inMemory = new Map<string, readonly SealedRecord[]>();
+  /**
+   * The spool's batch files, oldest first, with their sizes: listed once at start, then kept up to
+   * date (one process per directory), so spooling a batch during a long outage does not list and
+   * stat every file already waiting.
+   */
+  readonly #index: string[] = [];
+  readonly #sizes = new Map<string, number>();
+  #bytes = 0;
 
   constructor(options: SpoolOptions) {
     if (options === null || typeof options !== 'object' || typeof options.dir !== 'string' || options.dir === '')
@@ -99,13 +107,15 @@ export class Spool {
     this.#report = options.reportError;
     this.#maxBackoff = options.maxBackoffMs ?? 30_000;
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    for (const f of this.#files()) this.#entries += this.#readBatch(f).length;
-  }
-
-  #files(): string[] {
-    return readdirSync(this.dir)
-      .filter((f) => f.endsWith('.batch'))
-      .sort();
+    for (const f of readdirSync(this.dir)
+      .filter((name) => name.endsWith('.batch'))
+      .sort()) {
+      this.#index.push(f);
+      const size = statSync(join(this.dir, f)).size;
+      this.#sizes.set(f, size);
+      this.#bytes += size;
+      this.#entries += this.#readBatch(f).length;
+    }
   }
 
   #readBatch(f: string): SealedRecord[] {
@@ -124,12 +134,6 @@ export class Spool {
     return out;
   }
 
-  #bytes(): number {
-    let n = 0;
-    for (const f of this.#files()) n += statSync(join(this.dir, f)).size;
-    return n;
-  }
-
   /** The newest entry spooled: the logger continues that chain, so readers see one chain across restarts. */
   resume(): ResumePoint | undefined {
     let head: ResumePoint | undefined;
@@ -142,8 +146,7 @@ export class Spool {
     } catch {
       // no head yet
     }
-    const files = this.#files();
-    const newest = files[files.length - 1];
+    const newest = this.#index[this.#index.length - 1];
     if (newest) {
       const batch = this.#readBatch(newest);
       consider(batch[batch.length - 1]?.entry as never);
@@ -159,27 +162,31 @@ export class Spool {
     if (this.#closed) throw new AuditTransportError(this.#name, 'spool closed');
     if (records.length === 0) return;
     const key = fileKey(batchKey(records));
-    if (this.#files().some((f) => f.endsWith(`-${key}.batch`))) {
+    if (this.#index.some((f) => f.endsWith(`-${key}.batch`))) {
       this.kick();
       return;
     }
-    if (this.#bytes() >= this.#max) {
+    if (this.#bytes >= this.#max) {
       throw new AuditTransportError(this.#name, `spool full (${this.#max} bytes in ${this.dir}): the logger's overflow policy applies`);
     }
-    const files = this.#files();
-    const last = files[files.length - 1];
+    const last = this.#index[this.#index.length - 1];
     // Names sort in delivery order: a counter, zero-padded, started from the clock for a fresh spool.
     const n = last ? Number(last.slice(0, 16)) + 1 : Date.now() * 1000;
     const name = `${String(n).padStart(16, '0')}-${key}.batch`;
     const tmp = join(this.dir, `${name}.tmp`);
+    const text = `${records.map((r) => r.line).join('\n')}\n`;
     const fd = openSync(tmp, 'w', 0o600);
     try {
-      writeSync(fd, `${records.map((r) => r.line).join('\n')}\n`);
+      writeSync(fd, text);
       fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
     renameSync(tmp, join(this.dir, name));
+    const size = Buffer.byteLength(text);
+    this.#index.push(name);
+    this.#sizes.set(name, size);
+    this.#bytes += size;
     this.#entries += records.length;
     this.#inMemory.set(name, records);
     const head = (records[records.length - 1] as SealedRecord).entry;
@@ -203,7 +210,7 @@ export class Spool {
 
   async #pump(): Promise<void> {
     let failures = 0;
-    while (!this.#closed && this.#files().length > 0) {
+    while (!this.#closed && this.#index.length > 0) {
       try {
         await this.#drain();
         failures = 0;
@@ -232,7 +239,7 @@ export class Spool {
   }
 
   async #drain(): Promise<void> {
-    for (const f of this.#files()) {
+    for (const f of [...this.#index]) {
       if (this.#closed) return;
       const records = this.#inMemory.get(f) ?? this.#readBatch(f);
       if (records.length > 0) {
@@ -241,6 +248,9 @@ export class Spool {
         await this.#deliver(records);
       }
       unlinkSync(join(this.dir, f));
+      this.#index.shift(); // f: delivery is oldest first, and only this loop removes files
+      this.#bytes -= this.#sizes.get(f) ?? 0;
+      this.#sizes.delete(f);
       this.#inMemory.delete(f);
       this.#entries = Math.max(0, this.#entries - records.length);
     }
@@ -255,8 +265,8 @@ export class Spool {
   /** Resolves true when the spool is empty (everything delivered), false at the timeout. */
   async idle(timeoutMs = 30_000): Promise<boolean> {
     const until = Date.now() + timeoutMs;
-    while (this.#files().length > 0 || this.#pumping) {
-      if (Date.now() > until || this.#closed) return this.#files().length === 0 && !this.#pumping;
+    while (this.#index.length > 0 || this.#pumping) {
+      if (Date.now() > until || this.#closed) return this.#index.length === 0 && !this.#pumping;
       this.kick();
       await new Promise<void>((r) => {
         const t = setTimeout(r, 20);
@@ -278,7 +288,7 @@ export class Spool {
 
   /** Batches waiting. */
   batches(): number {
-    return this.#files().length;
+    return this.#index.length;
   }
 
   health(): { status: 'ok' | 'retrying'; lastError?: string; pending: number } {

@@ -60,6 +60,11 @@ describe('Spool', () => {
     expect(await spool.idle(5000)).toBe(true);
     expect(tries).toHaveLength(2);
     expect((tries[1] as number) - (tries[0] as number)).toBeGreaterThanOrEqual(290);
+    // Delivered batches free their room: the spool takes the refused batch now.
+    spool.add(b1);
+    expect(spool.batches()).toBe(1);
+    expect(await spool.idle(5000)).toBe(true);
+    expect(tries).toHaveLength(3);
     await spool.close();
   });
 

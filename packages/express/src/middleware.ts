@@ -416,9 +416,7 @@ function capBody(value: unknown, max: number): unknown {
 
 /** The per-request audit state of a request, if auditMiddleware saw it (for framework adapters). */
 export function requestAudit(req: unknown): AuditRequestApi | undefined {
-  if (req === null || typeof req !== 'object') return undefined;
-  const st = states.get(req) ?? (req as { audit?: unknown }).audit;
-  return st instanceof RequestAudit ? st : undefined;
+  return req !== null && typeof req === 'object' ? states.get(req) : undefined;
 }
 
 export function auditMiddleware(options: AuditMiddlewareOptions) {
@@ -610,8 +608,8 @@ export function auditMiddleware(options: AuditMiddlewareOptions) {
  */
 export function auditErrors() {
   return function auditreadyErrors(err: unknown, req: IncomingMessage, _res: ServerResponse, next: (err?: unknown) => void): void {
-    const st = requestAudit(req);
-    if (st instanceof RequestAudit && st.error === undefined) st.error = err;
+    const st = states.get(req);
+    if (st !== undefined && st.error === undefined) st.error = err;
     next(err);
   };
 }
