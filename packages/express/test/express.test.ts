@@ -335,6 +335,47 @@ for (const [name, express] of VERSIONS) {
       }
     });
 
+    it('a client that left while earlier async middleware ran: still recorded as aborted when auditMiddleware runs', async () => {
+      const { auditMiddleware } = await import('../src/index.js');
+      const audit = createTestAuditLogger({ deterministic: false });
+      const app = express();
+      let released: () => void = () => {};
+      const gone = new Promise<void>((r) => {
+        released = r;
+      });
+      // Slow session lookup before the audit middleware; the client disconnects meanwhile.
+      app.use((req: { on: (e: string, f: () => void) => void }, _res: unknown, next: () => void) => {
+        req.on('close', () => setTimeout(released, 20));
+        void gone.then(next);
+      });
+      app.use(auditMiddleware({ logger: audit.logger }));
+      let routeRan = false;
+      app.get('/late', (_req: unknown, res: { send: (b: string) => void }) => {
+        routeRan = true;
+        res.send('too late');
+      });
+      const { server, url } = await listen(app as never);
+      try {
+        const req = httpRequest(`${url}/late`, { headers: { 'x-request-id': 'left-early' } });
+        req.on('error', () => {});
+        req.end();
+        await new Promise((r) => setTimeout(r, 50));
+        req.destroy();
+        const entry = await waitFor(() => audit.entries().find((e: AuditEntry) => e.http?.requestId === 'left-early'));
+        expect(entry).toMatchObject({
+          outcome: 'aborted',
+          action: 'GET /late',
+          details: { aborted: 'client went away before a response' },
+        });
+        expect(entry.http?.status).toBeUndefined();
+        await waitFor(() => (routeRan ? true : undefined));
+        await new Promise((r) => setTimeout(r, 30));
+        expect(audit.entries().filter((e: AuditEntry) => e.http?.requestId === 'left-early')).toHaveLength(1);
+      } finally {
+        await new Promise((r) => server.close(r));
+      }
+    });
+
     it('onResponseEnd (for adapters) sees the last chunk; if it throws, the response and the entry are unharmed', async () => {
       const errors: unknown[] = [];
       const audit = createTestAuditLogger({ deterministic: false, onError: (e) => errors.push(e) });
