@@ -1,5 +1,5 @@
 // One server for the Express benchmark, configured by argv[2]: bare | auditready |
-// auditready-worker | pino-http | morgan | express-winston. Logs go to files in argv[3]. Prints "ready <port>".
+// auditready-worker | pino-http | morgan | express-winston | floor (bench/floor-audit.cjs). Logs go to files in argv[3]. Prints "ready <port>".
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import express from 'express';
@@ -48,6 +48,9 @@ if (mode === 'auditready') {
       format: winston.format.json(),
     }),
   );
+} else if (mode === 'floor') {
+  const { floorMiddleware } = await import('./floor-audit.cjs');
+  app.use(floorMiddleware(dir));
 } else if (mode !== 'bare') {
   throw new Error(`unknown mode ${mode}`);
 }

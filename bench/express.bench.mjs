@@ -1,7 +1,9 @@
 // Express with each logger, all in one run, under autocannon: req/s, p99 latency, ratio to bare.
 // Targets (issue #4): @auditready/express keeps >= 80% of bare throughput and beats pino-http by
 // >= 1.3x. auditready-worker: the same defaults with the logger in a worker thread
-// (@auditready/core/worker). Each server runs in its own process; the load generator in this one.
+// (@auditready/core/worker). floor: the least any tamper-evident, durable access log does
+// (bench/floor-audit.cjs: a JSON line, a SHA-256 chain, fdatasync'd appends), as a yardstick for
+// the targets. Each server runs in its own process; the load generator in this one.
 // The machine drifts by several percent within a minute, so the servers take turns: rounds of
 // every server in order, and each server's median round is reported.
 //   npm run bench   (EXPRESS_BENCH_ROUNDS=3 rounds of EXPRESS_BENCH_SECONDS=5 s by default)
@@ -14,7 +16,7 @@ import autocannon from 'autocannon';
 const seconds = Number(process.env.EXPRESS_BENCH_SECONDS ?? 5);
 const rounds = Number(process.env.EXPRESS_BENCH_ROUNDS ?? 3);
 const connections = Number(process.env.EXPRESS_BENCH_CONNECTIONS ?? 50);
-const modes = ['bare', 'auditready', 'auditready-worker', 'pino-http', 'morgan', 'express-winston'];
+const modes = ['bare', 'auditready', 'auditready-worker', 'floor', 'pino-http', 'morgan', 'express-winston'];
 
 async function run(mode) {
   const dir = mkdtempSync(join(tmpdir(), `ar-bench-${mode}-`));
@@ -55,7 +57,7 @@ for (const r of results)
   console.log(
     `${r.mode.padEnd(18)} ${Math.round(r.rps).toLocaleString('en-US').padStart(9)} ${String(r.p99).padStart(7)}  ${`${((r.rps / bare) * 100).toFixed(0)}%`.padEnd(7)}  ${r.all.map((x) => x.toLocaleString('en-US')).join(' / ')}`,
   );
-for (const mode of ['auditready', 'auditready-worker']) {
+for (const mode of ['auditready', 'auditready-worker', 'floor']) {
   const ar = results.find((r) => r.mode === mode).rps;
   console.log(`${mode}: ${((ar / bare) * 100).toFixed(0)}% of bare (target >= 80%), ${(ar / pino).toFixed(2)}x pino-http (target >= 1.3x)`);
 }

@@ -31,7 +31,13 @@ async function startReceiver() {
       if (m) resolve(m[1].replace('localhost', '127.0.0.1'));
     }),
   );
-  return { url, stop: () => (child.kill(), rmSync(dir, { recursive: true, force: true })) };
+  return {
+    url,
+    stop: () => {
+      child.kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 async function measure(name, run) {

@@ -1,5 +1,5 @@
 // One Nest server for the Nest benchmark (CommonJS, like a `nest new` app), by argv[2]:
-// bare | auditready | auditready-worker | nestjs-pino. Logs go to files in argv[3]. Prints "ready <port>".
+// bare | auditready | auditready-worker | nestjs-pino | floor (bench/floor-audit.cjs). Logs go to files in argv[3]. Prints "ready <port>".
 require('reflect-metadata');
 const { Controller, Get, Module, Param } = require('@nestjs/common');
 const { NestFactory } = require('@nestjs/core');
@@ -39,10 +39,11 @@ async function main() {
     const { LoggerModule } = require('nestjs-pino');
     const pino = require('pino');
     imports.push(LoggerModule.forRoot({ pinoHttp: { logger: pino(pino.destination(join(dir, 'pino.log'))) } }));
-  } else if (mode !== 'bare') throw new Error(`unknown mode ${mode}`);
+  } else if (mode !== 'bare' && mode !== 'floor') throw new Error(`unknown mode ${mode}`);
   class AppModule {}
   Module({ imports, controllers: [InvoicesController] })(AppModule);
   const app = await NestFactory.create(AppModule, { logger: false });
+  if (mode === 'floor') app.use(require('./floor-audit.cjs').floorMiddleware(dir));
   app.enableShutdownHooks();
   await app.listen(0, '127.0.0.1');
   process.stdout.write(`ready ${app.getHttpServer().address().port}\n`);
