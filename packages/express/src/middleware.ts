@@ -53,6 +53,12 @@ export interface AuditRequestApi {
   skip(): void;
   /** The entry's reason (a denial reason from deny() still wins). `ifUnset`: keep a reason already set. */
   setReason(reason: string, options?: { ifUnset?: boolean }): void;
+  /**
+   * For framework adapters whose request object wraps the node:http one (Nest on Fastify): the
+   * resolvers, the default actor (`user`), resource (`params`), request body and route template
+   * (Fastify's `routeOptions.url`) are then read from it at completion.
+   */
+  useRequest(request: object): void;
 }
 
 export interface AuditMiddlewareOptions {
@@ -106,6 +112,8 @@ class RequestAudit implements AuditRequestApi {
   done = false;
   skipped = false;
   reason: string | undefined;
+  /** The framework's request object, when it is not the node:http one (useRequest). */
+  view: Req | undefined;
   /** The middleware that owns this request (its policy decides what the response writes capture). */
   readonly mw: MiddlewareState;
 
@@ -140,6 +148,15 @@ class RequestAudit implements AuditRequestApi {
     if (options?.ifUnset && (this.reason !== undefined || this.error !== undefined)) return;
     this.reason = String(reason);
   }
+  useRequest(request: object): void {
+    if (request !== null && typeof request === 'object') this.view = request as Req;
+  }
+}
+
+/** The route template: Express's (nested routers included), or the framework request's (Fastify's `routeOptions.url`). */
+function templateOf(req: Req, st: RequestAudit): string | undefined {
+  const url = (st.view?.routeOptions as { url?: unknown } | undefined)?.url;
+  return typeof url === 'string' ? url : routeTemplate(req as never);
 }
 
 type State = RequestAudit;
@@ -176,7 +193,7 @@ function track(st: State, res: ServerResponse, chunk: unknown, encoding: unknown
     st.captureDecided = true;
     if (st.mw.captures) {
       const req = (res as unknown as { req: Req }).req;
-      const route = routeTemplate(req as never);
+      const route = templateOf(req, st);
       const rule = st.mw.ruleFor(
         req.method ?? 'GET',
         route ?? ((req.originalUrl as string | undefined) ?? req.url ?? '/').split('?')[0] ?? '/',
@@ -479,7 +496,9 @@ export function auditMiddleware(options: AuditMiddlewareOptions) {
     if (st.done) return;
     st.done = true;
     if (st.skipped) return;
-    const route = hook(st, 'route template', routeTemplate, req as never, undefined, undefined);
+    const route = hook(st, 'route template', templateOf, req, st, undefined);
+    // What the app sees as its request: the framework's (useRequest) or the node:http one.
+    const view = st.view ?? req;
     const method = req.method ?? 'GET';
     const path = (req.originalUrl as string | undefined) ?? req.url ?? '/';
     const q = path.indexOf('?');
@@ -489,22 +508,22 @@ export function auditMiddleware(options: AuditMiddlewareOptions) {
     const status = res.headersSent ? res.statusCode : undefined;
     const outcome: Outcome = aborted ? 'aborted' : outcomeOf(res.statusCode, st.denyReason !== undefined);
     // The app's own actor objects are copied (they are never modified); defaultActor's is fresh.
-    const own = st.actor ?? (options.actor ? hook(st, 'actor resolver', options.actor, req, res, undefined) : undefined);
-    const fresh = own === undefined && !options.actor ? hook(st, 'actor resolver', defaultActor, req, res, undefined) : undefined;
+    const own = st.actor ?? (options.actor ? hook(st, 'actor resolver', options.actor, view, res, undefined) : undefined);
+    const fresh = own === undefined && !options.actor ? hook(st, 'actor resolver', defaultActor, view, res, undefined) : undefined;
     const actor: Actor = own ? { ...own } : (fresh ?? { type: 'anonymous' });
-    const ip = options.ip ? hook(st, 'ip resolver', options.ip, req, undefined, undefined) : clientIp(req);
+    const ip = options.ip ? hook(st, 'ip resolver', options.ip, view, undefined, undefined) : clientIp(view);
     if (ip && actor.ip === undefined) actor.ip = ip;
     const ua = req.headers['user-agent'];
     if (typeof ua === 'string' && actor.userAgent === undefined) actor.userAgent = cap(ua, 1024);
     const action =
       st.action ??
-      (options.action ? hook(st, 'action resolver', options.action, req, res, route) : undefined) ??
+      (options.action ? hook(st, 'action resolver', options.action, view, res, route) : undefined) ??
       `${method} ${cap(route ?? pathOnly, 200)}`;
     const resource =
       st.resource ??
       (options.resource
-        ? hook(st, 'resource resolver', options.resource, req, res, route)
-        : hook(st, 'resource resolver', defaultResource, req, route, undefined));
+        ? hook(st, 'resource resolver', options.resource, view, res, route)
+        : hook(st, 'resource resolver', defaultResource, view, route, undefined));
     const http: Record<string, unknown> = {
       method,
       path: cap(path, 8192),
@@ -521,7 +540,7 @@ export function auditMiddleware(options: AuditMiddlewareOptions) {
     }
     if (req.httpVersion) http.protocol = `HTTP/${req.httpVersion}`;
     if (rule.audit === 'request-body' || rule.audit === 'bodies') {
-      const body = capBody(req.body, rule.maxBodyBytes);
+      const body = capBody(view.body, rule.maxBodyBytes);
       if (body !== undefined) http.requestBody = body;
     }
     if ((rule.audit === 'response-body' || rule.audit === 'bodies') && st.captured && st.captured.length > 0) {
@@ -634,13 +653,16 @@ export function auditErrors() {
 }
 
 /**
- * The client address: Express's `req.ip` when the app trusts a proxy (X-Forwarded-For is then
- * read by Express's `trust proxy` rule), else the socket's address, without parsing forwarding
- * headers that would be ignored anyway.
+ * The client address. Express: `req.ip` when the app trusts a proxy (X-Forwarded-For is then read
+ * by Express's `trust proxy` rule), else the socket's address, without parsing forwarding headers
+ * that would be ignored anyway. Elsewhere: the framework's `req.ip` if it sets one (Fastify's
+ * follows its `trustProxy` option), else the socket's address.
  */
 function clientIp(req: Req): string | undefined {
   const app = req.app as { get?: (k: string) => unknown } | undefined;
-  const trust = typeof app?.get === 'function' ? app.get('trust proxy') : undefined;
-  if (trust) return (req.ip as string | undefined) ?? req.socket?.remoteAddress;
-  return req.socket?.remoteAddress;
+  if (typeof app?.get === 'function') {
+    if (app.get('trust proxy')) return (req.ip as string | undefined) ?? req.socket?.remoteAddress;
+    return req.socket?.remoteAddress;
+  }
+  return typeof req.ip === 'string' && req.ip !== '' ? req.ip : req.socket?.remoteAddress;
 }

@@ -1,6 +1,6 @@
-import { requestAudit } from '@auditready/express';
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { auditOf } from './context.js';
 import type { AuditDecoratorOptions } from './decorators.js';
 import { AUDIT_METADATA, NO_AUDIT_METADATA } from './tokens.js';
 
@@ -19,7 +19,7 @@ export class AuditGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     if (context.getType() !== 'http') return true;
     const req = context.switchToHttp().getRequest<Record<string, unknown>>();
-    const audit = requestAudit(req);
+    const audit = auditOf(req);
     if (!audit) return true;
     const handler = context.getHandler();
     const cls = context.getClass();

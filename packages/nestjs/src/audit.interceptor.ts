@@ -1,7 +1,7 @@
-import { requestAudit } from '@auditready/express';
 import { type CallHandler, type ExecutionContext, HttpException, Inject, Injectable, type NestInterceptor } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { catchError, type Observable, tap, throwError } from 'rxjs';
+import { auditOf } from './context.js';
 import type { AuditDecoratorOptions } from './decorators.js';
 import { AUDIT_METADATA, NO_AUDIT_METADATA } from './tokens.js';
 
@@ -29,7 +29,7 @@ export class AuditInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getType() !== 'http') return next.handle();
     const req = context.switchToHttp().getRequest<Record<string, unknown>>();
-    const audit = requestAudit(req);
+    const audit = auditOf(req);
     if (!audit) return next.handle();
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(NO_AUDIT_METADATA, targets)) return next.handle();

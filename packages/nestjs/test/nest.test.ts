@@ -1,4 +1,4 @@
-/** @auditready/nestjs through @nestjs/testing and a real listening app (Express platform). */
+/** @auditready/nestjs through @nestjs/testing and a real listening app (Express and Fastify platforms). */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,6 +7,7 @@ import { type AuditEntry, createAuditLogger } from '@auditready/core';
 import { createTestAuditLogger } from '@auditready/core/testing';
 import { createFileTransport } from '@auditready/transport-file';
 import { type INestApplication, Inject, Injectable, Module } from '@nestjs/common';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditModule } from '../src/index.js';
@@ -22,13 +23,22 @@ async function waitFor<T>(fn: () => T | undefined, ms = 3000): Promise<T> {
   }
 }
 
-async function start(imports: unknown[]): Promise<{ app: INestApplication; url: string }> {
+type Platform = 'express' | 'fastify';
+
+async function start(
+  imports: unknown[],
+  platform: Platform = 'express',
+  fastifyOptions: ConstructorParameters<typeof FastifyAdapter>[0] = {},
+): Promise<{ app: INestApplication; url: string }> {
   const moduleRef = await Test.createTestingModule({
     imports: imports as never,
     controllers: [InvoicesController, HealthController],
     providers: [InvoiceService],
   }).compile();
-  const app = moduleRef.createNestApplication({ logger: false });
+  const app =
+    platform === 'fastify'
+      ? moduleRef.createNestApplication(new FastifyAdapter(fastifyOptions), { logger: false })
+      : moduleRef.createNestApplication({ logger: false });
   app.enableShutdownHooks();
   await app.listen(0, '127.0.0.1');
   return { app, url: (await app.getUrl()).replace('[::1]', '127.0.0.1') };
@@ -37,100 +47,139 @@ async function start(imports: unknown[]): Promise<{ app: INestApplication; url: 
 const alice = { authorization: 'Bearer token-alice' };
 const root = { authorization: 'Bearer token-root' };
 
-describe('AuditModule.forRoot on a listening Nest app', () => {
-  const audit = createTestAuditLogger({ deterministic: false });
-  let app: INestApplication;
-  let url: string;
-  const call = async (path: string, init: RequestInit = {}) => {
-    const res = await fetch(`${url}${path}`, init);
-    const id = res.headers.get('x-request-id');
-    await res.text();
-    const entry = await waitFor(() => audit.entries().find((e: AuditEntry) => e.kind === 'access' && e.http?.requestId === id));
-    return { status: res.status, id, entry };
-  };
+for (const platform of ['express', 'fastify'] as const)
+  describe(`AuditModule.forRoot on a listening Nest app (${platform} platform)`, () => {
+    const audit = createTestAuditLogger({ deterministic: false });
+    let app: INestApplication;
+    let url: string;
+    const call = async (path: string, init: RequestInit = {}) => {
+      const res = await fetch(`${url}${path}`, init);
+      const id = res.headers.get('x-request-id');
+      await res.text();
+      const entry = await waitFor(() => audit.entries().find((e: AuditEntry) => e.kind === 'access' && e.http?.requestId === id));
+      return { status: res.status, id, entry };
+    };
 
-  beforeAll(async () => {
-    ({ app, url } = await start([AuditModule.forRoot({ logger: audit.logger })]));
-  });
-  afterAll(async () => {
-    await app.close();
+    beforeAll(async () => {
+      ({ app, url } = await start([AuditModule.forRoot({ logger: audit.logger })], platform));
+    });
+    afterAll(async () => {
+      await app.close();
+    });
+
+    it('@Audit names the action and resolves the resource from params; the actor is request.user set by the guard', async () => {
+      const { status, entry } = await call('/invoices/1', { headers: alice });
+      expect(status).toBe(200);
+      expect(entry).toMatchObject({
+        action: 'invoice.read',
+        outcome: 'success',
+        actor: { type: 'user', id: 'u-alice', roles: ['user'] },
+        resource: { type: 'invoice', id: '1' },
+        http: { method: 'GET', route: '/invoices/:id', status: 200 },
+      });
+    });
+
+    it('a resource resolver can read the handler result; a service records a business event in the request context', async () => {
+      const { status, id, entry } = await call('/invoices', {
+        method: 'POST',
+        headers: { ...alice, 'content-type': 'application/json' },
+        body: '{"amount":42}',
+      });
+      expect(status).toBe(201);
+      expect(entry).toMatchObject({ action: 'invoice.create', outcome: 'success', resource: { type: 'invoice', id: '2' } });
+      const event = audit.entries().find((e: AuditEntry) => e.kind === 'event' && e.action === 'invoice.issued');
+      expect(event).toMatchObject({
+        actor: { id: 'u-alice' },
+        resource: { type: 'invoice', id: '2' },
+        details: { amount: 42, requestId: id },
+      });
+    });
+
+    it('requests rejected by guards: denied, with the guard reason', async () => {
+      expect((await call('/invoices/1')).entry).toMatchObject({
+        outcome: 'denied',
+        reason: 'missing bearer token',
+        actor: { type: 'anonymous' },
+        http: { status: 401 },
+      });
+      expect((await call('/invoices/1', { method: 'DELETE', headers: alice })).entry).toMatchObject({
+        outcome: 'denied',
+        reason: 'requires role admin',
+        actor: { id: 'u-alice' },
+        http: { status: 403, route: '/invoices/:id' },
+      });
+      expect((await call('/invoices/1', { method: 'DELETE', headers: root })).entry).toMatchObject({
+        action: 'invoice.delete',
+        outcome: 'success',
+      });
+    });
+
+    it('validation pipes: failure with the validation message; HttpException: failure; unknown errors: error', async () => {
+      expect((await call('/invoices/abc', { headers: alice })).entry).toMatchObject({
+        outcome: 'failure',
+        reason: 'Validation failed (numeric string is expected)',
+        http: { status: 400 },
+      });
+      expect((await call('/invoices/teapot', { headers: alice })).entry).toMatchObject({
+        outcome: 'failure',
+        reason: 'short and stout',
+        http: { status: 418 },
+      });
+      expect((await call('/invoices/boom', { headers: alice })).entry).toMatchObject({
+        outcome: 'error',
+        reason: 'renderer crashed',
+        http: { status: 500 },
+      });
+      expect((await call('/nowhere', { headers: alice })).entry).toMatchObject({ outcome: 'failure', http: { status: 404 } });
+    });
+
+    it('@NoAudit: no entry', async () => {
+      const before = audit.entries().length;
+      expect((await fetch(`${url}/health`)).status).toBe(200);
+      await new Promise((r) => setTimeout(r, 30));
+      expect(audit.entries().length).toBe(before);
+    });
+
+    it('what was recorded is a valid chain', () => {
+      audit.assertValid();
+    });
   });
 
-  it('@Audit names the action and resolves the resource from params; the actor is request.user set by the guard', async () => {
-    const { status, entry } = await call('/invoices/1', { headers: alice });
-    expect(status).toBe(200);
-    expect(entry).toMatchObject({
-      action: 'invoice.read',
-      outcome: 'success',
-      actor: { type: 'user', id: 'u-alice', roles: ['user'] },
-      resource: { type: 'invoice', id: '1' },
-      http: { method: 'GET', route: '/invoices/:id', status: 200 },
-    });
-  });
-
-  it('a resource resolver can read the handler result; a service records a business event in the request context', async () => {
-    const { status, id, entry } = await call('/invoices', {
-      method: 'POST',
-      headers: { ...alice, 'content-type': 'application/json' },
-      body: '{"amount":42}',
-    });
-    expect(status).toBe(201);
-    expect(entry).toMatchObject({ action: 'invoice.create', outcome: 'success', resource: { type: 'invoice', id: '2' } });
-    const event = audit.entries().find((e: AuditEntry) => e.kind === 'event' && e.action === 'invoice.issued');
-    expect(event).toMatchObject({
-      actor: { id: 'u-alice' },
-      resource: { type: 'invoice', id: '2' },
-      details: { amount: 42, requestId: id },
-    });
-  });
-
-  it('requests rejected by guards: denied, with the guard reason', async () => {
-    expect((await call('/invoices/1')).entry).toMatchObject({
-      outcome: 'denied',
-      reason: 'missing bearer token',
-      actor: { type: 'anonymous' },
-      http: { status: 401 },
-    });
-    expect((await call('/invoices/1', { method: 'DELETE', headers: alice })).entry).toMatchObject({
-      outcome: 'denied',
-      reason: 'requires role admin',
-      actor: { id: 'u-alice' },
-      http: { status: 403, route: '/invoices/:id' },
-    });
-    expect((await call('/invoices/1', { method: 'DELETE', headers: root })).entry).toMatchObject({
-      action: 'invoice.delete',
-      outcome: 'success',
-    });
-  });
-
-  it('validation pipes: failure with the validation message; HttpException: failure; unknown errors: error', async () => {
-    expect((await call('/invoices/abc', { headers: alice })).entry).toMatchObject({
-      outcome: 'failure',
-      reason: 'Validation failed (numeric string is expected)',
-      http: { status: 400 },
-    });
-    expect((await call('/invoices/teapot', { headers: alice })).entry).toMatchObject({
-      outcome: 'failure',
-      reason: 'short and stout',
-      http: { status: 418 },
-    });
-    expect((await call('/invoices/boom', { headers: alice })).entry).toMatchObject({
-      outcome: 'error',
-      reason: 'renderer crashed',
-      http: { status: 500 },
-    });
-    expect((await call('/nowhere', { headers: alice })).entry).toMatchObject({ outcome: 'failure', http: { status: 404 } });
-  });
-
-  it('@NoAudit: no entry', async () => {
-    const before = audit.entries().length;
-    expect((await fetch(`${url}/health`)).status).toBe(200);
-    await new Promise((r) => setTimeout(r, 30));
-    expect(audit.entries().length).toBe(before);
-  });
-
-  it('what was recorded is a valid chain', () => {
-    audit.assertValid();
+describe('Fastify platform specifics', () => {
+  it("source ip follows Fastify's trustProxy; request bodies by policy come from Fastify's parsed body", async () => {
+    for (const trustProxy of [false, true]) {
+      const audit = createTestAuditLogger({ deterministic: false });
+      const { app, url } = await start(
+        [AuditModule.forRoot({ logger: audit.logger, policy: [{ method: 'POST', route: '/invoices', audit: 'request-body' }] })],
+        'fastify',
+        { trustProxy },
+      );
+      try {
+        const res = await fetch(`${url}/invoices`, {
+          method: 'POST',
+          headers: { ...alice, 'content-type': 'application/json', 'x-forwarded-for': '198.51.100.66', 'x-request-id': 'fy-body' },
+          body: '{"amount":42,"password":"hunter2"}',
+        });
+        expect(res.status).toBe(201);
+        const entry = await waitFor(() => audit.entries().find((e: AuditEntry) => e.kind === 'access' && e.http?.requestId === 'fy-body'));
+        expect(entry.actor?.ip).toBe(trustProxy ? '198.51.100.66' : '127.0.0.1');
+        expect(entry).toMatchObject({
+          action: 'invoice.create',
+          actor: { id: 'u-alice' },
+          http: { route: '/invoices', status: 201, requestBody: { amount: 42 } },
+        });
+        expect(JSON.stringify(entry)).not.toContain('hunter2'); // default redaction removed the credential
+        // Requests no guard saw (404) are read from the node:http request: ip as Fastify set it there.
+        const missing = await fetch(`${url}/nowhere`, { headers: { 'x-forwarded-for': '198.51.100.66', 'x-request-id': 'fy-404' } });
+        expect(missing.status).toBe(404);
+        const e404 = await waitFor(() => audit.entries().find((e: AuditEntry) => e.http?.requestId === 'fy-404'));
+        expect(e404).toMatchObject({ outcome: 'failure', http: { status: 404, path: '/nowhere' } });
+        expect(e404.actor?.ip).toBe(trustProxy ? '198.51.100.66' : '127.0.0.1');
+        audit.assertValid();
+      } finally {
+        await app.close();
+      }
+    }
   });
 });
 
@@ -173,37 +222,41 @@ class FakeConfigService {
 @Module({ providers: [FakeConfigService], exports: [FakeConfigService] })
 class FakeConfigModule {}
 
-describe('AuditModule.forRootAsync, file transport, graceful shutdown', () => {
-  it('builds the logger from injected config; app.close() flushes and closes it; the log verifies with auditready verify', async () => {
-    let dir = '';
-    const { app, url } = await start([
-      AuditModule.forRootAsync({
-        imports: [FakeConfigModule],
-        inject: [FakeConfigService],
-        useFactory: (config: FakeConfigService) => {
-          dir = config.get('AUDIT_DIR');
-          return {
-            logger: createAuditLogger({
-              service: { name: config.get('SERVICE') },
-              transports: [createFileTransport({ dir })],
-              handleSignals: false,
-            }),
-          };
-        },
-      }),
-    ]);
-    const statuses = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => fetch(`${url}/invoices/${(i % 2) + 1}`, { headers: alice }).then((r) => r.status)),
-    );
-    expect(statuses.every((s) => s === 200)).toBe(true);
-    await app.close(); // onApplicationShutdown closes the logger: nothing may be lost
-    const bin = join(import.meta.dirname, '..', '..', '..', 'node_modules', '.bin', 'auditready');
-    const r = spawnSync(bin, ['verify', dir, '--json'], { encoding: 'utf8', env: { ...process.env, AUDITREADY_READER_LOG: 'off' } });
-    expect(r.status).toBe(0);
-    const report = JSON.parse(r.stdout);
-    expect(report.valid).toBe(true);
-    expect(report.chains[0].count).toBe(21); // genesis + 20 requests
+for (const platform of ['express', 'fastify'] as const)
+  describe(`AuditModule.forRootAsync, file transport, graceful shutdown (${platform} platform)`, () => {
+    it('builds the logger from injected config; app.close() flushes and closes it; the log verifies with auditready verify', async () => {
+      let dir = '';
+      const { app, url } = await start(
+        [
+          AuditModule.forRootAsync({
+            imports: [FakeConfigModule],
+            inject: [FakeConfigService],
+            useFactory: (config: FakeConfigService) => {
+              dir = config.get('AUDIT_DIR');
+              return {
+                logger: createAuditLogger({
+                  service: { name: config.get('SERVICE') },
+                  transports: [createFileTransport({ dir })],
+                  handleSignals: false,
+                }),
+              };
+            },
+          }),
+        ],
+        platform,
+      );
+      const statuses = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => fetch(`${url}/invoices/${(i % 2) + 1}`, { headers: alice }).then((r) => r.status)),
+      );
+      expect(statuses.every((s) => s === 200)).toBe(true);
+      await app.close(); // onApplicationShutdown closes the logger: nothing may be lost
+      const bin = join(import.meta.dirname, '..', '..', '..', 'node_modules', '.bin', 'auditready');
+      const r = spawnSync(bin, ['verify', dir, '--json'], { encoding: 'utf8', env: { ...process.env, AUDITREADY_READER_LOG: 'off' } });
+      expect(r.status).toBe(0);
+      const report = JSON.parse(r.stdout);
+      expect(report.valid).toBe(true);
+      expect(report.chains[0].count).toBe(21); // genesis + 20 requests
+    });
   });
-});
 
 void Inject;
