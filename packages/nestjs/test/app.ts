@@ -79,6 +79,12 @@ export class InvoicesController {
     throw new Error('renderer crashed');
   }
 
+  @Get('slow')
+  async slow() {
+    await new Promise((r) => setTimeout(r, 300));
+    return { done: true };
+  }
+
   @Get('teapot')
   teapot() {
     throw new HttpException('short and stout', 418);

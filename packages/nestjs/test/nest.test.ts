@@ -1,10 +1,12 @@
 /** @auditready/nestjs through @nestjs/testing and a real listening app (Express and Fastify platforms). */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type AuditEntry, createAuditLogger } from '@auditready/core';
+import { type AuditEntry, createAuditLogger, createMemoryTransport } from '@auditready/core';
 import { createTestAuditLogger } from '@auditready/core/testing';
+import { verifySync } from '@auditready/core/verify';
 import { createFileTransport } from '@auditready/transport-file';
 import { type INestApplication, Inject, Injectable, Module } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
@@ -133,6 +135,29 @@ for (const platform of ['express', 'fastify'] as const)
       expect((await call('/nowhere', { headers: alice })).entry).toMatchObject({ outcome: 'failure', http: { status: 404 } });
     });
 
+    it('a client that goes away during the handler: aborted, with the actor the guard set and no status', async () => {
+      const requestId = `nest-abort-${platform}`;
+      await new Promise<void>((resolve) => {
+        const req = httpRequest(`${url}/invoices/slow`, { headers: { ...alice, 'x-request-id': requestId } });
+        req.on('error', () => resolve());
+        req.end();
+        setTimeout(() => {
+          req.destroy();
+          resolve();
+        }, 80);
+      });
+      const entry = await waitFor(() => audit.entries().find((e: AuditEntry) => e.kind === 'access' && e.http?.requestId === requestId));
+      expect(entry).toMatchObject({
+        outcome: 'aborted',
+        action: 'GET /invoices/slow',
+        actor: { id: 'u-alice' },
+        details: { aborted: 'client went away before a response' },
+      });
+      expect(entry.http?.status).toBeUndefined();
+      await new Promise((r) => setTimeout(r, 350)); // the handler finishes later: still one entry
+      expect(audit.entries().filter((e: AuditEntry) => e.http?.requestId === requestId)).toHaveLength(1);
+    });
+
     it('@NoAudit: no entry', async () => {
       const before = audit.entries().length;
       expect((await fetch(`${url}/health`)).status).toBe(200);
@@ -182,6 +207,37 @@ describe('Fastify platform specifics', () => {
     }
   });
 });
+
+for (const platform of ['express', 'fastify'] as const)
+  describe(`failClosed (${platform} platform)`, () => {
+    it('answers 503 instead of serving requests the audit log cannot take, and serves again once it can', async () => {
+      const transport = createMemoryTransport();
+      const logger = createAuditLogger({
+        service: { name: 'nest-fc' },
+        transports: [transport],
+        handleSignals: false,
+        queue: { maxEntries: 3, overflow: 'fail-closed' },
+        retry: { initialDelayMs: 5, maxDelayMs: 20 },
+        onError: () => {},
+      });
+      transport.setDown(true);
+      const { app, url } = await start([AuditModule.forRoot({ logger, failClosed: true })], platform);
+      try {
+        const statuses: number[] = [];
+        for (let i = 0; i < 5; i++) statuses.push((await fetch(`${url}/invoices/1`, { headers: alice })).status);
+        expect(statuses).toEqual([200, 200, 503, 503, 503]);
+        const refused = await fetch(`${url}/invoices/1`, { headers: alice });
+        expect(refused.status).toBe(503);
+        expect(refused.headers.get('retry-after')).toBe('5');
+        transport.setDown(false);
+        await logger.flush();
+        expect((await fetch(`${url}/invoices/1`, { headers: alice })).status).toBe(200);
+      } finally {
+        await app.close();
+      }
+      expect(verifySync(transport.lines()).valid).toBe(true);
+    });
+  });
 
 describe('AuditModule.forRoot({ requestContext: false })', () => {
   it('still records every request and its guard reasons; services record without the request (no AsyncLocalStorage)', async () => {
