@@ -61,6 +61,16 @@ export interface AuditRequestApi {
   useRequest(request: object): void;
 }
 
+declare global {
+  // Express's own namespace, as Passport adds `user`: `req.audit` is typed in Express apps.
+  namespace Express {
+    interface Request {
+      /** This request's audit API, once auditMiddleware() has seen it (the same object as `res.locals.audit`). */
+      audit?: AuditRequestApi;
+    }
+  }
+}
+
 export interface AuditMiddlewareOptions {
   logger: AuditLogger;
   /** Who: default `req.user` (id | sub | _id | username | email) or `res.locals.user`, else anonymous. */

@@ -11,6 +11,16 @@ describe('@auditready/express as published', () => {
     expect(messages).toEqual([]);
   });
 
+  it('its declarations type req.audit in an Express app (a strict tsc compile of a typed app, library types checked too)', () => {
+    const tsc = join(pkgDir, '..', '..', 'node_modules', 'typescript', 'bin', 'tsc');
+    const r = spawnSync(process.execPath, [tsc, '-p', join(pkgDir, 'test', 'fixtures', 'tsconfig.typed.json')], {
+      encoding: 'utf8',
+      cwd: pkgDir,
+    });
+    expect(r.stdout + r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  }, 60_000);
+
   it.each([
     ['ESM', ['--input-type=module', '-e', "import { auditMiddleware } from '@auditready/express'; console.log(typeof auditMiddleware)"]],
     ['CommonJS', ['-e', "const { auditMiddleware } = require('@auditready/express'); console.log(typeof auditMiddleware)"]],
