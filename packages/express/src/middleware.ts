@@ -68,6 +68,10 @@ declare global {
       /** This request's audit API, once auditMiddleware() has seen it (the same object as `res.locals.audit`). */
       audit?: AuditRequestApi;
     }
+    interface Locals {
+      /** This request's audit API, once auditMiddleware() has seen it (the same object as `req.audit`). */
+      audit?: AuditRequestApi;
+    }
   }
 }
 
