@@ -30,9 +30,10 @@ export interface KafkaTransportOptions {
   producer?: KafkaProducerLike;
   transportName?: string;
   /**
-   * The client's API flavour. 'kafkajs' (default) passes `acks: -1` on every send();
-   * 'confluent' (@confluentinc/kafka-javascript) does not, because that client takes acks only in
-   * the producer's config: create it with `kafka.producer({ kafkaJS: { acks: -1, idempotent: true } })`.
+   * The client's API flavour. 'kafkajs' passes `acks: -1` on every send(); 'confluent'
+   * (@confluentinc/kafka-javascript) does not, because that client takes acks only in the
+   * producer's config: create it with `kafka.producer({ kafkaJS: { acks: -1, idempotent: true } })`.
+   * Default: told apart by the producer itself (the Confluent one has `dependentAdmin()`).
    */
   client?: 'kafkajs' | 'confluent';
   /**
@@ -47,12 +48,17 @@ export function createKafkaTransport(options: KafkaTransportOptions): KafkaTrans
   return new KafkaTransport(options);
 }
 
+/** @confluentinc/kafka-javascript's KafkaJS-style producer (it rejects `acks` in send()); kafkajs's has no dependentAdmin(). */
+function isConfluentProducer(p: KafkaProducerLike): boolean {
+  return typeof (p as { dependentAdmin?: unknown }).dependentAdmin === 'function';
+}
+
 export class KafkaTransport implements Transport {
   readonly name: string;
   readonly #topic: string;
   readonly #factory: (() => KafkaProducerLike) | undefined;
   readonly #owned: boolean;
-  readonly #acksInSend: boolean;
+  readonly #client: 'kafkajs' | 'confluent' | undefined;
   #producer: KafkaProducerLike | undefined;
   #connected: Promise<void> | undefined;
   #ctx: TransportContext | undefined;
@@ -72,7 +78,7 @@ export class KafkaTransport implements Transport {
       throw new AuditConfigError('createProducer must be a function', { path: 'createProducer' });
     if (options.client !== undefined && options.client !== 'kafkajs' && options.client !== 'confluent')
       throw new AuditConfigError("client must be 'kafkajs' or 'confluent'", { path: 'client' });
-    this.#acksInSend = options.client !== 'confluent';
+    this.#client = options.client;
     this.#topic = options.topic;
     this.#factory = options.createProducer;
     this.#owned = options.createProducer !== undefined;
@@ -128,7 +134,8 @@ export class KafkaTransport implements Transport {
     }));
     try {
       const producer = await this.#ready();
-      await producer.send(this.#acksInSend ? { topic: this.#topic, acks: -1, messages } : { topic: this.#topic, messages });
+      const confluent = this.#client === 'confluent' || (this.#client === undefined && isConfluentProducer(producer));
+      await producer.send(confluent ? { topic: this.#topic, messages } : { topic: this.#topic, acks: -1, messages });
       this.stats.batches++;
       this.stats.messages += messages.length;
     } catch (err) {

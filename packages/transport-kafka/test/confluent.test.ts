@@ -30,7 +30,8 @@ describe.skipIf(bootstrap === '' || confluent === undefined)('Kafka transport wi
     const loggers = [0, 1, 2].map((c) =>
       createAuditLogger({
         service: { name: `ck-${c}` },
-        transports: [createKafkaTransport({ topic, client: 'confluent', createProducer: ck.producer })],
+        // Chain 0 names the client; chains 1 and 2 leave it to the transport to recognise.
+        transports: [createKafkaTransport({ topic, ...(c === 0 ? { client: 'confluent' as const } : {}), createProducer: ck.producer })],
         handleSignals: false,
         queue: { batchSize: 250 },
       }),
