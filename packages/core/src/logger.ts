@@ -23,7 +23,7 @@ import {
 } from './errors.js';
 import { type AuditKey, resolveKey } from './hash.js';
 import { CHAIN_ID_PATTERN, type EntryBody, HashChain, type SealedRecord } from './hash-chain.js';
-import { CLOCK_STEP, SEAL_AT, SEAL_REJECTED } from './internal.js';
+import { CLOCK_STEP, ROOM, SEAL_AT, SEAL_REJECTED } from './internal.js';
 import { nodeProcess, randomId } from './platform.js';
 import { type CompiledRedaction, compileRedaction, type RedactionOptions, redactBody } from './redact.js';
 import { checkBody, getEntryValidator } from './schema.js';
@@ -639,6 +639,15 @@ class Logger implements AuditLogger {
   /** For the worker bridge: a wall-clock step seen by the caller's clock. */
   [CLOCK_STEP](step: ClockStep): void {
     this.#recordClockStep(step);
+  }
+
+  /** How many more entries every open queue can take now (what fail-closed accepting() checks); 0 when closed. */
+  [ROOM](): number {
+    if (this.#closed) return 0;
+    const later = this.#later.length / 2;
+    let room = this.#maxEntries;
+    for (const l of this.#lanes) if (!l.closed) room = Math.min(room, this.#maxEntries - l.queue.length - later);
+    return Math.max(0, room);
   }
 
   // ---- delivery ----------------------------------------------------------------------------

@@ -6,7 +6,7 @@
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import type { ClockStep } from './clock.js';
 import { AuditError } from './errors.js';
-import { CLOCK_STEP, SEAL_AT, SEAL_REJECTED } from './internal.js';
+import { CLOCK_STEP, ROOM, SEAL_AT, SEAL_REJECTED } from './internal.js';
 import { type AuditLogger, type AuditLoggerOptions, createAuditLogger } from './logger.js';
 import type { AuditRecordInput } from './types.js';
 
@@ -14,12 +14,15 @@ interface Data {
   setup: string;
   replyPort: MessagePort;
   signal: Int32Array;
+  /** Fail-closed state for the app's thread: (inputs taken from it, mod 2^32) << 32 | room left in the queues. */
+  room: BigInt64Array;
 }
 
 type Sealing = AuditLogger & {
   [SEAL_AT](input: AuditRecordInput, ts: string): unknown;
   [CLOCK_STEP](step: ClockStep): void;
   [SEAL_REJECTED](input: unknown, message: string): unknown;
+  [ROOM](): number;
 };
 
 export function serializeError(err: unknown): { name: string; message: string; code?: string; path?: string } {
@@ -31,8 +34,10 @@ export function serializeError(err: unknown): { name: string; message: string; c
 
 async function main(): Promise<void> {
   const port = parentPort as MessagePort;
-  const { setup, replyPort, signal } = workerData as Data;
+  const { setup, replyPort, signal, room } = workerData as Data;
+  let beforeReply = () => {};
   const reply = (value: unknown) => {
+    beforeReply(); // the room after this call, before the app's thread goes on
     replyPort.postMessage(value);
     Atomics.store(signal, 0, 1);
     Atomics.notify(signal, 0);
@@ -53,7 +58,18 @@ async function main(): Promise<void> {
     return;
   }
   const h = logger.health();
-  port.postMessage({ t: 'ready', chainId: logger.chainId, failClosed: h.overflow === 'fail-closed' });
+  const failClosed = h.overflow === 'fail-closed';
+  // Fail-closed: the app's thread decides accepting() from this word, without a round trip: the
+  // room left, and how many of its inputs the room already accounts for (the rest are in flight).
+  let taken = 0;
+  const publish = failClosed
+    ? () => Atomics.store(room, 0, (BigInt(taken) << 32n) | BigInt(Math.min(logger[ROOM](), 0x7fffffff)))
+    : () => {};
+  publish();
+  beforeReply = publish;
+  // Deliveries free room without a message from the app's thread: publish that too.
+  if (failClosed) setInterval(publish, 2).unref();
+  port.postMessage({ t: 'ready', chainId: logger.chainId, failClosed });
 
   port.on('message', (m: { t: string; id?: number; items?: unknown[]; op?: string; args?: unknown[] }) => {
     switch (m.t) {
@@ -67,6 +83,8 @@ async function main(): Promise<void> {
             port.postMessage({ t: 'error', error: serializeError(err) });
           }
         }
+        taken = (taken + items.length / 2) >>> 0;
+        publish();
         return;
       }
       case 'unclonable':
@@ -75,11 +93,14 @@ async function main(): Promise<void> {
         } catch (err) {
           port.postMessage({ t: 'error', error: serializeError(err) });
         }
+        taken = (taken + 1) >>> 0;
+        publish();
         return;
       case 'clock':
         logger[CLOCK_STEP](m.args?.[0] as ClockStep);
         return;
       case 'sync': {
+        if (m.op === 'record' || m.op === 'reject') taken = (taken + 1) >>> 0;
         try {
           if (m.op === 'record') reply({ ok: logger[SEAL_AT](m.args?.[0] as AuditRecordInput, m.args?.[1] as string) });
           else if (m.op === 'reject') reply({ ok: logger[SEAL_REJECTED](m.args?.[0], m.args?.[1] as string) });
@@ -95,7 +116,10 @@ async function main(): Promise<void> {
       case 'close': {
         const opts = m.args?.[0] as { timeoutMs?: number } | undefined;
         const done = m.t === 'flush' ? logger.flush(opts) : logger.close(opts);
-        void done.then((result) => port.postMessage({ t: 'done', id: m.id, result, health: logger.health() }));
+        void done.then((result) => {
+          publish();
+          port.postMessage({ t: 'done', id: m.id, result, health: logger.health() });
+        });
         return;
       }
     }

@@ -5,8 +5,9 @@
  * bottleneck (docs/benchmarks.md). The returned object is an AuditLogger:
  *
  * - recordLater(): batched to the worker once per event-loop turn (the hot path);
- * - record(), health(), accepting() (fail-closed only): synchronous calls into the worker
- *   (Atomics.wait on a shared flag, then the reply is read from a port) — correct but slower;
+ * - record(), health(): synchronous calls into the worker (Atomics.wait on a shared flag, then
+ *   the reply is read from a port) — correct but slower;
+ * - accepting() (fail-closed): read from shared memory the worker keeps current, no round trip;
  * - flush(), close(): asynchronous round trips; shutdown hooks flush through the worker.
  *
  * The worker builds its logger from a setup module whose default export is the logger options
@@ -78,6 +79,10 @@ class WorkerLogger implements AuditLogger {
   readonly ready: Promise<void>;
   readonly #worker: Worker;
   readonly #signal = new Int32Array(new SharedArrayBuffer(4));
+  /** Written by the worker (fail-closed): (inputs it has taken, mod 2^32) << 32 | room left in its queues. */
+  readonly #room = new BigInt64Array(new SharedArrayBuffer(8));
+  /** Inputs sent (or batched) to the worker, mod 2^32: those it has not taken yet will use room too. */
+  #sent = 0;
   readonly #replies: MessageChannel['port1'];
   readonly #clock: AuditClock;
   readonly #onError: ((e: AuditError) => void) | undefined;
@@ -112,7 +117,7 @@ class WorkerLogger implements AuditLogger {
     const { port1, port2 } = new MessageChannel();
     this.#replies = port1;
     this.#worker = new Worker(workerFile(), {
-      workerData: { setup, replyPort: port2, signal: this.#signal },
+      workerData: { setup, replyPort: port2, signal: this.#signal, room: this.#room },
       transferList: [port2],
     });
     this.#worker.unref(); // like the in-process logger, the audit log never keeps a process alive by itself
@@ -242,6 +247,7 @@ class WorkerLogger implements AuditLogger {
 
   recordLater(input: AuditRecordInput): void {
     this.#mustAccept();
+    this.#sent = (this.#sent + 1) >>> 0;
     this.#batch.push(input, this.#now());
     if (!this.#scheduled) {
       this.#scheduled = true;
@@ -251,6 +257,7 @@ class WorkerLogger implements AuditLogger {
 
   record(input: AuditRecordInput): AuditEntry {
     this.#mustAccept();
+    this.#sent = (this.#sent + 1) >>> 0;
     return this.#call<AuditEntry>('record', [input, this.#now()]);
   }
 
@@ -300,11 +307,11 @@ class WorkerLogger implements AuditLogger {
   accepting(): boolean {
     if (this.#closed || this.#dead !== undefined) return false;
     if (!this.#failClosed) return true;
-    try {
-      return this.#call<boolean>('accepting');
-    } catch {
-      return false;
-    }
+    // The worker's last word on its room, less what was sent since that it has not taken yet.
+    const word = Atomics.load(this.#room, 0);
+    const taken = Number(BigInt.asUintN(32, word >> 32n));
+    const room = Number(BigInt.asUintN(32, word));
+    return room - ((this.#sent - taken) >>> 0) > 0;
   }
 
   reportError(error: unknown): void {

@@ -72,7 +72,7 @@ describe('startWorkerAuditLogger', () => {
     expect(verifySync(lines(dir)).valid).toBe(true);
   });
 
-  it('fail-closed: accepting() asks the worker, and record*() refuse once its queue is full', async () => {
+  it("fail-closed: record*() refuse once the worker's queue is full, and accept again after a flush", async () => {
     const dir = useDir();
     process.env.AUDIT_WORKER_FAIL_CLOSED = '1'; // queue of 5; the destination is down until "go"
     try {
@@ -98,6 +98,40 @@ describe('startWorkerAuditLogger', () => {
       await logger.close();
       expect(verifySync(lines(dir)).valid).toBe(true);
       expect(lines(dir)).toHaveLength(5);
+    } finally {
+      delete process.env.AUDIT_WORKER_FAIL_CLOSED;
+    }
+  });
+
+  it('fail-closed, the hot path: accepting() is read from shared memory; entries still on their way to the worker count; room freed by deliveries is seen without a flush', async () => {
+    const dir = useDir();
+    process.env.AUDIT_WORKER_FAIL_CLOSED = '1'; // queue of 5 (genesis takes one); writes held until "go"
+    try {
+      const logger = await startWorkerAuditLogger(fixture('setup-file.mjs'), { handleSignals: false, onError: () => {} });
+      // One turn, nothing posted yet: the worker has seen none of these, the bridge counts them.
+      const outcomes: string[] = [];
+      for (let i = 0; i < 8; i++) {
+        try {
+          logger.recordLater({ action: 'burst', details: { i } });
+          outcomes.push('ok');
+        } catch (e) {
+          outcomes.push(e instanceof AuditUnavailableError ? 'refused' : String(e));
+        }
+      }
+      expect(outcomes).toEqual(['ok', 'ok', 'ok', 'ok', 'refused', 'refused', 'refused', 'refused']);
+      expect(logger.accepting()).toBe(false);
+      await new Promise((r) => setTimeout(r, 50)); // posted and sealed: still full
+      expect(logger.accepting()).toBe(false);
+      // The destination comes back: deliveries free the queue and accepting() sees it, no flush().
+      writeFileSync(join(dir, 'go'), '');
+      const until = Date.now() + 5000;
+      while (!logger.accepting() && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
+      expect(logger.accepting()).toBe(true);
+      logger.recordLater({ action: 'after' });
+      await logger.close();
+      const written = lines(dir).map((l) => JSON.parse(l));
+      expect(written.map((e) => e.action ?? e.kind)).toEqual(['genesis', 'burst', 'burst', 'burst', 'burst', 'after']);
+      expect(verifySync(lines(dir)).valid).toBe(true);
     } finally {
       delete process.env.AUDIT_WORKER_FAIL_CLOSED;
     }
