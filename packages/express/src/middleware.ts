@@ -629,7 +629,8 @@ export function auditMiddleware(options: AuditMiddlewareOptions) {
     if (twoPhase) {
       const trace = parseTraceparent(req.headers.traceparent);
       try {
-        logger.record({
+        // Batched like the completion record (in worker mode, record() would be a round trip).
+        logger.recordLater({
           kind: 'event',
           action: 'http.request.received',
           actor: { type: 'anonymous' },
