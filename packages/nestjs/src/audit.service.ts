@@ -13,14 +13,28 @@ import { AUDIT_LOGGER } from './tokens.js';
 export class AuditService {
   constructor(@Inject(AUDIT_LOGGER) readonly logger: AuditLogger) {}
 
+  /** Records the entry now and returns it sealed. */
   record(input: AuditRecordInput): AuditEntry {
+    return this.logger.record(this.#inContext(input));
+  }
+
+  /**
+   * Takes the entry now (its timestamp and place in the chain are fixed here) and seals it with the
+   * next batch; returns nothing. With a worker-thread logger this avoids record()'s synchronous
+   * round trip into the worker.
+   */
+  recordLater(input: AuditRecordInput): void {
+    this.logger.recordLater(this.#inContext(input));
+  }
+
+  #inContext(input: AuditRecordInput): AuditRecordInput {
     const ctx = requestContext.getStore();
-    if (!ctx) return this.logger.record(input);
+    if (!ctx) return input;
     const actor = input.actor ?? defaultActor(ctx.req, {});
-    return this.logger.record({
+    return {
       ...input,
       ...(actor ? { actor } : {}),
       details: { ...input.details, ...(ctx.requestId ? { requestId: ctx.requestId } : {}) },
-    });
+    };
   }
 }

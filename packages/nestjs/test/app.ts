@@ -64,6 +64,8 @@ export class InvoiceService {
     return inv;
   }
   remove(id: number) {
+    // The batched way (no round trip with a worker-thread logger): same request id and actor.
+    this.audit.recordLater({ action: 'invoice.deleted', resource: { type: 'invoice', id: String(id) } });
     return this.invoices.delete(id);
   }
 }

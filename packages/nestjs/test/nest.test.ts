@@ -110,10 +110,12 @@ for (const platform of ['express', 'fastify'] as const)
         actor: { id: 'u-alice' },
         http: { status: 403, route: '/invoices/:id' },
       });
-      expect((await call('/invoices/1', { method: 'DELETE', headers: root })).entry).toMatchObject({
-        action: 'invoice.delete',
-        outcome: 'success',
-      });
+      const deleted = await call('/invoices/1', { method: 'DELETE', headers: root });
+      expect(deleted.entry).toMatchObject({ action: 'invoice.delete', outcome: 'success' });
+      // AuditService.recordLater() from the service: the request's actor and id, sealed before the access entry.
+      const event = audit.entries().find((e: AuditEntry) => e.action === 'invoice.deleted' && e.details?.requestId === deleted.id);
+      expect(event).toMatchObject({ kind: 'event', actor: { id: 'u-root' }, resource: { type: 'invoice', id: '1' } });
+      expect((event as AuditEntry).seq).toBeLessThan(deleted.entry.seq);
     });
 
     it('validation pipes: failure with the validation message; HttpException: failure; unknown errors: error', async () => {
