@@ -1,11 +1,14 @@
 // One Nest server for the Nest benchmark (CommonJS, like a `nest new` app), by argv[2]:
-// bare | auditready | auditready-worker | nestjs-pino | floor (bench/floor-audit.cjs). Logs go to files in argv[3]. Prints "ready <port>".
+// bare | auditready | auditready-worker | nestjs-pino | floor (bench/floor-audit.cjs), on the
+// Express platform; fastify-bare | fastify-auditready on the Fastify platform. Logs go to files in argv[3]. Prints "ready <port>".
 require('reflect-metadata');
 const { Controller, Get, Module, Param } = require('@nestjs/common');
 const { NestFactory } = require('@nestjs/core');
 const { join } = require('node:path');
 
-const [, , mode, dir] = process.argv;
+const [, , arg, dir] = process.argv;
+const fastify = arg.startsWith('fastify-');
+const mode = fastify ? arg.slice('fastify-'.length) : arg;
 
 class InvoicesController {
   get(id) {
@@ -42,7 +45,9 @@ async function main() {
   } else if (mode !== 'bare' && mode !== 'floor') throw new Error(`unknown mode ${mode}`);
   class AppModule {}
   Module({ imports, controllers: [InvoicesController] })(AppModule);
-  const app = await NestFactory.create(AppModule, { logger: false });
+  const app = fastify
+    ? await NestFactory.create(AppModule, new (require('@nestjs/platform-fastify').FastifyAdapter)(), { logger: false })
+    : await NestFactory.create(AppModule, { logger: false });
   if (mode === 'floor') app.use(require('./floor-audit.cjs').floorMiddleware(dir));
   app.enableShutdownHooks();
   await app.listen(0, '127.0.0.1');

@@ -45,7 +45,9 @@ async function measure(s) {
 
 // All servers start (idle ones cost nothing), then take turns: the machine drifts within a minute.
 const servers = [];
-for (const m of (process.env.NEST_BENCH_MODES ?? 'bare,auditready,auditready-worker,floor,nestjs-pino').split(','))
+for (const m of (
+  process.env.NEST_BENCH_MODES ?? 'bare,auditready,auditready-worker,floor,nestjs-pino,fastify-bare,fastify-auditready'
+).split(','))
   servers.push(await start(m));
 for (let round = 0; round < 3; round++) for (const s of servers) await measure(s);
 const mid = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
@@ -57,14 +59,17 @@ for (const s of servers) {
   results.push({ mode: s.mode, cpuUs: mid(s.runs), rps: mid(s.rps) });
 }
 const bare = results[0].cpuUs;
+const fastifyBare = results.find((r) => r.mode === 'fastify-bare')?.cpuUs;
 console.log(
-  `Nest ${JSON.parse(readFileSync(new URL('../node_modules/@nestjs/core/package.json', import.meta.url), 'utf8')).version} (Express platform), ${requests} requests x 3 interleaved rounds (median), node ${process.version}`,
+  `Nest ${JSON.parse(readFileSync(new URL('../node_modules/@nestjs/core/package.json', import.meta.url), 'utf8')).version} (Express platform; fastify-*: Fastify platform, compared with fastify-bare), ${requests} requests x 3 interleaved rounds (median), node ${process.version}`,
 );
 console.log(`${'server'.padEnd(18)} ${'CPU µs/req'.padStart(11)} ${'added'.padStart(7)} ${'req/s'.padStart(8)}`);
-for (const r of results)
+for (const r of results) {
+  const base = r.mode.startsWith('fastify-') && fastifyBare !== undefined ? fastifyBare : bare;
   console.log(
-    `${r.mode.padEnd(18)} ${r.cpuUs.toFixed(0).padStart(11)} ${`${(((r.cpuUs - bare) / bare) * 100).toFixed(0)}%`.padStart(7)} ${Math.round(r.rps).toLocaleString('en-US').padStart(8)}`,
+    `${r.mode.padEnd(18)} ${r.cpuUs.toFixed(0).padStart(11)} ${`${(((r.cpuUs - base) / base) * 100).toFixed(0)}%`.padStart(7)} ${Math.round(r.rps).toLocaleString('en-US').padStart(8)}`,
   );
+}
 const ar = results.find((r) => r.mode === 'auditready')?.cpuUs;
 const np = results.find((r) => r.mode === 'nestjs-pino')?.cpuUs;
 if (ar !== undefined && np !== undefined)

@@ -8,7 +8,7 @@ import { type AuditEntry, createAuditLogger, createMemoryTransport } from '@audi
 import { createTestAuditLogger } from '@auditready/core/testing';
 import { verifySync } from '@auditready/core/verify';
 import { createFileTransport } from '@auditready/transport-file';
-import { type INestApplication, Inject, Injectable, Module } from '@nestjs/common';
+import { type INestApplication, Inject, Injectable, type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -238,6 +238,43 @@ for (const platform of ['express', 'fastify'] as const)
         await app.close();
       }
       expect(verifySync(transport.lines()).valid).toBe(true);
+    });
+  });
+
+/** The app's own Nest middleware, answering some requests itself (a rate limiter, say) without calling next(). */
+function throttle(
+  req: { url?: string; originalUrl?: string },
+  res: { statusCode: number; end: (b: string) => void },
+  next: () => void,
+): void {
+  if ((req.originalUrl ?? req.url)?.startsWith('/invoices/2')) {
+    res.statusCode = 429;
+    res.end('{"message":"slow down"}');
+    return;
+  }
+  next();
+}
+@Module({})
+class ThrottleModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(throttle).forRoutes('{*path}');
+  }
+}
+
+for (const platform of ['express', 'fastify'] as const)
+  describe(`the app's own middleware (${platform} platform)`, () => {
+    it("requests answered by the app's middleware are recorded too: the (global) audit middleware runs first", async () => {
+      const audit = createTestAuditLogger({ deterministic: false });
+      const { app, url } = await start([ThrottleModule, AuditModule.forRoot({ logger: audit.logger })], platform);
+      try {
+        const res = await fetch(`${url}/invoices/2`, { headers: { ...alice, 'x-request-id': `throttled-${platform}` } });
+        expect(res.status).toBe(429);
+        const entry = await waitFor(() => audit.entries().find((e: AuditEntry) => e.http?.requestId === `throttled-${platform}`));
+        expect(entry).toMatchObject({ outcome: 'failure', reason: 'slow down', http: { status: 429, path: '/invoices/2' } });
+        expect((await fetch(`${url}/invoices/1`, { headers: alice })).status).toBe(200);
+      } finally {
+        await app.close();
+      }
     });
   });
 
