@@ -9,7 +9,6 @@
  * a `gap` record in the chain says which seqs and why), or fail closed (record() throws
  * AuditUnavailableError so the caller can refuse to serve unaudited).
  */
-
 import { type AuditClock, type ClockStep, createSystemClock, formatMicros } from './clock.js';
 import {
   AuditClosedError,
@@ -516,9 +515,14 @@ class Logger implements AuditLogger {
   }
 
   record(input: AuditRecordInput): AuditEntry {
+    return this.#recordNow(input, undefined);
+  }
+
+  /** record() with the timestamp given (the worker bridge's) or taken now; entries recordLater() took are sealed first. */
+  #recordNow(input: AuditRecordInput, ts: string | undefined): AuditEntry {
     this.#mustAccept();
     if (this.#later.length > 0) this.#sealLater();
-    return this.#seal(input, undefined);
+    return this.#seal(input, ts);
   }
 
   recordLater(input: AuditRecordInput): void {
@@ -622,9 +626,7 @@ class Logger implements AuditLogger {
 
   /** For the worker bridge (@auditready/core/worker): records with a timestamp taken by the caller. */
   [SEAL_AT](input: AuditRecordInput, ts: string): AuditEntry {
-    this.#mustAccept();
-    if (this.#later.length > 0) this.#sealLater();
-    return this.#seal(input, ts);
+    return this.#recordNow(input, ts);
   }
 
   /** For the worker bridge: input that could not reach the worker becomes a `rejected` entry. */
@@ -641,7 +643,10 @@ class Logger implements AuditLogger {
     this.#recordClockStep(step);
   }
 
-  /** How many more entries every open queue can take now (what fail-closed accepting() checks); 0 when closed. */
+  /**
+   * How many more entries every open queue can take now (what fail-closed accepting() checks); 0
+   * when closed. Entries recordLater() took count too: they reach every queue before the next delivery.
+   */
   [ROOM](): number {
     if (this.#closed) return 0;
     const later = this.#later.length / 2;
@@ -653,9 +658,7 @@ class Logger implements AuditLogger {
   // ---- delivery ----------------------------------------------------------------------------
 
   #accepting(): boolean {
-    // Entries recordLater() took count too: they reach every queue before the next delivery.
-    const later = this.#later.length / 2;
-    return !this.#closed && this.#lanes.every((l) => l.closed || l.queue.length + later < this.#maxEntries);
+    return this[ROOM]() > 0;
   }
 
   #enqueue(sealed: SealedRecord, internal: boolean): void {

@@ -224,7 +224,6 @@ interface ChainState {
 
 const KIND_ORDER: Record<string, number> = {};
 
-/** Incremental verifier: push items in order, then finish(). */
 /**
  * True when `line` is the beginning of a JSON object cut short (a torn write): it opens with `{`
  * and ends inside a string or with an object or array still open. A torn write can end right after
@@ -248,6 +247,7 @@ function isJsonPrefix(line: string): boolean {
   return inString || depth > 0;
 }
 
+/** Incremental verifier: push items in order, then finish(). */
 export class Verifier {
   readonly #keys = new Map<string, ResolvedKey>();
   readonly #anchors: ChainHead[];

@@ -105,7 +105,6 @@ async function main(): Promise<void> {
           if (m.op === 'record') reply({ ok: logger[SEAL_AT](m.args?.[0] as AuditRecordInput, m.args?.[1] as string) });
           else if (m.op === 'reject') reply({ ok: logger[SEAL_REJECTED](m.args?.[0], m.args?.[1] as string) });
           else if (m.op === 'health') reply({ ok: logger.health() });
-          else if (m.op === 'accepting') reply({ ok: logger.accepting() });
           else reply({ error: { name: 'Error', message: `unknown call ${String(m.op)}` } });
         } catch (err) {
           reply({ error: serializeError(err) });

@@ -19,6 +19,20 @@ function useDir(): string {
   return dir;
 }
 
+/** Calls fn n times; 'ok' or 'refused' (AuditUnavailableError) for each. */
+function burst(n: number, fn: (i: number) => void): string[] {
+  const outcomes: string[] = [];
+  for (let i = 0; i < n; i++) {
+    try {
+      fn(i);
+      outcomes.push('ok');
+    } catch (e) {
+      outcomes.push(e instanceof AuditUnavailableError ? 'refused' : String(e));
+    }
+  }
+  return outcomes;
+}
+
 describe('startWorkerAuditLogger', () => {
   it("recordLater and record keep call order and the caller's timestamps; record() returns the sealed entry; the file verifies", async () => {
     const dir = useDir();
@@ -78,15 +92,7 @@ describe('startWorkerAuditLogger', () => {
     try {
       const logger = await startWorkerAuditLogger(fixture('setup-file.mjs'), { handleSignals: false, onError: () => {} });
       expect(logger.accepting()).toBe(true);
-      const outcomes: string[] = [];
-      for (let i = 0; i < 6; i++) {
-        try {
-          logger.record({ action: 'burst', details: { i } });
-          outcomes.push('ok');
-        } catch (e) {
-          outcomes.push(e instanceof AuditUnavailableError ? 'refused' : String(e));
-        }
-      }
+      const outcomes = burst(6, (i) => logger.record({ action: 'burst', details: { i } }));
       // genesis + 4 fill the queue of 5 while nothing is delivered; then the logger refuses.
       expect(outcomes).toEqual(['ok', 'ok', 'ok', 'ok', 'refused', 'refused']);
       expect(logger.accepting()).toBe(false);
@@ -109,15 +115,7 @@ describe('startWorkerAuditLogger', () => {
     try {
       const logger = await startWorkerAuditLogger(fixture('setup-file.mjs'), { handleSignals: false, onError: () => {} });
       // One turn, nothing posted yet: the worker has seen none of these, the bridge counts them.
-      const outcomes: string[] = [];
-      for (let i = 0; i < 8; i++) {
-        try {
-          logger.recordLater({ action: 'burst', details: { i } });
-          outcomes.push('ok');
-        } catch (e) {
-          outcomes.push(e instanceof AuditUnavailableError ? 'refused' : String(e));
-        }
-      }
+      const outcomes = burst(8, (i) => logger.recordLater({ action: 'burst', details: { i } }));
       expect(outcomes).toEqual(['ok', 'ok', 'ok', 'ok', 'refused', 'refused', 'refused', 'refused']);
       expect(logger.accepting()).toBe(false);
       await new Promise((r) => setTimeout(r, 50)); // posted and sealed: still full

@@ -319,15 +319,20 @@ function hookInstance(req: Req, res: ServerResponse, st: State): void {
 }
 
 /** 'close' follows 'finish' on every response; without 'finish' first, the client went away. */
-function onClose(res: ServerResponse): void {
-  const req = (res as unknown as { req?: Req }).req;
-  const st = req === undefined ? undefined : states.get(req);
-  if (st === undefined || st.perInstance || st.done) return;
+function closed(req: Req, res: ServerResponse, st: State): void {
+  if (st.done) return;
   try {
-    st.mw.complete(req as Req, res as Res, st, !res.writableFinished);
+    st.mw.complete(req, res as Res, st, !res.writableFinished);
   } catch (err) {
     st.mw.logger.reportError(err);
   }
+}
+
+/** From the shared emit hook: responses of node:http requests an auditMiddleware owns. */
+function onClose(res: ServerResponse): void {
+  const req = (res as unknown as { req?: Req }).req;
+  const st = req === undefined ? undefined : states.get(req);
+  if (st !== undefined && !st.perInstance) closed(req as Req, res, st);
 }
 
 type Req = IncomingMessage & Record<string, unknown> & { audit?: unknown };
@@ -649,7 +654,7 @@ export function auditMiddleware(options: AuditMiddlewareOptions) {
     if ((res as { closed?: unknown }).closed === true) {
       // The client went away while earlier middleware (async auth, a body parser) was running.
       complete(r, s, st, true);
-    } else if (st.perInstance) res.once('close', () => complete(r, s, st, !res.writableFinished));
+    } else if (st.perInstance) res.once('close', () => closed(r, res, st));
     next();
   };
 }

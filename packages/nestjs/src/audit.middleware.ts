@@ -9,11 +9,6 @@ import { AUDIT_LOGGER, AUDIT_MODULE_OPTIONS } from './tokens.js';
 type Next = (err?: unknown) => void;
 
 /**
- * Runs for every request, before guards: it records the request when the response completes
- * (@auditready/express does the work), whether a guard, a pipe, a handler or nothing answered it,
- * and carries the request into AsyncLocalStorage for AuditService.
- */
-/**
  * Nest answers errors (guards, pipes, exceptions) with a JSON body: its message is the entry's
  * reason, unless the handler's interceptor already noted the error itself.
  */
@@ -31,6 +26,11 @@ function reasonFromErrorBody(audit: AuditRequestApi, res: ServerResponse, chunk:
   }
 }
 
+/**
+ * Runs for every request, before guards: it records the request when the response completes
+ * (@auditready/express does the work), whether a guard, a pipe, a handler or nothing answered it,
+ * and carries the request into AsyncLocalStorage for AuditService.
+ */
 @Injectable()
 export class AuditNestMiddleware implements NestMiddleware {
   readonly #handle: (req: never, res: never, next: Next) => void;
