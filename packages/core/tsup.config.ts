@@ -3,7 +3,7 @@ import { defineConfig } from 'tsup';
 export default defineConfig({
   entry: {
     index: 'src/index.ts',
-    verify: 'src/verify.ts',
+    verify: 'src/verify/index.ts',
     testing: 'src/testing.ts',
     spool: 'src/spool.ts',
     worker: 'src/worker.ts',

@@ -18,7 +18,7 @@ import { type AuditLogger, type AuditLoggerOptions, createAuditLogger } from './
 import { checkEntry } from './schema.js';
 import { createMemoryTransport, type MemoryTransport } from './transport.js';
 import type { AuditEntry } from './types.js';
-import { type VerifyReport, verifySync } from './verify.js';
+import { type VerifyReport, verifySync } from './verify/index.js';
 
 /** The fixed key used by deterministic keyed test loggers (never use it outside tests). */
 export const TEST_HMAC_KEY: AuditKey = { id: 'test-key', secret: 'hex:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f' };

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import * as core from '../src/index.js';
 import { AuditError } from '../src/index.js';
 import * as testing from '../src/testing.js';
-import * as verifyApi from '../src/verify.js';
+import * as verifyApi from '../src/verify/index.js';
 
 function cyclic() {
   const o: Record<string, unknown> = { a: 1 };

@@ -11,7 +11,7 @@ import {
 import { type AuditLoggerOptions, createAuditLogger } from '../src/logger.js';
 import { checkEntry } from '../src/schema.js';
 import { createMemoryTransport } from '../src/transport.js';
-import { verifySync } from '../src/verify.js';
+import { verifySync } from '../src/verify/index.js';
 
 function setup(extra: Partial<AuditLoggerOptions> = {}) {
   const transport = createMemoryTransport();

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { verifySync } from '../src/verify.js';
+import { verifySync } from '../src/verify/index.js';
 
 const child = join(import.meta.dirname, 'fixtures', 'shutdown-child.mjs');
 const dist = join(import.meta.dirname, '..', 'dist', 'index.js');

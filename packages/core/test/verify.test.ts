@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { type AuditKey, resolveKey } from '../src/hash.js';
 import { computeEntryHash, HashChain, serializeEntry } from '../src/hash-chain.js';
 import type { AuditEntry } from '../src/types.js';
-import { Verifier, type VerifyBreak, verify, verifyStream, verifySync, verifyText } from '../src/verify.js';
+import { Verifier, type VerifyBreak, verify, verifyStream, verifySync, verifyText } from '../src/verify/index.js';
 
 const KEY: AuditKey = { id: 'k1', secret: `hex:${'5a'.repeat(32)}` };
 
@@ -339,7 +339,7 @@ describe('verifyStream', () => {
     const { mkdtempSync, writeFileSync, createReadStream } = await import('node:fs');
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
-    const { verifyStream } = await import('../src/verify.js');
+    const { verifyStream } = await import('../src/verify/index.js');
     const lines = makeLog(200);
     lines[150] = lines[150]!.replace('"act.150"', '"act.15O"');
     const file = join(mkdtempSync(join(tmpdir(), 'ar-verify-')), 'audit.log');
@@ -350,7 +350,7 @@ describe('verifyStream', () => {
   });
 
   it('decodes multi-byte UTF-8 split across chunks', async () => {
-    const { splitLines } = await import('../src/verify.js');
+    const { splitLines } = await import('../src/verify/index.js');
     const bytes = new TextEncoder().encode('äö😀\nx');
     const chunks = Array.from(bytes, (b) => new Uint8Array([b]));
     const out: string[] = [];

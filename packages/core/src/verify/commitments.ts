@@ -1,0 +1,107 @@
+/**
+ * End of input: settle what only the whole input can decide. Keyed entries that no supplied key
+ * verifies are one `wrong-key` break, not thousands of `modified`; holes that a `gap` or
+ * `retention` record explains are withdrawn; and every commitment to a chain's head (an anchor
+ * held elsewhere, a later chain's genesis link) must be met, or the tail is `truncated`.
+ */
+import type { ChainHead } from '../types.js';
+import type { BreakLedger } from './breaks.js';
+import type { ChainTrack, Missing } from './chain.js';
+import type { RetentionClaim } from './records.js';
+
+/** Keyed chains where no entry verifies: the key is wrong, not every entry modified. */
+function settleKeys(s: ChainTrack, ledger: BreakLedger): void {
+  for (const [kid, st] of s.keyStats) {
+    if (st.ok !== 0 || st.bad.length === 0) continue;
+    const first = (st.bad[0] as (typeof st.bad)[number]).brk;
+    for (const ref of st.bad) ledger.withdraw(ref);
+    ledger.add({
+      kind: 'wrong-key',
+      chain: s.id,
+      ...(first.seq !== undefined ? { seq: first.seq } : {}),
+      ...(first.file !== undefined ? { file: first.file } : {}),
+      ...(first.line !== undefined ? { line: first.line } : {}),
+      message: `the key "${kid}" verifies none of the ${st.bad.length} keyed entries: wrong key`,
+    });
+  }
+}
+
+/** A hole retention records cover seq by seq is not tampering; the kept entry after it must link to the record's hash. */
+function settleRetained(s: ChainTrack, m: Missing, ranges: RetentionClaim[], ledger: BreakLedger): void {
+  let next = m.from;
+  for (const r of ranges) if (r.from <= next && r.to >= next) next = r.to + 1;
+  if (next <= m.to) return;
+  ledger.withdraw(m.ref);
+  for (const r of ranges) {
+    if (r.to < m.from || r.from > m.to) continue;
+    if (!s.retained.some((x) => x.from === r.from && x.to === r.to))
+      s.retained.push({ from: r.from, to: r.to, file: r.file, declaredAt: r.declaredAt });
+  }
+  const edge = ranges.find((r) => r.to === s.firstSeq - 1 && r.lastHash !== undefined);
+  if (m.from === 0 && edge && s.firstPrev !== undefined && s.firstPrev !== edge.lastHash) {
+    ledger.add({
+      kind: 'modified',
+      chain: s.id,
+      seq: s.firstSeq,
+      ...(s.firstPos ?? {}),
+      message: `a retention record says seq ${edge.to} had hash ${edge.lastHash?.slice(0, 12)}…, but seq ${s.firstSeq} links to ${s.firstPrev.slice(0, 12)}…`,
+    });
+  }
+}
+
+/** Holes the chain declared with gap records, or that retention records cover, are withdrawn. */
+function settleHoles(s: ChainTrack, retained: RetentionClaim[], ledger: BreakLedger): void {
+  for (const m of s.missing) {
+    if (s.declared.some((d) => d.from <= m.from && m.to <= d.to)) ledger.withdraw(m.ref);
+  }
+  const ranges = retained.filter((r) => r.chain === s.id).sort((a, b) => a.from - b.from);
+  for (const m of s.missing) if (m.ref.live) settleRetained(s, m, ranges, ledger);
+}
+
+/** A commitment to seq `c.seq` with hash `c.hash`: the chain must reach it, with that hash. */
+function checkCommitment(s: ChainTrack, c: ChainHead, by: string, ledger: BreakLedger): void {
+  if (s.maxSeq < c.seq) {
+    ledger.add({
+      kind: 'truncated',
+      chain: s.id,
+      seq: s.maxSeq + 1,
+      toSeq: c.seq,
+      message: `${by} commits to seq ${c.seq}, but the chain ends at seq ${s.maxSeq}: the tail is missing`,
+    });
+    return;
+  }
+  const rec = s.bySeq.get(c.seq);
+  if (rec && rec.hash !== c.hash) {
+    ledger.add({
+      kind: 'forked',
+      chain: s.id,
+      seq: c.seq,
+      ...rec.pos,
+      message: `${by} commits to a different hash at seq ${c.seq}: the log diverged from what was committed`,
+    });
+  }
+}
+
+export function settle(chains: Map<string, ChainTrack>, retained: RetentionClaim[], anchors: ChainHead[], ledger: BreakLedger): void {
+  for (const s of chains.values()) {
+    settleKeys(s, ledger);
+    settleHoles(s, retained, ledger);
+    for (const a of anchors) if (a.chain === s.id) checkCommitment(s, a, 'an anchor', ledger);
+  }
+  // A later chain's genesis commits to the previous chain's head: its tail cannot vanish unseen.
+  for (const s of chains.values()) {
+    if (!s.previous) continue;
+    const p = chains.get(s.previous.chain);
+    if (p) checkCommitment(p, s.previous, `chain ${s.id}'s genesis`, ledger);
+  }
+  for (const a of anchors) {
+    if (!chains.has(a.chain))
+      ledger.add({
+        kind: 'truncated',
+        chain: a.chain,
+        seq: 0,
+        toSeq: a.seq,
+        message: `anchored chain ${a.chain} (head seq ${a.seq}) is absent from the input`,
+      });
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * Feeding a verifier: whole iterables, NDJSON text, and byte or text streams split into lines.
+ */
+import { AuditInputError } from '../errors.js';
+import type { Position, VerifyItem, VerifyOptions, VerifyReport } from './types.js';
+import { Verifier } from './verifier.js';
+
+const NEWLINE = 0x0a;
+
+/** Throws unless `source` is an iterable (or, when `asyncOk`, an async iterable) other than a string. */
+function assertIterable(source: unknown, asyncOk: boolean): void {
+  const s = source as { [Symbol.iterator]?: unknown; [Symbol.asyncIterator]?: unknown } | null;
+  const ok =
+    s !== null &&
+    s !== undefined &&
+    (typeof s[Symbol.iterator] === 'function' || (asyncOk && typeof s[Symbol.asyncIterator] === 'function'));
+  if (!ok || typeof source === 'string')
+    throw new AuditInputError(
+      `verify: expected an ${asyncOk ? '(async) ' : ''}iterable of lines or entries (use verifyText for a whole text)`,
+    );
+}
+
+const ENCODER = new TextEncoder();
+
+function toBytes(chunk: unknown): Uint8Array {
+  if (typeof chunk === 'string') return ENCODER.encode(chunk);
+  if (chunk instanceof Uint8Array) return chunk;
+  throw new AuditInputError('verifyStream: chunks must be strings or bytes (Uint8Array / Buffer)');
+}
+
+/**
+ * Feeds a byte or text stream of NDJSON to a verifier, line by line, with positions relative to
+ * `file`. Returns the number of lines read. Used by verifyStream and by tools that verify several
+ * files as one log.
+ */
+export async function feedStream(
+  verifier: Verifier,
+  chunks: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>,
+  options: { file?: string } = {},
+): Promise<number> {
+  assertIterable(chunks, true);
+  const at = (line: number): Position => (options.file !== undefined ? { file: options.file, line } : { line });
+  let carry: Uint8Array | undefined;
+  let lineNo = 0;
+  for await (const chunk of chunks as AsyncIterable<string | Uint8Array>) {
+    let buf = toBytes(chunk);
+    if (carry) {
+      const joined = new Uint8Array(carry.length + buf.length);
+      joined.set(carry, 0);
+      joined.set(buf, carry.length);
+      buf = joined;
+    }
+    let start = 0;
+    let nl = buf.indexOf(NEWLINE, start);
+    while (nl >= 0) {
+      lineNo++;
+      if (nl > start) verifier.pushBytes(buf, start, nl, at(lineNo));
+      start = nl + 1;
+      nl = buf.indexOf(NEWLINE, start);
+    }
+    carry = start < buf.length ? buf.slice(start) : undefined;
+  }
+  if (carry && carry.length > 0) {
+    lineNo++;
+    verifier.pushBytes(carry, 0, carry.length, at(lineNo));
+  }
+  return lineNo;
+}
+
+/** Verifies a whole iterable or async iterable (lines, entries, or { line | entry, file, lineNo }). */
+export async function verify(source: Iterable<VerifyItem> | AsyncIterable<VerifyItem>, options: VerifyOptions = {}): Promise<VerifyReport> {
+  assertIterable(source, true);
+  const v = new Verifier(options);
+  for await (const item of source as AsyncIterable<VerifyItem>) v.push(item);
+  return v.finish();
+}
+
+/** Synchronous form for arrays and other iterables. */
+export function verifySync(source: Iterable<VerifyItem>, options: VerifyOptions = {}): VerifyReport {
+  assertIterable(source, false);
+  const v = new Verifier(options);
+  for (const item of source) v.push(item);
+  return v.finish();
+}
+
+/**
+ * Splits a stream of text or byte chunks (a Node Readable, a web ReadableStream, any async
+ * iterable of string | Uint8Array) into lines, decoding UTF-8 across chunk boundaries.
+ */
+export async function* splitLines(chunks: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>): AsyncGenerator<string> {
+  const decoder = new TextDecoder('utf-8', { fatal: false });
+  let rest = '';
+  for await (const chunk of chunks as AsyncIterable<string | Uint8Array>) {
+    if (typeof chunk === 'string') rest += chunk;
+    else if (chunk instanceof Uint8Array) rest += decoder.decode(chunk, { stream: true });
+    else throw new AuditInputError('verifyStream: chunks must be strings or bytes (Uint8Array / Buffer)');
+    let nl = rest.indexOf('\n');
+    while (nl >= 0) {
+      yield rest.slice(0, nl);
+      rest = rest.slice(nl + 1);
+      nl = rest.indexOf('\n');
+    }
+  }
+  rest += decoder.decode();
+  if (rest !== '') yield rest;
+}
+
+/**
+ * Verifies a byte or text stream of NDJSON (e.g. fs.createReadStream('audit.log')), in constant
+ * memory apart from the per-chain window. Positions are 1-based lines of `file`.
+ */
+export async function verifyStream(
+  chunks: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>,
+  options: VerifyOptions & { file?: string } = {},
+): Promise<VerifyReport> {
+  assertIterable(chunks, true);
+  const v = new Verifier(options);
+  await feedStream(v, chunks, options.file !== undefined ? { file: options.file } : {});
+  return v.finish();
+}
+
+/** Verifies NDJSON text (one entry per line), positions relative to `file` when given. */
+export function verifyText(text: string, options: VerifyOptions & { file?: string } = {}): VerifyReport {
+  if (typeof text !== 'string') throw new AuditInputError('verifyText: expected a string');
+  const v = new Verifier(options);
+  const lines = text.split('\n');
+  if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  lines.forEach((line, i) => {
+    v.push(line, { ...(options.file !== undefined ? { file: options.file } : {}), line: i + 1 });
+  });
+  return v.finish();
+}

@@ -1,0 +1,127 @@
+/**
+ * The verifier's public shapes: what it takes (options, items) and what it reports
+ * (docs/spec/hash-chain.md §Verification).
+ */
+import type { AuditKey } from '../hash.js';
+import type { AuditEntry, ChainHead } from '../types.js';
+
+/**
+ * Break kinds:
+ *   modified     the entry's content does not match its hash, or the next entry links to a
+ *                different hash (the entry was rewritten and re-hashed), or the line is not in
+ *                canonical form
+ *   deleted      seqs missing from the chain (and not declared by a `gap` record)
+ *   inserted     an extra entry claiming a seq that the chain's continuation does not use
+ *   reordered    an entry that appears after entries with higher seqs
+ *   duplicated   the same entry (same seq, same hash) appears again
+ *   truncated    the tail is missing against a commitment (an anchor, or a later chain's genesis
+ *                link), or the last line of a file is a partial entry (torn write)
+ *   forked       two valid continuations of the same entry
+ *   unparseable  not JSON, not an entry, or not matching the entry schema
+ *   wrong-key    keyed (HMAC) entries whose key is missing or does not verify any of them
+ */
+export type BreakKind =
+  | 'modified'
+  | 'deleted'
+  | 'inserted'
+  | 'reordered'
+  | 'duplicated'
+  | 'truncated'
+  | 'forked'
+  | 'unparseable'
+  | 'wrong-key';
+
+export interface Position {
+  file?: string;
+  /** 1-based line number within `file` (or within the input when there is no file). */
+  line?: number;
+}
+
+export interface VerifyBreak extends Position {
+  kind: BreakKind;
+  chain?: string;
+  /** The seq concerned (the first one, for a range). */
+  seq?: number;
+  /** Last seq of a range (deleted, truncated). */
+  toSeq?: number;
+  message: string;
+}
+
+export interface DeclaredGap {
+  from: number;
+  to: number;
+  count: number;
+  reason: string;
+  /** seq of the `gap` record that declared it. */
+  declaredAt: number;
+}
+
+/** Seqs removed on purpose by a retention policy, as a `retention` record declared. */
+export interface RetainedRange {
+  from: number;
+  to: number;
+  /** The segment file that held them. */
+  file: string;
+  /** The `retention` record that declared the removal. */
+  declaredAt: { chain: string; seq: number };
+}
+
+export interface ChainReport {
+  chain: string;
+  valid: boolean;
+  count: number;
+  firstSeq: number;
+  lastSeq: number;
+  /** Hash of the entry with the highest seq on the accepted line of the chain. */
+  headHash: string;
+  keyIds: string[];
+  breaks: VerifyBreak[];
+  /** Holes the chain itself declared with `gap` records (entries dropped, e.g. queue overflow). */
+  gaps: DeclaredGap[];
+  /** Seqs removed by retention and declared by `retention` records (not a break). */
+  retained: RetainedRange[];
+  /** The previous chain this one links to from its genesis, if any. */
+  previous?: ChainHead;
+}
+
+export interface VerifyReport {
+  /** True when no chain has a break and no line was unparseable. */
+  valid: boolean;
+  /** Lines or items read (blank lines excluded). */
+  items: number;
+  entries: number;
+  chains: ChainReport[];
+  /** Every break, in input order (breaks of all chains plus unparseable lines). */
+  breaks: VerifyBreak[];
+}
+
+export interface VerifyOptions {
+  /** HMAC keys for keyed chains, matched by key id (`kid`). */
+  keys?: AuditKey[];
+  /** Commitments held elsewhere: the verifier reports `truncated` if a chain ends before one. */
+  anchors?: ChainHead[];
+  /**
+   * Chains may start after seq 0 (a verifier over a later segment of a log). Default false: a chain
+   * whose first entry is not seq 0 reports the missing beginning as `deleted`.
+   */
+  allowPartialStart?: boolean;
+  /** Check lines are in canonical form. Default true. */
+  requireCanonical?: boolean;
+  /** Seqs of history kept per chain for reorder/duplicate detection. Default 100000. */
+  window?: number;
+  /**
+   * Verify canonical lines from their bytes without parsing them (default true). A line whose
+   * hash matches its own bytes is exactly what was sealed; lines that do not match, and
+   * genesis/gap/retention records, are always parsed and checked in full. Off: everything is.
+   */
+  fastPath?: boolean;
+}
+
+export type VerifyItem = string | AuditEntry | Record<string, unknown> | { line?: string; entry?: unknown; file?: string; lineNo?: number };
+
+/** "file:line", "line N" or the file alone: where a break or an earlier entry was seen. */
+export function describePos(p: Position): string {
+  if (p.file !== undefined && p.line !== undefined) return `${p.file}:${p.line}`;
+  if (p.line !== undefined) return `line ${p.line}`;
+  return p.file ?? 'an earlier position';
+}

@@ -1,0 +1,383 @@
+/**
+ * The Verifier: push lines or entries in input order, then finish() for the report
+ * (docs/spec/hash-chain.md §Verification). Several chains may be interleaved. It keeps going after
+ * the first break, as CloudTrail's validate-logs does, and reports per chain: count, first and
+ * last seq, head hash, every break with its kind and position, and the gaps the chain itself
+ * declared. Memory is bounded: per chain, the hashes of the last `window` seqs are kept for
+ * reorder and duplicate detection (see seq-window.ts).
+ *
+ * Each entry is checked on its own here (hash or HMAC, canonical bytes, schema); ChainTrack
+ * decides its place in its chain; settle() (commitments.ts) decides what only the end can.
+ */
+import { AuditConfigError, AuditInputError } from '../errors.js';
+import { hashCanonical, hashLineBytes, type ResolvedKey, resolveKey, ZERO_HASH } from '../hash.js';
+import { canonicalForms } from '../hash-chain.js';
+import { checkEntry } from '../schema.js';
+import type { AuditEntry, ChainHead } from '../types.js';
+import { BreakLedger, type BreakRef } from './breaks.js';
+import { ChainTrack } from './chain.js';
+import { settle } from './commitments.js';
+import { type RetentionClaim, readLibraryRecord } from './records.js';
+import { ascii, bytesEqual, isJsonPrefix, scanLine } from './scan.js';
+import type { ChainReport, Position, VerifyItem, VerifyOptions, VerifyReport } from './types.js';
+
+const UTF8 = new TextDecoder('utf-8');
+const UTF8_ENCODER = new TextEncoder();
+
+function checkOptions(options: VerifyOptions): void {
+  if (options === null || typeof options !== 'object') throw new AuditConfigError('verify options must be an object');
+  if (options.keys !== undefined && !Array.isArray(options.keys))
+    throw new AuditConfigError('keys must be an array of { id, secret }', { path: 'keys' });
+  const isHead = (a: ChainHead) =>
+    a !== null && typeof a === 'object' && typeof a.chain === 'string' && Number.isSafeInteger(a.seq) && typeof a.hash === 'string';
+  if (options.anchors !== undefined && (!Array.isArray(options.anchors) || !options.anchors.every(isHead)))
+    throw new AuditConfigError('anchors must be an array of { chain, seq, hash }', { path: 'anchors' });
+  if (options.window !== undefined && (!Number.isInteger(options.window) || options.window < 1))
+    throw new AuditConfigError('window must be a positive integer', { path: 'window' });
+}
+
+/** An item as the verifier reads it: a line to parse, or an entry already parsed. */
+function unwrap(item: VerifyItem): { line?: string; parsed?: unknown; file?: string; lineNo?: number } {
+  if (typeof item === 'string') return { line: item };
+  if (item !== null && typeof item === 'object' && ('line' in item || 'entry' in item) && !('chain' in item)) {
+    const w = item as { line?: string; entry?: unknown; file?: string; lineNo?: number };
+    return { ...(w.line !== undefined ? { line: w.line } : {}), parsed: w.entry, file: w.file, lineNo: w.lineNo };
+  }
+  return { parsed: item };
+}
+
+/** A break for a line that parsed but is not a valid entry, naming its chain and seq if it has them. */
+function schemaBreak(parsed: unknown, errors: { path: string; message: string }[]) {
+  const o = parsed !== null && typeof parsed === 'object' ? (parsed as { chain?: unknown; seq?: unknown }) : {};
+  const detail = errors
+    .slice(0, 3)
+    .map((e) => `${e.path === '' ? '(root)' : e.path}: ${e.message}`)
+    .join('; ');
+  return {
+    ...(typeof o.chain === 'string' ? { chain: o.chain } : {}),
+    ...(Number.isSafeInteger(o.seq) ? { seq: o.seq as number } : {}),
+    message: `not a valid entry: ${detail}`,
+  };
+}
+
+function modifiedMessage(e: AuditEntry, key: ResolvedKey | undefined): string {
+  return key ? `content does not match its HMAC (key "${e.kid}")` : 'content does not match its hash';
+}
+
+/** Incremental verifier: push items in order, then finish(). */
+export class Verifier {
+  readonly #keys = new Map<string, ResolvedKey>();
+  readonly #anchors: ChainHead[];
+  readonly #allowPartialStart: boolean;
+  readonly #requireCanonical: boolean;
+  readonly #window: number;
+  readonly #fastPath: boolean;
+  readonly #chains = new Map<string, ChainTrack>();
+  /** The chain of the previous fast-path line (see pushBytes). */
+  #lastChain: ChainTrack | undefined;
+  /** Ranges removed by retention, as declared by `retention` records (any chain may declare them). */
+  readonly #retained: RetentionClaim[] = [];
+  readonly #ledger = new BreakLedger();
+  #items = 0;
+  #entries = 0;
+  #autoLine = 0;
+  /** The last line read was a cut-off JSON object: `truncated` if nothing follows it in its file. */
+  #pendingTorn: { ref: BreakRef; file: string | undefined } | undefined;
+  #finished = false;
+
+  constructor(options: VerifyOptions = {}) {
+    checkOptions(options);
+    for (const [i, k] of (options.keys ?? []).entries()) {
+      const r = resolveKey(k, `keys[${i}]`);
+      this.#keys.set(r.id, r);
+    }
+    this.#anchors = options.anchors ?? [];
+    this.#allowPartialStart = options.allowPartialStart === true;
+    this.#requireCanonical = options.requireCanonical !== false;
+    this.#window = options.window ?? 100_000;
+    this.#fastPath = options.fastPath !== false;
+  }
+
+  /** Adds one line or entry. `pos` defaults to the item's own file/lineNo or a running count. */
+  push(item: VerifyItem, pos?: Position): void {
+    this.#push(item, pos, this.#fastPath);
+  }
+
+  #push(item: VerifyItem, pos: Position | undefined, tryFast: boolean): void {
+    if (this.#finished) throw new AuditInputError('Verifier.push() after finish()');
+    const u = unwrap(item);
+    let line = u.line;
+    let parsed = u.parsed;
+    const where: Position = pos ?? { ...(u.file !== undefined ? { file: u.file } : {}), line: u.lineNo ?? ++this.#autoLine };
+    if (line !== undefined) {
+      if (line.endsWith('\r')) line = line.slice(0, -1);
+      if (line.trim() === '') return;
+    }
+    this.#items++;
+    this.#nextLine(where.file);
+    if (parsed === undefined && line !== undefined) {
+      // Fast path: the line's own bytes, when it is the next entry of a known chain (see #fast).
+      if (tryFast) {
+        const bytes = UTF8_ENCODER.encode(line);
+        if (this.#fast(bytes, 0, bytes.length, where)) return;
+      }
+      try {
+        parsed = JSON.parse(line);
+      } catch (err) {
+        const ref = this.#ledger.add({ kind: 'unparseable', ...where, message: `not JSON: ${(err as Error).message}` });
+        if (isJsonPrefix(line)) this.#pendingTorn = { ref, file: where.file };
+        return;
+      }
+    }
+    const schema = checkEntry(parsed);
+    if (!schema.valid) {
+      const b = schemaBreak(parsed, schema.errors);
+      this.#ledger.add({
+        kind: 'unparseable',
+        ...(b.chain !== undefined ? { chain: b.chain } : {}),
+        ...(b.seq !== undefined ? { seq: b.seq } : {}),
+        ...where,
+        message: b.message,
+      });
+      return;
+    }
+    this.#entries++;
+    this.#onEntry(parsed as AuditEntry, line, where);
+  }
+
+  /** A line follows: a torn line before it in the same file was not the last one after all. */
+  #nextLine(file: string | undefined): void {
+    if (this.#pendingTorn === undefined) return;
+    if (this.#pendingTorn.file !== file) this.#resolveTorn();
+    else this.#pendingTorn = undefined;
+  }
+
+  /**
+   * Adds one line given as bytes: `buf[start, end)`, without its newline. The common case, the
+   * next entry of a chain linking to its head, is checked from the bytes without decoding or
+   * parsing; everything else is decoded and takes the full path of push().
+   */
+  pushBytes(buf: Uint8Array, start: number, end: number, pos: Position): void {
+    if (this.#finished) throw new AuditInputError('Verifier.pushBytes() after finish()');
+    if (end > start && buf[end - 1] === 13) end--; // CRLF
+    if (end === start) return;
+    if (this.#fastPath && this.#fast(buf, start, end, pos)) {
+      this.#items++;
+      this.#nextLine(pos.file);
+      return;
+    }
+    this.#push(UTF8.decode(buf.subarray(start, end)), pos, false);
+  }
+
+  /**
+   * The fast path: a canonical line that is the next entry of a chain already seen, links to its
+   * head, and whose hash matches its own bytes (the `"hash":"…",` member cut out) is exactly what
+   * was sealed; only its chain fields are needed, read from the bytes without decoding or parsing.
+   * Returns false for anything else (first entries, breaks, library records with content), which
+   * then takes the full path. Tests check both paths give identical reports.
+   */
+  #fast(buf: Uint8Array, start: number, end: number, pos: Position): boolean {
+    const scan = scanLine(buf, start, end);
+    if (!scan) return false;
+    // Most lines continue the chain of the line before: compare bytes, skip the map lookup.
+    let s = this.#lastChain;
+    if (s === undefined || !bytesEqual(buf, scan.chainStart, scan.chainEnd, s.id)) {
+      s = this.#chains.get(ascii(buf, scan.chainStart, scan.chainEnd));
+      if (s) this.#lastChain = s;
+    }
+    const head = s?.accept[0];
+    if (
+      !s ||
+      s.expected !== scan.seq ||
+      s.accept.length !== 1 ||
+      head === undefined ||
+      !bytesEqual(buf, scan.prevStart, scan.prevEnd, head)
+    )
+      return false;
+    const kid = scan.kidStart < 0 ? undefined : ascii(buf, scan.kidStart, scan.kidEnd);
+    const key = kid === undefined ? undefined : this.#keys.get(kid);
+    if (kid !== undefined && key === undefined) return false;
+    const hash = hashLineBytes(buf, start, scan.hashStart, scan.hashEnd, end, key);
+    if (!bytesEqual(buf, scan.hashValStart, scan.hashValEnd, hash)) return false;
+    // The bookkeeping of #onEntry + ChainTrack.advance for exactly this case.
+    this.#entries++;
+    const seq = scan.seq;
+    s.count++;
+    const prevRec = s.bySeq.get(seq - 1);
+    if (prevRec) prevRec.continued = true;
+    s.bySeq.set(seq, { hash, computed: hash, pos, continued: false });
+    s.expected = seq + 1;
+    s.headHash = hash;
+    s.accept[0] = hash;
+    if (seq > s.maxSeq) s.maxSeq = seq;
+    if (kid !== undefined) {
+      s.keyIds.add(kid);
+      const st = s.keyStats.get(kid);
+      if (st) st.ok++;
+      else s.keyStats.set(kid, { ok: 1, bad: [] });
+    }
+    return true;
+  }
+
+  #resolveTorn(): void {
+    const t = this.#pendingTorn;
+    this.#pendingTorn = undefined;
+    if (t?.ref.live) this.#ledger.relabel(t.ref, 'truncated', `last line is a partial entry (torn write): ${t.ref.brk.message}`);
+  }
+
+  #track(e: AuditEntry): ChainTrack {
+    let s = this.#chains.get(e.chain);
+    if (!s) {
+      s = new ChainTrack(e.chain, e.seq, this.#window, this.#ledger);
+      this.#chains.set(e.chain, s);
+    }
+    return s;
+  }
+
+  /** The key an entry names, or undefined; a missing key is reported once per chain. */
+  #keyFor(s: ChainTrack, e: AuditEntry, pos: Position): { key: ResolvedKey | undefined; checkable: boolean } {
+    if (e.kid === undefined) return { key: undefined, checkable: true };
+    s.keyIds.add(e.kid);
+    const key = this.#keys.get(e.kid);
+    if (key) return { key, checkable: true };
+    if (!s.missingKeyReported.has(e.kid)) {
+      s.missingKeyReported.add(e.kid);
+      s.brk(
+        'wrong-key',
+        e.seq,
+        `entries are keyed with "${e.kid}" and no key with that id was supplied: their hashes cannot be checked`,
+        pos,
+      );
+    }
+    return { key: undefined, checkable: false };
+  }
+
+  #onEntry(e: AuditEntry, line: string | undefined, pos: Position): void {
+    const s = this.#track(e);
+    s.count++;
+    // 1. The entry on its own: does its content match its hash?
+    const { key, checkable } = this.#keyFor(s, e, pos);
+    const forms = canonicalForms(e);
+    const computed = checkable ? hashCanonical(forms.unhashed, key) : e.hash;
+    const hashOk = computed === e.hash;
+    let own: BreakRef | undefined;
+    if (hashOk && this.#requireCanonical && line !== undefined && line !== forms.line) {
+      own = s.brk(
+        'modified',
+        e.seq,
+        'line is not in canonical form (same content as hashed, but the bytes differ: whitespace, key order, escapes or duplicate keys)',
+        pos,
+      );
+    }
+    if (e.kid !== undefined && key) {
+      let st = s.keyStats.get(e.kid);
+      if (!st) s.keyStats.set(e.kid, (st = { ok: 0, bad: [] }));
+      if (hashOk) st.ok++;
+    }
+    // 2. Its place in the chain. A bad hash becomes the entry's own break once the seq it stands for is known.
+    const seq = s.expected === -1 ? this.#first(s, e, computed, hashOk, key, pos, own) : this.#next(s, e, computed, hashOk, key, pos, own);
+    readLibraryRecord(e, s, seq, this.#retained);
+  }
+
+  /** The first entry of its chain in the input. Returns the seq it stands for. */
+  #first(
+    s: ChainTrack,
+    e: AuditEntry,
+    computed: string,
+    hashOk: boolean,
+    key: ResolvedKey | undefined,
+    pos: Position,
+    own: BreakRef | undefined,
+  ): number {
+    const seq = e.seq;
+    s.firstPrev = e.prev;
+    s.firstPos = pos;
+    const anchor = this.#anchors.find((a) => a.chain === s.id && a.seq === seq - 1);
+    if (seq === 0) {
+      if (e.prev !== ZERO_HASH) own ??= s.brk('modified', seq, 'seq 0 must have prev = 64 zeros', pos);
+    } else if (anchor) {
+      if (e.prev !== anchor.hash && hashOk)
+        s.brk('modified', seq - 1, `entry ${seq} does not link to the anchored hash of seq ${seq - 1}`, pos);
+    } else if (!this.#allowPartialStart) {
+      const ref = s.brk('deleted', 0, `chain starts at seq ${seq}: seqs 0..${seq - 1} are missing`, pos, seq - 1);
+      s.addHole(0, seq - 1, ref);
+    }
+    if (!hashOk) own ??= s.brk('modified', seq, modifiedMessage(e, key), pos);
+    s.advance(e, seq, computed, pos, own);
+    return seq;
+  }
+
+  /** Any later entry of a chain. Returns the seq it stands for. */
+  #next(
+    s: ChainTrack,
+    e: AuditEntry,
+    computed: string,
+    hashOk: boolean,
+    key: ResolvedKey | undefined,
+    pos: Position,
+    own: BreakRef | undefined,
+  ): number {
+    const seq = e.seq;
+    const linksHead = s.accept.includes(e.prev);
+    if (!hashOk && seq !== s.expected && linksHead) {
+      // The seq field itself was edited: the entry still links to the head, so it stands for `expected`.
+      const at = s.expected;
+      own ??= s.brk('modified', at, `content does not match hash; its seq field reads ${seq} but it links to seq ${at - 1}`, pos);
+      s.advance(e, at, computed, pos, own);
+      return at;
+    }
+    if (!hashOk) own ??= s.brk('modified', seq, modifiedMessage(e, key), pos);
+    if (seq === s.expected) {
+      if (!linksHead) s.relink(e, seq, hashOk);
+      s.advance(e, seq, computed, pos, own);
+    } else if (seq > s.expected) {
+      // A hole: tentatively deleted; reclassified if the seqs show up later or a gap record covers them.
+      const from = s.expected;
+      const ref = s.brk(
+        'deleted',
+        from,
+        from === seq - 1 ? `seq ${from} is missing` : `seqs ${from}..${seq - 1} are missing`,
+        pos,
+        seq - 1,
+      );
+      s.addHole(from, seq - 1, ref);
+      s.advance(e, seq, computed, pos, own);
+    } else {
+      s.late(e, seq, computed, hashOk, pos, own);
+    }
+    return seq;
+  }
+
+  /** Ends the input; returns the report. */
+  finish(): VerifyReport {
+    if (!this.#finished) {
+      this.#finished = true;
+      if (this.#pendingTorn) this.#resolveTorn();
+      settle(this.#chains, this.#retained, this.#anchors, this.#ledger);
+    }
+    const breaks = this.#ledger.list();
+    const chains = [...this.#chains.values()].map((s) => chainReport(s, breaks));
+    return { valid: breaks.length === 0, items: this.#items, entries: this.#entries, chains, breaks };
+  }
+}
+
+function chainReport(s: ChainTrack, breaks: VerifyReport['breaks']): ChainReport {
+  const own = breaks.filter((b) => b.chain === s.id);
+  const headRec = s.bySeq.get(s.maxSeq);
+  return {
+    chain: s.id,
+    valid: own.length === 0,
+    count: s.count,
+    firstSeq: s.firstSeq,
+    lastSeq: s.maxSeq,
+    headHash: headRec?.hash ?? s.headHash,
+    keyIds: [...s.keyIds],
+    breaks: own,
+    gaps: s.declared,
+    // Cumulative retention records repeat earlier ranges: report only the widest.
+    retained: s.retained.filter(
+      (r, i) => !s.retained.some((o, j) => j !== i && o.from <= r.from && r.to <= o.to && (o.to - o.from > r.to - r.from || j < i)),
+    ),
+    ...(s.previous ? { previous: s.previous } : {}),
+  };
+}
