@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { defineConfig } from 'tsup';
+
+const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string };
 
 export default defineConfig({
   entry: {
@@ -17,4 +20,6 @@ export default defineConfig({
   splitting: true,
   // import.meta.url in the CommonJS build (the worker bridge locates its worker script with it).
   shims: true,
+  // src/version.ts: the version comes from package.json, never from a hand-written constant.
+  define: { __AUDITREADY_CORE_VERSION__: JSON.stringify(version) },
 });

@@ -1,0 +1,184 @@
+/**
+ * createAuditLogger's options, checked and resolved in named steps at creation (pino does the
+ * same): settings, the service block, and where the chain starts (new, resumed, or linked).
+ */
+import type { AuditClock } from './clock.js';
+import { createSystemClock } from './clock.js';
+import type { LaneSettings, OverflowPolicy } from './delivery-lane.js';
+import { AuditConfigError, type AuditError } from './errors.js';
+import { type AuditKey, type ResolvedKey, resolveKey } from './hash.js';
+import { CHAIN_ID_PATTERN, type SealedRecord } from './hash-chain.js';
+import { randomId } from './platform.js';
+import type { RedactionOptions } from './redact.js';
+import type { ResumePoint, Transport } from './transport.js';
+import type { Actor, ChainHead, ServiceInfo } from './types.js';
+import { isPlainObject } from './util.js';
+
+export interface AuditLoggerOptions {
+  /** Names the service in every entry. `name` is required. */
+  service: ServiceInfo;
+  /** Where sealed entries go. At least one. */
+  transports: Transport[];
+  chain?: {
+    /** Chain id; default a random UUID per logger (one chain per process lifetime). */
+    id?: string;
+    /** HMAC-SHA256 key: entries then carry `kid` and only key holders can recompute hashes. */
+    hmacKey?: AuditKey;
+    /** Head of the previous chain (e.g. the last process's), linked from this chain's genesis. */
+    previous?: ChainHead;
+    /** Continue this chain after the given entry instead of starting a new one. */
+    resume?: ChainHead;
+    /** Continue the chain a transport can prove it holds (Transport.resume). Default true. */
+    resumeFromTransports?: boolean;
+  };
+  redact?: RedactionOptions;
+  queue?: {
+    /** Entries held per transport before the overflow policy applies. Default 10000. */
+    maxEntries?: number;
+    /** Entries per write. Default 256. */
+    batchSize?: number;
+    /** Wait this long for more entries before writing a partial batch. Default 0 (next tick). */
+    flushIntervalMs?: number;
+    /** Default 'drop-newest'. */
+    overflow?: OverflowPolicy;
+  };
+  retry?: {
+    /** First backoff. Default 100 ms. */
+    initialDelayMs?: number;
+    /** Backoff cap. Default 30000 ms. */
+    maxDelayMs?: number;
+  };
+  /** Time source; default wall time at start + monotonic offset (see clock.ts). */
+  clock?: AuditClock;
+  /** Actor used when record() gets none. Default { type: 'system' }. */
+  defaultActor?: Actor;
+  /** Called with every error the logger handles (AuditError subclasses). Must not throw. */
+  onError?: (error: AuditError) => void;
+  /** Throw from record() on bad input instead of writing a `rejected` entry. For tests. Default false. */
+  strict?: boolean;
+  /** Called synchronously with every sealed record, in chain order (test capture, metrics). Must not throw. */
+  onSealed?: (record: SealedRecord) => void;
+  /** Write the process id into the genesis record. Default true (the test kit turns it off for determinism). */
+  processInfo?: boolean;
+  /** Flush on SIGTERM / SIGINT / beforeExit. Default true. */
+  handleSignals?: boolean;
+  /** Bound on flushes run by shutdown hooks. Default 5000 ms. */
+  shutdownTimeoutMs?: number;
+}
+
+/** An integer option at least `min`, or its default. */
+export function intOption(v: unknown, fallback: number, min: number, where: string): number {
+  if (v === undefined) return fallback;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min)
+    throw new AuditConfigError(`${where} must be an integer >= ${min}`, { path: where });
+  return v;
+}
+
+/** A callback option, if given. */
+export function fnOption<F>(v: F | undefined, where: string): F | undefined {
+  if (v !== undefined && typeof v !== 'function') throw new AuditConfigError(`${where} must be a function`, { path: where });
+  return v;
+}
+
+const SERVICE_LIMITS: Record<string, number> = { name: 256, version: 128, env: 64, host: 256, instance: 256 };
+
+/** The service block, checked, in canonical key order (the fast sealing path needs it). */
+export function resolveService(s: unknown): ServiceInfo {
+  if (!isPlainObject(s) || typeof s.name !== 'string' || s.name === '')
+    throw new AuditConfigError('service.name is required', { path: 'service.name' });
+  for (const k of Object.keys(s)) {
+    const max = SERVICE_LIMITS[k];
+    if (max === undefined)
+      throw new AuditConfigError(`service.${k} is not a known field (name, version, env, host, instance)`, { path: `service.${k}` });
+    const v = s[k];
+    if (typeof v !== 'string' || v.length > max || !v.isWellFormed())
+      throw new AuditConfigError(`service.${k} must be a string of at most ${max} characters`, { path: `service.${k}` });
+  }
+  const sorted: Record<string, unknown> = {};
+  for (const k of Object.keys(s).sort()) sorted[k] = s[k];
+  return sorted as unknown as ServiceInfo;
+}
+
+export function checkTransports(transports: unknown): Transport[] {
+  if (!Array.isArray(transports) || transports.length === 0)
+    throw new AuditConfigError('transports must list at least one transport', { path: 'transports' });
+  transports.forEach((t, i) => {
+    if (t === null || typeof t !== 'object' || typeof t.write !== 'function')
+      throw new AuditConfigError(`transports[${i}] must have a write(batch) method`, { path: `transports[${i}]` });
+  });
+  return transports as Transport[];
+}
+
+const POLICIES: readonly OverflowPolicy[] = ['drop-newest', 'drop-oldest', 'fail-closed'];
+
+/** Queue and retry settings of every delivery lane. */
+export function resolveLaneSettings(o: AuditLoggerOptions): LaneSettings {
+  const q = o.queue ?? {};
+  const overflow = q.overflow ?? 'drop-newest';
+  if (!POLICIES.includes(overflow))
+    throw new AuditConfigError('queue.overflow must be drop-newest, drop-oldest or fail-closed', { path: 'queue.overflow' });
+  return {
+    maxEntries: intOption(q.maxEntries, 10000, 1, 'queue.maxEntries'),
+    batchSize: intOption(q.batchSize, 256, 1, 'queue.batchSize'),
+    flushIntervalMs: intOption(q.flushIntervalMs, 0, 0, 'queue.flushIntervalMs'),
+    overflow,
+    retryInitialMs: intOption(o.retry?.initialDelayMs, 100, 1, 'retry.initialDelayMs'),
+    retryMaxMs: intOption(o.retry?.maxDelayMs, 30000, 1, 'retry.maxDelayMs'),
+  };
+}
+
+export function resolveClock(clock: unknown): AuditClock {
+  if (clock === undefined) return createSystemClock();
+  if (typeof (clock as AuditClock | null)?.nowMicros !== 'function')
+    throw new AuditConfigError('clock must have nowMicros()', { path: 'clock' });
+  return clock as AuditClock;
+}
+
+/** Where the chain starts: a new chain (maybe linking a previous head), or a resumed one. */
+export interface ChainStart {
+  id: string;
+  key: ResolvedKey | undefined;
+  resume: ResumePoint | undefined;
+  previous: ChainHead | undefined;
+}
+
+function checkPrevious(prev: unknown): ChainHead | undefined {
+  if (prev === undefined) return undefined;
+  const p = prev as Partial<ChainHead>;
+  if (
+    !isPlainObject(prev) ||
+    typeof p.chain !== 'string' ||
+    !Number.isSafeInteger(p.seq) ||
+    typeof p.hash !== 'string' ||
+    !/^[0-9a-f]{64}$/.test(p.hash)
+  )
+    throw new AuditConfigError('chain.previous must be { chain, seq, hash }', { path: 'chain.previous' });
+  return { chain: p.chain, seq: p.seq as number, hash: p.hash };
+}
+
+/**
+ * An explicit chain.resume, else the first transport that can prove a head. A transport head from
+ * another chain than an explicitly configured chain.id is not resumed: the new chain's genesis
+ * links it instead (docs/spec/hash-chain.md §Chain).
+ */
+export function resolveChainStart(o: AuditLoggerOptions, transports: Transport[]): ChainStart {
+  const c = o.chain ?? {};
+  const key = c.hmacKey === undefined ? undefined : resolveKey(c.hmacKey, 'chain.hmacKey');
+  let resume: ResumePoint | undefined = c.resume;
+  let previous: ChainHead | undefined = c.previous;
+  if (resume === undefined && c.resumeFromTransports !== false) {
+    for (const t of transports) {
+      const head = t.resume?.();
+      if (head === undefined) continue;
+      if (c.id !== undefined && c.id !== head.chain) previous ??= { chain: head.chain, seq: head.seq, hash: head.hash };
+      else resume = head;
+      break;
+    }
+  }
+  const id = resume?.chain ?? c.id ?? randomId();
+  if (typeof id !== 'string' || !CHAIN_ID_PATTERN.test(id))
+    throw new AuditConfigError('chain.id must be 1-128 characters of A-Z a-z 0-9 . _ : -', { path: 'chain.id' });
+  if (c.id !== undefined && c.resume !== undefined && c.id !== c.resume.chain)
+    throw new AuditConfigError(`chain.id ${c.id} differs from the chain to resume (${c.resume.chain})`, { path: 'chain.id' });
+  return { id, key, resume, previous: resume === undefined ? checkPrevious(previous) : previous };
+}

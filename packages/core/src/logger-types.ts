@@ -1,0 +1,51 @@
+/** The logger's public shapes: options live in logger-options.ts, delivery's in delivery-lane.ts. */
+import type { OverflowPolicy, TransportHealth } from './delivery-lane.js';
+import type { AuditEntry, AuditRecordInput, ChainHead } from './types.js';
+import type { WrapOptions } from './wrap.js';
+
+export interface FlushResult {
+  /** True when every transport holds every entry recorded before the call. */
+  ok: boolean;
+  /** Entries still queued (not yet durable) when the call returned. */
+  pending: number;
+}
+
+export interface AuditHealth {
+  /** ok: all transports delivering; degraded: retrying or entries dropped/rejected; closed. */
+  status: 'ok' | 'degraded' | 'closed';
+  /** False when record() would throw AuditUnavailableError (fail-closed and a queue is full) or after close. */
+  accepting: boolean;
+  overflow: OverflowPolicy;
+  chain: { id: string; head?: ChainHead; keyId?: string };
+  recorded: number;
+  rejected: number;
+  transports: TransportHealth[];
+}
+
+export interface AuditLogger {
+  /** Builds, redacts, validates, seals and enqueues an entry; returns it sealed. */
+  record(input: AuditRecordInput): AuditEntry;
+  /**
+   * Like record(), for callers on a hot path that do not need the sealed entry back (framework
+   * middleware): the timestamp is taken now and the entry's place in the chain is fixed now (any
+   * later record() seals it first), but building, redaction, validation and sealing happen in one
+   * batch before the next delivery — cheaper, as the same code runs for many entries in a row. The
+   * input is read then: do not change its objects afterwards. Throws like record() when closed or
+   * failing closed; bad input becomes a `rejected` entry and onError, as with record().
+   */
+  recordLater(input: AuditRecordInput): void;
+  /** Wraps a sync or async function: records success / failure / denied with duration, rethrows. */
+  wrap<A extends unknown[], R>(fn: (...args: A) => R, options: WrapOptions<A, R>): (...args: A) => R;
+  /** Resolves when every transport holds everything recorded so far, or at the timeout. Never rejects. */
+  flush(options?: { timeoutMs?: number }): Promise<FlushResult>;
+  /** Flush, then close transports. Later record() calls throw AuditClosedError. Never rejects. */
+  close(options?: { timeoutMs?: number }): Promise<FlushResult>;
+  health(): AuditHealth;
+  /** Cheap form of health().accepting, for a per-request fail-closed check. */
+  accepting(): boolean;
+  /** Reports an error through onError (for adapters: a resolver that threw, ...). Never throws. */
+  reportError(error: unknown): void;
+  readonly chainId: string;
+}
+
+export type { OverflowPolicy, TransportHealth, WrapOptions };
