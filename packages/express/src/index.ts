@@ -1,6 +1,7 @@
 // @auditready/express: the whole public contract, listed by hand.
 
-export type { AuditMiddlewareOptions, AuditRequestApi, BodyCapture, PolicyRule } from './middleware.js';
-export { auditErrors, auditMiddleware, defaultActor, requestAudit } from './middleware.js';
-export { routeTemplate } from './route-template.js';
-export { parseTraceparent } from './trace.js';
+export type { AuditRequestApi, BodyCapture, PolicyRule } from '@auditready/node-http';
+// The request layer's helpers, re-exported for the apps and adapters that imported them from here.
+export { defaultActor, parseTraceparent, requestAudit, routeTemplate } from '@auditready/node-http';
+export type { AuditMiddlewareOptions } from './middleware.js';
+export { auditErrors, auditMiddleware } from './middleware.js';

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { AuditLogger } from '@auditready/core';
-import { type AuditRequestApi, auditMiddleware, requestAudit } from '@auditready/express';
+import { type AppRequest, type AppResponse, type AuditRequestApi, RequestAuditor, requestAudit } from '@auditready/node-http';
 import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
 import { requestContext } from './context.js';
 import type { AuditModuleOptions } from './options.js';
@@ -28,28 +28,26 @@ function reasonFromErrorBody(audit: AuditRequestApi, res: ServerResponse, chunk:
 
 /**
  * Runs for every request, before guards: it records the request when the response completes
- * (@auditready/express does the work), whether a guard, a pipe, a handler or nothing answered it,
+ * (the request layer, @auditready/node-http, does the work), whether a guard, a pipe, a handler or nothing answered it,
  * and carries the request into AsyncLocalStorage for AuditService.
  */
 @Injectable()
 export class AuditNestMiddleware implements NestMiddleware {
-  readonly #handle: (req: never, res: never, next: Next) => void;
+  readonly #auditor: RequestAuditor;
   readonly #context: boolean;
 
   constructor(@Inject(AUDIT_LOGGER) logger: AuditLogger, @Inject(AUDIT_MODULE_OPTIONS) options: AuditModuleOptions) {
     const { logger: _l, global: _g, requestContext, ...rest } = options;
     this.#context = requestContext !== false;
-    this.#handle = auditMiddleware({ ...rest, logger, onResponseEnd: reasonFromErrorBody }) as never;
+    this.#auditor = new RequestAuditor({ ...rest, logger, onResponseEnd: reasonFromErrorBody }, 'AuditModule');
   }
 
   use(req: Record<string, unknown>, res: unknown, next: Next): void {
+    if (this.#auditor.begin(req as AppRequest, res as AppResponse) !== 'next') return;
     if (!this.#context) {
-      this.#handle(req as never, res as never, next);
+      next();
       return;
     }
-    this.#handle(req as never, res as never, (err?: unknown) => {
-      if (err) return next(err);
-      requestContext.run({ req, requestId: requestAudit(req)?.requestId }, () => next());
-    });
+    requestContext.run({ req, requestId: requestAudit(req)?.requestId }, () => next());
   }
 }

@@ -1,4 +1,4 @@
-import type { AuditLogger } from '@auditready/core';
+import { AuditConfigError, type AuditLogger } from '@auditready/core';
 import {
   type DynamicModule,
   Inject,
@@ -19,7 +19,7 @@ import { AUDIT_LOGGER, AUDIT_MODULE_OPTIONS } from './tokens.js';
 
 function validate(o: AuditModuleOptions): AuditModuleOptions {
   if (o === null || typeof o !== 'object' || !o.logger || typeof o.logger.record !== 'function') {
-    throw new Error('AuditModule: options.logger must be an AuditLogger (createAuditLogger)');
+    throw new AuditConfigError('AuditModule: options.logger must be an AuditLogger (createAuditLogger)', { path: 'logger' });
   }
   return o;
 }
@@ -54,7 +54,7 @@ export class AuditModule implements NestModule, OnApplicationShutdown {
 
   static forRootAsync(options: AuditModuleAsyncOptions): DynamicModule {
     if (options === null || typeof options !== 'object' || typeof options.useFactory !== 'function') {
-      throw new Error('AuditModule.forRootAsync: useFactory is required');
+      throw new AuditConfigError('AuditModule.forRootAsync: useFactory is required', { path: 'useFactory' });
     }
     return {
       module: AuditModule,

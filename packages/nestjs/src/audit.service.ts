@@ -1,5 +1,5 @@
 import type { AuditEntry, AuditLogger, AuditRecordInput } from '@auditready/core';
-import { defaultActor } from '@auditready/express';
+import { defaultActor } from '@auditready/node-http';
 import { Inject, Injectable } from '@nestjs/common';
 import { requestContext } from './context.js';
 import { AUDIT_LOGGER } from './tokens.js';

@@ -3,7 +3,7 @@
  * handler's async work, so AuditService.record() attaches the request id and actor.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { type AuditRequestApi, requestAudit } from '@auditready/express';
+import { type AuditRequestApi, requestAudit } from '@auditready/node-http';
 
 export interface RequestContext {
   req: Record<string, unknown>;

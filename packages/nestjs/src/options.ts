@@ -1,7 +1,7 @@
 import type { AuditLogger } from '@auditready/core';
-import type { AuditMiddlewareOptions } from '@auditready/express';
+import type { RequestAuditOptions } from '@auditready/node-http';
 
-export interface AuditModuleOptions extends Omit<AuditMiddlewareOptions, 'logger' | 'onResponseEnd'> {
+export interface AuditModuleOptions extends Omit<RequestAuditOptions, 'logger' | 'onResponseEnd'> {
   /** The logger (createAuditLogger). It is flushed and closed when the app shuts down. */
   logger: AuditLogger;
   /** Register the module globally (default true). */

@@ -74,3 +74,9 @@ export function routeTemplate(req: ReqLike): string | undefined {
   const mount = mountTemplate(stack, base);
   return `${mount ?? base}${own === '/' && mount !== undefined ? '' : own}`;
 }
+
+/** The route template: the framework request's (Fastify's `routeOptions.url`), else Express's (nested routers included). */
+export function routeOf(req: object, view: object | undefined): string | undefined {
+  const url = ((view as { routeOptions?: { url?: unknown } } | undefined)?.routeOptions as { url?: unknown } | undefined)?.url;
+  return typeof url === 'string' ? url : routeTemplate(req as ReqLike);
+}

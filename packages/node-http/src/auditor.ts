@@ -1,0 +1,212 @@
+/**
+ * The request auditor every adapter sits on: `begin(req, res)` when a request reaches the layer,
+ * one `access` entry when its response closes (finished, or the client went away). Everything that
+ * decides the entry is read then: the actor, set by whatever auth ran, in any order; the route
+ * template; the status. Resolvers that throw never break the request: the entry is still written,
+ * with the error noted, and onError is called.
+ */
+import { randomUUID } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
+import { type Actor, AuditConfigError, AuditHookError, type AuditLogger, AuditUnavailableError } from '@auditready/core';
+import { type AccessFacts, buildAccessInput } from './access-input.js';
+import { bodyOf, capBody } from './body.js';
+import { clientIp, defaultActor, defaultResource } from './defaults.js';
+import { hookInstance, installHooks, isNodeHttpPair } from './hooks.js';
+import { type CompiledRule, DEFAULT_RULE, Policy } from './policy.js';
+import { RequestAudit, type RequestOwner, states } from './request-state.js';
+import { routeOf } from './route-template.js';
+import { parseTraceparent, REQUEST_ID } from './trace.js';
+import type { AppRequest, AppResponse, RequestAuditOptions } from './types.js';
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+const CALLBACKS = ['actor', 'action', 'resource', 'ip', 'generateRequestId', 'onResponseEnd'] as const;
+
+function checkOptions(options: RequestAuditOptions, who: string): void {
+  if (options === null || typeof options !== 'object') throw new AuditConfigError(`${who}(options): options must be an object`);
+  const logger = options.logger;
+  if (!logger || typeof logger.record !== 'function')
+    throw new AuditConfigError(`${who}: options.logger must be an AuditLogger (createAuditLogger)`, { path: 'logger' });
+  for (const k of CALLBACKS) {
+    if (options[k] !== undefined && typeof options[k] !== 'function')
+      throw new AuditConfigError(`${who}: ${k} must be a function`, { path: k });
+  }
+}
+
+/** What begin() decided: go on to the app, or the request was answered here (refused, or already recorded). */
+export type BeginResult = 'next' | 'refused';
+
+export class RequestAuditor implements RequestOwner {
+  readonly logger: AuditLogger;
+  readonly capturesResponses: boolean;
+  readonly onResponseEnd: RequestAuditOptions['onResponseEnd'];
+  readonly #o: RequestAuditOptions;
+  readonly #policy: Policy;
+  readonly #header: string;
+  readonly #generate: () => string;
+  readonly #twoPhase: boolean;
+  readonly #failClosed: boolean;
+  readonly #who: string;
+
+  /** `who` names the adapter in configuration errors (e.g. `auditMiddleware`). */
+  constructor(options: RequestAuditOptions, who = 'requestAuditor') {
+    checkOptions(options, who);
+    this.#who = who;
+    this.#o = options;
+    this.logger = options.logger;
+    this.#policy = new Policy(options.policy);
+    this.capturesResponses = this.#policy.capturesResponses;
+    this.onResponseEnd = options.onResponseEnd;
+    this.#header = (options.requestIdHeader ?? 'x-request-id').toLowerCase();
+    this.#generate = options.generateRequestId ?? randomUUID;
+    this.#twoPhase = options.twoPhase === true;
+    this.#failClosed = options.failClosed === true;
+    installHooks();
+  }
+
+  ruleFor(method: string, target: string): CompiledRule {
+    return this.#policy.ruleFor(method, target);
+  }
+
+  /**
+   * A request reaches the layer: its state, request id (echoed as X-Request-Id), the `received`
+   * record (two-phase), and fail-closed admission. A request another auditor already owns is left
+   * to it. 'refused': the layer answered 503 and the app must not run.
+   */
+  begin(req: AppRequest, res: AppResponse): BeginResult {
+    if (states.has(req)) return 'next'; // mounted twice: the first one records
+    const incoming = req.headers[this.#header];
+    const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : this.#generate();
+    const st = new RequestAudit(requestId, performance.now(), this);
+    states.set(req, st);
+    if (res.locals) res.locals.audit = st;
+    if (!isNodeHttpPair(req, res)) hookInstance(req, res, st);
+    if (!res.headersSent) res.setHeader('X-Request-Id', requestId);
+    if (this.#failClosed && !this.logger.accepting()) return this.#refuse(res, st);
+    if (this.#twoPhase && !this.#received(req, requestId)) return this.#refuse(res, st);
+    // The client went away while earlier middleware (async auth, a body parser) was running.
+    if ((res as { closed?: unknown }).closed === true) this.complete(req, res, st, true);
+    return 'next';
+  }
+
+  /** The two-phase `received` record; false when failing closed refused it. */
+  #received(req: AppRequest, requestId: string): boolean {
+    const trace = parseTraceparent(req.headers.traceparent);
+    try {
+      // Batched like the completion record (in worker mode, record() would be a round trip).
+      this.logger.recordLater({
+        kind: 'event',
+        action: 'http.request.received',
+        actor: { type: 'anonymous' },
+        http: { method: req.method ?? 'GET', path: (req.originalUrl as string | undefined) ?? req.url ?? '/', requestId },
+        details: { phase: 'received' },
+        ...(trace ? { trace } : {}),
+      });
+    } catch (err) {
+      if (this.#failClosed && err instanceof AuditUnavailableError) return false;
+      this.logger.reportError(err);
+    }
+    return true;
+  }
+
+  #refuse(res: ServerResponse, st: RequestAudit): 'refused' {
+    res.statusCode = 503;
+    res.setHeader('Retry-After', '5');
+    res.setHeader('Content-Type', 'application/json');
+    res.end('{"error":"audit log unavailable: request refused rather than served unaudited"}');
+    st.done = true;
+    return 'refused';
+  }
+
+  /** Calls a user hook; if it throws, notes it on the entry and reports it. No closures needed. */
+  #hook<A, B, C, R>(st: RequestAudit, what: string, fn: (a: A, b: B, c: C) => R, a: A, b: B, c: C): R | undefined {
+    try {
+      return fn(a, b, c);
+    } catch (err) {
+      (st.hookErrors ??= []).push(`${what} threw: ${errorMessage(err)}`);
+      this.logger.reportError(new AuditHookError(`${this.#who}: ${what} threw: ${errorMessage(err)}`, { cause: err }));
+      return undefined;
+    }
+  }
+
+  /** The actor: set by the app, else the resolver's, else the default's (a fresh object). */
+  #actor(st: RequestAudit, view: AppRequest, res: AppResponse): { actor: Actor | undefined; owned: boolean } {
+    const resolver = this.#o.actor;
+    const own = st.actor ?? (resolver ? this.#hook(st, 'actor resolver', resolver, view, res, undefined) : undefined);
+    if (own !== undefined || resolver) return { actor: own, owned: false };
+    return { actor: this.#hook(st, 'actor resolver', defaultActor, view, res, undefined), owned: true };
+  }
+
+  complete(req: AppRequest, res: AppResponse, st: RequestAudit, aborted: boolean): void {
+    if (st.done) return;
+    st.done = true;
+    if (st.skipped) return;
+    const route = this.#hook(st, 'route template', routeOf, req, st.view, undefined);
+    // What the app sees as its request: the framework's (useRequest) or the node:http one.
+    const view = st.view ?? req;
+    const method = req.method ?? 'GET';
+    const url = (req.originalUrl as string | undefined) ?? req.url ?? '/';
+    const rule = this.#policy.empty ? DEFAULT_RULE : this.#policy.ruleFor(method, route ?? url.split('?')[0] ?? '/');
+    if (rule.audit === 'skip') return;
+    const o = this.#o;
+    const { actor, owned } = this.#actor(st, view, res);
+    const facts: AccessFacts = {
+      method,
+      url,
+      route,
+      statusCode: res.statusCode,
+      headersSent: res.headersSent,
+      aborted,
+      durationMs: Math.round((performance.now() - st.started) * 1000) / 1000,
+      requestId: st.requestId,
+      bytesOut: st.bytesOut,
+      headers: req.headers as AccessFacts['headers'],
+      httpVersion: req.httpVersion,
+      actor,
+      actorOwned: owned,
+      ip: o.ip ? this.#hook(st, 'ip resolver', o.ip, view, undefined, undefined) : clientIp(view),
+      action: st.action ?? (o.action ? this.#hook(st, 'action resolver', o.action, view, res, route) : undefined),
+      resource:
+        st.resource ??
+        (o.resource
+          ? this.#hook(st, 'resource resolver', o.resource, view, res, route)
+          : this.#hook(st, 'resource resolver', defaultResource, view, route, undefined)),
+      details: st.details,
+      error: st.error,
+      hookErrors: st.hookErrors,
+      denyReason: st.denyReason,
+      reason: st.reason,
+      twoPhase: this.#twoPhase,
+    };
+    this.#bodies(facts, rule, st, view, res);
+    this.#record(buildAccessInput(facts));
+  }
+
+  /** The bodies a policy rule keeps, capped. */
+  #bodies(facts: AccessFacts, rule: CompiledRule, st: RequestAudit, view: AppRequest, res: AppResponse): void {
+    if (rule.audit === 'request-body' || rule.audit === 'bodies') {
+      const body = capBody(view.body, rule.maxBodyBytes);
+      if (body !== undefined) facts.requestBody = body;
+    }
+    if ((rule.audit === 'response-body' || rule.audit === 'bodies') && st.captured && st.captured.length > 0) {
+      facts.responseBody = capBody(bodyOf(st.captured, res.getHeader('content-type')), rule.maxBodyBytes);
+    }
+  }
+
+  #record(input: ReturnType<typeof buildAccessInput>): void {
+    try {
+      this.logger.recordLater(input);
+    } catch (err) {
+      // Closed or fail-closed at completion: the response is already out; report, never throw.
+      this.logger.reportError(err);
+    }
+  }
+}
+
+/** The error that ended a request, noted on its entry (name, code, message as the reason) unless one is noted already. */
+export function noteRequestError(req: object, err: unknown): void {
+  const st = states.get(req);
+  if (st !== undefined && st.error === undefined) st.error = err;
+}

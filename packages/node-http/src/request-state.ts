@@ -1,0 +1,97 @@
+/**
+ * Per-request state, and the API the app uses (`req.audit`). One object per request, methods on
+ * the prototype: nothing here allocates closures on the hot path.
+ *
+ * The state is keyed by the node:http request in a WeakMap. Hot request and response objects slow
+ * down measurably when each one gets new own properties (V8 map transitions on every request), so
+ * the layer adds none: `req.audit` is an accessor on http.IncomingMessage.prototype reading this
+ * map (hooks.ts).
+ */
+import type { ServerResponse } from 'node:http';
+import type { Actor, AuditLogger, Resource } from '@auditready/core';
+import type { CompiledRule } from './policy.js';
+import type { AppRequest, AppResponse, AuditRequestApi, RequestAuditOptions } from './types.js';
+
+/** What the shared response hooks need from the auditor that owns a request. */
+export interface RequestOwner {
+  readonly logger: AuditLogger;
+  /** Some policy rule keeps response bodies. */
+  readonly capturesResponses: boolean;
+  ruleFor(method: string, target: string): CompiledRule;
+  /** Records the request (once): at close, or when the client left before the layer saw it. */
+  complete(req: AppRequest, res: AppResponse, st: RequestAudit, aborted: boolean): void;
+  readonly onResponseEnd: RequestAuditOptions['onResponseEnd'];
+}
+
+export class RequestAudit implements AuditRequestApi {
+  readonly requestId: string;
+  readonly started: number;
+  actor: Actor | undefined;
+  denyReason: string | undefined;
+  action: string | undefined;
+  resource: Resource | undefined;
+  details: Record<string, unknown> | undefined;
+  error: unknown;
+  hookErrors: string[] | undefined;
+  bytesOut = 0;
+  /** Hooked per object (not a node:http request/response). */
+  perInstance = false;
+  captured: Buffer[] | undefined;
+  captureLeft = 0;
+  captureDecided = false;
+  done = false;
+  skipped = false;
+  reason: string | undefined;
+  /** The framework's request object, when it is not the node:http one (useRequest). */
+  view: AppRequest | undefined;
+  /** The auditor that owns this request (its policy decides what the response writes capture). */
+  readonly owner: RequestOwner;
+
+  constructor(requestId: string, started: number, owner: RequestOwner) {
+    this.requestId = requestId;
+    this.started = started;
+    this.owner = owner;
+  }
+
+  setActor(actor: Actor): void {
+    this.actor = actor;
+  }
+  deny(reason: string): void {
+    this.denyReason = String(reason);
+  }
+  setAction(action: string): void {
+    this.action = String(action);
+  }
+  setResource(resource: Resource): void {
+    this.resource = resource;
+  }
+  addDetails(details: Record<string, unknown>): void {
+    this.details = { ...this.details, ...details };
+  }
+  setError(error: unknown): void {
+    this.error = error;
+  }
+  skip(): void {
+    this.skipped = true;
+  }
+  setReason(reason: string, options?: { ifUnset?: boolean }): void {
+    if (options?.ifUnset && (this.reason !== undefined || this.error !== undefined)) return;
+    this.reason = String(reason);
+  }
+  useRequest(request: object): void {
+    if (request !== null && typeof request === 'object') this.view = request as AppRequest;
+  }
+}
+
+export const states = new WeakMap<object, RequestAudit>();
+
+/** The audit state of a request the layer has seen (for framework adapters), else undefined. */
+export function requestAudit(req: unknown): AuditRequestApi | undefined {
+  return req !== null && typeof req === 'object' ? states.get(req) : undefined;
+}
+
+/** The state of the request a response answers, if the layer owns it. */
+export function stateOfResponse(res: ServerResponse): RequestAudit | undefined {
+  const req = (res as { req?: object }).req;
+  return req === undefined ? undefined : states.get(req);
+}
