@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { defineConfig } from 'tsup';
+
+const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string };
 
 export default defineConfig({
   entry: { bin: 'src/bin.ts', index: 'src/index.ts' },
@@ -7,4 +10,6 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'node20',
+  // src/version.ts: `auditready --version` reads package.json's version, never a hand-written constant.
+  define: { __AUDITREADY_CLI_VERSION__: JSON.stringify(version) },
 });

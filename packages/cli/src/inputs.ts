@@ -7,13 +7,12 @@
 import { createReadStream, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { createGunzip } from 'node:zlib';
-import type { ChainHead } from '@auditready/core';
+import { AuditConfigError, type ChainHead } from '@auditready/core';
 import { splitLines } from '@auditready/core/verify';
 import { glob, isDynamicPattern } from 'tinyglobby';
 
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
+/** The command line is wrong (unknown flag, missing argument): exit code 2. */
+export class UsageError extends AuditConfigError {}
 
 export interface InputFile {
   path: string;

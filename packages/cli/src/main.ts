@@ -8,8 +8,9 @@ import { collectKeys, redactArgs } from './keys.js';
 import { type QueryFilters, runQuery } from './query-command.js';
 import { openReaderLog, readerLogDir } from './reader-log.js';
 import { runVerify } from './verify-command.js';
+import { CLI_VERSION } from './version.js';
 
-const VERSION = '0.1.0';
+const VERSION = CLI_VERSION;
 
 const MAIN_HELP = `auditready ${VERSION} — verify and query audit logs
 

@@ -7,7 +7,7 @@
  */
 import { homedir, hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { AuditLockedError, type AuditLogger, createAuditLogger } from '@auditready/core';
+import { AuditLockedError, type AuditLogger, AuditUnavailableError, createAuditLogger } from '@auditready/core';
 import { createFileTransport } from '@auditready/transport-file';
 
 export function readerLogDir(flag: string | undefined, env: NodeJS.ProcessEnv): string | 'off' {
@@ -57,7 +57,10 @@ export async function openReaderLog(dir: string | 'off'): Promise<ReaderLog> {
         await new Promise((r) => setTimeout(r, 100));
         continue;
       }
-      throw new Error(`cannot open the reader log in ${dir}: ${(err as Error).message} (set --reader-log or AUDITREADY_READER_LOG)`);
+      throw new AuditUnavailableError(
+        `cannot open the reader log in ${dir}: ${(err as Error).message} (set --reader-log or AUDITREADY_READER_LOG)`,
+        { cause: err },
+      );
     }
   }
   const log = logger;
@@ -73,7 +76,7 @@ export async function openReaderLog(dir: string | 'off'): Promise<ReaderLog> {
         details: { host: hostname(), cwd: process.cwd(), pid: process.pid, argv, files: files.slice(0, 200), ...summary },
       });
       const r = await log.close({ timeoutMs: 10_000 });
-      if (!r.ok) throw new Error(`the reader log could not record this read (${r.pending} pending)`);
+      if (!r.ok) throw new AuditUnavailableError(`the reader log could not record this read (${r.pending} pending)`);
     },
   };
 }

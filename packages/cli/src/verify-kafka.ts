@@ -4,7 +4,7 @@
  * who read Kafka) and verifies it like a file.
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import type { AuditKey } from '@auditready/core';
+import { type AuditKey, AuditTransportError } from '@auditready/core';
 import { Verifier } from '@auditready/core/verify';
 import { UsageError } from './inputs.js';
 import type { VerifyFilesResult } from './verify-files.js';
@@ -54,7 +54,7 @@ export async function verifyKafka(
       ...(options.from ? { from: options.from } : {}),
     });
   } catch (e) {
-    throw new Error(`${source.display}: ${(e as Error).message}`);
+    throw new AuditTransportError('kafka', `${source.display}: ${(e as Error).message}`, { cause: e });
   }
   // From a checkpoint, each chain present must link to the head the last run verified.
   const v = new Verifier(

@@ -34,6 +34,13 @@ describe('auditready help', () => {
     expect(cli(['help', cmd]).stdout).toMatch(re);
     expect(cli([cmd, '--help']).code).toBe(0);
   });
+
+  it("--version prints the package's version (from package.json, not a constant in the source)", () => {
+    const { version } = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'package.json'), 'utf8')) as { version: string };
+    const r = cli(['--version']);
+    expect(r.stdout.trim()).toBe(version);
+    expect(cli(['--help']).stdout).toContain(`auditready ${version}`);
+  });
 });
 
 describe('auditready verify', () => {

@@ -217,7 +217,7 @@ export class Spool {
         this.#lastError = undefined;
       } catch (err) {
         failures++;
-        const e = err instanceof Error ? err : new Error(String(err));
+        const e = err instanceof Error ? err : new AuditTransportError(this.#name, `${this.#name}: ${String(err)}`);
         this.#lastError = e.message;
         if (failures === 1 || failures % 50 === 0) this.#report?.(e);
         const retryAfter = (err as { retryAfterMs?: unknown }).retryAfterMs;

@@ -9,7 +9,7 @@
  * - Each record carries the canonical `line` (no trailing newline): write it unchanged, so any copy
  *   anywhere verifies on its own.
  */
-import { AuditConfigError } from './errors.js';
+import { AuditConfigError, AuditTransportError } from './errors.js';
 import type { SealedRecord } from './hash-chain.js';
 import type { AuditEntry, ChainHead } from './types.js';
 
@@ -40,6 +40,12 @@ export interface Transport {
   flush?(): Promise<void>;
   /** Releases resources; called once by the logger's close(). */
   close?(): Promise<void>;
+  /**
+   * Resolves true once nothing the transport does in the background is pending (a spool
+   * delivered, compression and retention finished), false when `timeoutMs` (default 30 s) passes
+   * first. Never rejects. The same contract for every transport (tests and tools wait on it).
+   */
+  idle?(timeoutMs?: number): Promise<boolean>;
   /**
    * The last entry this transport can prove it holds, read synchronously when the logger is
    * created; the logger then continues that chain instead of starting a new one.
@@ -85,8 +91,9 @@ export function createMemoryTransport(options: MemoryTransportOptions = {}): Mem
   let down: Error | undefined;
   let delay = 0;
   const stats = { writes: 0, failures: 0 };
+  const name = options.name ?? 'memory';
   return {
-    name: options.name ?? 'memory',
+    name,
     records,
     stats,
     async write(batch) {
@@ -99,12 +106,16 @@ export function createMemoryTransport(options: MemoryTransportOptions = {}): Mem
       if (failures > 0) {
         failures--;
         stats.failures++;
-        throw failError ?? new Error('memory transport: injected failure');
+        throw failError ?? new AuditTransportError(name, `${name}: injected failure`);
       }
       for (const r of batch) records.push(r);
     },
     async flush() {},
     async close() {},
+    // Writes complete before they resolve: nothing ever runs in the background.
+    async idle() {
+      return true;
+    },
     entries: () => records.map((r) => r.entry),
     lines: () => records.map((r) => r.line),
     clear: () => {
@@ -115,7 +126,7 @@ export function createMemoryTransport(options: MemoryTransportOptions = {}): Mem
       failError = error;
     },
     setDown(d, error) {
-      down = d ? (error ?? new Error('memory transport: down')) : undefined;
+      down = d ? (error ?? new AuditTransportError(name, `${name}: down`)) : undefined;
     },
     setDelay(ms) {
       delay = ms;

@@ -5,7 +5,7 @@
  */
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import type { ClockStep } from './clock.js';
-import { AuditError } from './errors.js';
+import { AuditConfigError, AuditError } from './errors.js';
 import { CLOCK_STEP, ROOM, SEAL_AT, SEAL_REJECTED } from './internal.js';
 import { type AuditLogger, type AuditLoggerOptions, createAuditLogger } from './logger.js';
 import type { AuditRecordInput } from './types.js';
@@ -47,7 +47,7 @@ async function main(): Promise<void> {
     const mod = (await import(setup)) as { default?: unknown };
     const made = typeof mod.default === 'function' ? await (mod.default as () => unknown)() : mod.default;
     if (made === null || typeof made !== 'object')
-      throw new Error(`${setup}: the default export must be the logger options (or a function returning them)`);
+      throw new AuditConfigError(`${setup}: the default export must be the logger options (or a function returning them)`);
     logger = createAuditLogger({
       ...(made as AuditLoggerOptions),
       handleSignals: false, // the app's process handles signals and flushes through the bridge

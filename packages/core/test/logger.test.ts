@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { createFixedClock, createSystemClock } from '../src/clock.js';
 import {
@@ -46,6 +48,13 @@ describe('record()', () => {
     expect(entries[1]).toEqual(e);
     expect(verifySync(transport.lines()).valid).toBe(true);
     for (const l of transport.lines()) expect(checkEntry(JSON.parse(l)).valid).toBe(true);
+  });
+
+  it('the genesis record names the library by its package version (from package.json at build time)', async () => {
+    const { version } = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'package.json'), 'utf8')) as { version: string };
+    const { logger, transport } = setup();
+    await logger.flush();
+    expect(transport.entries()[0]?.details).toMatchObject({ library: `auditready/${version}` });
   });
 
   it('never mutates the caller input and lists what was redacted', () => {

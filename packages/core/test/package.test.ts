@@ -3,7 +3,7 @@
  * imported from an ESM and a CommonJS consumer (Nest apps are CommonJS) and type-checked from both.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { publint } from 'publint';
@@ -28,7 +28,7 @@ async function main() {
   assertNoSecrets(t.lines());
   let configError = false;
   try { createAuditLogger({}); } catch (e) { configError = e instanceof AuditConfigError && e.code === 'ERR_AUDIT_CONFIG'; }
-  console.log(JSON.stringify({ valid: report.valid, entries: report.entries, kit: kit.verify().valid, configError }));
+  console.log(JSON.stringify({ valid: report.valid, entries: report.entries, kit: kit.verify().valid, configError, library: t.entries()[0].details.library }));
 }
 main();
 `;
@@ -72,7 +72,9 @@ describe('the packed package', () => {
   ])('works from an %s consumer', (_kind, file) => {
     const r = spawnSync(process.execPath, [file], { cwd: consumer, encoding: 'utf8' });
     expect(r.stderr).toBe('');
-    expect(JSON.parse(r.stdout)).toEqual({ valid: true, entries: 2, kit: true, configError: true });
+    const { version } = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as { version: string };
+    // The genesis record names the library version the build took from package.json.
+    expect(JSON.parse(r.stdout)).toEqual({ valid: true, entries: 2, kit: true, configError: true, library: `auditready/${version}` });
   });
 
   it('type-checks from ESM and CommonJS TypeScript consumers', () => {

@@ -1,12 +1,12 @@
 import { AuditConfigError, type AuditLogger } from '@auditready/core';
 import {
+  ConfigurableModuleBuilder,
   type DynamicModule,
   Inject,
   type MiddlewareConsumer,
   Module,
   type NestModule,
   type OnApplicationShutdown,
-  type Provider,
   RequestMethod,
 } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
@@ -24,13 +24,14 @@ function validate(o: AuditModuleOptions): AuditModuleOptions {
   return o;
 }
 
-const common: Provider[] = [
-  { provide: AUDIT_LOGGER, useFactory: (o: AuditModuleOptions) => o.logger, inject: [AUDIT_MODULE_OPTIONS] },
-  AuditService,
-  AuditNestMiddleware,
-  AuditInterceptor,
-  { provide: APP_GUARD, useClass: AuditGuard },
-];
+/**
+ * Nest's own builder makes forRoot / forRootAsync (useFactory, useClass, useExisting), so the
+ * module configures like every other Nest module; `global` is an extra (default true).
+ */
+const { ConfigurableModuleClass } = new ConfigurableModuleBuilder<AuditModuleOptions>({ optionsInjectionToken: AUDIT_MODULE_OPTIONS })
+  .setClassMethodName('forRoot')
+  .setExtras({ global: true }, (definition, extras) => ({ ...definition, global: extras.global }))
+  .build();
 
 /**
  * `AuditModule.forRoot({ logger })` or `.forRootAsync({ imports, inject, useFactory })`: one
@@ -38,38 +39,33 @@ const common: Provider[] = [
  * flushed and closed on shutdown (call `app.enableShutdownHooks()` so Nest runs shutdown hooks
  * on SIGTERM).
  */
-@Module({})
-export class AuditModule implements NestModule, OnApplicationShutdown {
-  constructor(@Inject(AUDIT_LOGGER) private readonly logger: AuditLogger) {}
-
-  static forRoot(options: AuditModuleOptions): DynamicModule {
-    validate(options);
-    return {
-      module: AuditModule,
-      global: options.global !== false,
-      providers: [{ provide: AUDIT_MODULE_OPTIONS, useValue: options }, ...common],
-      exports: [AUDIT_LOGGER, AuditService],
-    };
+@Module({
+  providers: [
+    // Options from forRootAsync are checked when they exist (forRoot's, at once).
+    { provide: AUDIT_LOGGER, useFactory: (o: AuditModuleOptions) => validate(o).logger, inject: [AUDIT_MODULE_OPTIONS] },
+    AuditService,
+    AuditNestMiddleware,
+    AuditInterceptor,
+    { provide: APP_GUARD, useClass: AuditGuard },
+  ],
+  exports: [AUDIT_LOGGER, AuditService],
+})
+export class AuditModule extends ConfigurableModuleClass implements NestModule, OnApplicationShutdown {
+  constructor(@Inject(AUDIT_LOGGER) private readonly logger: AuditLogger) {
+    super();
   }
 
-  static forRootAsync(options: AuditModuleAsyncOptions): DynamicModule {
-    if (options === null || typeof options !== 'object' || typeof options.useFactory !== 'function') {
-      throw new AuditConfigError('AuditModule.forRootAsync: useFactory is required', { path: 'useFactory' });
+  static override forRoot(options: AuditModuleOptions): DynamicModule {
+    return super.forRoot(validate(options));
+  }
+
+  static override forRootAsync(options: AuditModuleAsyncOptions): DynamicModule {
+    if (options === null || typeof options !== 'object' || (!options.useFactory && !options.useClass && !options.useExisting)) {
+      throw new AuditConfigError('AuditModule.forRootAsync: one of useFactory, useClass or useExisting is required', {
+        path: 'useFactory',
+      });
     }
-    return {
-      module: AuditModule,
-      global: options.global !== false,
-      imports: (options.imports ?? []) as DynamicModule['imports'],
-      providers: [
-        {
-          provide: AUDIT_MODULE_OPTIONS,
-          useFactory: async (...args: never[]) => validate(await options.useFactory(...args)),
-          inject: (options.inject ?? []) as never[],
-        },
-        ...common,
-      ],
-      exports: [AUDIT_LOGGER, AuditService],
-    };
+    return super.forRootAsync(options);
   }
 
   configure(consumer: MiddlewareConsumer): void {

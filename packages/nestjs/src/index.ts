@@ -6,5 +6,5 @@ export { AuditModule } from './audit.module.js';
 export { AuditService } from './audit.service.js';
 export type { AuditDecoratorOptions, AuditResolverContext } from './decorators.js';
 export { Audit, NoAudit } from './decorators.js';
-export type { AuditModuleAsyncOptions, AuditModuleOptions } from './options.js';
+export type { AuditModuleAsyncOptions, AuditModuleOptions, AuditModuleOptionsFactory } from './options.js';
 export { AUDIT_LOGGER, AUDIT_METADATA, AUDIT_MODULE_OPTIONS, NO_AUDIT_METADATA } from './tokens.js';

@@ -1,5 +1,6 @@
 import type { AuditLogger } from '@auditready/core';
 import type { RequestAuditOptions } from '@auditready/node-http';
+import type { ConfigurableModuleAsyncOptions, ConfigurableModuleOptionsFactory } from '@nestjs/common';
 
 export interface AuditModuleOptions extends Omit<RequestAuditOptions, 'logger' | 'onResponseEnd'> {
   /** The logger (createAuditLogger). It is flushed and closed when the app shuts down. */
@@ -15,9 +16,8 @@ export interface AuditModuleOptions extends Omit<RequestAuditOptions, 'logger' |
   requestContext?: boolean;
 }
 
-export interface AuditModuleAsyncOptions {
-  imports?: unknown[];
-  inject?: unknown[];
-  useFactory: (...args: never[]) => AuditModuleOptions | Promise<AuditModuleOptions>;
-  global?: boolean;
-}
+/** A class that makes the module's options (forRootAsync's `useClass` / `useExisting`). */
+export type AuditModuleOptionsFactory = ConfigurableModuleOptionsFactory<AuditModuleOptions, 'create'>;
+
+/** forRootAsync's options: Nest's usual `imports` + `useFactory` / `useClass` / `useExisting` + `inject`, and `global` (default true). */
+export type AuditModuleAsyncOptions = ConfigurableModuleAsyncOptions<AuditModuleOptions, 'create'> & { global?: boolean };

@@ -354,4 +354,27 @@ for (const platform of ['express', 'fastify'] as const)
     });
   });
 
+describe('AuditModule options the Nest way (ConfigurableModuleBuilder)', () => {
+  it('forRootAsync({ useClass }) builds the options with an options factory class and records requests', async () => {
+    const audit = createTestAuditLogger();
+    class AuditOptions {
+      create() {
+        return { logger: audit.logger };
+      }
+    }
+    const { app, url } = await start([AuditModule.forRootAsync({ useClass: AuditOptions })]);
+    expect((await fetch(`${url}/invoices/1`, { headers: alice })).status).toBe(200);
+    await app.close();
+    expect(audit.entries().filter((e) => e.kind === 'access')).toHaveLength(1);
+  });
+
+  it('bad options are a named configuration error', async () => {
+    expect(() => AuditModule.forRoot({} as never)).toThrow(expect.objectContaining({ code: 'ERR_AUDIT_CONFIG' }));
+    expect(() => AuditModule.forRootAsync({} as never)).toThrow(expect.objectContaining({ code: 'ERR_AUDIT_CONFIG' }));
+    await expect(start([AuditModule.forRootAsync({ useFactory: () => ({}) as never })])).rejects.toMatchObject({
+      code: 'ERR_AUDIT_CONFIG',
+    });
+  });
+});
+
 void Inject;

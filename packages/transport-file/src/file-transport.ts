@@ -34,7 +34,15 @@ import { basename, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { createGzip } from 'node:zlib';
-import { AuditConfigError, type ResumePoint, type SealedRecord, type Transport, type TransportContext } from '@auditready/core';
+import {
+  AuditClosedError,
+  AuditConfigError,
+  AuditTransportError,
+  type ResumePoint,
+  type SealedRecord,
+  type Transport,
+  type TransportContext,
+} from '@auditready/core';
 import { fsyncDir } from '@auditready/core/spool';
 import { acquireLock, releaseLock } from './lock.js';
 import { activeName, type EntryHead, isSegmentOf, listSegments, scanTail, segmentBounds, stampOf } from './segments.js';
@@ -246,7 +254,7 @@ export class FileTransport implements Transport {
 
   write(batch: readonly SealedRecord[]): Promise<void> {
     return this.#exclusive(async () => {
-      if (this.#closed) throw new Error(`${this.name}: closed`);
+      if (this.#closed) throw new AuditClosedError(`${this.name}: closed`);
       if (batch.length === 0) return;
       this.#checkActiveFile();
       const buf = Buffer.from(`${batch.map((r) => r.line).join('\n')}\n`, 'utf8');
@@ -469,12 +477,20 @@ export class FileTransport implements Transport {
     const doomed = new Set<string>();
     if (this.#maxFiles !== undefined && segs.length > this.#maxFiles)
       for (const f of segs.slice(0, segs.length - this.#maxFiles)) doomed.add(f);
+    const already = new Set(this.#pendingDeletions.flatMap((p) => p.files));
     if (this.#maxAgeMs !== undefined) {
       const cutoff = Date.now() - this.#maxAgeMs;
-      for (const f of segs) if ((await stat(join(this.dir, f))).mtimeMs < cutoff) doomed.add(f);
+      for (const f of segs) {
+        if (already.has(f)) continue;
+        // A segment an earlier run planned may be deleted while this one looks: not an error.
+        const st = await stat(join(this.dir, f)).catch((err: NodeJS.ErrnoException) => {
+          if (err.code === 'ENOENT') return undefined;
+          throw err;
+        });
+        if (st !== undefined && st.mtimeMs < cutoff) doomed.add(f);
+      }
     }
     if (doomed.size === 0) return;
-    const already = new Set(this.#pendingDeletions.flatMap((p) => p.files));
     const removed: Record<string, unknown>[] = [];
     const files: string[] = [];
     for (const f of [...doomed].sort()) {
@@ -488,7 +504,9 @@ export class FileTransport implements Transport {
       }
       const { first, last } = bounds;
       if (!first || !last) {
-        this.#ctx.reportError(new Error(`${this.name}: retention skipped ${f}: no readable entries to describe it`));
+        this.#ctx.reportError(
+          new AuditTransportError(this.name, `${this.name}: retention skipped ${f}: no readable entries to describe it`),
+        );
         continue;
       }
       if (first.chain === last.chain) {
@@ -603,9 +621,20 @@ export class FileTransport implements Transport {
     });
   }
 
-  /** Waits until background compression and retention are done (for tests and tools). */
-  async idle(): Promise<void> {
-    while (this.#background.size > 0) await Promise.allSettled([...this.#background]);
+  /** Resolves true once background compression and retention are done, false at the timeout (Transport.idle). */
+  async idle(timeoutMs = 30_000): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.#background.size > 0) {
+      const left = deadline - Date.now();
+      if (left <= 0) return false;
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<void>((r) => {
+        timer = setTimeout(r, left);
+      });
+      await Promise.race([Promise.allSettled([...this.#background]), timeout]);
+      clearTimeout(timer);
+    }
+    return true;
   }
 
   /** Rotates now (for tools and tests; rotation otherwise follows the `rotate` options). */

@@ -237,6 +237,35 @@ describe('file transport: rotation, compression, retention', () => {
     for (const s of before) expect(after).not.toContain(s);
     expect(verifyDir(dir).valid).toBe(true);
   });
+
+  it('a segment that vanishes between listing and stat does not stop retention (overlapping runs)', async () => {
+    // The race behind a flaky run: one retention run deleted a segment that a second run had just
+    // listed; the second run's stat failed with ENOENT and it gave up, keeping every other aged
+    // segment. A dangling symlink named like a segment reproduces it deterministically.
+    const dir = tempDir();
+    const { log, transport, errors } = open(dir, { rotate: { maxBytes: 1500 }, retention: { maxAgeMs: 60_000 } });
+    for (let i = 0; i < 20; i++) {
+      log.record({ action: 'a', details: { i } });
+      await tick();
+    }
+    await log.flush();
+    await transport.idle();
+    const before = listSegments(dir, 'audit');
+    expect(before.length).toBeGreaterThanOrEqual(2);
+    const old = new Date(Date.now() - 3_600_000);
+    for (const s of before) utimesSync(join(dir, s), old, old);
+    const ghost = join(dir, 'audit-20000101T000000000000Z.log');
+    symlinkSync(join(dir, 'no-such-segment'), ghost);
+    await transport.rotateNow();
+    expect(await transport.idle()).toBe(true);
+    log.record({ action: 'after' });
+    await log.close();
+    const after = listSegments(dir, 'audit');
+    for (const s of before) expect(after).not.toContain(s);
+    expect(errors.map((e) => e.message)).toEqual([]);
+    unlinkSync(ghost);
+    expect(verifyDir(dir).valid).toBe(true);
+  });
 });
 
 describe('file transport: the file changes under us', () => {

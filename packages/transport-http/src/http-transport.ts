@@ -15,6 +15,7 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import {
+  AuditClosedError,
   AuditConfigError,
   AuditTransportError,
   type ResumePoint,
@@ -55,12 +56,12 @@ interface Batch {
   key: string;
 }
 
-class RetryableError extends Error {
-  constructor(
-    message: string,
-    readonly retryAfterMs?: number,
-  ) {
-    super(message);
+/** A failure worth retrying (network, timeout, 408/429/5xx), with the collector's Retry-After. */
+class RetryableError extends AuditTransportError {
+  readonly retryAfterMs: number | undefined;
+  constructor(transport: string, message: string, retryAfterMs?: number) {
+    super(transport, message);
+    this.retryAfterMs = retryAfterMs;
   }
 }
 
@@ -167,7 +168,7 @@ export class HttpTransport implements Transport {
    * Without one, write() resolves when the receiver acknowledged the batch.
    */
   write(batch: readonly SealedRecord[]): Promise<void> {
-    if (this.#closed) return Promise.reject(new Error(`${this.name}: closed`));
+    if (this.#closed) return Promise.reject(new AuditClosedError(`${this.name}: closed`));
     if (batch.length === 0) return Promise.resolve();
     if (this.#spool) {
       this.#spool.add(batch);
@@ -271,11 +272,14 @@ export class HttpTransport implements Transport {
         timeout: this.#timeoutMs,
         ...(this.#tls?.servername ? { servername: this.#tls.servername } : {}),
       });
-      const timer = setTimeout(() => req.destroy(new RetryableError(`no response within ${this.#timeoutMs} ms`)), this.#timeoutMs);
-      req.on('timeout', () => req.destroy(new RetryableError(`timed out after ${this.#timeoutMs} ms`)));
+      const timer = setTimeout(
+        () => req.destroy(new RetryableError(this.name, `no response within ${this.#timeoutMs} ms`)),
+        this.#timeoutMs,
+      );
+      req.on('timeout', () => req.destroy(new RetryableError(this.name, `timed out after ${this.#timeoutMs} ms`)));
       req.on('error', (err) => {
         clearTimeout(timer);
-        reject(err instanceof RetryableError ? err : new RetryableError(`network error: ${err.message}`));
+        reject(err instanceof RetryableError ? err : new RetryableError(this.name, `network error: ${err.message}`));
       });
       req.on('response', (r: IncomingMessage) => {
         const chunks: Buffer[] = [];
@@ -286,7 +290,7 @@ export class HttpTransport implements Transport {
         });
         r.on('error', (err) => {
           clearTimeout(timer);
-          reject(new RetryableError(`response error: ${err.message}`));
+          reject(new RetryableError(this.name, `response error: ${err.message}`));
         });
         r.on('end', () => {
           clearTimeout(timer);
@@ -301,13 +305,17 @@ export class HttpTransport implements Transport {
     });
     if (res.status >= 200 && res.status < 300) {
       if (this.#format.type === 'elasticsearch' && /"errors"\s*:\s*true/.test(res.text))
-        throw new Error(`elasticsearch reported item errors: ${res.text.slice(0, 300)}`);
+        throw new AuditTransportError(this.name, `elasticsearch reported item errors: ${res.text.slice(0, 300)}`);
       return;
     }
     if (res.status === 408 || res.status === 429 || res.status >= 500) {
-      throw new RetryableError(`HTTP ${res.status}${res.text ? `: ${res.text.slice(0, 200)}` : ''}`, parseRetryAfter(res.retryAfter));
+      throw new RetryableError(
+        this.name,
+        `HTTP ${res.status}${res.text ? `: ${res.text.slice(0, 200)}` : ''}`,
+        parseRetryAfter(res.retryAfter),
+      );
     }
-    throw new Error(`HTTP ${res.status}${res.text ? `: ${res.text.slice(0, 200)}` : ''}`);
+    throw new AuditTransportError(this.name, `HTTP ${res.status}${res.text ? `: ${res.text.slice(0, 200)}` : ''}`);
   }
 
   /** Tries to deliver what is spooled now (wakes a sender waiting out its backoff). */

@@ -8,7 +8,14 @@
  * With `spool`, batches are fsync'd to a directory first and sent from there in order, so an outage
  * longer than the logger's queue, or a crash during one, loses nothing (the next process replays it).
  */
-import { AuditConfigError, type ResumePoint, type SealedRecord, type Transport, type TransportContext } from '@auditready/core';
+import {
+  AuditClosedError,
+  AuditConfigError,
+  type ResumePoint,
+  type SealedRecord,
+  type Transport,
+  type TransportContext,
+} from '@auditready/core';
 import { Spool } from '@auditready/core/spool';
 
 /** The part of a KafkaJS-style producer the transport uses. */
@@ -120,7 +127,7 @@ export class KafkaTransport implements Transport {
   }
 
   async write(batch: readonly SealedRecord[]): Promise<void> {
-    if (this.#closed) throw new Error(`${this.name}: closed`);
+    if (this.#closed) throw new AuditClosedError(`${this.name}: closed`);
     if (batch.length === 0) return;
     if (this.#spool) this.#spool.add(batch);
     else await this.#send(batch);

@@ -5,7 +5,7 @@
  * head of each chain — from which the next read continues, still linking every chain to what was
  * verified before.
  */
-import { AuditConfigError, type ChainHead } from '@auditready/core';
+import { AuditConfigError, AuditTransportError, type ChainHead } from '@auditready/core';
 import { Verifier, type VerifyOptions, type VerifyReport } from '@auditready/core/verify';
 
 type EachMessage = (p: { partition: number; message: { value: Buffer | null; offset: string } }) => Promise<void>;
@@ -153,7 +153,7 @@ export async function readTopic(options: ReadTopicOptions): Promise<ReadTopicRes
   await consumer.disconnect();
   if (failed !== undefined) throw failed;
   if (Date.now() - started >= timeoutMs && Date.now() - last < idleMs)
-    throw new Error(`readTopic(${options.topic}): still receiving after ${timeoutMs} ms (timeoutMs)`);
+    throw new AuditTransportError('kafka', `readTopic(${options.topic}): still receiving after ${timeoutMs} ms (timeoutMs)`);
   return { lines, duplicates, replayed, checkpoint: { topic: options.topic, offsets, heads: [...heads.values()] } };
 }
 
