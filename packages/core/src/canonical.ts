@@ -109,40 +109,44 @@ function emit(value: unknown, segments: (string | number)[], stack: object[], wr
   if (stack.length >= MAX_CANONICAL_DEPTH) fail(`nesting deeper than ${MAX_CANONICAL_DEPTH}`, segments);
   if (stack.includes(obj)) fail('cycle', segments);
   stack.push(obj);
-  let out: string;
-  if (Array.isArray(obj)) {
-    out = '[';
-    for (let i = 0; i < obj.length; i++) {
-      segments.push(i);
-      if (!(i in obj)) fail('array hole is not allowed', segments);
-      if (write && i > 0) out += ',';
-      out += emit(obj[i], segments, stack, write);
-      segments.pop();
-    }
-    out += ']';
-  } else {
-    if (!isPlainObject(obj)) fail(`${describe(obj)} is not allowed (only plain objects, arrays and Date)`, segments);
-    const rec = obj as Record<string, unknown>;
-    const keys = Object.keys(rec);
-    if (write) keys.sort();
-    out = '{';
-    let first = true;
-    for (const key of keys) {
-      const v = rec[key];
-      if (v === undefined) continue;
-      segments.push(key);
-      checkString(key, segments, 'key');
-      const text = emit(v, segments, stack, write);
-      segments.pop();
-      if (!write) continue;
-      if (!first) out += ',';
-      first = false;
-      out += `${JSON.stringify(key)}:${text}`;
-    }
-    out += '}';
-  }
+  const out = Array.isArray(obj) ? emitArray(obj, segments, stack, write) : emitObject(obj, segments, stack, write);
   stack.pop();
   return write ? out : '';
+}
+
+function emitArray(arr: unknown[], segments: (string | number)[], stack: object[], write: boolean): string {
+  let out = '[';
+  for (let i = 0; i < arr.length; i++) {
+    segments.push(i);
+    if (!(i in arr)) fail('array hole is not allowed', segments);
+    if (write && i > 0) out += ',';
+    out += emit(arr[i], segments, stack, write);
+    segments.pop();
+  }
+  return `${out}]`;
+}
+
+/** Members in UTF-16 code unit order of their keys (RFC 8785 §3.2.3); undefined members are left out. */
+function emitObject(obj: object, segments: (string | number)[], stack: object[], write: boolean): string {
+  if (!isPlainObject(obj)) fail(`${describe(obj)} is not allowed (only plain objects, arrays and Date)`, segments);
+  const rec = obj as Record<string, unknown>;
+  const keys = Object.keys(rec);
+  if (write) keys.sort();
+  let out = '{';
+  let first = true;
+  for (const key of keys) {
+    const v = rec[key];
+    if (v === undefined) continue;
+    segments.push(key);
+    checkString(key, segments, 'key');
+    const text = emit(v, segments, stack, write);
+    segments.pop();
+    if (!write) continue;
+    if (!first) out += ',';
+    first = false;
+    out += `${JSON.stringify(key)}:${text}`;
+  }
+  return `${out}}`;
 }
 
 /** Canonical form as UTF-8 bytes. */

@@ -12,6 +12,8 @@ import type { AuditRecordInput } from './types.js';
 
 interface Data {
   setup: string;
+  /** startWorkerAuditLogger's setupData, for the setup module's default export. */
+  setupData: unknown;
   replyPort: MessagePort;
   signal: Int32Array;
   /** Fail-closed state for the app's thread: (inputs taken from it, mod 2^32) << 32 | room left in the queues. */
@@ -32,97 +34,133 @@ export function serializeError(err: unknown): { name: string; message: string; c
   return { name: 'Error', message: String(err) };
 }
 
+type Message = { t: string; id?: number; items?: unknown[]; op?: string; args?: unknown[] };
+
+/** Imports the app's setup module and builds the logger from its default export (options, or a function of setupData). */
+async function loadLogger(setup: string, setupData: unknown, port: MessagePort): Promise<Sealing> {
+  const mod = (await import(setup)) as { default?: unknown };
+  const made = typeof mod.default === 'function' ? await (mod.default as (data: unknown) => unknown)(setupData) : mod.default;
+  if (made === null || typeof made !== 'object')
+    throw new AuditConfigError(`${setup}: the default export must be the logger options (or a function returning them)`);
+  return createAuditLogger({
+    ...(made as AuditLoggerOptions),
+    handleSignals: false, // the app's process handles signals and flushes through the bridge
+    onError: (e) => port.postMessage({ t: 'error', error: serializeError(e) }),
+  }) as Sealing;
+}
+
+/** Serves the bridge: seals what it posts, answers its synchronous calls, publishes the room left. */
+class WorkerHost {
+  readonly #logger: Sealing;
+  readonly #port: MessagePort;
+  readonly #data: Data;
+  readonly #failClosed: boolean;
+  /** Inputs taken from the app's thread, mod 2^32 (fail-closed bookkeeping). */
+  #taken = 0;
+
+  constructor(logger: Sealing, port: MessagePort, data: Data) {
+    this.#logger = logger;
+    this.#port = port;
+    this.#data = data;
+    this.#failClosed = logger.health().overflow === 'fail-closed';
+    this.#publish();
+    // Deliveries free room without a message from the app's thread: publish that too.
+    if (this.#failClosed) setInterval(() => this.#publish(), 2).unref();
+    port.postMessage({ t: 'ready', chainId: logger.chainId, failClosed: this.#failClosed });
+    port.on('message', (m: Message) => this.#onMessage(m));
+  }
+
+  /**
+   * Fail-closed: the app's thread decides accepting() from this word, without a round trip: the
+   * room left, and how many of its inputs the room already accounts for (the rest are in flight).
+   */
+  #publish(): void {
+    if (!this.#failClosed) return;
+    const room = BigInt(Math.min(this.#logger[ROOM](), 0x7fffffff));
+    Atomics.store(this.#data.room, 0, (BigInt(this.#taken) << 32n) | room);
+  }
+
+  #took(n: number): void {
+    this.#taken = (this.#taken + n) >>> 0;
+  }
+
+  #reportError(err: unknown): void {
+    this.#port.postMessage({ t: 'error', error: serializeError(err) });
+  }
+
+  /** Answers a synchronous call: the room first, then the reply, then wakes the waiting thread. */
+  #reply(value: unknown): void {
+    this.#publish();
+    this.#data.replyPort.postMessage(value);
+    Atomics.store(this.#data.signal, 0, 1);
+    Atomics.notify(this.#data.signal, 0);
+  }
+
+  #onMessage(m: Message): void {
+    if (m.t === 'batch') this.#batch(m.items as unknown[]);
+    else if (m.t === 'unclonable') this.#unclonable(m.args ?? []);
+    else if (m.t === 'clock') this.#logger[CLOCK_STEP](m.args?.[0] as ClockStep);
+    else if (m.t === 'sync') this.#sync(m.op, m.args ?? []);
+    else if (m.t === 'flush' || m.t === 'close') this.#settle(m.t, m.id as number, m.args?.[0] as { timeoutMs?: number } | undefined);
+  }
+
+  /** Input the app's thread could not send (not cloneable): a `rejected` entry. */
+  #unclonable(args: unknown[]): void {
+    try {
+      this.#logger[SEAL_REJECTED](args[0], args[1] as string);
+    } catch (err) {
+      this.#reportError(err);
+    }
+    this.#took(1);
+    this.#publish();
+  }
+
+  /** Inputs recordLater() took in the app's thread: input, ts, input, ts ... */
+  #batch(items: unknown[]): void {
+    for (let i = 0; i < items.length; i += 2) {
+      try {
+        this.#logger[SEAL_AT](items[i] as AuditRecordInput, items[i + 1] as string);
+      } catch (err) {
+        // Closed or failing closed: the bridge counted these as taken; say they were not.
+        this.#reportError(err);
+      }
+    }
+    this.#took(items.length / 2);
+    this.#publish();
+  }
+
+  #sync(op: string | undefined, args: unknown[]): void {
+    if (op === 'record' || op === 'reject') this.#took(1);
+    try {
+      if (op === 'record') this.#reply({ ok: this.#logger[SEAL_AT](args[0] as AuditRecordInput, args[1] as string) });
+      else if (op === 'reject') this.#reply({ ok: this.#logger[SEAL_REJECTED](args[0], args[1] as string) });
+      else if (op === 'health') this.#reply({ ok: this.#logger.health() });
+      else this.#reply({ error: { name: 'AuditInputError', code: 'ERR_AUDIT_INPUT', message: `unknown call ${String(op)}` } });
+    } catch (err) {
+      this.#reply({ error: serializeError(err) });
+    }
+  }
+
+  #settle(what: 'flush' | 'close', id: number, opts: { timeoutMs?: number } | undefined): void {
+    const done = what === 'flush' ? this.#logger.flush(opts) : this.#logger.close(opts);
+    void done.then((result) => {
+      this.#publish();
+      this.#port.postMessage({ t: 'done', id, result, health: this.#logger.health() });
+    });
+  }
+}
+
 async function main(): Promise<void> {
   const port = parentPort as MessagePort;
-  const { setup, replyPort, signal, room } = workerData as Data;
-  let beforeReply = () => {};
-  const reply = (value: unknown) => {
-    beforeReply(); // the room after this call, before the app's thread goes on
-    replyPort.postMessage(value);
-    Atomics.store(signal, 0, 1);
-    Atomics.notify(signal, 0);
-  };
+  const data = workerData as Data;
   let logger: Sealing;
   try {
-    const mod = (await import(setup)) as { default?: unknown };
-    const made = typeof mod.default === 'function' ? await (mod.default as () => unknown)() : mod.default;
-    if (made === null || typeof made !== 'object')
-      throw new AuditConfigError(`${setup}: the default export must be the logger options (or a function returning them)`);
-    logger = createAuditLogger({
-      ...(made as AuditLoggerOptions),
-      handleSignals: false, // the app's process handles signals and flushes through the bridge
-      onError: (e) => port.postMessage({ t: 'error', error: serializeError(e) }),
-    }) as Sealing;
+    logger = await loadLogger(data.setup, data.setupData, port);
   } catch (err) {
     port.postMessage({ t: 'failed', error: serializeError(err) });
     return;
   }
-  const h = logger.health();
-  const failClosed = h.overflow === 'fail-closed';
-  // Fail-closed: the app's thread decides accepting() from this word, without a round trip: the
-  // room left, and how many of its inputs the room already accounts for (the rest are in flight).
-  let taken = 0;
-  const publish = failClosed
-    ? () => Atomics.store(room, 0, (BigInt(taken) << 32n) | BigInt(Math.min(logger[ROOM](), 0x7fffffff)))
-    : () => {};
-  publish();
-  beforeReply = publish;
-  // Deliveries free room without a message from the app's thread: publish that too.
-  if (failClosed) setInterval(publish, 2).unref();
-  port.postMessage({ t: 'ready', chainId: logger.chainId, failClosed });
-
-  port.on('message', (m: { t: string; id?: number; items?: unknown[]; op?: string; args?: unknown[] }) => {
-    switch (m.t) {
-      case 'batch': {
-        const items = m.items as unknown[];
-        for (let i = 0; i < items.length; i += 2) {
-          try {
-            logger[SEAL_AT](items[i] as AuditRecordInput, items[i + 1] as string);
-          } catch (err) {
-            // Closed or failing closed: the bridge counted these as taken; say they were not.
-            port.postMessage({ t: 'error', error: serializeError(err) });
-          }
-        }
-        taken = (taken + items.length / 2) >>> 0;
-        publish();
-        return;
-      }
-      case 'unclonable':
-        try {
-          logger[SEAL_REJECTED](m.args?.[0], m.args?.[1] as string);
-        } catch (err) {
-          port.postMessage({ t: 'error', error: serializeError(err) });
-        }
-        taken = (taken + 1) >>> 0;
-        publish();
-        return;
-      case 'clock':
-        logger[CLOCK_STEP](m.args?.[0] as ClockStep);
-        return;
-      case 'sync': {
-        if (m.op === 'record' || m.op === 'reject') taken = (taken + 1) >>> 0;
-        try {
-          if (m.op === 'record') reply({ ok: logger[SEAL_AT](m.args?.[0] as AuditRecordInput, m.args?.[1] as string) });
-          else if (m.op === 'reject') reply({ ok: logger[SEAL_REJECTED](m.args?.[0], m.args?.[1] as string) });
-          else if (m.op === 'health') reply({ ok: logger.health() });
-          else reply({ error: { name: 'Error', message: `unknown call ${String(m.op)}` } });
-        } catch (err) {
-          reply({ error: serializeError(err) });
-        }
-        return;
-      }
-      case 'flush':
-      case 'close': {
-        const opts = m.args?.[0] as { timeoutMs?: number } | undefined;
-        const done = m.t === 'flush' ? logger.flush(opts) : logger.close(opts);
-        void done.then((result) => {
-          publish();
-          port.postMessage({ t: 'done', id: m.id, result, health: logger.health() });
-        });
-        return;
-      }
-    }
-  });
+  new WorkerHost(logger, port, data);
 }
 
 void main();

@@ -34,6 +34,11 @@ export interface WorkerAuditLoggerOptions {
   syncTimeoutMs?: number;
   /** Time source for entry timestamps (taken in the app's thread). Default the system clock. */
   clock?: AuditClock;
+  /**
+   * Handed to the setup module's default export when it is a function (`export default (data) =>
+   * options`): where to write, which keys, per process. Must be structured-cloneable.
+   */
+  setupData?: unknown;
 }
 
 /** An error from the worker, rebuilt in the app's thread with its name, code and message. */
@@ -117,7 +122,7 @@ class WorkerLogger implements AuditLogger {
     const { port1, port2 } = new MessageChannel();
     this.#replies = port1;
     this.#worker = new Worker(workerFile(), {
-      workerData: { setup, replyPort: port2, signal: this.#signal, room: this.#room },
+      workerData: { setup, setupData: o.setupData, replyPort: port2, signal: this.#signal, room: this.#room },
       transferList: [port2],
     });
     this.#worker.unref(); // like the in-process logger, the audit log never keeps a process alive by itself

@@ -14,9 +14,7 @@ const fixture = (name: string) => new URL(`./fixtures/worker/${name}`, import.me
 const lines = (dir: string) => readFileSync(join(dir, 'audit.log'), 'utf8').trim().split('\n');
 
 function useDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'ar-worker-'));
-  process.env.AUDIT_WORKER_DIR = dir; // worker threads see the process environment
-  return dir;
+  return mkdtempSync(join(tmpdir(), 'ar-worker-'));
 }
 
 /** Calls fn n times; 'ok' or 'refused' (AuditUnavailableError) for each. */
@@ -37,7 +35,11 @@ describe('startWorkerAuditLogger', () => {
   it("recordLater and record keep call order and the caller's timestamps; record() returns the sealed entry; the file verifies", async () => {
     const dir = useDir();
     const errors: Error[] = [];
-    const logger = await startWorkerAuditLogger(fixture('setup-file.mjs'), { onError: (e) => errors.push(e), handleSignals: false });
+    const logger = await startWorkerAuditLogger(fixture('setup-file.mjs'), {
+      setupData: { dir },
+      onError: (e) => errors.push(e),
+      handleSignals: false,
+    });
     expect(logger.chainId).toMatch(/^[0-9a-f-]{36}$/);
     logger.recordLater({ action: 'first', actor: { type: 'user', id: 'u1' } });
     logger.recordLater({ action: 'second' });
@@ -66,7 +68,11 @@ describe('startWorkerAuditLogger', () => {
   it("bad input: a rejected entry in the chain and the error in the caller's onError, with its code — also for input that cannot cross threads", async () => {
     const dir = useDir();
     const errors: { code?: string; message: string }[] = [];
-    const logger = await startWorkerAuditLogger(fixture('setup-file.mjs'), { onError: (e) => errors.push(e), handleSignals: false });
+    const logger = await startWorkerAuditLogger(fixture('setup-file.mjs'), {
+      setupData: { dir },
+      onError: (e) => errors.push(e),
+      handleSignals: false,
+    });
     logger.recordLater({ action: 'nan', details: { n: Number.NaN } });
     logger.recordLater({ action: 'fn', details: { f: () => 1 } } as never); // a function cannot be cloned
     logger.recordLater({ action: 'fine' });
@@ -88,9 +94,10 @@ describe('startWorkerAuditLogger', () => {
 
   it("fail-closed: record*() refuse once the worker's queue is full, and accept again after a flush", async () => {
     const dir = useDir();
-    process.env.AUDIT_WORKER_FAIL_CLOSED = '1'; // queue of 5; the destination is down until "go"
-    try {
-      const logger = await startWorkerAuditLogger(fixture('setup-file.mjs'), { handleSignals: false, onError: () => {} });
+    // A queue of 5; the destination is down until "go".
+    const setupData = { dir, failClosed: true };
+    {
+      const logger = await startWorkerAuditLogger(fixture('setup-file.mjs'), { setupData, handleSignals: false, onError: () => {} });
       expect(logger.accepting()).toBe(true);
       const outcomes = burst(6, (i) => logger.record({ action: 'burst', details: { i } }));
       // genesis + 4 fill the queue of 5 while nothing is delivered; then the logger refuses.
@@ -104,16 +111,15 @@ describe('startWorkerAuditLogger', () => {
       await logger.close();
       expect(verifySync(lines(dir)).valid).toBe(true);
       expect(lines(dir)).toHaveLength(5);
-    } finally {
-      delete process.env.AUDIT_WORKER_FAIL_CLOSED;
     }
   });
 
   it('fail-closed, the hot path: accepting() is read from shared memory; entries still on their way to the worker count; room freed by deliveries is seen without a flush', async () => {
     const dir = useDir();
-    process.env.AUDIT_WORKER_FAIL_CLOSED = '1'; // queue of 5 (genesis takes one); writes held until "go"
-    try {
-      const logger = await startWorkerAuditLogger(fixture('setup-file.mjs'), { handleSignals: false, onError: () => {} });
+    // A queue of 5 (genesis takes one); writes held until "go".
+    const setupData = { dir, failClosed: true };
+    {
+      const logger = await startWorkerAuditLogger(fixture('setup-file.mjs'), { setupData, handleSignals: false, onError: () => {} });
       // One turn, nothing posted yet: the worker has seen none of these, the bridge counts them.
       const outcomes = burst(8, (i) => logger.recordLater({ action: 'burst', details: { i } }));
       expect(outcomes).toEqual(['ok', 'ok', 'ok', 'ok', 'refused', 'refused', 'refused', 'refused']);
@@ -130,8 +136,6 @@ describe('startWorkerAuditLogger', () => {
       const written = lines(dir).map((l) => JSON.parse(l));
       expect(written.map((e) => e.action ?? e.kind)).toEqual(['genesis', 'burst', 'burst', 'burst', 'burst', 'after']);
       expect(verifySync(lines(dir)).valid).toBe(true);
-    } finally {
-      delete process.env.AUDIT_WORKER_FAIL_CLOSED;
     }
   });
 
