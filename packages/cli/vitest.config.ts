@@ -7,7 +7,7 @@ export default defineProject({
   define: { __AUDITREADY_CLI_VERSION__: JSON.stringify(version) },
   test: {
     name: 'cli',
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    include: ['test/**/*.test.ts'],
     testTimeout: 60000,
   },
 });

@@ -8,7 +8,7 @@ export default defineProject({
   define: { __AUDITREADY_CORE_VERSION__: JSON.stringify(version) },
   test: {
     name: 'core',
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    include: ['test/**/*.test.ts'],
     testTimeout: 30000,
   },
 });

@@ -12,10 +12,9 @@
  *   except Date, which becomes its ISO 8601 string (toJSON), as in fast-json-stable-stringify.
  * `undefined` as an object property value means "absent" and is omitted, as JSON does.
  *
- * `canonicalize` is a single pass that checks and emits; `canonicalizeReference` runs the same
- * checks and then fast-json-stable-stringify itself. Property tests prove both byte-identical.
+ * `canonicalize` is a single pass that checks and emits. The tests hold it to the reference (the
+ * same checks, then fast-json-stable-stringify itself, test/reference.ts): byte-identical.
  */
-import stableStringify from 'fast-json-stable-stringify';
 import { AuditCanonicalError } from './errors.js';
 
 /** Nesting deeper than this is rejected rather than risking stack exhaustion. */
@@ -60,12 +59,6 @@ function checkString(s: string, segments: readonly (string | number)[], what: st
 /** Throws AuditCanonicalError if `value` has no canonical form. Does not copy or modify. */
 export function assertCanonicalizable(value: unknown): void {
   emit(value, [], [], false);
-}
-
-/** The reference canonicalizer: strict checks, then fast-json-stable-stringify verbatim. */
-export function canonicalizeReference(value: unknown): string {
-  emit(value, [], [], false);
-  return stableStringify(value);
 }
 
 /**

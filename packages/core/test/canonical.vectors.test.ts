@@ -1,7 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { canonicalize, canonicalizeReference } from '../src/canonical.js';
+import { canonicalize } from '../src/canonical.js';
+import { canonicalizeReference } from './reference.js';
 
 const here = join(import.meta.dirname, 'vectors', 'jcs');
 const shared = join(import.meta.dirname, '..', '..', '..', '..', 'shared', 'vectors', 'jcs');

@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import stableStringify from 'fast-json-stable-stringify';
 import { describe, expect, it } from 'vitest';
-import { assertCanonicalizable, canonicalize, canonicalizeReference, MAX_CANONICAL_DEPTH } from './canonical.js';
-import { AuditCanonicalError } from './errors.js';
+import { assertCanonicalizable, canonicalize, MAX_CANONICAL_DEPTH } from '../src/canonical.js';
+import { AuditCanonicalError } from '../src/errors.js';
+import { canonicalizeReference } from './reference.js';
 
 function rejects(value: unknown, path: string, what: RegExp) {
   for (const fn of [canonicalize, canonicalizeReference, assertCanonicalizable]) {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { AuditConfigError } from './errors.js';
-import { resolveKey, ZERO_HASH } from './hash.js';
-import { computeEntryHash, HashChain, serializeEntry } from './hash-chain.js';
+import { AuditConfigError } from '../src/errors.js';
+import { resolveKey, ZERO_HASH } from '../src/hash.js';
+import { computeEntryHash, HashChain, serializeEntry } from '../src/hash-chain.js';
 
 const body = (n: number) => ({
   kind: 'event' as const,

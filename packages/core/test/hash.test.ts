@@ -1,9 +1,9 @@
 import { createHash, createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AuditConfigError } from './errors.js';
-import { ENTRY_DOMAIN_TAG, hashCanonical, hashCanonicalNoble, resolveKey } from './hash.js';
-import { useNodeCrypto } from './platform.js';
+import { AuditConfigError } from '../src/errors.js';
+import { ENTRY_DOMAIN_TAG, hashCanonical, hashCanonicalNoble, resolveKey } from '../src/hash.js';
+import { useNodeCrypto } from '../src/platform.js';
 
 afterEach(() => useNodeCrypto(true));
 

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { luhnValid } from './detectors.js';
-import { AuditCanonicalError, AuditConfigError } from './errors.js';
-import { compileRedaction, MASK, type RedactionOptions, redactBody, truncateString } from './redact.js';
+import { luhnValid } from '../src/detectors.js';
+import { AuditCanonicalError, AuditConfigError } from '../src/errors.js';
+import { compileRedaction, MASK, type RedactionOptions, redactBody, truncateString } from '../src/redact.js';
 
 const red = (body: Record<string, unknown>, options: RedactionOptions = {}) => redactBody(body, compileRedaction(options));
 const HASH_KEY = { id: 'r1', secret: `hex:${'11'.repeat(16)}` };
