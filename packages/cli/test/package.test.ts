@@ -1,10 +1,4 @@
-import { join } from 'node:path';
-import { publint } from 'publint';
-import { describe, expect, it } from 'vitest';
+import { describePublished, packageDir } from '../../../test-support/published.js';
 
-describe('@auditready/cli as published', () => {
-  it('passes publint (bin, exports, types)', async () => {
-    const { messages } = await publint({ pkgDir: join(import.meta.dirname, '..'), level: 'suggestion', strict: true });
-    expect(messages).toEqual([]);
-  });
-});
+// A bin (and an ESM library entry): publint checks the bin, exports and types.
+describePublished({ pkgDir: packageDir(import.meta.dirname), name: '@auditready/cli' });

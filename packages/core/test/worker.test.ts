@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { AuditConfigError, AuditUnavailableError } from '@auditready/core';
 import { verifySync } from '@auditready/core/verify';
 import { startWorkerAuditLogger } from '@auditready/core/worker';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 const fixture = (name: string) => new URL(`./fixtures/worker/${name}`, import.meta.url);
 const lines = (dir: string) => readFileSync(join(dir, 'audit.log'), 'utf8').trim().split('\n');
@@ -128,9 +128,7 @@ describe('startWorkerAuditLogger', () => {
       expect(logger.accepting()).toBe(false);
       // The destination comes back: deliveries free the queue and accepting() sees it, no flush().
       writeFileSync(join(dir, 'go'), '');
-      const until = Date.now() + 5000;
-      while (!logger.accepting() && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
-      expect(logger.accepting()).toBe(true);
+      await vi.waitFor(() => expect(logger.accepting()).toBe(true), { timeout: 5000, interval: 5 });
       logger.recordLater({ action: 'after' });
       await logger.close();
       const written = lines(dir).map((l) => JSON.parse(l));
@@ -151,9 +149,7 @@ describe('startWorkerAuditLogger', () => {
     const errors: Error[] = [];
     const logger = await startWorkerAuditLogger(fixture('setup-crash.mjs'), { onError: (e) => errors.push(e), handleSignals: false });
     logger.recordLater({ action: 'triggers the crash' });
-    const until = Date.now() + 5000;
-    while (logger.accepting() && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
-    expect(logger.accepting()).toBe(false);
+    await vi.waitFor(() => expect(logger.accepting()).toBe(false), { timeout: 5000, interval: 20 });
     expect(errors.map((e) => e.message).join('\n')).toMatch(/audit worker exited \(code 3\)/);
     expect(() => logger.recordLater({ action: 'after' })).toThrow(AuditUnavailableError);
     expect(() => logger.record({ action: 'after' })).toThrow(AuditUnavailableError);

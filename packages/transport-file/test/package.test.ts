@@ -1,29 +1,3 @@
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
-import { publint } from 'publint';
-import { describe, expect, it } from 'vitest';
+import { describePublished, packageDir } from '../../../test-support/published.js';
 
-const pkgDir = join(import.meta.dirname, '..');
-
-describe('@auditready/transport-file as published', () => {
-  it('passes publint', async () => {
-    const { messages } = await publint({ pkgDir, level: 'suggestion', strict: true });
-    expect(messages).toEqual([]);
-  });
-
-  it.each([
-    [
-      'ESM',
-      [
-        '--input-type=module',
-        '-e',
-        "import { createFileTransport } from '@auditready/transport-file'; console.log(typeof createFileTransport)",
-      ],
-    ],
-    ['CommonJS', ['-e', "const { createFileTransport } = require('@auditready/transport-file'); console.log(typeof createFileTransport)"]],
-  ])('loads from %s', (_kind, args) => {
-    const r = spawnSync(process.execPath, args, { encoding: 'utf8', cwd: pkgDir });
-    expect(r.stderr).toBe('');
-    expect(r.stdout.trim()).toBe('function');
-  });
-});
+describePublished({ pkgDir: packageDir(import.meta.dirname), name: '@auditready/transport-file', exportName: 'createFileTransport' });

@@ -66,6 +66,10 @@ export async function startReceiver(
         return [];
       }
     },
-    close: () => new Promise<void>((r) => (server.closeAllConnections?.(), server.close(() => r()))),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections?.();
+        server.close(() => r());
+      }),
   };
 }

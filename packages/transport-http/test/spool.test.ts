@@ -1,8 +1,8 @@
 /** SIGKILL during an outage, then a restart: the spool replays and nothing is missing. */
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { verifySync } from '@auditready/core/verify';
 import { describe, expect, it } from 'vitest';
+import { killAfter, runToEnd } from '../../../test-support/child.js';
 import { startReceiver, tempDir } from './helpers.js';
 
 const child = join(import.meta.dirname, 'fixtures', 'spool-child.mjs');
@@ -14,28 +14,11 @@ describe('the spool', () => {
     await down.close();
     const url = `http://127.0.0.1:${port}/ingest`;
     const spool = tempDir('ar-spool-kill-');
-    const p = spawn(process.execPath, [child, 'outage', url, spool], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      cwd: join(import.meta.dirname, '..'),
-    });
-    await new Promise<void>((resolve, reject) => {
-      p.stdout.on('data', (d) => String(d).includes('spooled') && resolve());
-      p.on('exit', (c) => reject(new Error(`child exited early: ${c}`)));
-    });
-    p.kill('SIGKILL');
-    await new Promise((r) => p.on('exit', r));
+    const cwd = join(import.meta.dirname, '..');
+    await killAfter(child, ['outage', url, spool], cwd, 'spooled');
 
     const recv = await startReceiver([], { port, dir });
-    // Not spawnSync: the receiver runs in this process and must keep answering.
-    const resumed = spawn(process.execPath, [child, 'resume', url, spool], {
-      cwd: join(import.meta.dirname, '..'),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    resumed.stdout.on('data', (d) => (out += String(d)));
-    resumed.stderr.on('data', (d) => (err += String(d)));
-    await new Promise((r) => resumed.on('exit', r));
+    const { out, err } = await runToEnd(child, ['resume', url, spool], cwd);
     expect(err).toBe('');
     expect(JSON.parse(out)).toEqual({ ok: true, spooled: 0 });
     const lines = recv.lines();

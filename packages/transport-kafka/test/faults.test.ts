@@ -12,8 +12,20 @@ import { createKafkaTransport, readTopic } from '../src/index.js';
 import { bootstrap, brokerPid, clientsUnderTest, createTopic, sh } from './helpers.js';
 
 const faults: [string, () => void | Promise<void>][] = [
-  ['restarted', () => (sh('stop-kafka.sh', '--keep-data'), sh('start-kafka.sh', '--reuse-data'))],
-  ['killed with SIGKILL and restarted', () => (sh('stop-kafka.sh', '--kill', '--keep-data'), sh('start-kafka.sh', '--reuse-data'))],
+  [
+    'restarted',
+    () => {
+      sh('stop-kafka.sh', '--keep-data');
+      sh('start-kafka.sh', '--reuse-data');
+    },
+  ],
+  [
+    'killed with SIGKILL and restarted',
+    () => {
+      sh('stop-kafka.sh', '--kill', '--keep-data');
+      sh('start-kafka.sh', '--reuse-data');
+    },
+  ],
   [
     'paused with SIGSTOP past the request timeout',
     async () => {

@@ -271,7 +271,7 @@ describe.skipIf(bootstrap === '')('auditready verify kafka://… --checkpoint', 
     expect(JSON.parse(readFileSync(file, 'utf8')).heads[0].seq).toBe(50);
 
     // A checkpoint whose head the topic does not continue (e.g. the topic was rewritten): exit 1, file kept.
-    const forged = { ...saved, heads: [{ ...saved.heads[0], hash: '0'.repeat(63) + '1' }] };
+    const forged = { ...saved, heads: [{ ...saved.heads[0], hash: `${'0'.repeat(63)}1` }] };
     writeFileSync(file, JSON.stringify(forged));
     const third = run();
     expect(third.status).toBe(1);

@@ -3,13 +3,13 @@
  * during an outage, against the real broker. Nothing is dropped, no gap is declared, and the topic
  * holds one complete chain afterwards.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAuditLogger } from '@auditready/core';
 import { verifySync } from '@auditready/core/verify';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { killAfter, runToEnd } from '../../../test-support/child.js';
 import { createKafkaTransport, readTopic } from '../src/index.js';
 import { bootstrap, createTopic, kafkajsClient, sh } from './helpers.js';
 
@@ -50,9 +50,10 @@ describe.skipIf(bootstrap === '')('Kafka transport with a spool', () => {
       expect(logger.health().transports[0]?.dropped).toBe(0);
       expect(transport.health().pending).toBe(1000);
       // The outage is reported: health() says the spool is retrying, with the error, and onError was told.
-      const until = Date.now() + 20_000;
-      while (transport.health().status !== 'retrying' && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
-      expect(transport.health()).toMatchObject({ status: 'retrying', lastError: expect.any(String) });
+      await vi.waitFor(() => expect(transport.health()).toMatchObject({ status: 'retrying', lastError: expect.any(String) }), {
+        timeout: 20_000,
+        interval: 100,
+      });
       expect(logger.health().status).toBe('degraded');
       expect(errors.length).toBeGreaterThan(0);
     } finally {
@@ -77,20 +78,8 @@ describe.skipIf(bootstrap === '')('Kafka transport with a spool', () => {
     const child = join(import.meta.dirname, 'fixtures', 'spool-child.mjs');
     const cwd = join(import.meta.dirname, '..');
     // Nothing listens on port 9 (discard) here: the broker is unreachable for the first process.
-    const p = spawn(process.execPath, [child, 'outage', '127.0.0.1:9', topic, spool], { stdio: ['ignore', 'pipe', 'inherit'], cwd });
-    await new Promise<void>((resolve, reject) => {
-      p.stdout.on('data', (d) => String(d).includes('spooled') && resolve());
-      p.on('exit', (c) => reject(new Error(`child exited early: ${c}`)));
-    });
-    p.kill('SIGKILL');
-    await new Promise((r) => p.on('exit', r));
-
-    const resumed = spawn(process.execPath, [child, 'resume', bootstrap, topic, spool], { stdio: ['ignore', 'pipe', 'pipe'], cwd });
-    let out = '';
-    let err = '';
-    resumed.stdout.on('data', (d) => (out += String(d)));
-    resumed.stderr.on('data', (d) => (err += String(d)));
-    await new Promise((r) => resumed.on('exit', r));
+    await killAfter(child, ['outage', '127.0.0.1:9', topic, spool], cwd, 'spooled');
+    const { out, err } = await runToEnd(child, ['resume', bootstrap, topic, spool], cwd);
     expect(err).toBe('');
     expect(JSON.parse(out)).toEqual({ ok: true, spooled: 0 });
 
