@@ -25,6 +25,7 @@ export type { EntryBody, HashChainOptions, SealedRecord } from './hash-chain.js'
 export { canonicalUnhashed, computeEntryHash, HashChain, serializeEntry } from './hash-chain.js';
 export type { AuditHealth, AuditLogger, AuditLoggerOptions, FlushResult, OverflowPolicy, TransportHealth, WrapOptions } from './logger.js';
 export { classifyError, createAuditLogger } from './logger.js';
+export { checkOptionsObject, enumOption, fnOption, intOption, positiveOption } from './options.js';
 export type { RedactionCensor, RedactionMode, RedactionOptions, RedactionRule } from './redact.js';
 export { compileRedaction, keyedHashMarker, MASK, redactBody, truncateString } from './redact.js';
 export type { SchemaResult } from './schema.js';

@@ -8,6 +8,7 @@ import type { LaneSettings, OverflowPolicy } from './delivery-lane.js';
 import { AuditConfigError, type AuditError } from './errors.js';
 import { type AuditKey, type ResolvedKey, resolveKey } from './hash.js';
 import { CHAIN_ID_PATTERN, type SealedRecord } from './hash-chain.js';
+import { enumOption, intOption } from './options.js';
 import { randomId } from './platform.js';
 import type { RedactionOptions } from './redact.js';
 import type { ResumePoint, Transport } from './transport.js';
@@ -66,20 +67,6 @@ export interface AuditLoggerOptions {
   shutdownTimeoutMs?: number;
 }
 
-/** An integer option at least `min`, or its default. */
-export function intOption(v: unknown, fallback: number, min: number, where: string): number {
-  if (v === undefined) return fallback;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min)
-    throw new AuditConfigError(`${where} must be an integer >= ${min}`, { path: where });
-  return v;
-}
-
-/** A callback option, if given. */
-export function fnOption<F>(v: F | undefined, where: string): F | undefined {
-  if (v !== undefined && typeof v !== 'function') throw new AuditConfigError(`${where} must be a function`, { path: where });
-  return v;
-}
-
 const SERVICE_LIMITS: Record<string, number> = { name: 256, version: 128, env: 64, host: 256, instance: 256 };
 
 /** The service block, checked, in canonical key order (the fast sealing path needs it). */
@@ -114,9 +101,7 @@ const POLICIES: readonly OverflowPolicy[] = ['drop-newest', 'drop-oldest', 'fail
 /** Queue and retry settings of every delivery lane. */
 export function resolveLaneSettings(o: AuditLoggerOptions): LaneSettings {
   const q = o.queue ?? {};
-  const overflow = q.overflow ?? 'drop-newest';
-  if (!POLICIES.includes(overflow))
-    throw new AuditConfigError('queue.overflow must be drop-newest, drop-oldest or fail-closed', { path: 'queue.overflow' });
+  const overflow = enumOption(q.overflow, POLICIES, 'drop-newest', 'queue.overflow');
   return {
     maxEntries: intOption(q.maxEntries, 10000, 1, 'queue.maxEntries'),
     batchSize: intOption(q.batchSize, 256, 1, 'queue.batchSize'),

@@ -28,14 +28,13 @@ import {
   type AuditLoggerOptions,
   type ChainStart,
   checkTransports,
-  fnOption,
-  intOption,
   resolveChainStart,
   resolveClock,
   resolveLaneSettings,
   resolveService,
 } from './logger-options.js';
 import type { AuditHealth, AuditLogger, FlushResult } from './logger-types.js';
+import { fnOption, intOption } from './options.js';
 import { nodeProcess } from './platform.js';
 import { compileRedaction } from './redact.js';
 import { getEntryValidator } from './schema.js';

@@ -7,6 +7,7 @@ import { canonicalize, MAX_CANONICAL_DEPTH } from './canonical.js';
 import { DETECTORS, type Detector, type DetectorName } from './detectors.js';
 import { AuditConfigError, AuditInputError } from './errors.js';
 import { type AuditKey, hashCanonical, REDACTION_DOMAIN_TAG, type ResolvedKey, resolveKey } from './hash.js';
+import { intOption } from './options.js';
 export type RedactionMode = 'remove' | 'mask' | 'hash';
 /** A custom censor: returns the replacement value. If it throws, the value is masked instead. */
 export type RedactionCensor = (value: unknown, path: string) => unknown;
@@ -94,10 +95,7 @@ function parsePath(path: string, where: string): Segment[] {
 }
 
 function positiveInt(v: unknown, fallback: number, where: string): number {
-  if (v === undefined) return fallback;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1)
-    throw new AuditConfigError(`${where} must be a positive integer`, { path: where });
-  return v;
+  return intOption(v, fallback, 1, where);
 }
 
 /** Validates options once (at logger creation); throws AuditConfigError. */

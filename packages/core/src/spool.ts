@@ -24,6 +24,7 @@ import {
 import { join } from 'node:path';
 import { AuditConfigError, AuditTransportError } from './errors.js';
 import type { SealedRecord } from './hash-chain.js';
+import { intOption } from './options.js';
 import type { ResumePoint } from './transport.js';
 
 export interface SpoolOptions {
@@ -97,9 +98,7 @@ export class Spool {
     if (options === null || typeof options !== 'object' || typeof options.dir !== 'string' || options.dir === '')
       throw new AuditConfigError('spool.dir must be a directory path', { path: 'spool.dir' });
     if (typeof options.deliver !== 'function') throw new AuditConfigError('spool: deliver must be a function', { path: 'deliver' });
-    const max = options.maxBytes ?? 256 * 1024 * 1024;
-    if (!Number.isSafeInteger(max) || max <= 0)
-      throw new AuditConfigError('spool.maxBytes must be a positive integer', { path: 'spool.maxBytes' });
+    const max = intOption(options.maxBytes, 256 * 1024 * 1024, 1, 'spool.maxBytes');
     this.dir = options.dir;
     this.#max = max;
     this.#name = options.name;

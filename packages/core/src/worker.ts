@@ -20,6 +20,7 @@ import { type AuditClock, createSystemClock, formatMicros } from './clock.js';
 import { AuditClosedError, AuditConfigError, AuditError, AuditHookError, AuditTransportError, AuditUnavailableError } from './errors.js';
 import type { AuditHealth, AuditLogger, FlushResult, WrapOptions } from './logger.js';
 import { wrapWith } from './logger.js';
+import { fnOption } from './options.js';
 import { registerShutdown, unregisterShutdown } from './shutdown.js';
 import type { AuditEntry, AuditRecordInput } from './types.js';
 
@@ -112,9 +113,7 @@ class WorkerLogger implements AuditLogger {
   readonly #send = () => this.#post();
 
   constructor(setup: string, o: WorkerAuditLoggerOptions) {
-    if (o.onError !== undefined && typeof o.onError !== 'function')
-      throw new AuditConfigError('onError must be a function', { path: 'onError' });
-    this.#onError = o.onError;
+    this.#onError = fnOption(o.onError, 'onError');
     this.#clock = o.clock ?? createSystemClock();
     this.#syncTimeoutMs = o.syncTimeoutMs ?? 5000;
     this.#shutdownTimeoutMs = o.shutdownTimeoutMs ?? 5000;

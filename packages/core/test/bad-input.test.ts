@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as core from '../src/index.js';
-import { AuditError } from '../src/index.js';
+import { AuditError, checkOptionsObject, enumOption, fnOption, intOption, positiveOption } from '../src/index.js';
 import * as testing from '../src/testing.js';
 import * as verifyApi from '../src/verify/index.js';
 
@@ -174,5 +174,31 @@ describe('one table of bad inputs, over every public function', () => {
     expect(report.valid).toBe(true);
     expect(errors.every((e) => e instanceof AuditError)).toBe(true);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});
+
+describe('the shared option checkers (every factory uses them)', () => {
+  it.each([
+    ['intOption', () => intOption(1.5, 1, 1, 'queue.maxEntries'), 'queue.maxEntries must be a positive integer', 'queue.maxEntries'],
+    [
+      'intOption (min 0)',
+      () => intOption(-1, 0, 0, 'queue.flushIntervalMs'),
+      'queue.flushIntervalMs must be an integer >= 0',
+      'queue.flushIntervalMs',
+    ],
+    ['positiveOption', () => positiveOption(0, 1, 'timeoutMs'), 'timeoutMs must be a positive number', 'timeoutMs'],
+    ['fnOption', () => fnOption('x' as never, 'auditMiddleware: actor', 'actor'), 'auditMiddleware: actor must be a function', 'actor'],
+    ['enumOption', () => enumOption('x', ['a', 'b'], 'a', 'mode'), 'mode must be one of a, b', 'mode'],
+    ['checkOptionsObject', () => checkOptionsObject(null, 'createThing'), 'createThing(options): options must be an object', undefined],
+  ])('%s throws AuditConfigError naming the option', (_name, fn, message, path) => {
+    expect(fn).toThrow(expect.objectContaining({ code: 'ERR_AUDIT_CONFIG', message, path }));
+  });
+
+  it('absent options take their default; present ones are returned as given', () => {
+    expect(intOption(undefined, 7, 1, 'n')).toBe(7);
+    expect(intOption(3, 7, 1, 'n')).toBe(3);
+    expect(positiveOption(undefined, undefined, 't')).toBeUndefined();
+    expect(positiveOption(0.5, 1, 't')).toBe(0.5);
+    expect(enumOption(undefined, ['a', 'b'], 'b', 'm')).toBe('b');
   });
 });

@@ -7,7 +7,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import { type Actor, AuditConfigError, AuditHookError, type AuditLogger, AuditUnavailableError } from '@auditready/core';
+import {
+  type Actor,
+  AuditConfigError,
+  AuditHookError,
+  type AuditLogger,
+  AuditUnavailableError,
+  checkOptionsObject,
+  fnOption,
+} from '@auditready/core';
 import { type AccessFacts, buildAccessInput } from './access-input.js';
 import { bodyOf, capBody } from './body.js';
 import { clientIp, defaultActor, defaultResource } from './defaults.js';
@@ -25,14 +33,11 @@ function errorMessage(err: unknown): string {
 const CALLBACKS = ['actor', 'action', 'resource', 'ip', 'generateRequestId', 'onResponseEnd'] as const;
 
 function checkOptions(options: RequestAuditOptions, who: string): void {
-  if (options === null || typeof options !== 'object') throw new AuditConfigError(`${who}(options): options must be an object`);
+  checkOptionsObject(options, who);
   const logger = options.logger;
   if (!logger || typeof logger.record !== 'function')
     throw new AuditConfigError(`${who}: options.logger must be an AuditLogger (createAuditLogger)`, { path: 'logger' });
-  for (const k of CALLBACKS) {
-    if (options[k] !== undefined && typeof options[k] !== 'function')
-      throw new AuditConfigError(`${who}: ${k} must be a function`, { path: k });
-  }
+  for (const k of CALLBACKS) fnOption(options[k], `${who}: ${k}`, k);
 }
 
 /** What begin() decided: go on to the app, or the request was answered here (refused, or already recorded). */

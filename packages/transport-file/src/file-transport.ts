@@ -38,6 +38,8 @@ import {
   AuditClosedError,
   AuditConfigError,
   AuditTransportError,
+  checkOptionsObject,
+  positiveOption,
   type ResumePoint,
   type SealedRecord,
   type Transport,
@@ -98,12 +100,7 @@ interface PendingDeletion {
   files: string[];
 }
 
-function positive(v: unknown, where: string): number | undefined {
-  if (v === undefined) return undefined;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0)
-    throw new AuditConfigError(`${where} must be a positive number`, { path: where });
-  return v;
-}
+const positive = (v: unknown, where: string): number | undefined => positiveOption(v, undefined, where);
 
 export function createFileTransport(options: FileTransportOptions): FileTransport {
   return new FileTransport(options);
@@ -147,8 +144,7 @@ export class FileTransport implements Transport {
   readonly #onSighup: (() => void) | undefined;
 
   constructor(options: FileTransportOptions) {
-    if (options === null || typeof options !== 'object')
-      throw new AuditConfigError('createFileTransport(options): options must be an object');
+    checkOptionsObject(options, 'createFileTransport');
     if (typeof options.dir !== 'string' || options.dir === '') throw new AuditConfigError('dir is required', { path: 'dir' });
     const name = options.name ?? 'audit';
     if (typeof name !== 'string' || !/^[A-Za-z0-9._-]{1,100}$/.test(name) || name.startsWith('.')) {

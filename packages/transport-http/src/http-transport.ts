@@ -18,6 +18,8 @@ import {
   AuditClosedError,
   AuditConfigError,
   AuditTransportError,
+  checkOptionsObject,
+  positiveOption,
   type ResumePoint,
   type SealedRecord,
   type Transport,
@@ -99,8 +101,7 @@ export class HttpTransport implements Transport {
   readonly stats = { requests: 0, delivered: 0, retries: 0, deadLettered: 0 };
 
   constructor(options: HttpTransportOptions) {
-    if (options === null || typeof options !== 'object')
-      throw new AuditConfigError('createHttpTransport(options): options must be an object');
+    checkOptionsObject(options, 'createHttpTransport');
     let url: URL;
     try {
       url = new URL(options.url);
@@ -115,9 +116,7 @@ export class HttpTransport implements Transport {
       throw new AuditConfigError('auth must be { bearer }, { basic: { username, password } } or a function', { path: 'auth' });
     }
     this.#gzip = options.gzip === true;
-    this.#timeoutMs = options.timeoutMs ?? 10_000;
-    if (!Number.isFinite(this.#timeoutMs) || this.#timeoutMs <= 0)
-      throw new AuditConfigError('timeoutMs must be a positive number', { path: 'timeoutMs' });
+    this.#timeoutMs = positiveOption(options.timeoutMs, 10_000, 'timeoutMs');
     this.#maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
     this.#format = options.format ?? { type: 'ndjson' };
     if (!['ndjson', 'elasticsearch', 'splunk-hec'].includes(this.#format.type))

@@ -11,6 +11,7 @@
 import {
   AuditClosedError,
   AuditConfigError,
+  checkOptionsObject,
   type ResumePoint,
   type SealedRecord,
   type Transport,
@@ -74,8 +75,7 @@ export class KafkaTransport implements Transport {
   readonly stats = { batches: 0, messages: 0, recreated: 0 };
 
   constructor(options: KafkaTransportOptions) {
-    if (options === null || typeof options !== 'object')
-      throw new AuditConfigError('createKafkaTransport(options): options must be an object');
+    checkOptionsObject(options, 'createKafkaTransport');
     if (typeof options.topic !== 'string' || !/^[A-Za-z0-9._-]{1,249}$/.test(options.topic)) {
       throw new AuditConfigError('topic must be 1-249 characters of A-Z a-z 0-9 . _ -', { path: 'topic' });
     }
