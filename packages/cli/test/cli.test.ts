@@ -107,18 +107,24 @@ describe('auditready verify', () => {
     expect(text.stdout).toMatch(/INVALID: see the breaks above/);
   });
 
-  it('keyed chains: --key verifies, a wrong key or none is reported, a malformed key is a usage error', () => {
+  it('a keyed chain verifies with its key from --key, --key-file or AUDITREADY_KEYS', () => {
     expect(cli(['verify', keyed, '--key', `${KEY.id}=${KEY.secret}`]).code).toBe(0);
     const keyFile = join(tempDir(), 'keys');
     writeFileSync(keyFile, `# audit keys\n${KEY.id}=${KEY.secret}\n`);
     expect(cli(['verify', keyed, '--key-file', keyFile]).code).toBe(0);
     expect(cli(['verify', keyed], { AUDITREADY_KEYS: `${KEY.id}=${KEY.secret}` }).code).toBe(0);
+  });
+
+  it('a keyed chain with a wrong key, or none, is reported (exit 1)', () => {
     const wrong = cli(['verify', keyed, '--key', `${KEY.id}=hex:${'00'.repeat(32)}`]);
     expect(wrong.code).toBe(1);
     expect(wrong.stdout).toMatch(/wrong-key .*verifies none of the 31 keyed entries/);
     const none = cli(['verify', keyed]);
     expect(none.code).toBe(1);
     expect(none.stdout).toMatch(/no key with that id was supplied/);
+  });
+
+  it('a malformed key is a usage error (exit 2)', () => {
     const bad = cli(['verify', keyed, '--key', 'k2026=password123']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/must be hex:<at least 32 hex digits> or base64/);

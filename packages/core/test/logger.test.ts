@@ -409,13 +409,17 @@ describe('recordLater()', () => {
     expect(verifySync(transport.lines()).valid).toBe(true);
   });
 
-  it('flush() and close() seal what is waiting; bad input becomes a rejected entry; closed throws', async () => {
+  it('flush() seals what is waiting; bad input becomes a rejected entry', async () => {
     const { logger, transport, errors } = setup();
     logger.recordLater({ action: 'ok' });
     logger.recordLater({ action: 'bad', details: { n: Number.NaN } } as never);
     await logger.flush();
     expect(transport.entries().map((e) => e.kind)).toEqual(['genesis', 'event', 'rejected']);
     expect(errors.length).toBeGreaterThan(0);
+  });
+
+  it('close() seals what is waiting; recordLater() after it throws AuditClosedError', async () => {
+    const { logger, transport } = setup();
     logger.recordLater({ action: 'last' });
     expect(await logger.close()).toEqual({ ok: true, pending: 0 });
     expect(transport.entries().at(-1)?.action).toBe('last');
