@@ -64,9 +64,10 @@ describe('verify: intact logs', () => {
     const a = makeLog(6, { chain: 'a' });
     const b = makeLog(6, { chain: 'b', key: KEY });
     const mixed = a.flatMap((l, i) => [l, b[i] as string]);
+    // An unkeyed chain beside a keyed one: with keys, unkeyed chains are refused unless asked not to.
     const r = await verify(
       mixed.map((l) => JSON.parse(l)),
-      { keys: [KEY] },
+      { keys: [KEY], requireKeyed: false },
     );
     expect(r.valid).toBe(true);
     expect(r.chains.map((c) => [c.chain, c.count, c.keyIds])).toEqual([
@@ -396,5 +397,99 @@ describe('segments', () => {
     expect(verifySync(swapped).breaks).toEqual([expect.objectContaining({ kind: 'reordered', seq: 10, toSeq: 19 })]);
     const twice = [...lines.slice(0, 20), ...lines.slice(10, 20), ...lines.slice(20)];
     expect(verifySync(twice).breaks).toEqual([expect.objectContaining({ kind: 'duplicated', seq: 10, toSeq: 19 })]);
+  });
+});
+
+describe('verdicts: consistent is not complete', () => {
+  const head = (lines: string[], i: number) => {
+    const e = JSON.parse(lines[i] as string) as AuditEntry;
+    return { chain: e.chain, seq: e.seq, hash: e.hash };
+  };
+
+  it('a log with nothing committing to its head is consistent, not complete: a cut tail looks the same', () => {
+    const lines = makeLog(10);
+    for (const input of [lines, lines.slice(0, 6)]) {
+      const r = verifySync(input);
+      expect([r.valid, r.consistent, r.complete]).toEqual([true, true, false]);
+      expect(r.chains[0]?.commitment).toBeUndefined();
+      expect(r.chains[0]?.uncommitted).toBe(input.length);
+    }
+  });
+
+  it('no entries at all is not complete', () => {
+    expect(verifySync([])).toMatchObject({ valid: true, consistent: true, complete: false, chains: [] });
+  });
+
+  it('an anchor the chain meets proves it complete through the anchored seq, naming the anchor', () => {
+    const lines = makeLog(10);
+    const r = verifySync(lines, { anchors: [{ ...head(lines, 9), source: 'audit.head.json' }] });
+    expect(r.complete).toBe(true);
+    expect(r.chains[0]).toMatchObject({ commitment: { seq: 9, by: 'audit.head.json' }, uncommitted: 0 });
+    // Entries after the anchor are present but no commitment covers them.
+    const later = verifySync(lines, { anchors: [head(lines, 6)] });
+    expect(later.complete).toBe(true);
+    expect(later.chains[0]).toMatchObject({ commitment: { seq: 6, by: 'an anchor' }, uncommitted: 3 });
+    // A tail cut behind the anchor is a break, and nothing is complete.
+    const cut = verifySync(lines.slice(0, 7), { anchors: [head(lines, 9)] });
+    expect([cut.valid, cut.complete]).toEqual([false, false]);
+    expect(only(cut.breaks)).toEqual([{ kind: 'truncated', seq: 7 }]);
+  });
+
+  it("a later chain's genesis link proves the previous chain complete; the newest chain still needs its own commitment", () => {
+    const a = makeLog(5, { chain: 'a' });
+    const aHead = head(a, 4);
+    const b = new HashChain({ id: 'b' });
+    const bLines = [b.seal({ kind: 'genesis', ts: '2026-01-01T00:01:00.000000Z', details: { previous: aHead } }).line];
+    const r = verifySync([...a, ...bLines]);
+    expect(r.chains.map((c) => [c.chain, c.commitment?.by])).toEqual([
+      ['a', "chain b's genesis"],
+      ['b', undefined],
+    ]);
+    expect(r.complete).toBe(false);
+    expect(verifySync([...a, ...bLines], { anchors: [head(bLines, 0)] }).complete).toBe(true);
+  });
+});
+
+describe('verify with keys: only what a key proves counts', () => {
+  it('a whole log replaced by a valid unkeyed chain (and a matching head) is a wrong-key break when keys are supplied', () => {
+    const forged = makeLog(10);
+    const last = JSON.parse(forged[9] as string) as AuditEntry;
+    const r = verifySync(forged, { keys: [KEY], anchors: [{ chain: last.chain, seq: last.seq, hash: last.hash }] });
+    expect([r.valid, r.complete]).toEqual([false, false]);
+    expect(only(r.breaks)).toEqual([{ kind: 'wrong-key', seq: 0 }]);
+    expect(r.breaks[0]?.message).toMatch(/without a key id/);
+    // Opting out (a mixed log verified on purpose) accepts it.
+    expect(verifySync(forged, { keys: [KEY], requireKeyed: false }).valid).toBe(true);
+  });
+
+  it('a retention record in a separate unkeyed chain does not excuse deleted segments of a keyed chain', () => {
+    const keyed = makeLog(30, { chain: 'k', key: KEY });
+    const h = (i: number) => (JSON.parse(keyed[i] as string) as AuditEntry).hash;
+    const liar = new HashChain({ id: 'liar' });
+    const claim = liar.seal({
+      kind: 'retention',
+      ts: '2026-01-01T00:10:00.000000Z',
+      reason: 'segments removed',
+      details: { removed: [{ chain: 'k', firstSeq: 0, lastSeq: 19, lastHash: h(19), file: 'audit-1.log' }] },
+    }).line;
+    const r = verifySync([claim, ...keyed.slice(20)], { keys: [KEY] });
+    expect(r.breaks.map((b) => [b.kind, b.chain])).toEqual(
+      expect.arrayContaining([
+        ['wrong-key', 'liar'],
+        ['deleted', 'k'],
+      ]),
+    );
+    expect(r.chains.find((c) => c.chain === 'k')?.retained).toEqual([]);
+  });
+
+  it("editing one line's chain field is one modified entry, not wrong-key and thousands of deleted seqs", () => {
+    const keyed = makeLog(3000, { chain: 'k', key: KEY });
+    const e = JSON.parse(keyed[1500] as string) as Record<string, unknown>;
+    const edited = [...keyed];
+    edited[1500] = serializeEntry({ ...e, chain: 'elsewhere' } as never);
+    const r = verifySync(edited, { keys: [KEY] });
+    expect(only(r.breaks)).toEqual([{ kind: 'modified', seq: 1500 }]);
+    expect(r.breaks[0]).toMatchObject({ chain: 'k', line: 1501 });
+    expect(r.chains.map((c) => [c.chain, c.count])).toEqual([['k', 3000]]);
   });
 });

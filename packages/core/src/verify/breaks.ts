@@ -47,6 +47,11 @@ export class BreakLedger {
     ref.live = false;
   }
 
+  /** Takes back every live break that `test` selects (e.g. all of a chain that turned out not to exist). */
+  withdrawWhere(test: (b: VerifyBreak) => boolean): void {
+    for (const r of this.#refs) if (r.live && test(r.brk)) r.live = false;
+  }
+
   /** The live breaks, in the order they were found. */
   list(): VerifyBreak[] {
     const out: VerifyBreak[] = [];

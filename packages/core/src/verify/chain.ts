@@ -7,7 +7,7 @@
 import type { AuditEntry, ChainHead } from '../types.js';
 import type { BreakLedger, BreakRef } from './breaks.js';
 import { type SeqRecord, SeqWindow } from './seq-window.js';
-import { type BreakKind, type DeclaredGap, describePos, type Position, type RetainedRange } from './types.js';
+import { type BreakKind, type Commitment, type DeclaredGap, describePos, type Position, type RetainedRange } from './types.js';
 
 /** A hole: seqs not (yet) seen, reported `deleted` until filled or explained. */
 export interface Missing {
@@ -48,8 +48,16 @@ export class ChainTrack {
   readonly declared: DeclaredGap[] = [];
   readonly retained: RetainedRange[] = [];
   previous?: ChainHead;
+  /** The genesis entry was keyed and verified under a supplied key (its `previous` claim is authenticated). */
+  genesisAuthenticated = false;
+  /** A key-less entry was reported already (requireKeyed). */
+  unkeyedReported = false;
   firstPrev?: string;
   firstPos?: Position;
+  /** Whether the first entry seen matched its hash (a lone edited entry does not). */
+  firstHashOk = true;
+  /** The newest commitment to this chain's head that it meets (see commitments.ts). */
+  commitment?: Commitment;
   readonly #ledger: BreakLedger;
 
   constructor(id: string, firstSeq: number, window: number, ledger: BreakLedger) {
@@ -138,6 +146,17 @@ export class ChainTrack {
       return;
     }
     this.#claimTaken(e, seq, known, hashOk, pos, own);
+  }
+
+  /** `seq` is accounted for after all (it was found elsewhere): the hole shrinks around it. */
+  fill(seq: number): void {
+    const mi = this.missing.findIndex((m) => m.from <= seq && seq <= m.to);
+    if (mi >= 0) this.#fillHole(mi, seq);
+  }
+
+  /** Records a commitment the chain meets, keeping the one that reaches furthest. */
+  commit(c: Commitment): void {
+    if (this.commitment === undefined || c.seq > this.commitment.seq) this.commitment = c;
   }
 
   /** A late entry fills (part of) a hole: that part was reordered, not deleted. */

@@ -58,7 +58,10 @@ function settleHoles(s: ChainTrack, retained: RetentionClaim[], ledger: BreakLed
   for (const m of s.missing) if (m.ref.live) settleRetained(s, m, ranges, ledger);
 }
 
-/** A commitment to seq `c.seq` with hash `c.hash`: the chain must reach it, with that hash. */
+/**
+ * A commitment to seq `c.seq` with hash `c.hash`: the chain must reach it, with that hash. A chain
+ * that does is proven complete through `c.seq`.
+ */
 function checkCommitment(s: ChainTrack, c: ChainHead, by: string, ledger: BreakLedger): void {
   if (s.maxSeq < c.seq) {
     ledger.add({
@@ -79,18 +82,60 @@ function checkCommitment(s: ChainTrack, c: ChainHead, by: string, ledger: BreakL
       ...rec.pos,
       message: `${by} commits to a different hash at seq ${c.seq}: the log diverged from what was committed`,
     });
+    return;
+  }
+  // Met (or so far back that the window no longer holds it, with the chain going on past it).
+  s.commit({ seq: c.seq, by });
+}
+
+/**
+ * A lone entry that forms a "chain" of its own, starting past seq 0, whose `prev` links into a
+ * hole of another chain at exactly its seq: its `chain` field was edited. One `modified` entry of
+ * the real chain, not a new chain with thousands of `deleted` seqs (and, keyed, a `wrong-key`).
+ */
+function settleChainEdits(chains: Map<string, ChainTrack>, ledger: BreakLedger): void {
+  for (const x of [...chains.values()]) {
+    if (x.count !== 1 || x.firstSeq === 0 || x.firstHashOk || x.firstPrev === undefined) continue;
+    const seq = x.firstSeq;
+    for (const y of chains.values()) {
+      if (y === x || !y.inHole(seq)) continue;
+      const before = y.bySeq.get(seq - 1);
+      if (!before || (before.hash !== x.firstPrev && before.computed !== x.firstPrev)) continue;
+      ledger.withdrawWhere((b) => b.chain === x.id);
+      chains.delete(x.id);
+      y.fill(seq);
+      y.count++;
+      ledger.add({
+        kind: 'modified',
+        chain: y.id,
+        seq,
+        ...(x.firstPos ?? {}),
+        message: `the entry's chain field was changed (it reads ${x.id}), but it links to seq ${seq - 1} of chain ${y.id}: content does not match its hash`,
+      });
+      break;
+    }
   }
 }
 
-export function settle(chains: Map<string, ChainTrack>, retained: RetentionClaim[], anchors: ChainHead[], ledger: BreakLedger): void {
+export interface SettleInputs {
+  retained: RetentionClaim[];
+  anchors: (ChainHead & { source?: string })[];
+  /** Only claims a key authenticates count (retention, genesis links). */
+  requireKeyed: boolean;
+}
+
+export function settle(chains: Map<string, ChainTrack>, inputs: SettleInputs, ledger: BreakLedger): void {
+  const { anchors, requireKeyed } = inputs;
+  const retained = requireKeyed ? inputs.retained.filter((r) => r.authenticated) : inputs.retained;
+  settleChainEdits(chains, ledger);
   for (const s of chains.values()) {
     settleKeys(s, ledger);
     settleHoles(s, retained, ledger);
-    for (const a of anchors) if (a.chain === s.id) checkCommitment(s, a, 'an anchor', ledger);
+    for (const a of anchors) if (a.chain === s.id) checkCommitment(s, a, a.source ?? 'an anchor', ledger);
   }
   // A later chain's genesis commits to the previous chain's head: its tail cannot vanish unseen.
   for (const s of chains.values()) {
-    if (!s.previous) continue;
+    if (!s.previous || (requireKeyed && !s.genesisAuthenticated)) continue;
     const p = chains.get(s.previous.chain);
     if (p) checkCommitment(p, s.previous, `chain ${s.id}'s genesis`, ledger);
   }

@@ -7,11 +7,14 @@ import type { AuditEntry, ChainHead } from '../types.js';
 import type { ChainTrack } from './chain.js';
 import type { RetainedRange } from './types.js';
 
-/** A retention claim, for the chain it names (which may not be the chain that declared it). */
-export type RetentionClaim = RetainedRange & { chain: string; lastHash?: string };
+/**
+ * A retention claim, for the chain it names (which may not be the chain that declared it).
+ * `authenticated`: the declaring entry verified under a supplied key.
+ */
+export type RetentionClaim = RetainedRange & { chain: string; lastHash?: string; authenticated: boolean };
 
 /** Cumulative form: every seq of `chain` through `seq` was removed; `hash` was the last one's. */
-function readThrough(e: AuditEntry, declaredAt: { chain: string; seq: number }, out: RetentionClaim[]): void {
+function readThrough(e: AuditEntry, declaredAt: { chain: string; seq: number }, authenticated: boolean, out: RetentionClaim[]): void {
   const through = (e.details as { through?: unknown } | undefined)?.through;
   if (!Array.isArray(through)) return;
   for (const t of through) {
@@ -23,6 +26,7 @@ function readThrough(e: AuditEntry, declaredAt: { chain: string; seq: number }, 
         to: x.seq as number,
         file: '(segments removed by retention)',
         declaredAt,
+        authenticated,
         ...(typeof x.hash === 'string' ? { lastHash: x.hash } : {}),
       });
     }
@@ -30,7 +34,7 @@ function readThrough(e: AuditEntry, declaredAt: { chain: string; seq: number }, 
 }
 
 /** Per segment: the chain and seq range each removed file held. */
-function readRemoved(e: AuditEntry, declaredAt: { chain: string; seq: number }, out: RetentionClaim[]): void {
+function readRemoved(e: AuditEntry, declaredAt: { chain: string; seq: number }, authenticated: boolean, out: RetentionClaim[]): void {
   const removed = (e.details as { removed?: unknown } | undefined)?.removed;
   if (!Array.isArray(removed)) return;
   for (const r of removed) {
@@ -42,6 +46,7 @@ function readRemoved(e: AuditEntry, declaredAt: { chain: string; seq: number }, 
         to: x.lastSeq as number,
         file: typeof x.file === 'string' ? x.file : '',
         declaredAt,
+        authenticated,
       });
     }
   }
@@ -55,18 +60,22 @@ function readGap(e: AuditEntry, s: ChainTrack, seq: number): void {
   }
 }
 
-function readGenesis(e: AuditEntry, s: ChainTrack): void {
+function readGenesis(e: AuditEntry, s: ChainTrack, authenticated: boolean): void {
+  s.genesisAuthenticated = authenticated;
   const p = (e.details as { previous?: ChainHead } | undefined)?.previous;
   if (p && typeof p.chain === 'string' && Number.isSafeInteger(p.seq) && typeof p.hash === 'string')
     s.previous = { chain: p.chain, seq: p.seq, hash: p.hash };
 }
 
-/** Takes note of what a library record at `seq` of chain `s` declares. */
-export function readLibraryRecord(e: AuditEntry, s: ChainTrack, seq: number, retained: RetentionClaim[]): void {
+/**
+ * Takes note of what a library record at `seq` of chain `s` declares. `authenticated`: the record
+ * verified under a supplied key (when keys are required, only such claims count).
+ */
+export function readLibraryRecord(e: AuditEntry, s: ChainTrack, seq: number, authenticated: boolean, retained: RetentionClaim[]): void {
   if (e.kind === 'retention') {
     const at = { chain: s.id, seq };
-    readThrough(e, at, retained);
-    readRemoved(e, at, retained);
+    readThrough(e, at, authenticated, retained);
+    readRemoved(e, at, authenticated, retained);
   } else if (e.kind === 'gap') readGap(e, s, seq);
-  else if (e.kind === 'genesis' && seq === 0) readGenesis(e, s);
+  else if (e.kind === 'genesis' && seq === 0) readGenesis(e, s, authenticated);
 }

@@ -66,9 +66,25 @@ export interface RetainedRange {
   declaredAt: { chain: string; seq: number };
 }
 
+/** A commitment to a chain's head that the chain meets: every entry through `seq` is present. */
+export interface Commitment {
+  /** The committed seq: nothing at or before it is missing. */
+  seq: number;
+  /** What committed it: `audit.head.json`, `an anchor`, `chain <id>'s genesis` ... */
+  by: string;
+}
+
 export interface ChainReport {
   chain: string;
+  /** No break in this chain (consistent). */
   valid: boolean;
+  /**
+   * The newest commitment this chain meets, which proves it complete through `commitment.seq`;
+   * absent when nothing commits to this chain's head (its tail could have been cut unseen).
+   */
+  commitment?: Commitment;
+  /** Entries after the commitment's seq: present and linked, but no commitment covers them. */
+  uncommitted: number;
   count: number;
   firstSeq: number;
   lastSeq: number;
@@ -85,8 +101,16 @@ export interface ChainReport {
 }
 
 export interface VerifyReport {
-  /** True when no chain has a break and no line was unparseable. */
+  /** True when no chain has a break and no line was unparseable: the log is consistent. */
   valid: boolean;
+  /** Same as `valid`: every entry present verifies and links (the name the verdict uses). */
+  consistent: boolean;
+  /**
+   * Consistent, and proven complete: at least one chain, and every chain meets a commitment to its
+   * head (a head file or anchor held elsewhere, or a later chain's genesis link), so no entry up to
+   * each commitment is missing. Without a commitment a cut tail cannot be seen, and this is false.
+   */
+  complete: boolean;
   /** Lines or items read (blank lines excluded). */
   items: number;
   entries: number;
@@ -98,8 +122,17 @@ export interface VerifyReport {
 export interface VerifyOptions {
   /** HMAC keys for keyed chains, matched by key id (`kid`). */
   keys?: AuditKey[];
-  /** Commitments held elsewhere: the verifier reports `truncated` if a chain ends before one. */
-  anchors?: ChainHead[];
+  /**
+   * Only keyed chains count (default: true when `keys` are given): a chain without a key id is a
+   * `wrong-key` break, and retention or genesis claims count only from entries a key authenticates.
+   * Anyone can write a valid unkeyed chain; with keys, the verifier trusts what a key proves.
+   */
+  requireKeyed?: boolean;
+  /**
+   * Commitments held elsewhere (`source` names them in the report): the verifier reports
+   * `truncated` if a chain ends before one, and a chain that meets one is proven complete through it.
+   */
+  anchors?: (ChainHead & { source?: string })[];
   /**
    * Chains may start after seq 0 (a verifier over a later segment of a log). Default false: a chain
    * whose first entry is not seq 0 reports the missing beginning as `deleted`.

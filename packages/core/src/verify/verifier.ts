@@ -67,7 +67,8 @@ function modifiedMessage(e: AuditEntry, key: ResolvedKey | undefined): string {
 /** Incremental verifier: push items in order, then finish(). */
 export class Verifier {
   readonly #keys = new Map<string, ResolvedKey>();
-  readonly #anchors: ChainHead[];
+  readonly #requireKeyed: boolean;
+  readonly #anchors: (ChainHead & { source?: string })[];
   readonly #allowPartialStart: boolean;
   readonly #requireCanonical: boolean;
   readonly #window: number;
@@ -91,6 +92,7 @@ export class Verifier {
       const r = resolveKey(k, `keys[${i}]`);
       this.#keys.set(r.id, r);
     }
+    this.#requireKeyed = options.requireKeyed ?? this.#keys.size > 0;
     this.#anchors = options.anchors ?? [];
     this.#allowPartialStart = options.allowPartialStart === true;
     this.#requireCanonical = options.requireCanonical !== false;
@@ -196,7 +198,7 @@ export class Verifier {
       return false;
     const kid = scan.kidStart < 0 ? undefined : ascii(buf, scan.kidStart, scan.kidEnd);
     const key = kid === undefined ? undefined : this.#keys.get(kid);
-    if (kid !== undefined && key === undefined) return false;
+    if (kid !== undefined ? key === undefined : this.#requireKeyed) return false;
     const hash = hashLineBytes(buf, start, scan.hashStart, scan.hashEnd, end, key);
     if (!bytesEqual(buf, scan.hashValStart, scan.hashValEnd, hash)) return false;
     // The bookkeeping of #onEntry + ChainTrack.advance for exactly this case.
@@ -234,9 +236,20 @@ export class Verifier {
     return s;
   }
 
-  /** The key an entry names, or undefined; a missing key is reported once per chain. */
+  /** The key an entry names, or undefined; a missing key (or, when keys are required, no key id) is reported once per chain. */
   #keyFor(s: ChainTrack, e: AuditEntry, pos: Position): { key: ResolvedKey | undefined; checkable: boolean } {
-    if (e.kid === undefined) return { key: undefined, checkable: true };
+    if (e.kid === undefined) {
+      if (this.#requireKeyed && !s.unkeyedReported) {
+        s.unkeyedReported = true;
+        s.brk(
+          'wrong-key',
+          e.seq,
+          `chain ${s.id} has entries without a key id (plain SHA-256) although keys were supplied: anyone can write such entries, so no key vouches for them`,
+          pos,
+        );
+      }
+      return { key: undefined, checkable: true };
+    }
     s.keyIds.add(e.kid);
     const key = this.#keys.get(e.kid);
     if (key) return { key, checkable: true };
@@ -275,8 +288,9 @@ export class Verifier {
       if (hashOk) st.ok++;
     }
     // 2. Its place in the chain. A bad hash becomes the entry's own break once the seq it stands for is known.
+    if (s.expected === -1) s.firstHashOk = hashOk;
     const seq = s.expected === -1 ? this.#first(s, e, computed, hashOk, key, pos, own) : this.#next(s, e, computed, hashOk, key, pos, own);
-    readLibraryRecord(e, s, seq, this.#retained);
+    readLibraryRecord(e, s, seq, key !== undefined && hashOk, this.#retained);
   }
 
   /** The first entry of its chain in the input. Returns the seq it stands for. */
@@ -353,11 +367,13 @@ export class Verifier {
     if (!this.#finished) {
       this.#finished = true;
       if (this.#pendingTorn) this.#resolveTorn();
-      settle(this.#chains, this.#retained, this.#anchors, this.#ledger);
+      settle(this.#chains, { retained: this.#retained, anchors: this.#anchors, requireKeyed: this.#requireKeyed }, this.#ledger);
     }
     const breaks = this.#ledger.list();
     const chains = [...this.#chains.values()].map((s) => chainReport(s, breaks));
-    return { valid: breaks.length === 0, items: this.#items, entries: this.#entries, chains, breaks };
+    const valid = breaks.length === 0;
+    const complete = valid && chains.length > 0 && chains.every((c) => c.commitment !== undefined);
+    return { valid, consistent: valid, complete, items: this.#items, entries: this.#entries, chains, breaks };
   }
 }
 
@@ -367,6 +383,8 @@ function chainReport(s: ChainTrack, breaks: VerifyReport['breaks']): ChainReport
   return {
     chain: s.id,
     valid: own.length === 0,
+    ...(s.commitment ? { commitment: s.commitment } : {}),
+    uncommitted: s.commitment ? Math.max(0, s.maxSeq - s.commitment.seq) : s.count,
     count: s.count,
     firstSeq: s.firstSeq,
     lastSeq: s.maxSeq,
