@@ -27,10 +27,13 @@ export function isLogFile(name: string): boolean {
   return LOG_FILE.test(name) && !name.includes('.torn-') && !name.includes('.foreign-');
 }
 
-export async function expandInputs(args: readonly string[]): Promise<{ files: InputFile[]; anchors: ChainHead[] }> {
+/** A commitment to a chain's head, with the file it came from (named in the verdict). */
+export type Anchor = ChainHead & { source: string };
+
+export async function expandInputs(args: readonly string[]): Promise<{ files: InputFile[]; anchors: Anchor[] }> {
   if (args.length === 0) throw new UsageError('no input: name log files, directories or globs');
   const files: InputFile[] = [];
-  const anchors: ChainHead[] = [];
+  const anchors: Anchor[] = [];
   const seen = new Set<string>();
   const add = (path: string) => {
     if (seen.has(path)) return;
@@ -39,8 +42,10 @@ export async function expandInputs(args: readonly string[]): Promise<{ files: In
   };
   for (const arg of args) {
     if (isDynamicPattern(arg)) {
-      const matches = (await glob(arg, { absolute: true, onlyFiles: true, dot: false })).sort();
-      if (matches.length === 0) throw new UsageError(`the glob ${arg} matches no file`);
+      // Log files only: a glob over a log directory also matches its head file, locks, temp files.
+      const matches = (await glob(arg, { absolute: true, onlyFiles: true, dot: false })).filter((m) => isLogFile(basename(m))).sort();
+      if (matches.length === 0)
+        throw new UsageError(`the glob ${arg} matches no file that is a log (*.log, *.ndjson, *.jsonl, optionally .gz)`);
       for (const m of matches) add(m);
       continue;
     }
@@ -57,13 +62,20 @@ export async function expandInputs(args: readonly string[]): Promise<{ files: In
       for (const n of logs) add(join(arg, n));
       for (const n of names.filter((x) => x.endsWith('.head.json'))) {
         const head = readHead(join(arg, n));
-        if (head) anchors.push(head);
+        if (head) anchors.push({ ...head, source: relative(process.cwd(), join(arg, n)) || n });
       }
     } else {
       add(arg);
     }
   }
   return { files, anchors };
+}
+
+/** An anchor given on the command line: a head file (`<name>.head.json`) or any JSON file with { chain, seq, hash }. */
+export function readAnchor(path: string): Anchor {
+  const head = readHead(path);
+  if (!head) throw new UsageError(`--anchor ${path}: not a readable { chain, seq, hash } file`);
+  return { ...head, source: relative(process.cwd(), path) || path };
 }
 
 /** A file transport's head commitment (`<name>.head.json`), used as a verification anchor. */

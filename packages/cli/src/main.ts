@@ -3,7 +3,7 @@
  * 2 usage or I/O error.
  */
 import { parseArgs } from 'node:util';
-import { UsageError } from './inputs.js';
+import { readAnchor, UsageError } from './inputs.js';
 import { collectKeys, redactArgs } from './keys.js';
 import { type QueryFilters, runQuery } from './query-command.js';
 import { openReaderLog, readerLogDir } from './reader-log.js';
@@ -20,7 +20,8 @@ Usage:
   auditready help [command]                           this help, or a command's
 
 Every verify and query run is recorded in a reader log (see --reader-log).
-Exit codes: 0 valid, 1 tampering or gaps found, 2 usage or I/O error.
+verify's exit codes: 0 complete, 1 tampering or declared gaps, 2 usage or I/O error, 3 consistent but
+not proven complete (see auditready help verify).
 `;
 
 const KEY_HELP = `Keys (for HMAC-keyed chains):
@@ -46,22 +47,31 @@ link to the head that run verified) and, when the read is valid, writes the new 
 
 Inputs are read in the order given; a directory contributes its *.log, *.ndjson and *.jsonl files
 (.gz included) in name order, and its <name>.head.json commitments as anchors (truncation of the
-tail is detected against them). Quote globs: 'logs/*.log.gz'.
+tail is detected against them). Quote globs: 'logs/*.log.gz'. Files named one by one, and globs,
+bring no head file: give it with --anchor to prove them complete.
 
 Prints per-file status (valid / INVALID with each break: kind, line, chain, seq, reason), the
-chains found (seq range, head hash, retained and declared-gap ranges) and a summary.
+chains found (seq range, head hash, retained and declared-gap ranges) and the verdict:
+  COMPLETE     every entry verifies and links, and every chain meets a commitment to its head
+               (a head file or --anchor, or a later chain's genesis link), named in the verdict
+  CONSISTENT   every entry present verifies and links, but nothing commits to some chain's head:
+               entries cut from its end would look the same (a file or glob without its head)
+  INCOMPLETE   no tampering, but the log declares lost entries (gap records)
+  INVALID      a break: each is listed with its kind and position
 
 Options:
   --json                   machine-readable report on stdout
   --progress / --no-progress   progress bar on stderr (default: on a terminal, for inputs > 50 MB)
   --no-heads               ignore <name>.head.json commitments
+  --anchor <file>          a commitment to a chain's head: a head file, or JSON { chain, seq, hash }
+                           kept elsewhere (repeatable)
   --partial                the input starts mid-chain on purpose (do not report the missing start)
   --checkpoint <file>      kafka:// only: continue from this checkpoint (if the file exists) and
                            save the new one there when the result is valid and complete
 ${KEY_HELP}
 ${READER_HELP}
 
-Exit codes: 0 valid and complete; 1 a break, or entries the log declares lost; 2 usage or I/O error.
+Exit codes: 0 COMPLETE; 1 INVALID or INCOMPLETE; 2 usage or I/O error; 3 CONSISTENT (not proven complete).
 `;
 
 const QUERY_HELP = `auditready query — search audit logs
@@ -122,6 +132,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         json: { type: 'boolean' },
         progress: { type: 'boolean' },
         heads: { type: 'boolean' },
+        anchor: { type: 'string', multiple: true },
         partial: { type: 'boolean' },
         checkpoint: { type: 'string' },
       });
@@ -138,6 +149,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         json: values.json === true,
         progress: values.progress,
         useHeads: values.heads !== false,
+        anchors: (values.anchor ?? []).map(readAnchor),
         allowPartialStart: values.partial === true,
         ...(values.checkpoint !== undefined ? { checkpoint: values.checkpoint } : {}),
         reader,

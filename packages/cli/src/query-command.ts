@@ -168,7 +168,8 @@ export async function runQuery(o: QueryCommandOptions): Promise<number> {
   }
   const report = verifier?.finish();
   const gaps = report ? report.chains.reduce((s, c) => s + c.gaps.length, 0) : 0;
-  const ok = report === undefined || (report.valid && gaps === 0);
+  // Known-good evidence: untampered, nothing declared lost, and proven complete by a commitment.
+  const ok = report === undefined || (report.complete && gaps === 0);
   await o.reader.record({
     command: 'query',
     argv: o.argv,
@@ -184,11 +185,11 @@ export async function runQuery(o: QueryCommandOptions): Promise<number> {
   if (report) {
     if (ok)
       process.stderr.write(
-        `verified: VALID — ${report.entries} entries in ${report.chains.length} chain(s) are complete and untampered; ${matched} matched\n`,
+        `verified: COMPLETE — ${report.entries} entries in ${report.chains.length} chain(s) verify, link, and are proven complete by ${[...new Set(report.chains.map((c) => c.commitment?.by))].join(', ')}; ${matched} matched\n`,
       );
     else {
       process.stderr.write(
-        `verified: ${report.valid ? 'INCOMPLETE (declared gaps)' : 'INVALID'} — this output is not known-good evidence\n`,
+        `verified: ${!report.valid ? 'INVALID' : gaps > 0 ? 'INCOMPLETE (declared gaps)' : 'CONSISTENT, NOT PROVEN COMPLETE (no head file or anchor commits to the head)'} — this output is not known-good evidence\n`,
       );
       for (const b of report.breaks.slice(0, 20))
         process.stderr.write(`  ${b.kind} ${b.file ?? ''}:${b.line ?? ''} seq ${b.seq ?? '?'}: ${b.message}\n`);

@@ -1,6 +1,6 @@
 import type { AuditKey } from '@auditready/core';
 import type { VerifyBreak } from '@auditready/core/verify';
-import { expandInputs, UsageError } from './inputs.js';
+import { type Anchor, expandInputs, UsageError } from './inputs.js';
 import { createProgress } from './progress.js';
 import type { ReaderLog } from './reader-log.js';
 import { type VerifyFilesResult, verifyFiles } from './verify-files.js';
@@ -12,6 +12,8 @@ export interface VerifyCommandOptions {
   json: boolean;
   progress: boolean | undefined;
   useHeads: boolean;
+  /** Commitments given on the command line (--anchor). */
+  anchors: Anchor[];
   allowPartialStart: boolean;
   /** kafka:// only: a checkpoint file to continue from and update. */
   checkpoint?: string;
@@ -28,7 +30,37 @@ function describe(b: VerifyBreak): string {
   return `${b.kind.padEnd(11)} ${[where, chain, seq].filter(Boolean).join(', ')}: ${b.message}`;
 }
 
-/** Returns the exit code: 0 valid, 1 tampering or gaps found. */
+/** Exit codes (docs/cli.md): the verdict, and what a script can rely on. */
+export const EXIT = { complete: 0, invalid: 1, usage: 2, consistent: 3 } as const;
+
+type Verdict = 'complete' | 'consistent' | 'incomplete' | 'invalid';
+
+function verdictOf(report: VerifyFilesResult['report'], gaps: number): Verdict {
+  if (!report.consistent) return 'invalid';
+  if (gaps > 0) return 'incomplete';
+  return report.complete ? 'complete' : 'consistent';
+}
+
+/** The last line: the verdict, and which commitment proved completeness (or why nothing did). */
+function verdictLine(verdict: Verdict, report: VerifyFilesResult['report']): string[] {
+  if (verdict === 'invalid') return ['INVALID: see the breaks above.'];
+  if (verdict === 'incomplete') return ['INCOMPLETE: no tampering, but the log itself declares lost entries.'];
+  const proofs = report.chains.map((c) =>
+    c.commitment
+      ? `  chain ${c.chain}: complete through seq ${c.commitment.seq}, committed by ${c.commitment.by}${c.uncommitted > 0 ? `; ${n(c.uncommitted)} later entr${c.uncommitted === 1 ? 'y' : 'ies'} present but not covered by any commitment` : ''}`
+      : `  chain ${c.chain}: nothing commits to its head (seq ${c.lastSeq}): entries cut from its end would not be noticed`,
+  );
+  if (verdict === 'complete') return ['COMPLETE: every entry verifies and links, and nothing is missing up to the commitments:', ...proofs];
+  return [
+    report.chains.length === 0
+      ? 'CONSISTENT, NOT PROVEN COMPLETE: the input holds no entries, and nothing says how many there should be.'
+      : 'CONSISTENT, NOT PROVEN COMPLETE: every entry present verifies and links, but nothing proves none is missing at the end:',
+    ...proofs,
+    '  (verify the log directory, whose head file commits to the head, or give one with --anchor <file>)',
+  ];
+}
+
+/** Returns the exit code (EXIT): 0 complete, 1 a break or declared gaps, 3 consistent but not proven complete. */
 export async function runVerify(o: VerifyCommandOptions): Promise<number> {
   const kafkaInputs = o.inputs.filter((i) => i.startsWith('kafka://'));
   if (kafkaInputs.length > 0 && o.inputs.length > 1) throw new UsageError('a kafka:// topic is verified on its own (one input)');
@@ -56,7 +88,7 @@ export async function runVerify(o: VerifyCommandOptions): Promise<number> {
     const progress = createProgress(total, o.progress ?? (process.stderr.isTTY === true && total > 50e6));
     result = await verifyFiles(expanded.files, {
       keys: o.keys,
-      ...(o.useHeads ? { anchors: expanded.anchors } : {}),
+      anchors: [...(o.useHeads ? expanded.anchors : []), ...o.anchors],
       allowPartialStart: o.allowPartialStart,
       onProgress: (b) => progress.update(b),
     });
@@ -66,6 +98,8 @@ export async function runVerify(o: VerifyCommandOptions): Promise<number> {
   const { report } = result;
   const gaps = report.chains.flatMap((c) => c.gaps.map((g) => ({ chain: c.chain, ...g })));
   const ok = report.valid && gaps.length === 0;
+  const verdict = verdictOf(report, gaps.length);
+  const code = verdict === 'complete' ? EXIT.complete : verdict === 'consistent' ? EXIT.consistent : EXIT.invalid;
   let savedCheckpoint = false;
   if (kafka && o.checkpoint !== undefined && ok) {
     saveCheckpoint(o.checkpoint, kafka.checkpoint);
@@ -78,6 +112,7 @@ export async function runVerify(o: VerifyCommandOptions): Promise<number> {
     outcome: ok ? 'success' : 'failure',
     summary: {
       result: {
+        verdict,
         valid: report.valid,
         entries: report.entries,
         chains: report.chains.length,
@@ -89,9 +124,9 @@ export async function runVerify(o: VerifyCommandOptions): Promise<number> {
 
   if (o.json) {
     process.stdout.write(
-      `${JSON.stringify({ valid: report.valid, complete: gaps.length === 0, files: result.files, chains: report.chains, breaks: report.breaks, ...(kafka ? { duplicates, replayed: kafka.replayed, checkpoint: kafka.checkpoint, checkpointSaved: savedCheckpoint } : {}) }, null, 2)}\n`,
+      `${JSON.stringify({ verdict, valid: report.valid, consistent: report.consistent, complete: verdict === 'complete', files: result.files, chains: report.chains, breaks: report.breaks, ...(kafka ? { duplicates, replayed: kafka.replayed, checkpoint: kafka.checkpoint, checkpointSaved: savedCheckpoint } : {}) }, null, 2)}\n`,
     );
-    return ok ? 0 : 1;
+    return code;
   }
   const out: string[] = [];
   const width = Math.min(60, Math.max(...files.map((f) => f.display.length), 4));
@@ -125,16 +160,12 @@ export async function runVerify(o: VerifyCommandOptions): Promise<number> {
     ...(kafka ? [`Exact duplicates dropped (resends after a lost acknowledgement): ${n(duplicates)}`] : []),
     ...(kafka && o.checkpoint !== undefined
       ? [
-          `Checkpoint ${o.checkpoint}: ${kafka.from ? 'continued from it' : 'none yet, read from the beginning'}${kafka.replayed ? ` (${n(kafka.replayed)} entries from before it seen again, ignored)` : ''}; ${savedCheckpoint ? 'updated' : 'NOT updated (the result is not valid and complete)'}`,
+          `Checkpoint ${o.checkpoint}: ${kafka.from ? 'continued from it' : 'none yet, read from the beginning'}${kafka.replayed ? ` (${n(kafka.replayed)} entries from before it seen again, ignored)` : ''}; ${savedCheckpoint ? 'updated' : 'NOT updated (a break, or entries the log declares lost)'}`,
         ]
       : []),
     `Read ${(result.bytes / 1e6).toFixed(1)} MB in ${secs.toFixed(2)} s (${(result.bytes / 1e6 / Math.max(secs, 1e-6)).toFixed(0)} MB/s)`,
-    ok
-      ? 'VALID: the log is complete and untampered.'
-      : report.valid
-        ? 'INCOMPLETE: no tampering, but the log itself declares lost entries.'
-        : 'INVALID: see the breaks above.',
+    ...verdictLine(verdict, report),
   );
   process.stdout.write(`${out.join('\n')}\n`);
-  return ok ? 0 : 1;
+  return code;
 }

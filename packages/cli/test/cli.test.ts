@@ -44,21 +44,61 @@ describe('auditready help', () => {
 });
 
 describe('auditready verify', () => {
-  it('a valid directory: per-file status, chains, summary; exit 0', () => {
+  it('a valid directory: per-file status, chains, summary; COMPLETE through its head file; exit 0', () => {
     const r = cli(['verify', plain]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/audit\.log\s+valid\s+61 lines/);
     expect(r.stdout).toMatch(/Results: 1 file, 1 valid, 0 INVALID; 1 chain, 61 entries; 0 breaks; 0 declared gaps/);
-    expect(r.stdout).toMatch(/VALID: the log is complete and untampered/);
+    expect(r.stdout).toMatch(/COMPLETE: every entry verifies and links/);
+    expect(r.stdout).toMatch(/chain \S+: complete through seq 60, committed by \S*audit\.head\.json/);
+  });
+
+  it.each([
+    ['a file named on its own', (d: string) => [join(d, 'audit.log')]],
+    ['a glob', (d: string) => [`${d}/*.log`]],
+  ])('%s proves nothing about its tail: CONSISTENT, not complete (exit 3), even cut short', (_what, args) => {
+    const dir = tempDir();
+    const lines = readFileSync(join(plain, 'audit.log'), 'utf8').split('\n').filter(Boolean);
+    writeFileSync(join(dir, 'audit.log'), `${lines.slice(0, 40).join('\n')}\n`); // 21 entries cut from the end
+    writeFileSync(join(dir, 'audit.head.json'), readFileSync(join(plain, 'audit.head.json')));
+    const r = cli(['verify', ...args(dir)]);
+    expect(r.code).toBe(3);
+    expect(r.stdout).toMatch(/CONSISTENT, NOT PROVEN COMPLETE/);
+    expect(r.stdout).toMatch(/nothing commits to its head \(seq 39\)/);
+    expect(r.stdout).not.toMatch(/^COMPLETE/m);
+    // With its head file as an anchor, the cut is found.
+    const anchored = cli(['verify', ...args(dir), '--anchor', join(dir, 'audit.head.json')]);
+    expect(anchored.code).toBe(1);
+    expect(anchored.stdout).toMatch(/truncated .*audit\.head\.json commits to seq 60, but the chain ends at seq 39/);
+  });
+
+  it('an empty file is not complete (exit 3); a directory whose head file is gone is not either', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'audit.log'), '');
+    const empty = cli(['verify', join(dir, 'audit.log'), '--json']);
+    expect(empty.code).toBe(3);
+    expect(JSON.parse(empty.stdout)).toMatchObject({ verdict: 'consistent', valid: true, complete: false });
+    const noHead = tempDir();
+    writeFileSync(join(noHead, 'audit.log'), readFileSync(join(plain, 'audit.log')));
+    expect(cli(['verify', noHead]).code).toBe(3);
   });
 
   it('many gzip segments verify end to end, by directory and by quoted glob', () => {
     const segs = readdirSync(segmented).filter((f) => f.endsWith('.log.gz'));
     expect(segs.length).toBeGreaterThanOrEqual(6);
     expect(cli(['verify', segmented]).code).toBe(0);
+    // Named files and globs bring no head file: consistent, and complete once it is given.
     const r = cli(['verify', `${segmented}/audit-*.log.gz`, join(segmented, 'audit.log')]);
-    expect(r.code).toBe(0);
+    expect(r.code).toBe(3);
     expect(r.stdout).toMatch(new RegExp(`Results: ${segs.length + 1} files, ${segs.length + 1} valid`));
+    const anchored = cli([
+      'verify',
+      `${segmented}/audit-*.log.gz`,
+      join(segmented, 'audit.log'),
+      '--anchor',
+      join(segmented, 'audit.head.json'),
+    ]);
+    expect(anchored.code).toBe(0);
   });
 
   it('a middle segment deleted, one edited, two reordered and the tail truncated: each reported distinctly; exit 1', () => {
@@ -103,7 +143,7 @@ describe('auditready verify', () => {
     expect(text.stdout).toMatch(
       new RegExp(`${segs[3]}\\s+INVALID\\s+1 break\\n\\s+modified\\s+line 3, chain \\w+, seq \\d+: content does not match its hash`),
     );
-    expect(text.stdout).toMatch(/truncated .*anchor commits to seq \d+, but the chain ends at seq \d+/);
+    expect(text.stdout).toMatch(/truncated .*audit\.head\.json commits to seq \d+, but the chain ends at seq \d+/);
     expect(text.stdout).toMatch(/INVALID: see the breaks above/);
   });
 
@@ -201,7 +241,9 @@ describe('auditready query', () => {
   it('--verify: a simulated audit run; exit 0 only for known-good evidence', () => {
     const good = cli(['query', plain, '--verify', '--outcome', 'denied']);
     expect(good.code).toBe(0);
-    expect(good.stderr).toMatch(/verified: VALID — 61 entries in 1 chain\(s\) are complete and untampered; 6 matched/);
+    expect(good.stderr).toMatch(
+      /verified: COMPLETE — 61 entries in 1 chain\(s\) verify, link, and are proven complete by \S*audit\.head\.json; 6 matched/,
+    );
     const dir = tempDir();
     const lines = readFileSync(join(plain, 'audit.log'), 'utf8').split('\n');
     lines[10] = (lines[10] as string).replace('"success"', '"failure"');
