@@ -4,6 +4,7 @@
  * start sets aside and records); and every entry whose write() had resolved is on disk.
  */
 import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { entriesOf, readDir, tempDir, verifyDir } from './helpers.js';
@@ -78,4 +79,31 @@ describe('crash recovery with real processes', () => {
     expect(recovered.filter((e) => e.details.tornTail).length).toBe(torn);
     expect(readDir(dir).length).toBeGreaterThan(1000);
   }, 120_000);
+
+  it('the head commitment covers every acknowledged entry at the moment of a SIGKILL: cutting acknowledged entries is caught', async () => {
+    const dir = tempDir();
+    const r = await run(dir, 'crash', 150);
+    expect(r.signal).toBe('SIGKILL');
+    const head = JSON.parse(readFileSync(join(dir, 'audit.head.json'), 'utf8')) as { chain: string; seq: number; hash: string };
+    const acked = r.acked.get(head.chain) ?? -1;
+    expect(acked).toBeGreaterThan(50); // a burst, several batches within one second
+    expect(head.seq).toBeGreaterThanOrEqual(acked);
+    // Someone cuts the log back to an earlier acknowledged entry (in whichever file holds the
+    // newest entries: a kill right after a rotation leaves the active file empty).
+    for (const f of readdirSync(dir).filter((x) => x.endsWith('.log'))) {
+      const kept = readFileSync(join(dir, f), 'utf8')
+        .split('\n')
+        .filter((l) => {
+          try {
+            return (JSON.parse(l) as { seq: number }).seq <= acked - 20;
+          } catch {
+            return false;
+          }
+        });
+      writeFileSync(join(dir, f), kept.length > 0 ? `${kept.join('\n')}\n` : '');
+    }
+    const report = verifyDir(dir, { anchors: [{ ...head, source: 'audit.head.json' }] });
+    expect(report.complete).toBe(false);
+    expect(report.breaks.map((b) => b.kind)).toContain('truncated');
+  }, 60_000);
 });
