@@ -81,7 +81,11 @@ class Logger implements AuditLogger {
     shutdownFlush: async () => {
       await this.flush({ timeoutMs: this.#shutdownTimeoutMs });
     },
+    shutdownClose: async () => {
+      await this.close({ timeoutMs: this.#shutdownTimeoutMs });
+    },
     pendingCount: () => this.#pending(),
+    shutdownTimeoutMs: () => this.#shutdownTimeoutMs,
   };
 
   constructor(o: AuditLoggerOptions) {

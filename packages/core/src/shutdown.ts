@@ -1,27 +1,54 @@
 /**
  * Flush on SIGTERM / SIGINT / beforeExit (docs/spec/delivery.md §Shutdown). One set of process
- * listeners serves every logger. On a signal we flush (bounded by each logger's shutdown timeout);
- * if no other listener handles the signal, we then re-raise it so the process exits as it would
- * have without us. beforeExit flushes once more only while that makes progress, so a destination
- * that is down cannot keep the process alive.
+ * listeners serves every logger. On a signal nobody else handles, we close every logger (flush,
+ * then close its transports: the file transport writes its head and releases its lock), bounded by
+ * each logger's shutdown timeout, then re-raise the signal so the process exits as it would have
+ * without us. When the app handles the signal itself, it is in charge of exiting and may still
+ * record while it drains: we only flush. beforeExit flushes once more only while that makes
+ * progress, so a destination that is down cannot keep the process alive.
  */
 import { nodeProcess } from './platform.js';
 
 export interface ShutdownParticipant {
   shutdownFlush(): Promise<void>;
+  /** Flush, then close the transports (the process is about to end). */
+  shutdownClose(): Promise<void>;
   pendingCount(): number;
+  /** Bound on shutdownFlush / shutdownClose (the participant's shutdown timeout). */
+  shutdownTimeoutMs(): number;
 }
 
 const participants = new Set<ShutdownParticipant>();
 let installed = false;
 let lastBeforeExitPending = -1;
 
+/** Runs `op`, giving up after `ms` (plus a grace second for transports' own timeouts): a shutdown never hangs. */
+function bounded(op: () => Promise<void>, ms: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms + 1000);
+    (timer as { unref?: () => void }).unref?.();
+    op().then(
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+    );
+  });
+}
+
 function onSignal(signal: string): void {
-  void Promise.allSettled([...participants].map((p) => p.shutdownFlush())).then(() => {
-    const proc = nodeProcess;
-    if (!proc?.listenerCount || !proc.kill || proc.pid === undefined) return;
+  const proc = nodeProcess;
+  // Nobody else listens: the process will end with this signal, so the transports are closed.
+  const ending = proc?.listenerCount !== undefined && proc.listenerCount(signal) <= 1;
+  const ops = [...participants].map((p) => bounded(() => (ending ? p.shutdownClose() : p.shutdownFlush()), p.shutdownTimeoutMs()));
+  void Promise.all(ops).then(() => {
+    if (!ending || !proc?.kill || proc.pid === undefined) return;
     const ours = signal === 'SIGTERM' ? onSigterm : onSigint;
-    if (proc.listenerCount(signal) <= 1) {
+    if (proc.listenerCount?.(signal) !== undefined && (proc.listenerCount(signal) as number) <= 1) {
       proc.off?.(signal, ours as (...a: unknown[]) => void);
       proc.kill(proc.pid, signal);
     }

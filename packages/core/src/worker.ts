@@ -108,7 +108,11 @@ class WorkerLogger implements AuditLogger {
     shutdownFlush: async () => {
       await this.flush({ timeoutMs: this.#shutdownTimeoutMs });
     },
+    shutdownClose: async () => {
+      await this.close({ timeoutMs: this.#shutdownTimeoutMs });
+    },
     pendingCount: () => (this.#dead || this.#closed ? 0 : this.#batch.length / 2 + this.#queued()),
+    shutdownTimeoutMs: () => this.#shutdownTimeoutMs,
   };
   readonly #send = () => this.#post();
 

@@ -13,7 +13,8 @@ function run(mode: string) {
   const out = join(mkdtempSync(join(tmpdir(), 'ar-shutdown-')), 'audit.log');
   const r = spawnSync(process.execPath, [child, mode, out], { encoding: 'utf8', timeout: 20000 });
   const lines = existsSync(out) ? readFileSync(out, 'utf8').split('\n').filter(Boolean) : [];
-  return { ...r, lines };
+  const closed = existsSync(`${out}.closed`) ? readFileSync(`${out}.closed`, 'utf8').split('\n').filter(Boolean).length : 0;
+  return { ...r, lines, closed };
 }
 
 describe('flush on shutdown (real child processes)', () => {
@@ -22,6 +23,14 @@ describe('flush on shutdown (real child processes)', () => {
     expect(r.signal).toBe(mode.toUpperCase());
     expect(r.lines).toHaveLength(101);
     expect(verifySync(r.lines).valid).toBe(true);
+  });
+
+  it.each(['sigterm', 'sigint'])('%s: the transports are closed before the process dies (head written, lock released)', (mode) => {
+    expect(run(mode).closed).toBe(1);
+  });
+
+  it("with the app's own handler the app may still record while it drains: flushed, not closed", () => {
+    expect(run('app-handler').closed).toBe(0);
   });
 
   it('beforeExit: a script that just ends loses nothing', () => {

@@ -3,8 +3,8 @@
  * the next process resumes the chain; the log verifies (at most a torn last line, which the next
  * start sets aside and records); and every entry whose write() had resolved is on disk.
  */
-import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { entriesOf, readDir, tempDir, verifyDir } from './helpers.js';
@@ -106,4 +106,19 @@ describe('crash recovery with real processes', () => {
     expect(report.complete).toBe(false);
     expect(report.breaks.map((b) => b.kind)).toContain('truncated');
   }, 60_000);
+
+  it("SIGTERM with the library's own handling: every entry written, the head covers the last one, the lock is released", () => {
+    const dir = tempDir();
+    const r = spawnSync(process.execPath, [join(import.meta.dirname, 'fixtures', 'sigterm-writer.mjs'), dir], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(r.signal).toBe('SIGTERM');
+    expect(existsSync(join(dir, 'audit.lock'))).toBe(false);
+    const head = JSON.parse(readFileSync(join(dir, 'audit.head.json'), 'utf8')) as { seq: number };
+    expect(head.seq).toBe(500);
+    const report = verifyDir(dir);
+    expect(report.valid).toBe(true);
+    expect(report.entries).toBe(501);
+  });
 });
