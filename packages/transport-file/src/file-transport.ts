@@ -48,6 +48,7 @@ import {
 } from '@auditready/core';
 import { fsyncDir } from '@auditready/core/spool';
 import { acquireLock, releaseLock } from './lock.js';
+import { recoverCompression } from './recovery.js';
 import { activeName, type EntryHead, isSegmentOf, listSegments, scanTail, segmentBounds, stampOf } from './segments.js';
 
 const writeAsync = promisify(write);
@@ -150,6 +151,8 @@ export class FileTransport implements Transport {
   /** The retention run in progress (runs are chained, never concurrent). */
   #retentionRun: Promise<void> = Promise.resolve();
   readonly #onSighup: (() => void) | undefined;
+  /** Closed segments found uncompressed at start (a crash came between rotation and compression). */
+  #toCompress: string[] = [];
 
   constructor(options: FileTransportOptions) {
     checkOptionsObject(options, 'createFileTransport');
@@ -193,6 +196,11 @@ export class FileTransport implements Transport {
       const note: Record<string, unknown> = {};
       if (stale)
         note.staleLock = { ...(stale.pid !== undefined ? { pid: stale.pid } : {}), ...(stale.since ? { since: stale.since } : {}) };
+      const rec = recoverCompression(this.dir, name, stampOf(new Date().toISOString()));
+      const { uncompressed, ...done } = rec;
+      if (done.discarded.length + done.finished.length + done.setAside.length > 0) note.compression = done;
+      // Segments a crash left uncompressed are compressed once the transport is attached.
+      if (this.#compress) this.#toCompress = uncompressed;
       const tail = scanTail(this.path);
       if (tail.goodEnd < tail.size) {
         const damaged = tail.size - tail.goodEnd;
@@ -247,6 +255,7 @@ export class FileTransport implements Transport {
 
   attach(context: TransportContext): void {
     this.#ctx = context;
+    for (const seg of this.#toCompress.splice(0)) this.#inBackground(this.#compressSegment(seg));
   }
 
   /** Serializes file operations (writes, rotation, reopen). */

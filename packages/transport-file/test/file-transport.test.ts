@@ -13,6 +13,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { AuditConfigError, AuditLockedError } from '@auditready/core';
 import { describe, expect, it } from 'vitest';
 import { createFileTransport, listSegments } from '../src/index.js';
@@ -354,4 +355,38 @@ describe('file transport: permissions', () => {
       expect(verifyDir(dir).valid).toBe(true);
     },
   );
+
+  it('a compression cut short by a crash is finished or undone at the next start, and the recovered record says which', async () => {
+    const dir = tempDir();
+    const first = open(dir, { rotate: { maxBytes: 1500 } });
+    for (let i = 0; i < 30; i++) {
+      first.log.record({ action: 'a', details: { i } });
+      await tick();
+    }
+    await first.log.close();
+    const segs = listSegments(dir, 'audit');
+    expect(segs.length).toBeGreaterThanOrEqual(3);
+    const [done, cut, bad] = segs as [string, string, string];
+    // done: the .gz was renamed into place, the .log not yet removed. cut: only the .gz.tmp was written.
+    writeFileSync(join(dir, `${done}.gz`), gzipSync(readFileSync(join(dir, done))));
+    writeFileSync(join(dir, `${cut}.gz.tmp`), gzipSync(readFileSync(join(dir, cut))).subarray(0, 20));
+    writeFileSync(join(dir, `${bad}.gz`), gzipSync(Buffer.from('not the same bytes\n')));
+    const second = open(dir, { rotate: { maxBytes: 1500 }, compress: true });
+    await second.transport.idle();
+    await second.log.close();
+    const files = readdirSync(dir);
+    expect(files).not.toContain(done);
+    expect(files).not.toContain(`${cut}.gz.tmp`);
+    expect(files.filter((f) => f.startsWith(`${bad}.gz.corrupt-`))).toHaveLength(1);
+    expect(files.filter((f) => f.endsWith('.log') && f !== 'audit.log')).toEqual([]); // the rest compressed again
+    const recovered = entriesOf(dir).find((e) => e.kind === 'recovered');
+    expect(recovered?.details.compression).toMatchObject({
+      finished: [done],
+      discarded: [`${cut}.gz.tmp`],
+      setAside: [expect.stringMatching(/corrupt/)],
+    });
+    const aside = files.find((f) => f.includes('.corrupt-')) as string;
+    rmSync(join(dir, aside));
+    expect(verifyDir(dir).valid).toBe(true);
+  });
 });
