@@ -47,7 +47,7 @@ import {
   type TransportContext,
 } from '@auditready/core';
 import { fsyncDir } from '@auditready/core/spool';
-import { acquireLock, releaseLock } from './lock.js';
+import { acquireLock, holdsLock, releaseLock } from './lock.js';
 import { recoverCompression } from './recovery.js';
 import { activeName, type EntryHead, isSegmentOf, listSegments, scanTail, segmentBounds, stampOf } from './segments.js';
 
@@ -369,6 +369,8 @@ export class FileTransport implements Transport {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
     if (current === this.#ino) return;
+    // The file changed under us; if its directory was deleted and recreated, so did our lock.
+    this.#ensureLock();
     const old = fstatSync(this.#fd);
     const deleted = old.nlink === 0;
     const oldFd = this.#fd;
@@ -414,6 +416,21 @@ export class FileTransport implements Transport {
         restoredBytes: restored,
         lastSeq: this.#head?.seq ?? null,
       },
+    });
+  }
+
+  /**
+   * Takes the lock again if it is no longer ours (the directory was deleted, or the lock file
+   * removed): a second writer must not find the log free. Throws AuditLockedError when another
+   * live process took it meanwhile: this write fails (and is retried) rather than fork the chain.
+   */
+  #ensureLock(): void {
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    if (holdsLock(this.#lockPath)) return;
+    acquireLock(this.#lockPath, this.#mode);
+    this.#ctx?.record('notice', {
+      reason: `${this.#lockPath} was gone while this process held it (directory deleted or lock removed); it was taken again`,
+      details: { event: 'lock-retaken', file: basename(this.#lockPath) },
     });
   }
 

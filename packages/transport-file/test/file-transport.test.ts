@@ -123,6 +123,44 @@ describe('file transport: restart and crash recovery', () => {
     expect(entriesOf(dir).find((e) => e.kind === 'recovered').details.staleLock).toEqual({ pid, since: 'yesterday' });
   });
 
+  it('a lock written by pid 1 (an app in a container, restarted) is taken over: the same pid with another token is a previous incarnation', async () => {
+    const dir = tempDir();
+    const os = await import('node:os');
+    const first = open(dir);
+    first.log.record({ action: 'before-restart' });
+    await first.log.close();
+    // What the previous container's process left: our own pid (pid 1 in both lives), another token.
+    writeFileSync(
+      join(dir, 'audit.lock'),
+      JSON.stringify({ pid: process.pid, host: os.hostname(), since: 'before the restart', token: 'previous-incarnation' }),
+    );
+    const { log } = open(dir);
+    log.record({ action: 'after-restart' });
+    await log.close();
+    expect(entriesOf(dir).find((e) => e.kind === 'recovered')?.details.staleLock).toMatchObject({ pid: process.pid });
+    // A pid that now belongs to another process (started after the lock was written) is not the holder either.
+    writeFileSync(join(dir, 'audit.lock'), JSON.stringify({ pid: process.ppid, host: os.hostname(), since: 'long ago', start: 1 }));
+    const again = open(dir);
+    await again.log.close();
+  });
+
+  it('a log directory deleted and recreated while running: the lock is taken again, so a second writer is still refused', async () => {
+    const dir = tempDir();
+    const { log, transport } = open(dir);
+    log.record({ action: 'before' });
+    await log.flush();
+    rmSync(dir, { recursive: true, force: true });
+    log.record({ action: 'after' });
+    await log.flush();
+    expect(existsSync(join(dir, 'audit.lock'))).toBe(true);
+    expect(() => createFileTransport({ dir })).toThrow(AuditLockedError);
+    await log.close();
+    void transport;
+    const kinds = entriesOf(dir).map((e) => e.action ?? (e.details?.event as string) ?? e.kind);
+    expect(kinds).toEqual(expect.arrayContaining(['before', 'after', 'lock-retaken']));
+    expect(verifyDir(dir).valid).toBe(true);
+  });
+
   it('refuses a log held by another live process', async () => {
     const dir = tempDir();
     const holder = spawn(
