@@ -52,8 +52,8 @@ export async function expandInputs(args: readonly string[]): Promise<{ files: In
     let st: ReturnType<typeof statSync>;
     try {
       st = statSync(arg);
-    } catch {
-      throw new UsageError(`${arg}: no such file or directory`);
+    } catch (err) {
+      throw new UsageError(`${arg}: ${reasonOf(err as NodeJS.ErrnoException)}`);
     }
     if (st.isDirectory()) {
       const names = readdirSync(arg).sort();
@@ -69,6 +69,15 @@ export async function expandInputs(args: readonly string[]): Promise<{ files: In
     }
   }
   return { files, anchors };
+}
+
+/** Why a path cannot be read, in words (the real reason: a symlink loop is not a missing file). */
+function reasonOf(err: NodeJS.ErrnoException): string {
+  if (err.code === 'ENOENT') return 'no such file or directory';
+  if (err.code === 'ELOOP') return 'too many levels of symbolic links (a symlink loop?)';
+  if (err.code === 'EACCES' || err.code === 'EPERM') return 'permission denied';
+  if (err.code === 'ENOTDIR') return 'a part of the path is not a directory';
+  return err.message;
 }
 
 /** An anchor given on the command line: a head file (`<name>.head.json`) or any JSON file with { chain, seq, hash }. */

@@ -5,6 +5,7 @@
  * `$XDG_STATE_HOME/auditready/reads` (default `~/.local/state/auditready/reads`). `off` disables it
  * and says so on stderr. If the reader log cannot be opened, nothing is read (exit 2).
  */
+import { accessSync, constants, mkdirSync } from 'node:fs';
 import { homedir, hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { AuditLockedError, type AuditLogger, AuditUnavailableError, createAuditLogger } from '@auditready/core';
@@ -35,25 +36,18 @@ export interface ReaderLog {
   }): Promise<void>;
 }
 
-/** Opens the reader log (waiting up to ~5 s for another run that holds it). */
-export async function openReaderLog(dir: string | 'off'): Promise<ReaderLog> {
-  if (dir === 'off') {
-    process.stderr.write('note: the reader log is off; this read of the audit log is not recorded\n');
-    return { record: async () => {} };
-  }
-  let logger: AuditLogger | undefined;
+/** Opens the reader log's logger, waiting (up to ~30 s) while another run holds it for its own record. */
+async function openLogger(dir: string): Promise<AuditLogger> {
   for (let attempt = 0; ; attempt++) {
     try {
-      const transport = createFileTransport({ dir, name: 'reads' });
-      logger = createAuditLogger({
+      return createAuditLogger({
         service: { name: 'auditready-cli', host: hostname() },
-        transports: [transport],
+        transports: [createFileTransport({ dir, name: 'reads' })],
         handleSignals: false,
         onError: (e) => process.stderr.write(`reader log: ${e.message}\n`),
       });
-      break;
     } catch (err) {
-      if (err instanceof AuditLockedError && attempt < 50) {
+      if (err instanceof AuditLockedError && attempt < 300) {
         await new Promise((r) => setTimeout(r, 100));
         continue;
       }
@@ -63,14 +57,34 @@ export async function openReaderLog(dir: string | 'off'): Promise<ReaderLog> {
       );
     }
   }
-  const log = logger;
+}
+
+/**
+ * Checks now that the reader log can be written (nothing is read otherwise), and opens it only to
+ * record: a run holds its lock for a moment at the end, not for its whole read, so runs side by
+ * side (a long verify and a quick query) wait a little for each other instead of failing.
+ */
+export async function openReaderLog(dir: string | 'off'): Promise<ReaderLog> {
+  if (dir === 'off') {
+    process.stderr.write('note: the reader log is off; this read of the audit log is not recorded\n');
+    return { record: async () => {} };
+  }
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    accessSync(dir, constants.W_OK);
+  } catch (err) {
+    throw new AuditUnavailableError(
+      `cannot open the reader log in ${dir}: ${(err as Error).message} (set --reader-log or AUDITREADY_READER_LOG)`,
+      { cause: err },
+    );
+  }
   return {
     async record({ command, argv, files, outcome, summary }) {
-      const user = whoami();
+      const log = await openLogger(dir);
       log.record({
         kind: 'event',
         action: `auditlog.${command}`,
-        actor: { type: 'user', id: user },
+        actor: { type: 'user', id: whoami() },
         resource: { type: 'audit-log', id: files.length === 1 ? (files[0] as string).slice(0, 500) : `${files.length} files` },
         outcome,
         details: { host: hostname(), cwd: process.cwd(), pid: process.pid, argv, files: files.slice(0, 200), ...summary },

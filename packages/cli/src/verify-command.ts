@@ -153,10 +153,14 @@ export async function runVerify(o: VerifyCommandOptions): Promise<number> {
   }
   const kinds = new Map<string, number>();
   for (const b of report.breaks) kinds.set(b.kind, (kinds.get(b.kind) ?? 0) + 1);
+  const omitted = Object.entries(report.omittedBreaks ?? {});
+  for (const [k, c] of omitted) kinds.set(k, (kinds.get(k) ?? 0) + (c ?? 0));
+  const breakCount = report.breaks.length + omitted.reduce((s, [, c]) => s + (c ?? 0), 0);
+  if (omitted.length > 0) out.push('', `(${n(breakCount - report.breaks.length)} more breaks are counted in the summary but not listed)`);
   const validFiles = result.files.filter((f) => f.valid).length;
   out.push(
     '',
-    `Results: ${files.length} file${files.length === 1 ? '' : 's'}, ${validFiles} valid, ${files.length - validFiles} INVALID; ${report.chains.length} chain${report.chains.length === 1 ? '' : 's'}, ${n(report.entries)} entries; ${report.breaks.length} break${report.breaks.length === 1 ? '' : 's'}${kinds.size ? ` (${[...kinds].map(([k, c]) => `${c} ${k}`).join(', ')})` : ''}; ${gaps.length} declared gap${gaps.length === 1 ? '' : 's'}`,
+    `Results: ${files.length} file${files.length === 1 ? '' : 's'}, ${validFiles} valid, ${files.length - validFiles} INVALID; ${report.chains.length} chain${report.chains.length === 1 ? '' : 's'}, ${n(report.entries)} entries; ${n(breakCount)} break${breakCount === 1 ? '' : 's'}${kinds.size ? ` (${[...kinds].map(([k, c]) => `${c} ${k}`).join(', ')})` : ''}; ${gaps.length} declared gap${gaps.length === 1 ? '' : 's'}`,
     ...(kafka ? [`Exact duplicates dropped (resends after a lost acknowledgement): ${n(duplicates)}`] : []),
     ...(kafka && o.checkpoint !== undefined
       ? [

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { verifySync } from '@auditready/core/verify';
@@ -170,6 +170,25 @@ describe('auditready verify', () => {
     expect(bad.stderr).toMatch(/must be hex:<at least 32 hex digits> or base64/);
   });
 
+  it('a symlink loop is named as one, not as a missing file', () => {
+    const dir = tempDir();
+    symlinkSync(join(dir, 'loop'), join(dir, 'loop'));
+    const r = cli(['verify', join(dir, 'loop')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/symbolic links/);
+  });
+
+  it('a gzip bomb without newlines is one unparseable line, read in one pass in bounded memory', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'bomb.log.gz'), gzipSync(Buffer.alloc(256 * 1024 * 1024, 0x61), { level: 9 }));
+    const r = cli(['verify', join(dir, 'bomb.log.gz'), '--json']);
+    expect(r.code).toBe(1);
+    const out = JSON.parse(r.stdout);
+    expect(out.breaks).toEqual([
+      expect.objectContaining({ kind: 'unparseable', message: expect.stringMatching(/268435456 bytes, longer than any entry/) }),
+    ]);
+  }, 60_000);
+
   it.each([
     [['verify', '/nonexistent/audit.log'], /no such file or directory/],
     [['verify', '/tmp/*.nothing-matches-this'], /matches no file/],
@@ -281,6 +300,24 @@ describe('the reader log', () => {
     const r = cli(['verify', plain], { AUDITREADY_READER_LOG: 'off' });
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/reader log is off; this read of the audit log is not recorded/);
+  });
+
+  it('a second run while one is reading waits for the reader log instead of failing', async () => {
+    const reads = tempDir();
+    const { spawn } = await import('node:child_process');
+    const bin = join(import.meta.dirname, '..', '..', '..', 'node_modules', '.bin', 'auditready');
+    const env = { ...process.env, AUDITREADY_READER_LOG: reads };
+    const runs = await Promise.all(
+      [0, 1, 2].map(
+        () =>
+          new Promise<number | null>((resolve) => {
+            const p = spawn(bin, ['verify', segmented], { env, stdio: 'ignore' });
+            p.on('exit', (code) => resolve(code));
+          }),
+      ),
+    );
+    expect(runs).toEqual([0, 0, 0]);
+    expect(verifySync(readFileSync(join(reads, 'reads.log'), 'utf8').trim().split('\n')).valid).toBe(true);
   });
 
   it('a reader log that cannot be opened stops the read (exit 2)', () => {

@@ -493,3 +493,43 @@ describe('verify with keys: only what a key proves counts', () => {
     expect(r.chains.map((c) => [c.chain, c.count])).toEqual([['k', 3000]]);
   });
 });
+
+describe('verify on hostile input: bounded memory, linear time', () => {
+  const chunked = (total: number, chunk = 64 * 1024, byte = 0x61) => {
+    const piece = new Uint8Array(chunk).fill(byte);
+    return (function* () {
+      for (let sent = 0; sent < total; sent += chunk) yield piece;
+    })();
+  };
+  const timed = async (total: number) => {
+    const t0 = performance.now();
+    const r = await verifyStream(chunked(total));
+    return { ms: performance.now() - t0, r };
+  };
+
+  it('a line longer than any entry is one unparseable break, skipped without being held; time grows linearly with its length', async () => {
+    const small = await timed(8 * 1024 * 1024);
+    const big = await timed(32 * 1024 * 1024);
+    expect(big.r.breaks).toEqual([expect.objectContaining({ kind: 'unparseable', line: 1 })]);
+    expect(big.r.breaks[0]?.message).toMatch(/a line of 33554432 bytes, longer than any entry/);
+    // 4x the bytes: about 4x the time when linear, 16x when each chunk copied the line so far.
+    expect(big.ms / Math.max(small.ms, 1)).toBeLessThan(9);
+  });
+
+  it('a long line between entries is reported and the entries around it still verify', async () => {
+    const lines = makeLog(3);
+    const enc = new TextEncoder();
+    const r = await verifyStream([enc.encode(`${lines[0]}\n${lines[1]}\n`), ...chunked(2 * 1024 * 1024), enc.encode(`\n${lines[2]}\n`)]);
+    expect(only(r.breaks)).toEqual([{ kind: 'unparseable', seq: undefined }]);
+    expect(r.entries).toBe(3);
+    expect(r.chains[0]?.count).toBe(3);
+  });
+
+  it('millions of garbage lines keep the report bounded: 10,000 breaks listed, the rest counted', async () => {
+    const text = 'x\n'.repeat(200_000);
+    const r = await verifyStream([text]);
+    expect(r.valid).toBe(false);
+    expect(r.breaks).toHaveLength(10_000);
+    expect(r.omittedBreaks).toEqual({ unparseable: 190_000 });
+  });
+});

@@ -12,7 +12,8 @@ export interface SeqRecord {
   continued: boolean;
 }
 
-const INITIAL = 256;
+/** Small to start with: a log of many short chains (or a hostile one) costs little per chain. */
+const INITIAL = 16;
 
 /**
  * The last `max` seqs of a chain, in a ring indexed by seq (O(1), no hashing, no deletions). It

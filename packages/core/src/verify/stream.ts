@@ -28,42 +28,71 @@ function toBytes(chunk: unknown): Uint8Array {
   throw new AuditInputError('verifyStream: chunks must be strings or bytes (Uint8Array / Buffer)');
 }
 
+/** The longest line read (bytes); longer ones are reported, not buffered. An entry is far smaller. */
+export const MAX_LINE_BYTES = 1024 * 1024;
+
 /**
  * Feeds a byte or text stream of NDJSON to a verifier, line by line, with positions relative to
  * `file`. Returns the number of lines read. Used by verifyStream and by tools that verify several
- * files as one log.
+ * files as one log. Memory and time stay bounded on hostile input: a line is kept as its chunks
+ * (joined once, when its newline arrives), and a line over `maxLineBytes` is counted and skipped
+ * (an `unparseable` break), never held, so a gigabyte without a newline costs one pass.
  */
 export async function feedStream(
   verifier: Verifier,
   chunks: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>,
-  options: { file?: string } = {},
+  options: { file?: string; maxLineBytes?: number } = {},
 ): Promise<number> {
   assertIterable(chunks, true);
+  const max = options.maxLineBytes ?? MAX_LINE_BYTES;
   const at = (line: number): Position => (options.file !== undefined ? { file: options.file, line } : { line });
-  let carry: Uint8Array | undefined;
+  let parts: Uint8Array[] = [];
+  let partsLen = 0;
+  /** Bytes of the current line once it is over the limit (then nothing of it is kept). */
+  let overlong = -1;
   let lineNo = 0;
-  for await (const chunk of chunks as AsyncIterable<string | Uint8Array>) {
-    let buf = toBytes(chunk);
-    if (carry) {
-      const joined = new Uint8Array(carry.length + buf.length);
-      joined.set(carry, 0);
-      joined.set(buf, carry.length);
-      buf = joined;
+  const endLine = (buf: Uint8Array, start: number, end: number) => {
+    lineNo++;
+    if (overlong >= 0) verifier.pushOverlong(overlong + (end - start), max, at(lineNo));
+    else if (partsLen === 0) {
+      if (end > start) verifier.pushBytes(buf, start, end, at(lineNo));
+    } else {
+      const joined = new Uint8Array(partsLen + (end - start));
+      let o = 0;
+      for (const p of parts) {
+        joined.set(p, o);
+        o += p.length;
+      }
+      joined.set(buf.subarray(start, end), o);
+      verifier.pushBytes(joined, 0, joined.length, at(lineNo));
     }
+    parts = [];
+    partsLen = 0;
+    overlong = -1;
+  };
+  for await (const chunk of chunks as AsyncIterable<string | Uint8Array>) {
+    const buf = toBytes(chunk);
     let start = 0;
     let nl = buf.indexOf(NEWLINE, start);
     while (nl >= 0) {
-      lineNo++;
-      if (nl > start) verifier.pushBytes(buf, start, nl, at(lineNo));
+      if (overlong < 0 && partsLen + (nl - start) > max) overlong = partsLen;
+      endLine(buf, start, nl);
       start = nl + 1;
       nl = buf.indexOf(NEWLINE, start);
     }
-    carry = start < buf.length ? buf.slice(start) : undefined;
+    if (start >= buf.length) continue;
+    const rest = buf.length - start;
+    if (overlong >= 0) overlong += rest;
+    else if (partsLen + rest > max) {
+      overlong = partsLen + rest;
+      parts = [];
+      partsLen = 0;
+    } else {
+      parts.push(buf.subarray(start));
+      partsLen += rest;
+    }
   }
-  if (carry && carry.length > 0) {
-    lineNo++;
-    verifier.pushBytes(carry, 0, carry.length, at(lineNo));
-  }
+  if (partsLen > 0 || overlong >= 0) endLine(new Uint8Array(0), 0, 0);
   return lineNo;
 }
 

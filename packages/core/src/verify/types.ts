@@ -115,8 +115,10 @@ export interface VerifyReport {
   items: number;
   entries: number;
   chains: ChainReport[];
-  /** Every break, in input order (breaks of all chains plus unparseable lines). */
+  /** Every break, in input order (breaks of all chains plus unparseable lines); at most 10,000. */
   breaks: VerifyBreak[];
+  /** Breaks past the first 10,000 (hostile input), counted by kind but not listed. */
+  omittedBreaks?: Partial<Record<BreakKind, number>>;
 }
 
 export interface VerifyOptions {

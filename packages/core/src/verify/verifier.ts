@@ -147,6 +147,17 @@ export class Verifier {
     this.#onEntry(parsed as AuditEntry, line, where);
   }
 
+  /**
+   * A line longer than any entry (`bytes` over `max`), which the stream reader skipped without
+   * holding it: an `unparseable` break, and a line like any other for torn-write detection.
+   */
+  pushOverlong(bytes: number, max: number, pos: Position): void {
+    if (this.#finished) throw new AuditInputError('Verifier.pushOverlong() after finish()');
+    this.#items++;
+    this.#nextLine(pos.file);
+    this.#ledger.add({ kind: 'unparseable', ...pos, message: `a line of ${bytes} bytes, longer than any entry (limit ${max}): not read` });
+  }
+
   /** A line follows: a torn line before it in the same file was not the last one after all. */
   #nextLine(file: string | undefined): void {
     if (this.#pendingTorn === undefined) return;
@@ -370,19 +381,29 @@ export class Verifier {
       settle(this.#chains, { retained: this.#retained, anchors: this.#anchors, requireKeyed: this.#requireKeyed }, this.#ledger);
     }
     const breaks = this.#ledger.list();
-    const chains = [...this.#chains.values()].map((s) => chainReport(s, breaks));
-    const valid = breaks.length === 0;
+    const omitted = this.#ledger.omitted();
+    const chains = [...this.#chains.values()].map((s) => chainReport(s, breaks, this.#ledger.omittedOf(s.id)));
+    const valid = breaks.length === 0 && Object.keys(omitted).length === 0;
     const complete = valid && chains.length > 0 && chains.every((c) => c.commitment !== undefined);
-    return { valid, consistent: valid, complete, items: this.#items, entries: this.#entries, chains, breaks };
+    return {
+      valid,
+      consistent: valid,
+      complete,
+      items: this.#items,
+      entries: this.#entries,
+      chains,
+      breaks,
+      ...(Object.keys(omitted).length > 0 ? { omittedBreaks: omitted } : {}),
+    };
   }
 }
 
-function chainReport(s: ChainTrack, breaks: VerifyReport['breaks']): ChainReport {
+function chainReport(s: ChainTrack, breaks: VerifyReport['breaks'], omitted: number): ChainReport {
   const own = breaks.filter((b) => b.chain === s.id);
   const headRec = s.bySeq.get(s.maxSeq);
   return {
     chain: s.id,
-    valid: own.length === 0,
+    valid: own.length === 0 && omitted === 0,
     ...(s.commitment ? { commitment: s.commitment } : {}),
     uncommitted: s.commitment ? Math.max(0, s.maxSeq - s.commitment.seq) : s.count,
     count: s.count,
