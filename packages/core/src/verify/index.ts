@@ -4,6 +4,7 @@
  *
  *   types.ts        what goes in (options, items) and what comes out (reports, break kinds)
  *   verifier.ts     the Verifier: each entry on its own (hash, key, schema, canonical bytes)
+ *   input.ts        options checked, items unwrapped; report.ts: a chain's part of the report
  *   chain.ts        an entry's place in its chain (holes, reorders, duplicates, forks)
  *   breaks.ts       the ledger of breaks (added, relabelled, withdrawn as input arrives)
  *   records.ts      what gap / retention / genesis records declare

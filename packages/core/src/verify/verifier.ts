@@ -9,7 +9,7 @@
  * Each entry is checked on its own here (hash or HMAC, canonical bytes, schema); ChainTrack
  * decides its place in its chain; settle() (commitments.ts) decides what only the end can.
  */
-import { AuditConfigError, AuditInputError } from '../errors.js';
+import { AuditInputError } from '../errors.js';
 import { hashCanonical, hashLineBytes, type ResolvedKey, resolveKey, ZERO_HASH } from '../hash.js';
 import { canonicalForms } from '../hash-chain.js';
 import { checkEntry } from '../schema.js';
@@ -17,48 +17,14 @@ import type { AuditEntry, ChainHead } from '../types.js';
 import { BreakLedger, type BreakRef } from './breaks.js';
 import { ChainTrack } from './chain.js';
 import { settle } from './commitments.js';
+import { checkOptions, schemaBreak, unwrap } from './input.js';
 import { type RetentionClaim, readLibraryRecord } from './records.js';
+import { chainReport } from './report.js';
 import { ascii, bytesEqual, isJsonPrefix, scanLine } from './scan.js';
-import type { ChainReport, Position, VerifyItem, VerifyOptions, VerifyReport } from './types.js';
+import type { Position, VerifyItem, VerifyOptions, VerifyReport } from './types.js';
 
 const UTF8 = new TextDecoder('utf-8');
 const UTF8_ENCODER = new TextEncoder();
-
-function checkOptions(options: VerifyOptions): void {
-  if (options === null || typeof options !== 'object') throw new AuditConfigError('verify options must be an object');
-  if (options.keys !== undefined && !Array.isArray(options.keys))
-    throw new AuditConfigError('keys must be an array of { id, secret }', { path: 'keys' });
-  const isHead = (a: ChainHead) =>
-    a !== null && typeof a === 'object' && typeof a.chain === 'string' && Number.isSafeInteger(a.seq) && typeof a.hash === 'string';
-  if (options.anchors !== undefined && (!Array.isArray(options.anchors) || !options.anchors.every(isHead)))
-    throw new AuditConfigError('anchors must be an array of { chain, seq, hash }', { path: 'anchors' });
-  if (options.window !== undefined && (!Number.isInteger(options.window) || options.window < 1))
-    throw new AuditConfigError('window must be a positive integer', { path: 'window' });
-}
-
-/** An item as the verifier reads it: a line to parse, or an entry already parsed. */
-function unwrap(item: VerifyItem): { line?: string; parsed?: unknown; file?: string; lineNo?: number } {
-  if (typeof item === 'string') return { line: item };
-  if (item !== null && typeof item === 'object' && ('line' in item || 'entry' in item) && !('chain' in item)) {
-    const w = item as { line?: string; entry?: unknown; file?: string; lineNo?: number };
-    return { ...(w.line !== undefined ? { line: w.line } : {}), parsed: w.entry, file: w.file, lineNo: w.lineNo };
-  }
-  return { parsed: item };
-}
-
-/** A break for a line that parsed but is not a valid entry, naming its chain and seq if it has them. */
-function schemaBreak(parsed: unknown, errors: { path: string; message: string }[]) {
-  const o = parsed !== null && typeof parsed === 'object' ? (parsed as { chain?: unknown; seq?: unknown }) : {};
-  const detail = errors
-    .slice(0, 3)
-    .map((e) => `${e.path === '' ? '(root)' : e.path}: ${e.message}`)
-    .join('; ');
-  return {
-    ...(typeof o.chain === 'string' ? { chain: o.chain } : {}),
-    ...(Number.isSafeInteger(o.seq) ? { seq: o.seq as number } : {}),
-    message: `not a valid entry: ${detail}`,
-  };
-}
 
 function modifiedMessage(e: AuditEntry, key: ResolvedKey | undefined): string {
   return key ? `content does not match its HMAC (key "${e.kid}")` : 'content does not match its hash';
@@ -396,27 +362,4 @@ export class Verifier {
       ...(Object.keys(omitted).length > 0 ? { omittedBreaks: omitted } : {}),
     };
   }
-}
-
-function chainReport(s: ChainTrack, breaks: VerifyReport['breaks'], omitted: number): ChainReport {
-  const own = breaks.filter((b) => b.chain === s.id);
-  const headRec = s.bySeq.get(s.maxSeq);
-  return {
-    chain: s.id,
-    valid: own.length === 0 && omitted === 0,
-    ...(s.commitment ? { commitment: s.commitment } : {}),
-    uncommitted: s.commitment ? Math.max(0, s.maxSeq - s.commitment.seq) : s.count,
-    count: s.count,
-    firstSeq: s.firstSeq,
-    lastSeq: s.maxSeq,
-    headHash: headRec?.hash ?? s.headHash,
-    keyIds: [...s.keyIds],
-    breaks: own,
-    gaps: s.declared,
-    // Cumulative retention records repeat earlier ranges: report only the widest.
-    retained: s.retained.filter(
-      (r, i) => !s.retained.some((o, j) => j !== i && o.from <= r.from && r.to <= o.to && (o.to - o.from > r.to - r.from || j < i)),
-    ),
-    ...(s.previous ? { previous: s.previous } : {}),
-  };
 }

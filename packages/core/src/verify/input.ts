@@ -1,0 +1,40 @@
+/** What the Verifier takes in: its options checked, items unwrapped, schema failures described. */
+import { AuditConfigError } from '../errors.js';
+import type { ChainHead } from '../types.js';
+import type { VerifyItem, VerifyOptions } from './types.js';
+
+export function checkOptions(options: VerifyOptions): void {
+  if (options === null || typeof options !== 'object') throw new AuditConfigError('verify options must be an object');
+  if (options.keys !== undefined && !Array.isArray(options.keys))
+    throw new AuditConfigError('keys must be an array of { id, secret }', { path: 'keys' });
+  const isHead = (a: ChainHead) =>
+    a !== null && typeof a === 'object' && typeof a.chain === 'string' && Number.isSafeInteger(a.seq) && typeof a.hash === 'string';
+  if (options.anchors !== undefined && (!Array.isArray(options.anchors) || !options.anchors.every(isHead)))
+    throw new AuditConfigError('anchors must be an array of { chain, seq, hash }', { path: 'anchors' });
+  if (options.window !== undefined && (!Number.isInteger(options.window) || options.window < 1))
+    throw new AuditConfigError('window must be a positive integer', { path: 'window' });
+}
+
+/** An item as the verifier reads it: a line to parse, or an entry already parsed. */
+export function unwrap(item: VerifyItem): { line?: string; parsed?: unknown; file?: string; lineNo?: number } {
+  if (typeof item === 'string') return { line: item };
+  if (item !== null && typeof item === 'object' && ('line' in item || 'entry' in item) && !('chain' in item)) {
+    const w = item as { line?: string; entry?: unknown; file?: string; lineNo?: number };
+    return { ...(w.line !== undefined ? { line: w.line } : {}), parsed: w.entry, file: w.file, lineNo: w.lineNo };
+  }
+  return { parsed: item };
+}
+
+/** A break for a line that parsed but is not a valid entry, naming its chain and seq if it has them. */
+export function schemaBreak(parsed: unknown, errors: { path: string; message: string }[]) {
+  const o = parsed !== null && typeof parsed === 'object' ? (parsed as { chain?: unknown; seq?: unknown }) : {};
+  const detail = errors
+    .slice(0, 3)
+    .map((e) => `${e.path === '' ? '(root)' : e.path}: ${e.message}`)
+    .join('; ');
+  return {
+    ...(typeof o.chain === 'string' ? { chain: o.chain } : {}),
+    ...(Number.isSafeInteger(o.seq) ? { seq: o.seq as number } : {}),
+    message: `not a valid entry: ${detail}`,
+  };
+}
