@@ -8,7 +8,7 @@ import type { EntryBody } from './hash-chain.js';
 import { type CompiledRedaction, redactBody } from './redact.js';
 import { checkBody } from './schema.js';
 import type { Actor, AuditRecordInput, ServiceInfo } from './types.js';
-import { errorMessage, isPlainObject } from './util.js';
+import { errorMessage, isPlainObject, safeGet, safeIsPlainObject } from './util.js';
 import { OUTCOMES } from './wrap.js';
 
 const INPUT_FIELDS = new Set(['kind', 'action', 'outcome', 'actor', 'resource', 'http', 'trace', 'reason', 'details']);
@@ -71,11 +71,13 @@ export function buildBody(input: AuditRecordInput, ts: string | undefined, ctx: 
 
 /** What a `rejected` entry keeps of bad input: enough to investigate, nothing unsafe. */
 export function rejectedFields(input: unknown, err: AuditError, redaction: CompiledRedaction): Partial<EntryBody> {
+  // Total on any input: getters that throw and Proxies only lose the field they guard.
   const safeStr = (v: unknown, max: number) =>
     typeof v === 'string' && v.length > 0 && v.length <= max && v.isWellFormed() ? v : undefined;
-  const rec = isPlainObject(input) ? input : {};
-  const action = safeStr(rec.action, 256);
-  const actorId = isPlainObject(rec.actor) ? safeStr(rec.actor.id, 256) : undefined;
+  const rec = safeIsPlainObject(input) ? input : {};
+  const action = safeStr(safeGet(rec, 'action'), 256);
+  const actor = safeGet(rec, 'actor');
+  const actorId = safeIsPlainObject(actor) ? safeStr(safeGet(actor, 'id'), 256) : undefined;
   const fields: Partial<EntryBody> = {
     outcome: 'error',
     reason: `${err.code}: ${err.message}`.slice(0, 2000).replace(/[\uD800-\uDBFF]$/, ''),

@@ -229,16 +229,17 @@ class Logger implements AuditLogger {
     const list = this.#later;
     if (list.length === 0) return;
     this.#later = [];
-    for (let i = 0; i < list.length; i += 2) this.#seal(list[i] as AuditRecordInput, list[i + 1] as string);
+    for (let i = 0; i < list.length; i += 2) this.#seal(list[i] as AuditRecordInput, list[i + 1] as string, true);
   }
 
-  #seal(input: AuditRecordInput, ts: string | undefined): AuditEntry {
+  /** `deferred`: sealing what recordLater() took, where nobody could catch a throw (strict mode reports instead). */
+  #seal(input: AuditRecordInput, ts: string | undefined, deferred = false): AuditEntry {
     let built: ReturnType<typeof buildBody>;
     try {
       built = buildBody(input, ts, this.#body);
     } catch (err) {
       const e = err instanceof AuditError ? err : new AuditInputError(`record(): ${errorMessage(err)}`, { cause: err });
-      if (this.#strict) throw e;
+      if (this.#strict && !deferred) throw e;
       return this.#sealRejected(input, e);
     }
     const sealed = built.sorted ? this.#chain.sealSorted(built.body) : this.#chain.seal(built.body);

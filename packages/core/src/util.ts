@@ -7,9 +7,32 @@ export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return p === Object.prototype || p === null;
 }
 
-/** A message for anything thrown, even a value whose String() throws. */
+/**
+ * Reads `obj[key]` from input the app handed over, which may be hostile or broken (a getter that
+ * throws, a Proxy): undefined instead of an exception.
+ */
+export function safeGet(obj: unknown, key: string): unknown {
+  if (obj === null || (typeof obj !== 'object' && typeof obj !== 'function')) return undefined;
+  try {
+    return (obj as Record<string, unknown>)[key];
+  } catch {
+    return undefined;
+  }
+}
+
+/** isPlainObject for values that may be Proxies whose traps throw. */
+export function safeIsPlainObject(v: unknown): v is Record<string, unknown> {
+  try {
+    return isPlainObject(v);
+  } catch {
+    return false;
+  }
+}
+
+/** A message for anything thrown, even an Error whose message getter throws or a value whose String() throws. */
 export function errorMessage(err: unknown): string {
-  if (err instanceof Error) return err.message;
+  const m = err instanceof Error ? safeGet(err, 'message') : undefined;
+  if (typeof m === 'string') return m;
   try {
     return String(err);
   } catch {

@@ -5,7 +5,7 @@
 import { AuditConfigError, AuditError, AuditHookError } from './errors.js';
 import type { AuditLogger } from './logger-types.js';
 import type { Actor, AuditRecordInput, Outcome } from './types.js';
-import { errorMessage, isPlainObject } from './util.js';
+import { errorMessage, isPlainObject, safeGet } from './util.js';
 
 export interface WrapOptions<A extends unknown[], R> {
   action: string;
@@ -30,6 +30,17 @@ export function classifyError(err: unknown): Outcome {
     if (e.code === 'EACCES' || e.code === 'EPERM') return 'denied';
   }
   return 'failure';
+}
+
+/** An error's message as text, whatever was thrown (a message getter that throws, a non-string). */
+export function safeMessage(error: unknown): string {
+  const m = safeGet(error, 'message');
+  if (typeof m === 'string') return m;
+  if (error instanceof Error) {
+    const name = safeGet(error, 'name');
+    return typeof name === 'string' ? name : 'Error';
+  }
+  return errorMessage(error);
 }
 
 /** Calls one of wrap's resolvers; if it throws, notes and reports it and returns undefined. */
@@ -64,10 +75,12 @@ function callInput<A extends unknown[], R>(
   const extra = resolve(logger, a, 'details resolver', hookErrors, () => opts.details?.(args, result, error));
   const details: Record<string, unknown> = { ...extra, durationMs };
   if (error !== undefined) {
-    const e = error as { name?: unknown; code?: unknown };
+    // The app's error may be anything (a getter that throws, a null-prototype object): read safely.
+    const name = safeGet(error, 'name');
+    const code = safeGet(error, 'code');
     details.error = {
-      ...(typeof e?.name === 'string' ? { name: e.name } : {}),
-      ...(typeof e?.code === 'string' || typeof e?.code === 'number' ? { code: e.code } : {}),
+      ...(typeof name === 'string' ? { name } : {}),
+      ...(typeof code === 'string' || typeof code === 'number' ? { code } : {}),
     };
   }
   if (hookErrors.length > 0) details.auditErrors = hookErrors;
@@ -77,7 +90,7 @@ function callInput<A extends unknown[], R>(
     outcome,
     ...(actor ? { actor } : {}),
     ...(resource ? { resource } : {}),
-    ...(error !== undefined ? { reason: errorMessage(error).slice(0, 2000) } : {}),
+    ...(error !== undefined ? { reason: safeMessage(error).slice(0, 2000) } : {}),
     details,
   };
 }
@@ -116,7 +129,8 @@ export function wrapWith<A extends unknown[], R>(logger: AuditLogger, fn: (...ar
       finish(args, started, safeClassify(err), undefined, err);
       throw err;
     }
-    if (result !== null && typeof result === 'object' && typeof (result as { then?: unknown }).then === 'function') {
+    if (result instanceof Promise) {
+      // A native Promise: observed, and the chained Promise settles exactly like it.
       return (result as unknown as Promise<unknown>).then(
         (value) => {
           finish(args, started, 'success', value as R, undefined);
@@ -128,6 +142,8 @@ export function wrapWith<A extends unknown[], R>(logger: AuditLogger, fn: (...ar
         },
       ) as unknown as R;
     }
+    // Anything else, thenables included (a query builder runs when then() is called: calling it
+    // here would run it twice), is returned untouched and recorded as returned.
     finish(args, started, 'success', result, undefined);
     return result;
   };

@@ -202,3 +202,125 @@ describe('the shared option checkers (every factory uses them)', () => {
     expect(enumOption(undefined, ['a', 'b'], 'b', 'm')).toBe('b');
   });
 });
+
+function setupLogger(extra: Partial<core.AuditLoggerOptions> = {}) {
+  const transport = core.createMemoryTransport();
+  const errors: AuditError[] = [];
+  const logger = core.createAuditLogger({
+    service: { name: 's' },
+    transports: [transport],
+    handleSignals: false,
+    onError: (e) => errors.push(e),
+    ...extra,
+  });
+  return { logger, transport, errors };
+}
+
+describe('input that attacks the logger itself: getters that throw, Proxies, odd errors, thenables', () => {
+  const throwingActor = () => {
+    const input = { action: 'x' } as Record<string, unknown>;
+    Object.defineProperty(input, 'actor', {
+      enumerable: true,
+      get: () => {
+        throw new Error('actor getter');
+      },
+    });
+    return input;
+  };
+  const hostileProxy = () =>
+    new Proxy(
+      { action: 'p' },
+      {
+        ownKeys: () => {
+          throw new Error('ownKeys trap');
+        },
+        getPrototypeOf: () => {
+          throw new Error('proto trap');
+        },
+      },
+    );
+
+  it('record() with a throwing getter or a Proxy writes a rejected entry and does not throw', async () => {
+    const { logger, transport, errors } = setupLogger();
+    expect(() => logger.record(throwingActor() as never)).not.toThrow();
+    expect(() => logger.record(hostileProxy() as never)).not.toThrow();
+    await logger.flush();
+    expect(transport.entries().map((e) => [e.kind, e.action])).toEqual([
+      ['genesis', undefined],
+      ['rejected', 'x'],
+      ['rejected', undefined],
+    ]);
+    expect(errors).toHaveLength(2);
+  });
+
+  it('recordLater() with a throwing getter does not crash the process: a rejected entry, even in strict mode', async () => {
+    for (const strict of [false, true]) {
+      const { logger, transport } = setupLogger({ strict });
+      logger.recordLater(throwingActor() as never);
+      logger.recordLater({ action: 'after' });
+      await logger.flush(); // an uncaught exception from the deferred sealing would fail the run
+      expect(transport.entries().map((e) => e.kind)).toEqual(['genesis', 'rejected', 'event']);
+    }
+  });
+
+  it('wrap(): an error whose name getter throws, or a null-prototype object, is still recorded', async () => {
+    const { logger, transport } = setupLogger();
+    const e = new Error('boom');
+    Object.defineProperty(e, 'name', {
+      get: () => {
+        throw new Error('name getter');
+      },
+    });
+    const odd = Object.create(null);
+    for (const thrown of [e, odd]) {
+      const f = logger.wrap(
+        () => {
+          throw thrown;
+        },
+        { action: 'job.run' },
+      );
+      let caught: unknown;
+      try {
+        f();
+      } catch (x) {
+        caught = x;
+      }
+      expect(caught).toBe(thrown); // rethrown unchanged
+    }
+    await logger.flush();
+    const runs = transport.entries().filter((x) => x.action === 'job.run');
+    expect(runs.map((x) => [x.outcome, x.reason])).toEqual([
+      ['failure', 'boom'],
+      ['failure', 'unprintable error'],
+    ]);
+  });
+
+  it('wrap(): a details resolver that throws leaves a successful call successful, noted in the entry', async () => {
+    const { logger, transport } = setupLogger();
+    const f = logger.wrap((x: number) => x * 2, {
+      action: 'double',
+      details: () => {
+        throw Object.create(null);
+      },
+    });
+    expect(f(21)).toBe(42);
+    await logger.flush();
+    expect(transport.entries().at(-1)?.details).toMatchObject({ auditErrors: [expect.stringMatching(/details resolver threw/)] });
+  });
+
+  it('wrap(): a thenable that is not a Promise is returned untouched (calling then() could run a query twice)', async () => {
+    const { logger, transport } = setupLogger();
+    let thens = 0;
+    const query = {
+      then: (ok: (v: number) => void) => {
+        thens++;
+        ok(1);
+      },
+    };
+    const f = logger.wrap(() => query, { action: 'db.query' });
+    expect(f()).toBe(query);
+    expect(thens).toBe(0);
+    await logger.flush();
+    expect(transport.entries().at(-1)).toMatchObject({ action: 'db.query', outcome: 'success' });
+  });
+});

@@ -5,6 +5,7 @@
  */
 import type { Actor, AuditRecordInput, Outcome, Resource } from '@auditready/core';
 import { cap, outcomeOf } from './defaults.js';
+import { copyObject, safeGet, safeMessage } from './safe.js';
 import { parseTraceparent } from './trace.js';
 
 export interface AccessFacts {
@@ -44,10 +45,6 @@ export interface AccessFacts {
   twoPhase?: boolean;
 }
 
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 function httpOf(f: AccessFacts): Record<string, unknown> {
   const http: Record<string, unknown> = {
     method: f.method,
@@ -69,24 +66,31 @@ function httpOf(f: AccessFacts): Record<string, unknown> {
   return http;
 }
 
-function detailsOf(f: AccessFacts): Record<string, unknown> | undefined {
-  if (f.error === undefined && !f.aborted && !f.hookErrors && !f.twoPhase) return f.details;
-  const details: Record<string, unknown> = { ...f.details };
+function detailsOf(f: AccessFacts, problems: string[]): Record<string, unknown> | undefined {
+  if (f.error === undefined && !f.aborted && !f.hookErrors && !f.twoPhase && problems.length === 0) return f.details;
+  const details: Record<string, unknown> = f.details ? copyObject(f.details, 'details', problems) : {};
   if (f.error !== undefined) {
-    const e = f.error as { name?: unknown; code?: unknown };
-    details.error = {
-      ...(typeof e?.name === 'string' ? { name: e.name } : {}),
-      ...(typeof e?.code === 'string' ? { code: e.code } : {}),
-    };
+    const name = safeGet(f.error, 'name');
+    const code = safeGet(f.error, 'code');
+    details.error = { ...(typeof name === 'string' ? { name } : {}), ...(typeof code === 'string' ? { code } : {}) };
   }
-  if (f.aborted) details.aborted = f.headersSent ? 'client went away during the response' : 'client went away before a response';
-  if (f.hookErrors) details.auditErrors = f.hookErrors;
+  if (f.aborted)
+    details.aborted =
+      f.error !== undefined
+        ? 'the response was cut off after an error'
+        : f.headersSent
+          ? 'client went away during the response'
+          : 'client went away before a response';
+  const notes = [...(f.hookErrors ?? []), ...problems];
+  if (notes.length > 0) details.auditErrors = notes;
   if (f.twoPhase) details.phase = 'completed';
   return details;
 }
 
-function actorOf(f: AccessFacts): Actor {
-  const actor: Actor = f.actor ? (f.actorOwned ? f.actor : { ...f.actor }) : { type: 'anonymous' };
+function actorOf(f: AccessFacts, problems: string[]): Actor {
+  let actor: Actor = { type: 'anonymous' };
+  if (f.actor !== null && typeof f.actor === 'object') actor = f.actorOwned ? f.actor : copyObject(f.actor, 'actor', problems);
+  else if (f.actor !== undefined) problems.push(`actor is not an object (${typeof f.actor})`);
   if (f.ip && actor.ip === undefined) actor.ip = f.ip;
   const ua = f.headers['user-agent'];
   if (typeof ua === 'string' && actor.userAgent === undefined) actor.userAgent = cap(ua, 1024);
@@ -96,21 +100,23 @@ function actorOf(f: AccessFacts): Actor {
 export function buildAccessInput(f: AccessFacts): AuditRecordInput {
   const q = f.url.indexOf('?');
   const pathOnly = q < 0 ? f.url : f.url.slice(0, q);
-  const outcome: Outcome = f.aborted ? 'aborted' : outcomeOf(f.statusCode, f.denyReason !== undefined);
+  // Cut off after an error (a handler threw once headers were out): an error, not a client that left.
+  const outcome: Outcome = f.aborted ? (f.error !== undefined ? 'error' : 'aborted') : outcomeOf(f.statusCode, f.denyReason !== undefined);
+  const problems: string[] = [];
   const action = f.action ?? `${f.method} ${cap(f.route ?? pathOnly, 200)}`;
   const input: AuditRecordInput = {
     kind: 'access',
     action: action.length > 256 ? action.slice(0, 256) : action,
     outcome,
-    actor: actorOf(f),
+    actor: actorOf(f, problems),
     http: httpOf(f) as never,
   };
   if (f.resource) input.resource = f.resource;
   const trace = f.headers.traceparent === undefined ? undefined : parseTraceparent(f.headers.traceparent);
   if (trace) input.trace = trace;
-  const reason = f.denyReason ?? f.reason ?? (f.error !== undefined ? errorMessage(f.error) : undefined);
+  const reason = f.denyReason ?? f.reason ?? (f.error !== undefined ? safeMessage(f.error) : undefined);
   if (reason) input.reason = reason.slice(0, 2000);
-  const details = detailsOf(f);
+  const details = detailsOf(f, problems);
   if (details) input.details = details;
   return input;
 }

@@ -23,12 +23,9 @@ import { hookInstance, installHooks, isNodeHttpPair } from './hooks.js';
 import { type CompiledRule, DEFAULT_RULE, Policy } from './policy.js';
 import { RequestAudit, type RequestOwner, states } from './request-state.js';
 import { routeOf } from './route-template.js';
+import { safeMessage } from './safe.js';
 import { parseTraceparent, REQUEST_ID } from './trace.js';
 import type { AppRequest, AppResponse, RequestAuditOptions } from './types.js';
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 const CALLBACKS = ['actor', 'action', 'resource', 'ip', 'generateRequestId', 'onResponseEnd'] as const;
 
@@ -85,6 +82,8 @@ export class RequestAuditor implements RequestOwner {
     const incoming = req.headers[this.#header];
     const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : this.#generate();
     const st = new RequestAudit(requestId, performance.now(), this);
+    // The client's address now: once a connection is destroyed its socket no longer has one.
+    st.remote = req.socket?.remoteAddress;
     states.set(req, st);
     if (res.locals) res.locals.audit = st;
     if (!isNodeHttpPair(req, res)) hookInstance(req, res, st);
@@ -130,8 +129,8 @@ export class RequestAuditor implements RequestOwner {
     try {
       return fn(a, b, c);
     } catch (err) {
-      (st.hookErrors ??= []).push(`${what} threw: ${errorMessage(err)}`);
-      this.logger.reportError(new AuditHookError(`${this.#who}: ${what} threw: ${errorMessage(err)}`, { cause: err }));
+      (st.hookErrors ??= []).push(`${what} threw: ${safeMessage(err)}`);
+      this.logger.reportError(new AuditHookError(`${this.#who}: ${what} threw: ${safeMessage(err)}`, { cause: err }));
       return undefined;
     }
   }
@@ -171,7 +170,9 @@ export class RequestAuditor implements RequestOwner {
       httpVersion: req.httpVersion,
       actor,
       actorOwned: owned,
-      ip: o.ip ? this.#hook(st, 'ip resolver', o.ip, view, undefined, undefined) : clientIp(view),
+      ip: o.ip
+        ? this.#hook(st, 'ip resolver', o.ip, view, undefined, undefined)
+        : (this.#hook(st, 'client ip', clientIp, view, undefined, undefined) ?? st.remote),
       action: st.action ?? (o.action ? this.#hook(st, 'action resolver', o.action, view, res, route) : undefined),
       resource:
         st.resource ??
@@ -191,13 +192,15 @@ export class RequestAuditor implements RequestOwner {
 
   /** The bodies a policy rule keeps, capped. */
   #bodies(facts: AccessFacts, rule: CompiledRule, st: RequestAudit, view: AppRequest, res: AppResponse): void {
+    const notes: string[] = [];
     if (rule.audit === 'request-body' || rule.audit === 'bodies') {
-      const body = capBody(view.body, rule.maxBodyBytes);
+      const body = capBody(view.body, rule.maxBodyBytes, notes, 'requestBody');
       if (body !== undefined) facts.requestBody = body;
     }
     if ((rule.audit === 'response-body' || rule.audit === 'bodies') && st.captured && st.captured.length > 0) {
-      facts.responseBody = capBody(bodyOf(st.captured, res.getHeader('content-type')), rule.maxBodyBytes);
+      facts.responseBody = capBody(bodyOf(st.captured, res.getHeader('content-type')), rule.maxBodyBytes, notes, 'responseBody');
     }
+    if (notes.length > 0) facts.hookErrors = [...(facts.hookErrors ?? []), ...notes];
   }
 
   #record(input: ReturnType<typeof buildAccessInput>): void {

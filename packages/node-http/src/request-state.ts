@@ -42,6 +42,8 @@ export class RequestAudit implements AuditRequestApi {
   done = false;
   skipped = false;
   reason: string | undefined;
+  /** The socket's remote address when the request arrived (an aborted connection loses it). */
+  remote: string | undefined;
   /** The framework's request object, when it is not the node:http one (useRequest). */
   view: AppRequest | undefined;
   /** The auditor that owns this request (its policy decides what the response writes capture). */
