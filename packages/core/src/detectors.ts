@@ -84,14 +84,20 @@ const keyCache = new Map<string, boolean>();
 
 const has = (needle: string) => (s: string) => s.includes(needle);
 
+/**
+ * Every pattern runs in linear time on any input (a client controls most of what is scanned): a
+ * match may only start where a run of its characters starts (a lookbehind, not \b, which fires
+ * inside runs like `-eyJ-eyJ…`), and every repetition is either bounded or cannot overlap the
+ * next start. test/detectors-linear.test.ts feeds each an adversarial 64 KB string.
+ */
 export const DETECTORS: readonly Detector[] = [
   {
     name: 'private-key',
     hint: has('PRIVATE KEY'),
-    pattern: /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g,
+    pattern: /-----BEGIN [A-Z ]{0,40}PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]{0,40}PRIVATE KEY-----|$)/g,
   },
-  { name: 'jwt', hint: has('eyJ'), pattern: /\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g },
-  { name: 'bearer', hint: (s) => /bearer/i.test(s), pattern: /\bBearer\s+(?<secret>[A-Za-z0-9\-._~+/]{8,}=*)/gi },
+  { name: 'jwt', hint: has('eyJ'), pattern: /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g },
+  { name: 'bearer', hint: (s) => /bearer/i.test(s), pattern: /\bBearer\s{1,16}(?<secret>[A-Za-z0-9\-._~+/]{8,}=*)/gi },
   { name: 'basic-auth', hint: has('Basic '), pattern: /\bBasic\s+(?<secret>[A-Za-z0-9+/]{8,}={0,2})/g },
   { name: 'aws-key', hint: (s) => /A(?:KI|SI|BI|CC|RO|ID)A/.test(s), pattern: /\b(?:AKIA|ASIA|ABIA|ACCA|AROA|AIDA)[A-Z0-9]{16}\b/g },
   { name: 'gcp-key', hint: has('AIza'), pattern: /\bAIza[0-9A-Za-z_-]{35}\b/g },
@@ -103,8 +109,12 @@ export const DETECTORS: readonly Detector[] = [
   { name: 'slack-token', hint: has('xox'), pattern: /\bxox[abprs]-[A-Za-z0-9-]{10,}/g },
   { name: 'stripe-key', hint: (s) => s.includes('k_live_') || s.includes('k_test_'), pattern: /\b[sr]k_(?:live|test)_[A-Za-z0-9]{16,}\b/g },
   { name: 'card', hint: (s) => CARD_HINT.test(s), pattern: /(?<![\w.])\d(?:[ -]?\d){12,18}(?![\w.])/g, accept: luhnValid },
-  { name: 'url-credentials', hint: has('://'), pattern: /\b[a-z][a-z0-9+.-]*:\/\/[^\s:@/?#]+:(?<secret>[^\s@/?#]+)@/gi },
-  { name: 'query-secret', hint: has('='), pattern: /[?&;](?<key>[^=&#\s;]+)=(?<secret>[^&#\s;]+)/g },
+  {
+    name: 'url-credentials',
+    hint: has('://'),
+    pattern: /(?<![a-z0-9+.-])[a-z][a-z0-9+.-]{0,31}:\/\/[^\s:@/?#]{0,256}:(?<secret>[^\s@/?#]{1,1024})@/gi,
+  },
+  { name: 'query-secret', hint: has('='), pattern: /[?&;](?<key>[^=&#\s;?]+)=(?<secret>[^&#\s;]+)/g },
 ];
 
 const CARD_HINT = /\d(?:[ -]?\d){12}/;

@@ -1,0 +1,70 @@
+/**
+ * Every detector, and the redaction walk around them, costs linear time on any input: a client
+ * controls paths, queries, headers and bodies. Adversarial strings built from each pattern's own
+ * pieces, at 16 KB and 64 KB: 4x the input must cost about 4x the time (16x when quadratic). The
+ * check is a ratio measured in the same run, never an absolute time.
+ */
+import { describe, expect, it } from 'vitest';
+import { DETECTORS, scrubString } from '../src/detectors.js';
+import { compileRedaction, redactBody } from '../src/redact.js';
+
+const FAMILIES: [string, (n: number) => string][] = [
+  ['? x n + =', (n) => `/x?${'?'.repeat(n)}=`],
+  ['&a x n (no =)', (n) => `/x?${'&a'.repeat(n / 2)}`],
+  ['= x n', (n) => '='.repeat(n)],
+  ['-eyJ x n', (n) => '-eyJ'.repeat(n / 4)],
+  ['eyJ + word chars, no dots', (n) => `eyJ${'a'.repeat(n)}`],
+  ['eyJa. x n', (n) => 'eyJa.'.repeat(n / 5)],
+  ['a. x n + ://x:y… (no @)', (n) => `${'a.'.repeat(n / 4)}://x:${'y'.repeat(n / 2)}`],
+  [':// x n', (n) => 'a://b:'.repeat(n / 6)],
+  ['Bearer x n', (n) => 'Bearer '.repeat(n / 7)],
+  ['Bearer + spaces', (n) => `Bearer${' '.repeat(n)}`],
+  ['Basic + base64 run', (n) => `Basic ${'A'.repeat(n)}`],
+  ['digits and spaces', (n) => '1 '.repeat(n / 2)],
+  ['digit run', (n) => '4'.repeat(n)],
+  ['-----BEGIN + A x n', (n) => `-----BEGIN ${'A '.repeat(n / 2)}`],
+  ['BEGIN PRIVATE KEY x n', (n) => '-----BEGIN RSA PRIVATE KEY-----'.repeat(n / 31)],
+  ['END x n after a BEGIN', (n) => `-----BEGIN RSA PRIVATE KEY-----${'-----END A'.repeat(n / 10)}`],
+  ['xoxb- x n', (n) => 'xoxb-'.repeat(n / 5)],
+  ['AKIA x n', (n) => 'AKIA'.repeat(n / 4)],
+  ['ghp_ x n', (n) => 'ghp_'.repeat(n / 4)],
+  ['sk_live_ x n', (n) => 'sk_live_'.repeat(n / 8)],
+  ['% x n + =', (n) => `?${'%'.repeat(n)}=x`],
+];
+
+/** Best of several runs, in ms. */
+function best(fn: () => void, runs = 5): number {
+  let min = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    fn();
+    min = Math.min(min, performance.now() - t0);
+  }
+  return min;
+}
+
+const SMALL = 16 * 1024;
+const LARGE = 64 * 1024;
+const redaction = compileRedaction({});
+
+describe('detectors and redaction stay linear on adversarial input', () => {
+  it.each(FAMILIES)('%s', (_name, make) => {
+    const small = make(SMALL);
+    const large = make(LARGE);
+    const scrub = (s: string) => () => scrubString(s, DETECTORS, () => '[REDACTED]');
+    const walk = (s: string) => () =>
+      redactBody(
+        { action: 'a', actor: { type: 'anonymous', userAgent: s.slice(0, 1024) }, http: { path: s }, details: { note: s } },
+        redaction,
+      );
+    const pairs: [() => void, () => void][] = [
+      [scrub(small), scrub(large)],
+      [walk(small), walk(large)],
+    ];
+    for (const [fnSmall, fnLarge] of pairs) {
+      fnLarge(); // warm up
+      const ratio = best(fnLarge) / Math.max(best(fnSmall), 0.05);
+      expect(ratio).toBeLessThan(10);
+    }
+  });
+});
