@@ -533,3 +533,14 @@ describe('verify on hostile input: bounded memory, linear time', () => {
     expect(r.omittedBreaks).toEqual({ unparseable: 190_000 });
   });
 });
+
+describe('verdicts: a commitment before the input links its start, it does not prove its tail', () => {
+  it('an anchor at the seq before the first entry present makes nothing complete', () => {
+    const lines = makeLog(10);
+    const e = JSON.parse(lines[4] as string) as AuditEntry;
+    const r = verifySync(lines.slice(5), { anchors: [{ chain: e.chain, seq: e.seq, hash: e.hash }] });
+    expect(r.valid).toBe(true);
+    expect(r.complete).toBe(false);
+    expect(r.chains[0]?.commitment).toBeUndefined();
+  });
+});

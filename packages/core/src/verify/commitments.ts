@@ -84,8 +84,10 @@ function checkCommitment(s: ChainTrack, c: ChainHead, by: string, ledger: BreakL
     });
     return;
   }
-  // Met (or so far back that the window no longer holds it, with the chain going on past it).
-  s.commit({ seq: c.seq, by });
+  // Met (or so far back that the window no longer holds it, with the chain going on past it). A
+  // commitment before the first entry present (the head a continued read starts from) links the
+  // start; it proves nothing about what is here.
+  if (c.seq >= s.firstSeq) s.commit({ seq: c.seq, by });
 }
 
 /**
