@@ -94,6 +94,8 @@ export class HttpTransport implements Transport {
   readonly #tls: HttpTransportOptions['tls'];
   #ctx: TransportContext | undefined;
   #notBefore = 0;
+  /** The last entry a collector acknowledged (or that was dead-lettered): a retried batch resumes after it. */
+  #acked: { chain: string; seq: number } | undefined;
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
   /** The last permanent refusal (dead letter), shown by health() until the next one. */
@@ -176,14 +178,24 @@ export class HttpTransport implements Transport {
     return this.#exclusive(() => this.#deliver({ records: batch, key: keyOf(batch) }));
   }
 
-  /** Sends one batch (split by maxBodyBytes); resolves when acknowledged or dead-lettered. */
+  /**
+   * Sends one batch (split by maxBodyBytes); resolves when acknowledged or dead-lettered. A batch
+   * retried after a partial failure resumes after its last acknowledged part: delivery progresses
+   * under partial failure, and only a part whose acknowledgement was lost is sent again (the
+   * collector drops it by its idempotency key).
+   */
   async #deliver(batch: Batch): Promise<void> {
-    for (const part of this.#split(batch.records)) {
+    const done = this.#acked;
+    const records = done ? batch.records.filter((r) => r.entry.chain !== done.chain || r.entry.seq > done.seq) : batch.records;
+    for (const part of this.#split(records)) {
       const wait = this.#notBefore - Date.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      // Unref'd, as retry timers are: a collector asking for a long pause must not keep the process alive.
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait).unref());
       try {
         await this.#post(part);
         this.stats.delivered += part.length;
+        const last = (part[part.length - 1] as SealedRecord).entry;
+        this.#acked = { chain: last.chain, seq: last.seq };
       } catch (err) {
         if (err instanceof RetryableError) {
           this.stats.retries++;
@@ -191,6 +203,8 @@ export class HttpTransport implements Transport {
           throw Object.assign(new AuditTransportError(this.name, err.message, { cause: err }), { retryAfterMs: err.retryAfterMs });
         }
         this.#deadLetterBatch(part, err as Error);
+        const last = (part[part.length - 1] as SealedRecord).entry;
+        this.#acked = { chain: last.chain, seq: last.seq };
       }
     }
   }

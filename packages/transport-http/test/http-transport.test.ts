@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { AuditConfigError, type AuditError, createAuditLogger } from '@auditready/core';
 import { verifySync } from '@auditready/core/verify';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { runToEnd } from '../../../test-support/child.js';
 import { createHttpTransport, encode, type HttpTransportOptions } from '../src/index.js';
 import { type Behaviour, startReceiver, tempDir } from './helpers.js';
 
@@ -214,4 +215,51 @@ describe('configuration', () => {
     expect(() => createHttpTransport(opts as never)).toThrow(AuditConfigError);
     expect(() => createHttpTransport(opts as never)).toThrow(msg);
   });
+});
+
+describe('delivery under partial failure and long pauses (no spool)', () => {
+  it('connection resets on every third request: a batch resumes after its last acknowledged part, every entry arrives once', async () => {
+    const plan: Behaviour[] = [];
+    for (let i = 0; i < 200; i++) plan.push('ok', 'ok', 'reset');
+    const recv = await startReceiver(plan);
+    const transport = createHttpTransport({
+      url: recv.url,
+      timeoutMs: 500,
+      maxBodyBytes: 1200,
+      deadLetterFile: join(tempDir(), 'dead.ndjson'),
+    });
+    const logger = createAuditLogger({
+      service: { name: 'http-resets' },
+      transports: [transport],
+      handleSignals: false,
+      queue: { batchSize: 40 },
+      retry: { initialDelayMs: 5, maxDelayMs: 20 },
+      onError: () => {},
+    });
+    for (let i = 0; i < 120; i++) logger.record({ action: 'a', details: { i } });
+    expect((await logger.flush({ timeoutMs: 20_000 })).ok).toBe(true);
+    await logger.close();
+    expectComplete(recv.lines(), 121);
+    // Progress, not resends: a reset costs one more request, not a replay of the batch so far.
+    expect(recv.seen.filter((b) => b === 'ok').length).toBeLessThan(121);
+    await recv.close();
+  });
+
+  it('a Retry-After of 120 s without a spool does not keep the process alive once the app is done', async () => {
+    const recv = await startReceiver(Array.from({ length: 50 }, () => ({ status: 429, retryAfter: '120' })));
+    const script = `
+      import { createAuditLogger } from '@auditready/core';
+      import { createHttpTransport } from '@auditready/transport-http';
+      const transport = createHttpTransport({ url: ${JSON.stringify(recv.url)}, deadLetterFile: ${JSON.stringify(join(tempDir(), 'dead.ndjson'))} });
+      const logger = createAuditLogger({ service: { name: 'paused' }, transports: [transport], shutdownTimeoutMs: 500, onError: () => {} });
+      for (let i = 0; i < 3; i++) logger.record({ action: 'a' });
+      // the main module ends here
+    `;
+    // Not spawnSync: the receiver in this process must keep answering.
+    const t0 = Date.now();
+    const r = await runToEnd('--input-type=module', ['-e', script], join(import.meta.dirname, '..'));
+    expect(r.code).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(15_000); // the 120 s pause does not hold the process
+    await recv.close();
+  }, 40_000);
 });
