@@ -17,6 +17,9 @@ import { AuditService } from './audit.service.js';
 import type { AuditModuleAsyncOptions, AuditModuleOptions } from './options.js';
 import { AUDIT_LOGGER, AUDIT_MODULE_OPTIONS } from './tokens.js';
 
+/** Loggers given to forRoot: they outlive any one app built from the module. */
+const SHARED = new WeakSet<AuditLogger>();
+
 function validate(o: AuditModuleOptions): AuditModuleOptions {
   if (o === null || typeof o !== 'object' || !o.logger || typeof o.logger.record !== 'function') {
     throw new AuditConfigError('AuditModule: options.logger must be an AuditLogger (createAuditLogger)', { path: 'logger' });
@@ -56,7 +59,10 @@ export class AuditModule extends ConfigurableModuleClass implements NestModule, 
   }
 
   static override forRoot(options: AuditModuleOptions): DynamicModule {
-    return super.forRoot(validate(options));
+    // The same logger object serves every app built from this module (e2e tests build one per
+    // test): it is shared, so an app that closes must not close it for the next one.
+    SHARED.add(validate(options).logger);
+    return super.forRoot(options);
   }
 
   static override forRootAsync(options: AuditModuleAsyncOptions): DynamicModule {
@@ -72,7 +78,13 @@ export class AuditModule extends ConfigurableModuleClass implements NestModule, 
     consumer.apply(AuditNestMiddleware).forRoutes({ path: '{*path}', method: RequestMethod.ALL });
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    await this.logger.close();
+  /**
+   * On a signal (the process is ending) the logger is closed: flushed, its transports closed. An
+   * app.close() without one (an e2e test, a script) closes a logger this app made (forRootAsync)
+   * and only flushes one given to forRoot, which the next app built from the module still uses.
+   */
+  async onApplicationShutdown(signal?: string): Promise<void> {
+    if (signal !== undefined || !SHARED.has(this.logger)) await this.logger.close();
+    else await this.logger.flush();
   }
 }

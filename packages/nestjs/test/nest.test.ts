@@ -379,3 +379,16 @@ describe('AuditModule options the Nest way (ConfigurableModuleBuilder)', () => {
 });
 
 void Inject;
+
+describe('AuditModule.forRoot with a logger made once (the usual e2e setup)', () => {
+  const shared = createTestAuditLogger();
+  const imports = [AuditModule.forRoot({ logger: shared.logger })];
+
+  it.each([1, 2, 3])('app %i, built and closed in turn from the same module, records its requests', async (n) => {
+    const { app, url } = await start(imports);
+    expect((await fetch(`${url}/invoices/1`, { headers: { ...alice, 'x-request-id': `e2e-${n}` } })).status).toBe(200);
+    await app.close();
+    expect(shared.entries().filter((e) => e.kind === 'access' && e.http?.requestId === `e2e-${n}`)).toHaveLength(1);
+    expect(shared.logger.health().status).not.toBe('closed');
+  });
+});
