@@ -73,7 +73,7 @@ for (const [name, express] of VERSIONS) {
         action: 'GET /invoices/:id',
         outcome: 'success',
         actor: { type: 'user', id: 'u-alice', ip: '127.0.0.1' },
-        resource: { type: 'invoices', id: 'inv_1001' },
+        resource: { type: 'invoice', id: 'inv_1001' },
         http: { method: 'GET', route: '/invoices/:id', path: '/invoices/inv_1001', status: 200, requestId: id, protocol: 'HTTP/1.1' },
       });
       expect(entry.http?.durationMs).toBeGreaterThan(0);
@@ -166,7 +166,7 @@ for (const [name, express] of VERSIONS) {
       expect(entry).toMatchObject({
         action: 'GET /orgs/:orgId/invoices/:invId',
         http: { route: '/orgs/:orgId/invoices/:invId' },
-        resource: { type: 'invoices', id: 'inv_1002' },
+        resource: { type: 'invoice', id: 'inv_1002' },
       });
     });
 

@@ -135,7 +135,10 @@ for (const platform of ['express', 'fastify'] as const)
         reason: 'renderer crashed',
         http: { status: 500 },
       });
-      expect((await call('/nowhere', { headers: alice })).entry).toMatchObject({ outcome: 'failure', http: { status: 404 } });
+      const missing = (await call('/nowhere', { headers: alice })).entry;
+      // The path, not Nest's internal catch-all (/{*path}), names a request no route matched.
+      expect(missing).toMatchObject({ outcome: 'failure', action: 'GET /nowhere', http: { status: 404, path: '/nowhere' } });
+      expect(missing.http?.route).toBeUndefined();
     });
 
     it('a client that goes away during the handler: aborted, with the actor the guard set and no status', async () => {

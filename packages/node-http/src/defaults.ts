@@ -27,17 +27,29 @@ type ResourceShape = { type: string; param?: string } | null;
 /** Route templates are few and fixed: their shapes are worked out once (bounded, in case a router makes many). */
 const shapes = new Map<string, ResourceShape>();
 
+/**
+ * A resource type names one thing (`invoice`), as resolvers and @Audit name it, while a route names
+ * the collection (`/invoices/:id`): the collection segment is made singular. Plain English plurals
+ * only; a resolver or @Audit({ resource }) names anything else.
+ */
+export function singular(word: string): string {
+  if (/ies$/.test(word) && word.length > 4) return `${word.slice(0, -3)}y`;
+  if (/(?:ss|sh|ch|x|z)es$/.test(word)) return word.slice(0, -2);
+  if (/[^siu]s$/.test(word) && word.length > 3) return word.slice(0, -1); // not status, analysis, address
+  return word;
+}
+
 function resourceShape(route: string): ResourceShape {
   const segs = route.split('/').filter(Boolean);
   for (let i = segs.length - 1; i >= 0; i--) {
     const s = segs[i] as string;
     if (!s.startsWith(':')) continue;
     const name = s.slice(1).replace(/[?*+]$/, '');
-    const type = (segs[i - 1] && !(segs[i - 1] as string).startsWith(':') ? segs[i - 1] : name) as string;
-    return { type: cap(type, 128), param: name };
+    const collection = segs[i - 1] && !(segs[i - 1] as string).startsWith(':') ? (segs[i - 1] as string) : undefined;
+    return { type: cap(collection ? singular(collection) : name, 128), param: name };
   }
   const last = segs.at(-1);
-  return last && !last.includes('*') ? { type: last } : null;
+  return last && !last.includes('*') ? { type: singular(last) } : null;
 }
 
 /** The default resource: `/invoices/:id` -> { type: 'invoices', id: params.id }. */

@@ -75,8 +75,18 @@ export function routeTemplate(req: ReqLike): string | undefined {
   return `${mount ?? base}${own === '/' && mount !== undefined ? '' : own}`;
 }
 
-/** The route template: the framework request's (Fastify's `routeOptions.url`), else Express's (nested routers included). */
+/**
+ * A template that matches any path (`/{*path}`, `*`, `/*`, `(.*)`) says nothing about the request:
+ * it is a framework's catch-all (Nest mounts its middleware and its 404 on one), not a route.
+ */
+const CATCH_ALL = /^\/?(?:\{\*\w*\}|\*\w*|\(\.\*\)|\*path)$/;
+
+/**
+ * The route template: the framework request's (Fastify's `routeOptions.url`), else Express's
+ * (nested routers included); none for a catch-all, so the entry names the path instead.
+ */
 export function routeOf(req: object, view: object | undefined): string | undefined {
   const url = ((view as { routeOptions?: { url?: unknown } } | undefined)?.routeOptions as { url?: unknown } | undefined)?.url;
-  return typeof url === 'string' ? url : routeTemplate(req as ReqLike);
+  const route = typeof url === 'string' ? url : routeTemplate(req as ReqLike);
+  return route !== undefined && CATCH_ALL.test(route) ? undefined : route;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type AccessFacts, buildAccessInput } from '../src/index.js';
+import { type AccessFacts, buildAccessInput, defaultResource, routeOf, singular } from '../src/index.js';
 
 const base: AccessFacts = {
   method: 'GET',
@@ -86,5 +86,20 @@ describe('buildAccessInput (pure: no socket, no framework)', () => {
     const input = buildAccessInput({ ...base, route: undefined, url: `/${'a'.repeat(10_000)}` });
     expect(input.action.length).toBeLessThanOrEqual(256);
     expect((input.http as { path: string }).path.length).toBeLessThanOrEqual(8192);
+  });
+});
+
+describe('defaults: one naming convention, and no catch-all as a route', () => {
+  it('a resource type is singular, whatever the route calls its collection', () => {
+    expect(defaultResource({ params: { id: '7' } }, '/invoices/:id')).toEqual({ type: 'invoice', id: '7' });
+    expect(defaultResource({ params: { id: '7' } }, '/categories/:id')).toEqual({ type: 'category', id: '7' });
+    expect(defaultResource({ params: { id: '7' } }, '/addresses/:id')).toEqual({ type: 'address', id: '7' });
+    expect(defaultResource({}, '/status')).toEqual({ type: 'status' });
+    expect(singular('boxes')).toBe('box');
+  });
+
+  it("a framework's catch-all template (Nest's /{*path}) is no route: the entry names the path", () => {
+    for (const path of ['/{*path}', '{*path}', '*', '/*', '(.*)']) expect(routeOf({ route: { path } }, undefined)).toBeUndefined();
+    expect(routeOf({ route: { path: '/invoices/:id' } }, undefined)).toBe('/invoices/:id');
   });
 });
