@@ -11,7 +11,19 @@ import type { Actor, AuditRecordInput, ServiceInfo } from './types.js';
 import { errorMessage, isPlainObject, safeGet, safeIsPlainObject } from './util.js';
 import { OUTCOMES } from './wrap.js';
 
-const INPUT_FIELDS = new Set(['kind', 'action', 'outcome', 'actor', 'resource', 'http', 'trace', 'reason', 'details']);
+/** Every field of AuditRecordInput, checked against the type at compile time: the allow-list follows it. */
+const FIELDS = {
+  kind: true,
+  action: true,
+  outcome: true,
+  actor: true,
+  resource: true,
+  http: true,
+  trace: true,
+  reason: true,
+  details: true,
+} as const satisfies Record<keyof AuditRecordInput, true>;
+const INPUT_FIELDS = new Set<string>(Object.keys(FIELDS));
 
 export interface BodyContext {
   service: ServiceInfo;

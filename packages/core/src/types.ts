@@ -111,8 +111,8 @@ export interface AuditRecordInput {
   trace?: TraceInfo;
   reason?: string;
   details?: Record<string, unknown>;
-  /** Override the timestamp (a Date, or RFC 3339 with microseconds). Defaults to the logger clock. */
-  ts?: Date | string;
+  // No `ts`: the logger's clock stamps every entry (monotonic, steps recorded), so an app cannot
+  // backdate one. When something happened earlier, say so in details.
 }
 
 /** The position of an entry in the chain, enough to resume or link it. */

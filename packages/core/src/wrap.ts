@@ -12,8 +12,8 @@ export interface WrapOptions<A extends unknown[], R> {
   kind?: 'event' | 'access';
   actor?: Actor | ((...args: A) => Actor | undefined);
   resource?: AuditRecordInput['resource'] | ((...args: A) => AuditRecordInput['resource']);
-  /** Extra details from the arguments and (on success) the result. */
-  details?: (args: A, result: R | undefined, error: unknown) => Record<string, unknown> | undefined;
+  /** Extra details from the arguments and (on success) the result, awaited when the function returns a Promise. */
+  details?: (args: A, result: Awaited<R> | undefined, error: unknown) => Record<string, unknown> | undefined;
   /** Decide the outcome of a thrown error. Default: denied for 401/403-like errors, else failure. */
   classify?: (error: unknown) => Outcome;
 }
@@ -61,7 +61,7 @@ function callInput<A extends unknown[], R>(
   args: A,
   durationMs: number,
   outcome: Outcome,
-  result: R | undefined,
+  result: Awaited<R> | undefined,
   error: unknown,
 ): AuditRecordInput {
   const hookErrors: string[] = [];
@@ -101,7 +101,7 @@ export function wrapWith<A extends unknown[], R>(logger: AuditLogger, fn: (...ar
   if (!isPlainObject(opts) || typeof opts.action !== 'string' || opts.action === '')
     throw new AuditConfigError('wrap(fn, options): options.action is required', { path: 'action' });
   const classify = opts.classify ?? classifyError;
-  const finish = (args: A, started: number, outcome: Outcome, result: R | undefined, error: unknown) => {
+  const finish = (args: A, started: number, outcome: Outcome, result: Awaited<R> | undefined, error: unknown) => {
     try {
       const durationMs = Math.round((performance.now() - started) * 1000) / 1000;
       logger.record(callInput(logger, opts, args, durationMs, outcome, result, error));
@@ -133,7 +133,7 @@ export function wrapWith<A extends unknown[], R>(logger: AuditLogger, fn: (...ar
       // A native Promise: observed, and the chained Promise settles exactly like it.
       return (result as unknown as Promise<unknown>).then(
         (value) => {
-          finish(args, started, 'success', value as R, undefined);
+          finish(args, started, 'success', value as Awaited<R>, undefined);
           return value;
         },
         (err: unknown) => {
@@ -144,7 +144,7 @@ export function wrapWith<A extends unknown[], R>(logger: AuditLogger, fn: (...ar
     }
     // Anything else, thenables included (a query builder runs when then() is called: calling it
     // here would run it twice), is returned untouched and recorded as returned.
-    finish(args, started, 'success', result, undefined);
+    finish(args, started, 'success', result as Awaited<R>, undefined);
     return result;
   };
 }

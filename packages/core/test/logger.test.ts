@@ -439,3 +439,24 @@ describe('recordLater()', () => {
     expect(logger.health().transports[0]?.dropped).toBe(0);
   });
 });
+
+describe('types follow the runtime', () => {
+  it("wrap's details resolver gets the awaited result of an async function (type-checked in CI)", async () => {
+    const { logger, transport } = setup();
+    const f = logger.wrap(async (id: string) => ({ id, total: 42 }), {
+      action: 'invoice.total',
+      // `result` is { id, total } | undefined here, not a Promise: this line would not compile otherwise.
+      details: (_args, result) => ({ total: result?.total }),
+    });
+    await f('inv_1');
+    await logger.flush();
+    expect(transport.entries().at(-1)?.details).toMatchObject({ total: 42 });
+  });
+
+  it('record() takes no ts (an app cannot backdate an entry): the allow-list and the type agree', async () => {
+    const { logger, transport } = setup();
+    logger.record({ action: 'x', ts: '2020-01-01T00:00:00.000000Z' } as never);
+    await logger.flush();
+    expect(transport.entries().at(-1)).toMatchObject({ kind: 'rejected', details: { error: { code: 'ERR_AUDIT_INPUT', path: 'ts' } } });
+  });
+});
