@@ -66,6 +66,8 @@ Options:
   --anchor <file>          a commitment to a chain's head: a head file, or JSON { chain, seq, hash }
                            kept elsewhere (repeatable)
   --partial                the input starts mid-chain on purpose (do not report the missing start)
+  --extract                the input is a query's output: each entry's hash and the links between
+                           consecutive seqs are checked, left-out seqs are not breaks (never COMPLETE)
   --checkpoint <file>      kafka:// only: continue from this checkpoint (if the file exists) and
                            save the new one there when the result is valid and complete
 ${KEY_HELP}
@@ -83,10 +85,10 @@ Filters (all must match; * is a wildcard in actor, action and resource):
   --action <name>          e.g. invoice.read, 'admin.*'
   --resource <type[:id]>   e.g. invoice, invoice:inv_1001
   --outcome <o[,o]>        success, failure, denied, error, aborted
-  --status <code|Nxx>      HTTP status, e.g. 403 or 5xx
+  --status <code|Nxx>      HTTP status, e.g. 403 or 5xx; repeat it or list them (403,5xx) for either
   --since <time>           RFC 3339 time, or 30m / 24h / 7d ago
   --until <time>           (exclusive)
-  --request-id <id>
+  --request-id <id>        exact; * is a wildcard (req-7*)
   --trace-id <id>
   --kind <k[,k]>           access, event, gap, retention, ...
 
@@ -133,6 +135,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         progress: { type: 'boolean' },
         heads: { type: 'boolean' },
         anchor: { type: 'string', multiple: true },
+        extract: { type: 'boolean' },
         partial: { type: 'boolean' },
         checkpoint: { type: 'string' },
       });
@@ -151,6 +154,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         useHeads: values.heads !== false,
         anchors: (values.anchor ?? []).map(readAnchor),
         allowPartialStart: values.partial === true,
+        extract: values.extract === true,
         ...(values.checkpoint !== undefined ? { checkpoint: values.checkpoint } : {}),
         reader,
         argv: redactArgs(argv),
@@ -162,7 +166,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         action: { type: 'string' },
         resource: { type: 'string' },
         outcome: { type: 'string' },
-        status: { type: 'string' },
+        status: { type: 'string', multiple: true },
         since: { type: 'string' },
         until: { type: 'string' },
         'request-id': { type: 'string' },
@@ -201,6 +205,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       ] as const) {
         const v = values[flag];
         if (typeof v === 'string') filters[name] = v;
+        else if (Array.isArray(v)) filters[name] = v.join(','); // --status 403 --status 5xx: either
       }
       const reader = await openReaderLog(readerLogDir(values['reader-log'], env));
       return await runQuery({

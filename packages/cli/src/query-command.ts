@@ -49,7 +49,8 @@ export function buildPredicate(f: QueryFilters): (e: AuditEntry) => boolean {
   const tests: ((e: AuditEntry) => boolean)[] = [];
   if (f.actor !== undefined) {
     const re = globToRegExp(f.actor);
-    tests.push((e) => re.test(e.actor?.id ?? '') || re.test(e.actor?.impersonator?.id ?? '\u0000'));
+    // As the table shows it: the id, or the type of an actor without one (anonymous, system).
+    tests.push((e) => re.test(e.actor?.id ?? e.actor?.type ?? '') || re.test(e.actor?.impersonator?.id ?? '\u0000'));
   }
   if (f.action !== undefined) {
     const re = globToRegExp(f.action);
@@ -69,10 +70,13 @@ export function buildPredicate(f: QueryFilters): (e: AuditEntry) => boolean {
     tests.push((e) => e.outcome !== undefined && allowed.has(e.outcome));
   }
   if (f.status !== undefined) {
-    const m = /^([1-5])xx$/i.exec(f.status);
-    if (m) tests.push((e) => e.http?.status !== undefined && Math.floor(e.http.status / 100) === Number(m[1]));
-    else if (/^\d{3}$/.test(f.status)) tests.push((e) => e.http?.status === Number(f.status));
-    else throw new UsageError(`--status ${f.status}: a code like 403 or a class like 4xx`);
+    const any = f.status.split(',').map((s): ((status: number) => boolean) => {
+      const m = /^([1-5])xx$/i.exec(s);
+      if (m) return (st) => Math.floor(st / 100) === Number(m[1]);
+      if (/^\d{3}$/.test(s)) return (st) => st === Number(s);
+      throw new UsageError(`--status ${s}: a code like 403 or a class like 4xx`);
+    });
+    tests.push((e) => e.http?.status !== undefined && any.some((t) => t(e.http?.status as number)));
   }
   if (f.since !== undefined) {
     const t = parseTime(f.since, '--since');
@@ -82,7 +86,10 @@ export function buildPredicate(f: QueryFilters): (e: AuditEntry) => boolean {
     const t = parseTime(f.until, '--until');
     tests.push((e) => Date.parse(e.ts) < t);
   }
-  if (f.requestId !== undefined) tests.push((e) => e.http?.requestId === f.requestId);
+  if (f.requestId !== undefined) {
+    const re = globToRegExp(f.requestId);
+    tests.push((e) => re.test(e.http?.requestId ?? (e.details?.requestId as string | undefined) ?? '\u0000'));
+  }
   if (f.traceId !== undefined) tests.push((e) => e.trace?.traceId === f.traceId);
   if (f.kind !== undefined) {
     const kinds = new Set(f.kind.split(','));

@@ -15,6 +15,8 @@ export interface VerifyCommandOptions {
   /** Commitments given on the command line (--anchor). */
   anchors: Anchor[];
   allowPartialStart: boolean;
+  /** The input is an extract (a query's output). */
+  extract?: boolean;
   /** kafka:// only: a checkpoint file to continue from and update. */
   checkpoint?: string;
   reader: ReaderLog;
@@ -90,6 +92,7 @@ export async function runVerify(o: VerifyCommandOptions): Promise<number> {
       keys: o.keys,
       anchors: [...(o.useHeads ? expanded.anchors : []), ...o.anchors],
       allowPartialStart: o.allowPartialStart,
+      extract: o.extract === true,
       onProgress: (b) => progress.update(b),
     });
     progress.done();

@@ -24,6 +24,7 @@ export interface VerifyFilesOptions {
   keys?: AuditKey[];
   anchors?: ChainHead[];
   allowPartialStart?: boolean;
+  extract?: boolean;
   /** Called with the raw bytes read so far (compressed bytes for .gz). */
   onProgress?: (bytesRead: number) => void;
 }
@@ -33,6 +34,7 @@ export async function verifyFiles(files: readonly InputFile[], options: VerifyFi
     ...(options.keys ? { keys: options.keys } : {}),
     ...(options.anchors ? { anchors: options.anchors } : {}),
     ...(options.allowPartialStart ? { allowPartialStart: true } : {}),
+    ...(options.extract ? { extract: true } : {}),
   });
   let read = 0;
   const counts = new Map<string, number>();

@@ -239,6 +239,40 @@ describe('auditready query', () => {
     expect(cli(['query', plain, '--resource', 'invoice:inv_1?']).stdout.trim().split('\n').length).toBeGreaterThan(0);
   });
 
+  it('an extract (the default NDJSON output) verifies on its own with --extract: consistent, never complete', () => {
+    const dir = tempDir();
+    const extract = cli(['query', plain, '--actor', 'bob']).stdout;
+    expect(extract.trim().split('\n').length).toBeGreaterThan(1);
+    writeFileSync(join(dir, 'extract.ndjson'), extract);
+    expect(cli(['verify', join(dir, 'extract.ndjson')]).code).toBe(1); // as a whole log, seqs are missing
+    const r = cli(['verify', join(dir, 'extract.ndjson'), '--extract']);
+    expect(r.code).toBe(3);
+    expect(r.stdout).toMatch(/CONSISTENT/);
+    // An edited line in the extract is still caught.
+    const lines = extract.trim().split('\n');
+    lines[1] = (lines[1] as string).replace('"bob"', '"eve"');
+    writeFileSync(join(dir, 'edited.ndjson'), `${lines.join('\n')}\n`);
+    expect(cli(['verify', join(dir, 'edited.ndjson'), '--extract']).code).toBe(1);
+  });
+
+  it('--actor matches what the table shows (anonymous, system); --status repeats; --request-id takes wildcards', async () => {
+    const { createAuditLogger } = await import('@auditready/core');
+    const { createFileTransport } = await import('@auditready/transport-file');
+    const dir = tempDir();
+    const log = createAuditLogger({ service: { name: 's' }, transports: [createFileTransport({ dir })], handleSignals: false });
+    log.record({ action: 'page.view', actor: { type: 'anonymous' } });
+    log.record({ action: 'job.run' }); // the default actor: { type: 'system' }
+    await log.close();
+    expect(cli(['query', dir, '--actor', 'anonymous']).stdout.trim().split('\n')).toHaveLength(1);
+    expect(cli(['query', dir, '--actor', 'system']).stdout.trim().split('\n')).toHaveLength(1);
+    const one = cli(['query', plain, '--status', '500']).stdout.trim().split('\n').filter(Boolean).length;
+    const other = cli(['query', plain, '--status', '2xx']).stdout.trim().split('\n').filter(Boolean).length;
+    const both = cli(['query', plain, '--status', '500', '--status', '2xx']).stdout.trim().split('\n').filter(Boolean).length;
+    expect(both).toBe(one + other);
+    expect(cli(['query', plain, '--status', '500,2xx']).stdout.trim().split('\n').filter(Boolean).length).toBe(both);
+    expect(cli(['query', plain, '--request-id', 'req-1*']).stdout.trim().split('\n').filter(Boolean).length).toBeGreaterThan(1);
+  });
+
   it('time ranges', () => {
     expect(cli(['query', plain, '--since', '1h', '--kind', 'access']).stdout.trim().split('\n')).toHaveLength(60);
     expect(cli(['query', plain, '--until', '2000-01-01T00:00:00Z']).stdout).toBe('');

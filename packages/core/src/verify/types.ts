@@ -140,6 +140,12 @@ export interface VerifyOptions {
    * whose first entry is not seq 0 reports the missing beginning as `deleted`.
    */
   allowPartialStart?: boolean;
+  /**
+   * The input is an extract (a query's output: some entries of a log, in order): each entry's hash
+   * and the links between consecutive seqs are checked; seqs left out are not breaks, and an
+   * extract is never complete. Default false.
+   */
+  extract?: boolean;
   /** Check lines are in canonical form. Default true. */
   requireCanonical?: boolean;
   /** Seqs of history kept per chain for reorder/duplicate detection. Default 100000. */

@@ -36,6 +36,7 @@ export class Verifier {
   readonly #requireKeyed: boolean;
   readonly #anchors: (ChainHead & { source?: string })[];
   readonly #allowPartialStart: boolean;
+  readonly #extract: boolean;
   readonly #requireCanonical: boolean;
   readonly #window: number;
   readonly #fastPath: boolean;
@@ -60,7 +61,8 @@ export class Verifier {
     }
     this.#requireKeyed = options.requireKeyed ?? this.#keys.size > 0;
     this.#anchors = options.anchors ?? [];
-    this.#allowPartialStart = options.allowPartialStart === true;
+    this.#extract = options.extract === true;
+    this.#allowPartialStart = options.allowPartialStart === true || this.#extract;
     this.#requireCanonical = options.requireCanonical !== false;
     this.#window = options.window ?? 100_000;
     this.#fastPath = options.fastPath !== false;
@@ -321,6 +323,8 @@ export class Verifier {
     if (seq === s.expected) {
       if (!linksHead) s.relink(e, seq, hashOk);
       s.advance(e, seq, computed, pos, own);
+    } else if (seq > s.expected && this.#extract) {
+      s.advance(e, seq, computed, pos, own); // an extract leaves entries out: not a hole
     } else if (seq > s.expected) {
       // A hole: tentatively deleted; reclassified if the seqs show up later or a gap record covers them.
       const from = s.expected;
@@ -350,7 +354,7 @@ export class Verifier {
     const omitted = this.#ledger.omitted();
     const chains = [...this.#chains.values()].map((s) => chainReport(s, breaks, this.#ledger.omittedOf(s.id)));
     const valid = breaks.length === 0 && Object.keys(omitted).length === 0;
-    const complete = valid && chains.length > 0 && chains.every((c) => c.commitment !== undefined);
+    const complete = valid && !this.#extract && chains.length > 0 && chains.every((c) => c.commitment !== undefined);
     return {
       valid,
       consistent: valid,
