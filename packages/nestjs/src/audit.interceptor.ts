@@ -1,3 +1,4 @@
+import { safeMessage } from '@auditready/node-http';
 import { type CallHandler, type ExecutionContext, HttpException, Inject, Injectable, type NestInterceptor } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { catchError, type Observable, tap, throwError } from 'rxjs';
@@ -13,7 +14,7 @@ export function errorReason(err: unknown): string {
     if (Array.isArray(r?.message)) return r.message.map(String).join('; ');
     if (typeof r?.message === 'string') return r.message;
   }
-  return err instanceof Error ? err.message : String(err);
+  return safeMessage(err); // a null-prototype object, a message getter that throws: still text
 }
 
 /**
@@ -51,7 +52,8 @@ export class AuditInterceptor implements NestInterceptor {
         });
         if (resource) audit.setResource(resource);
       } catch (err) {
-        audit.addDetails({ auditErrors: [`resource resolver threw: ${err instanceof Error ? err.message : String(err)}`] });
+        // Whatever it threw, a resolver never changes the app's response.
+        audit.addDetails({ auditErrors: [`resource resolver threw: ${safeMessage(err)}`] });
       }
     };
     return next.handle().pipe(

@@ -1,5 +1,5 @@
 import type { AuditEntry, AuditLogger, AuditRecordInput } from '@auditready/core';
-import { defaultActor } from '@auditready/node-http';
+import { defaultActor, safeMessage } from '@auditready/node-http';
 import { Inject, Injectable } from '@nestjs/common';
 import { requestContext } from './context.js';
 import { AUDIT_LOGGER } from './tokens.js';
@@ -30,11 +30,25 @@ export class AuditService {
   #inContext(input: AuditRecordInput): AuditRecordInput {
     const ctx = requestContext.getStore();
     if (!ctx) return input;
-    const actor = input.actor ?? defaultActor(ctx.req, {});
+    // The same guarded path as the access entry's actor: a user object whose getters throw costs
+    // the actor, noted, never the business event.
+    let actor = input.actor;
+    const problems: string[] = [];
+    if (actor === undefined) {
+      try {
+        actor = defaultActor(ctx.req, {});
+      } catch (err) {
+        problems.push(`actor resolver threw: ${safeMessage(err)}`);
+      }
+    }
     return {
       ...input,
       ...(actor ? { actor } : {}),
-      details: { ...input.details, ...(ctx.requestId ? { requestId: ctx.requestId } : {}) },
+      details: {
+        ...input.details,
+        ...(ctx.requestId ? { requestId: ctx.requestId } : {}),
+        ...(problems.length > 0 ? { auditErrors: problems } : {}),
+      },
     };
   }
 }

@@ -87,6 +87,59 @@ function detailsOf(f: AccessFacts, problems: string[]): Record<string, unknown> 
   return details;
 }
 
+const RESOURCE_LIMITS = { type: 128, id: 512, name: 512, tenant: 256 } as const;
+
+/**
+ * The resource as the entry schema takes it: a resolver's value that is not (a string, a number,
+ * a cycle, a BigInt, too long) loses only what is wrong, noted, never the access entry.
+ */
+function resourceOf(value: unknown, problems: string[]): Resource | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    problems.push(`resource is not an object (${Array.isArray(value) ? 'array' : typeof value})`);
+    return undefined;
+  }
+  const out: Record<string, string> = {};
+  try {
+    for (const k of Object.keys(value))
+      if (!(k in RESOURCE_LIMITS)) problems.push(`resource.${k} is not a resource field (type, id, name, tenant)`);
+  } catch (err) {
+    problems.push(`resource could not be read: ${safeMessage(err)}`);
+  }
+  for (const [k, max] of Object.entries(RESOURCE_LIMITS)) {
+    let v: unknown;
+    try {
+      v = (value as Record<string, unknown>)[k];
+    } catch (err) {
+      problems.push(`resource.${k} getter threw: ${safeMessage(err)}`);
+      continue;
+    }
+    if (v === undefined) continue;
+    if (typeof v === 'number' && Number.isFinite(v)) v = String(v);
+    if (typeof v !== 'string') {
+      problems.push(`resource.${k} is not a string (${typeof v})`);
+      continue;
+    }
+    out[k] = cap(v.isWellFormed() ? v : v.toWellFormed(), max);
+  }
+  if (out.type === undefined || out.type === '') {
+    problems.push('resource has no type');
+    return undefined;
+  }
+  return out as unknown as Resource;
+}
+
+function actionOf(f: AccessFacts, pathOnly: string, problems: string[]): string {
+  const fallback = `${f.method} ${cap(f.route ?? pathOnly, 200)}`;
+  if (f.action === undefined) return fallback;
+  if (typeof f.action !== 'string' || f.action === '') {
+    problems.push(`action is not a non-empty string (${typeof f.action})`);
+    return fallback;
+  }
+  const a = f.action.isWellFormed() ? f.action : f.action.toWellFormed();
+  return a.length > 256 ? a.slice(0, 256) : a;
+}
+
 function actorOf(f: AccessFacts, problems: string[]): Actor {
   let actor: Actor = { type: 'anonymous' };
   if (f.actor !== null && typeof f.actor === 'object') actor = f.actorOwned ? f.actor : copyObject(f.actor, 'actor', problems);
@@ -103,15 +156,15 @@ export function buildAccessInput(f: AccessFacts): AuditRecordInput {
   // Cut off after an error (a handler threw once headers were out): an error, not a client that left.
   const outcome: Outcome = f.aborted ? (f.error !== undefined ? 'error' : 'aborted') : outcomeOf(f.statusCode, f.denyReason !== undefined);
   const problems: string[] = [];
-  const action = f.action ?? `${f.method} ${cap(f.route ?? pathOnly, 200)}`;
   const input: AuditRecordInput = {
     kind: 'access',
-    action: action.length > 256 ? action.slice(0, 256) : action,
+    action: actionOf(f, pathOnly, problems),
     outcome,
     actor: actorOf(f, problems),
     http: httpOf(f) as never,
   };
-  if (f.resource) input.resource = f.resource;
+  const resource = resourceOf(f.resource, problems);
+  if (resource) input.resource = resource;
   const trace = f.headers.traceparent === undefined ? undefined : parseTraceparent(f.headers.traceparent);
   if (trace) input.trace = trace;
   const reason = f.denyReason ?? f.reason ?? (f.error !== undefined ? safeMessage(f.error) : undefined);

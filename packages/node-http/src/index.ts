@@ -7,5 +7,6 @@ export { noteRequestError, RequestAuditor } from './auditor.js';
 export { clientIp, defaultActor, defaultResource, outcomeOf, singular } from './defaults.js';
 export { requestAudit } from './request-state.js';
 export { routeOf, routeTemplate } from './route-template.js';
+export { safeMessage } from './safe.js';
 export { parseTraceparent, REQUEST_ID } from './trace.js';
 export type { AppRequest, AppResponse, AuditRequestApi, BodyCapture, PolicyRule, RequestAuditOptions } from './types.js';
