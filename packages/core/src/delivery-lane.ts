@@ -259,3 +259,31 @@ export class DeliveryLane {
     };
   }
 }
+
+/** Wakes whoever waits for a lane to go idle (the logger's flush()), or lets them poll. */
+export class IdleSignal {
+  #waiters: (() => void)[] = [];
+
+  notify(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** Resolves when a lane goes idle, or after `ms` (polling while a transport retries). */
+  wait(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const waiter = () => {
+        clearTimeout(t);
+        resolve();
+      };
+      const t = setTimeout(() => {
+        // Drop this waiter so they do not pile up.
+        const i = this.#waiters.indexOf(waiter);
+        if (i >= 0) this.#waiters.splice(i, 1);
+        resolve();
+      }, ms);
+      this.#waiters.push(waiter);
+    });
+  }
+}

@@ -23,7 +23,16 @@ export type { AuditKey } from './hash.js';
 export { ENTRY_DOMAIN_TAG, hashCanonical, REDACTION_DOMAIN_TAG, ZERO_HASH } from './hash.js';
 export type { EntryBody, HashChainOptions, SealedRecord } from './hash-chain.js';
 export { canonicalUnhashed, computeEntryHash, HashChain, serializeEntry } from './hash-chain.js';
-export type { AuditHealth, AuditLogger, AuditLoggerOptions, FlushResult, OverflowPolicy, TransportHealth, WrapOptions } from './logger.js';
+export type {
+  AuditHealth,
+  AuditLogger,
+  AuditLoggerOptions,
+  FlushResult,
+  OverflowPolicy,
+  RecordLaterOptions,
+  TransportHealth,
+  WrapOptions,
+} from './logger.js';
 export { classifyError, createAuditLogger } from './logger.js';
 export { checkOptionsObject, enumOption, fnOption, intOption, positiveOption } from './options.js';
 export type { RedactionCensor, RedactionMode, RedactionOptions, RedactionRule } from './redact.js';

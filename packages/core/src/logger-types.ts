@@ -3,6 +3,11 @@ import type { OverflowPolicy, TransportHealth } from './delivery-lane.js';
 import type { AuditEntry, AuditRecordInput, ChainHead } from './types.js';
 import type { WrapOptions } from './wrap.js';
 
+export interface RecordLaterOptions {
+  /** The entry uses a reservation taken with reserve(): no fail-closed check now (its room was held). */
+  reserved?: boolean;
+}
+
 export interface FlushResult {
   /** True when every transport holds every entry recorded before the call. */
   ok: boolean;
@@ -33,7 +38,16 @@ export interface AuditLogger {
    * input is read then: do not change its objects afterwards. Throws like record() when closed or
    * failing closed; bad input becomes a `rejected` entry and onError, as with record().
    */
-  recordLater(input: AuditRecordInput): void;
+  recordLater(input: AuditRecordInput, options?: RecordLaterOptions): void;
+  /**
+   * Fail-closed admission: holds room for one entry that will be recorded later with
+   * `recordLater(input, { reserved: true })`, so a request admitted now is never served without
+   * room for its entry. False when no room is left (refuse the request). Without fail-closed, true
+   * unless closed. A reservation that will not be used is given back with release().
+   */
+  reserve(): boolean;
+  /** Gives back one reservation (a request that turned out to need no entry). */
+  release(): void;
   /** Wraps a sync or async function: records success / failure / denied with duration, rethrows. */
   wrap<A extends unknown[], R>(fn: (...args: A) => R, options: WrapOptions<A, R>): (...args: A) => R;
   /** Resolves when every transport holds everything recorded so far, or at the timeout. Never rejects. */

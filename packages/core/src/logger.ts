@@ -11,7 +11,7 @@
  * unaudited).
  */
 import { type AuditClock, type ClockStep, formatMicros } from './clock.js';
-import { DeliveryLane, type LaneSettings } from './delivery-lane.js';
+import { DeliveryLane, IdleSignal, type LaneSettings } from './delivery-lane.js';
 import { type BodyContext, buildBody, rejectedFields } from './entry-body.js';
 import {
   AuditClosedError,
@@ -33,7 +33,7 @@ import {
   resolveLaneSettings,
   resolveService,
 } from './logger-options.js';
-import type { AuditHealth, AuditLogger, FlushResult } from './logger-types.js';
+import type { AuditHealth, AuditLogger, FlushResult, RecordLaterOptions } from './logger-types.js';
 import { fnOption, intOption } from './options.js';
 import { nodeProcess } from './platform.js';
 import { compileRedaction } from './redact.js';
@@ -46,7 +46,15 @@ import { CORE_VERSION } from './version.js';
 import { type WrapOptions, wrapWith } from './wrap.js';
 
 export type { AuditLoggerOptions } from './logger-options.js';
-export type { AuditHealth, AuditLogger, FlushResult, OverflowPolicy, TransportHealth, WrapOptions } from './logger-types.js';
+export type {
+  AuditHealth,
+  AuditLogger,
+  FlushResult,
+  OverflowPolicy,
+  RecordLaterOptions,
+  TransportHealth,
+  WrapOptions,
+} from './logger-types.js';
 export { classifyError, wrapWith } from './wrap.js';
 
 /** Names the library in genesis and recovered records. */
@@ -75,7 +83,9 @@ class Logger implements AuditLogger {
   #closed = false;
   #recorded = 0;
   #rejected = 0;
-  #idleWaiters: (() => void)[] = [];
+  /** Room held by reserve() for entries still to come (fail-closed admission). */
+  #reserved = 0;
+  readonly #idle = new IdleSignal();
   readonly #warned = new Set<string>();
   readonly #participant = {
     shutdownFlush: async () => {
@@ -111,7 +121,7 @@ class Logger implements AuditLogger {
       ...(start.key ? { key: start.key } : {}),
       ...(start.resume ? { resume: start.resume } : {}),
     });
-    const hooks = { report: (e: AuditError) => this.#report(e), gapsDue: () => this.#emitGaps(), idle: () => this.#notifyIdle() };
+    const hooks = { report: (e: AuditError) => this.#report(e), gapsDue: () => this.#emitGaps(), idle: () => this.#idle.notify() };
     this.#lanes = transports.map((t) => new DeliveryLane(t, this.#settings, hooks));
     this.#handleSignals = o.handleSignals !== false;
     if (this.#handleSignals) registerShutdown(this.#participant);
@@ -213,8 +223,11 @@ class Logger implements AuditLogger {
     return this.#seal(input, ts);
   }
 
-  recordLater(input: AuditRecordInput): void {
-    this.#mustAccept();
+  recordLater(input: AuditRecordInput, options?: RecordLaterOptions): void {
+    if (options?.reserved === true && this.#reserved > 0) {
+      this.#reserved--; // its room was held since reserve(): only a closed logger refuses it now
+      if (this.#closed) throw new AuditClosedError();
+    } else this.#mustAccept();
     const ts = this.#now(); // may seal a clock record, after the entries already waiting
     this.#later.push(input, ts);
     if (!this.#laterScheduled) {
@@ -280,7 +293,7 @@ class Logger implements AuditLogger {
    */
   [ROOM](): number {
     if (this.#closed) return 0;
-    const later = this.#later.length / 2;
+    const later = this.#later.length / 2 + this.#reserved;
     let room = this.#settings.maxEntries;
     for (const l of this.#lanes) if (!l.closed) room = Math.min(room, l.room - later);
     return Math.max(0, room);
@@ -323,29 +336,6 @@ class Logger implements AuditLogger {
     return n;
   }
 
-  #notifyIdle(): void {
-    const waiters = this.#idleWaiters;
-    this.#idleWaiters = [];
-    for (const w of waiters) w();
-  }
-
-  /** Resolves when a lane goes idle, or after `ms` (polling while a transport retries). */
-  #waitIdle(ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const waiter = () => {
-        clearTimeout(t);
-        resolve();
-      };
-      const t = setTimeout(() => {
-        // Drop this waiter so they do not pile up.
-        const i = this.#idleWaiters.indexOf(waiter);
-        if (i >= 0) this.#idleWaiters.splice(i, 1);
-        resolve();
-      }, ms);
-      this.#idleWaiters.push(waiter);
-    });
-  }
-
   async flush(options: { timeoutMs?: number } = {}): Promise<FlushResult> {
     if (this.#later.length > 0) this.#sealLater();
     const timeoutMs = options.timeoutMs ?? 30000;
@@ -356,7 +346,7 @@ class Logger implements AuditLogger {
     while (this.#pending() > 0 || this.#lanes.some((l) => l.running)) {
       const left = deadline - performance.now();
       if (left <= 0) break;
-      await this.#waitIdle(Math.min(left, 50));
+      await this.#idle.wait(Math.min(left, 50));
     }
     const pending = this.#pending();
     if (pending === 0) await Promise.allSettled(this.#lanes.map((l) => l.flushTransport()));
@@ -376,6 +366,18 @@ class Logger implements AuditLogger {
 
   accepting(): boolean {
     return this.#settings.overflow === 'fail-closed' ? this.#accepting() : !this.#closed;
+  }
+
+  reserve(): boolean {
+    if (this.#closed) return false;
+    if (this.#settings.overflow !== 'fail-closed') return true;
+    if (!this.#accepting()) return false;
+    this.#reserved++;
+    return true;
+  }
+
+  release(): void {
+    if (this.#reserved > 0) this.#reserved--;
   }
 
   reportError(error: unknown): void {

@@ -18,7 +18,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { type AuditClock, createSystemClock, formatMicros } from './clock.js';
 import { AuditClosedError, AuditConfigError, AuditError, AuditHookError, AuditTransportError, AuditUnavailableError } from './errors.js';
-import type { AuditHealth, AuditLogger, FlushResult, WrapOptions } from './logger.js';
+import type { AuditHealth, AuditLogger, FlushResult, RecordLaterOptions, WrapOptions } from './logger.js';
 import { wrapWith } from './logger.js';
 import { fnOption } from './options.js';
 import { registerShutdown, unregisterShutdown } from './shutdown.js';
@@ -89,6 +89,8 @@ class WorkerLogger implements AuditLogger {
   readonly #room = new BigInt64Array(new SharedArrayBuffer(8));
   /** Inputs sent (or batched) to the worker, mod 2^32: those it has not taken yet will use room too. */
   #sent = 0;
+  /** Room held by reserve() (fail-closed admission), counted against the worker's room. */
+  #reserved = 0;
   readonly #replies: MessageChannel['port1'];
   readonly #clock: AuditClock;
   readonly #onError: ((e: AuditError) => void) | undefined;
@@ -253,8 +255,11 @@ class WorkerLogger implements AuditLogger {
     }
   }
 
-  recordLater(input: AuditRecordInput): void {
-    this.#mustAccept();
+  recordLater(input: AuditRecordInput, options?: RecordLaterOptions): void {
+    if (options?.reserved === true && this.#reserved > 0) {
+      this.#reserved--; // its room was held since reserve()
+      if (this.#closed) throw new AuditClosedError();
+    } else this.#mustAccept();
     this.#sent = (this.#sent + 1) >>> 0;
     this.#batch.push(input, this.#now());
     if (!this.#scheduled) {
@@ -315,11 +320,22 @@ class WorkerLogger implements AuditLogger {
   accepting(): boolean {
     if (this.#closed || this.#dead !== undefined) return false;
     if (!this.#failClosed) return true;
-    // The worker's last word on its room, less what was sent since that it has not taken yet.
+    // The worker's last word on its room, less what was sent since that it has not taken yet, less
+    // the room reservations hold for entries still to come.
     const word = Atomics.load(this.#room, 0);
     const taken = Number(BigInt.asUintN(32, word >> 32n));
     const room = Number(BigInt.asUintN(32, word));
-    return room - ((this.#sent - taken) >>> 0) > 0;
+    return room - ((this.#sent - taken) >>> 0) - this.#reserved > 0;
+  }
+
+  reserve(): boolean {
+    if (!this.accepting()) return false;
+    if (this.#failClosed) this.#reserved++;
+    return true;
+  }
+
+  release(): void {
+    if (this.#reserved > 0) this.#reserved--;
   }
 
   reportError(error: unknown): void {

@@ -32,13 +32,24 @@ const FAMILIES: [string, (n: number) => string][] = [
   ['% x n + =', (n) => `?${'%'.repeat(n)}=x`],
 ];
 
-/** Best of several runs, in ms. */
-function best(fn: () => void, runs = 5): number {
-  let min = Number.POSITIVE_INFINITY;
-  for (let i = 0; i < runs; i++) {
+/** Repetitions that make one batch of `fn` last at least ~20 ms (short timings are all noise). */
+function calibrate(fn: () => void): number {
+  let reps = 1;
+  for (;;) {
     const t0 = performance.now();
-    fn();
-    min = Math.min(min, performance.now() - t0);
+    for (let i = 0; i < reps; i++) fn();
+    if (performance.now() - t0 >= 20 || reps >= 1 << 16) return reps;
+    reps *= 2;
+  }
+}
+
+/** Best of several batches of `reps` runs, in ms per run. */
+function best(fn: () => void, reps: number, batches = 5): number {
+  let min = Number.POSITIVE_INFINITY;
+  for (let b = 0; b < batches; b++) {
+    const t0 = performance.now();
+    for (let i = 0; i < reps; i++) fn();
+    min = Math.min(min, (performance.now() - t0) / reps);
   }
   return min;
 }
@@ -63,7 +74,9 @@ describe('detectors and redaction stay linear on adversarial input', () => {
     ];
     for (const [fnSmall, fnLarge] of pairs) {
       fnLarge(); // warm up
-      const ratio = best(fnLarge) / Math.max(best(fnSmall), 0.05);
+      const reps = calibrate(fnSmall);
+      // The same number of runs for both sizes; a quadratic pattern makes this about 16.
+      const ratio = best(fnLarge, Math.max(1, reps >> 2)) / best(fnSmall, reps);
       expect(ratio).toBeLessThan(10);
     }
   });

@@ -460,3 +460,23 @@ describe('types follow the runtime', () => {
     expect(transport.entries().at(-1)).toMatchObject({ kind: 'rejected', details: { error: { code: 'ERR_AUDIT_INPUT', path: 'ts' } } });
   });
 });
+
+describe('fail-closed admission: reserve() holds room for an entry recorded later', () => {
+  it('reservations count against the room; a reserved entry is taken even when the queue has no more room; release() gives room back', async () => {
+    const { logger, transport } = setup({ queue: { maxEntries: 3, overflow: 'fail-closed' } });
+    transport.setDown(true);
+    // genesis takes one place: two more fit.
+    expect(logger.reserve()).toBe(true);
+    expect(logger.reserve()).toBe(true);
+    expect(logger.reserve()).toBe(false);
+    expect(logger.accepting()).toBe(false);
+    expect(() => logger.recordLater({ action: 'unreserved' })).toThrow(AuditUnavailableError);
+    logger.recordLater({ action: 'first' }, { reserved: true });
+    logger.release(); // the second request needed no entry
+    expect(logger.reserve()).toBe(true);
+    logger.recordLater({ action: 'third' }, { reserved: true });
+    transport.setDown(false);
+    await logger.flush();
+    expect(transport.entries().map((e) => e.action ?? e.kind)).toEqual(['genesis', 'first', 'third']);
+  });
+});

@@ -88,7 +88,11 @@ export class RequestAuditor implements RequestOwner {
     if (res.locals) res.locals.audit = st;
     if (!isNodeHttpPair(req, res)) hookInstance(req, res, st);
     if (!res.headersSent) res.setHeader('X-Request-Id', requestId);
-    if (this.#failClosed && !this.logger.accepting()) return this.#refuse(res, st);
+    // Fail-closed admission holds room for this request's entry: it is never served without it.
+    if (this.#failClosed) {
+      if (!this.logger.reserve()) return this.#refuse(res, st);
+      st.reserved = true;
+    }
     if (this.#twoPhase && !this.#received(req, requestId)) return this.#refuse(res, st);
     // The client went away while earlier middleware (async auth, a body parser) was running.
     if ((res as { closed?: unknown }).closed === true) this.complete(req, res, st, true);
@@ -115,7 +119,15 @@ export class RequestAuditor implements RequestOwner {
     return true;
   }
 
+  /** Gives back the room held for a request that will have no entry. */
+  #release(st: RequestAudit): void {
+    if (!st.reserved) return;
+    st.reserved = false;
+    this.logger.release();
+  }
+
   #refuse(res: ServerResponse, st: RequestAudit): 'refused' {
+    this.#release(st);
     res.statusCode = 503;
     res.setHeader('Retry-After', '5');
     res.setHeader('Content-Type', 'application/json');
@@ -146,6 +158,14 @@ export class RequestAuditor implements RequestOwner {
   complete(req: AppRequest, res: AppResponse, st: RequestAudit, aborted: boolean): void {
     if (st.done) return;
     st.done = true;
+    try {
+      this.#complete(req, res, st, aborted);
+    } finally {
+      this.#release(st); // held room not used by an entry (skipped, or building it failed) goes back
+    }
+  }
+
+  #complete(req: AppRequest, res: AppResponse, st: RequestAudit, aborted: boolean): void {
     if (st.skipped) return;
     const route = this.#hook(st, 'route template', routeOf, req, st.view, undefined);
     // What the app sees as its request: the framework's (useRequest) or the node:http one.
@@ -187,7 +207,9 @@ export class RequestAuditor implements RequestOwner {
       twoPhase: this.#twoPhase,
     };
     this.#bodies(facts, rule, st, view, res);
-    this.#record(buildAccessInput(facts));
+    const reserved = st.reserved;
+    st.reserved = false;
+    this.#record(buildAccessInput(facts), reserved);
   }
 
   /** The bodies a policy rule keeps, capped. */
@@ -203,9 +225,9 @@ export class RequestAuditor implements RequestOwner {
     if (notes.length > 0) facts.hookErrors = [...(facts.hookErrors ?? []), ...notes];
   }
 
-  #record(input: ReturnType<typeof buildAccessInput>): void {
+  #record(input: ReturnType<typeof buildAccessInput>, reserved: boolean): void {
     try {
-      this.logger.recordLater(input);
+      this.logger.recordLater(input, reserved ? { reserved: true } : undefined);
     } catch (err) {
       // Closed or fail-closed at completion: the response is already out; report, never throw.
       this.logger.reportError(err);

@@ -42,6 +42,8 @@ export class RequestAudit implements AuditRequestApi {
   done = false;
   skipped = false;
   reason: string | undefined;
+  /** Fail-closed: room for this request's entry is held in the logger (reserve()) until it is recorded. */
+  reserved = false;
   /** The socket's remote address when the request arrived (an aborted connection loses it). */
   remote: string | undefined;
   /** The framework's request object, when it is not the node:http one (useRequest). */
