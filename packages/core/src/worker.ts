@@ -20,7 +20,7 @@ import { type AuditClock, createSystemClock, formatMicros } from './clock.js';
 import { AuditClosedError, AuditConfigError, AuditError, AuditHookError, AuditTransportError, AuditUnavailableError } from './errors.js';
 import type { AuditHealth, AuditLogger, FlushResult, RecordLaterOptions, WrapOptions } from './logger.js';
 import { wrapWith } from './logger.js';
-import { fnOption } from './options.js';
+import { fnOption, intOption } from './options.js';
 import { registerShutdown, unregisterShutdown } from './shutdown.js';
 import type { AuditEntry, AuditRecordInput } from './types.js';
 
@@ -31,6 +31,8 @@ export interface WorkerAuditLoggerOptions {
   handleSignals?: boolean;
   /** Bound on flushes run by shutdown hooks. Default 5000 ms. */
   shutdownTimeoutMs?: number;
+  /** Longest wait for the worker to build its logger (the setup module) before startWorkerAuditLogger rejects. Default 10000 ms. */
+  startTimeoutMs?: number;
   /** Longest wait for a synchronous call (record, health) before it fails. Default 5000 ms. */
   syncTimeoutMs?: number;
   /** Time source for entry timestamps (taken in the app's thread). Default the system clock. */
@@ -127,18 +129,38 @@ class WorkerLogger implements AuditLogger {
     const { port1, port2 } = new MessageChannel();
     this.#replies = port1;
     this.#worker = new Worker(workerFile(), {
+      // Not the app's --input-type (given with -e/--eval): it would stop the worker's own script.
+      execArgv: process.execArgv.filter((a) => !a.startsWith('--input-type')),
       workerData: { setup, setupData: o.setupData, replyPort: port2, signal: this.#signal, room: this.#room },
       transferList: [port2],
     });
-    this.#worker.unref(); // like the in-process logger, the audit log never keeps a process alive by itself
+    // Kept alive while it starts (a top-level await on it must not end the process with exit 13
+    // and no word), bounded by startTimeoutMs; then unref'd: like the in-process logger, the audit
+    // log never keeps a process alive by itself.
+    const startTimeoutMs = intOption(o.startTimeoutMs, 10_000, 1, 'startTimeoutMs');
     this.ready = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#dead = `did not start within ${startTimeoutMs} ms`;
+        void this.#worker.terminate();
+        reject(
+          new AuditUnavailableError(
+            `audit worker did not start within ${startTimeoutMs} ms (does the setup module's default export ever resolve?)`,
+          ),
+        );
+      }, startTimeoutMs);
+      const started = () => {
+        clearTimeout(timer);
+        this.#worker.unref();
+      };
       this.#worker.on('message', (m: { t: string; [k: string]: unknown }) => {
         if (m.t === 'ready') {
+          started();
           this.#chainId = m.chainId as string;
           this.#failClosed = m.failClosed === true;
           if (this.#handleSignals) registerShutdown(this.#participant);
           resolve();
         } else if (m.t === 'failed') {
+          started();
           const e = m.error as { message: string };
           this.#dead = e.message;
           void this.#worker.terminate();
@@ -152,6 +174,7 @@ class WorkerLogger implements AuditLogger {
         }
       });
       this.#worker.on('error', (err) => {
+        started();
         this.#dead = err.message;
         this.#report(
           new AuditTransportError('worker', `audit worker failed: ${err.message}; entries not yet delivered may be lost`, { cause: err }),
@@ -159,6 +182,14 @@ class WorkerLogger implements AuditLogger {
         reject(err);
       });
       this.#worker.on('exit', (code) => {
+        started();
+        // Before 'ready': the setup never finished (a promise that never resolves leaves the
+        // worker's loop empty, and it ends). A named error, not a start that never settles.
+        reject(
+          new AuditUnavailableError(
+            `audit worker exited (code ${code}) before its logger was ready: does the setup module's default export ever resolve?`,
+          ),
+        );
         if (!this.#closed && this.#dead === undefined) {
           this.#dead = `exited with code ${code}`;
           this.#report(new AuditTransportError('worker', `audit worker exited (code ${code}); entries not yet delivered may be lost`));

@@ -157,3 +157,34 @@ describe('startWorkerAuditLogger', () => {
     expect(logger.health()).toMatchObject({ status: 'closed', accepting: false });
   });
 });
+
+describe('a worker that never starts', () => {
+  it('a setup module whose default export never resolves: startWorkerAuditLogger rejects with a named error at its start timeout', async () => {
+    const t0 = Date.now();
+    await expect(startWorkerAuditLogger(fixture('setup-never.mjs'), { handleSignals: false, startTimeoutMs: 500 })).rejects.toMatchObject({
+      code: 'ERR_AUDIT_UNAVAILABLE',
+      message: expect.stringMatching(/default export ever resolve/),
+    });
+    expect(Date.now() - t0).toBeLessThan(5000);
+  });
+
+  it('a setup that hangs with something still running is stopped at the start timeout, with a named error', async () => {
+    await expect(startWorkerAuditLogger(fixture('setup-hang.mjs'), { handleSignals: false, startTimeoutMs: 500 })).rejects.toMatchObject({
+      code: 'ERR_AUDIT_UNAVAILABLE',
+      message: expect.stringMatching(/did not start within 500 ms/),
+    });
+  });
+
+  it('the same as the top-level await of a script: the process says why and exits non-zero (not 13 in silence)', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const script = `import { startWorkerAuditLogger } from '@auditready/core/worker';
+      await startWorkerAuditLogger(${JSON.stringify(fixture('setup-never.mjs').href)}, { startTimeoutMs: 300 });`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: join(import.meta.dirname, '..'),
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/default export ever resolve/);
+  });
+});
