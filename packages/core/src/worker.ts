@@ -91,6 +91,8 @@ class WorkerLogger implements AuditLogger {
   readonly #room = new BigInt64Array(new SharedArrayBuffer(8));
   /** Inputs sent (or batched) to the worker, mod 2^32: those it has not taken yet will use room too. */
   #sent = 0;
+  /** close() has sent (or is about to send) its close: no more entries are taken. */
+  #closing = false;
   /** Room held by reserve() (fail-closed admission), counted against the worker's room. */
   #reserved = 0;
   readonly #replies: MessageChannel['port1'];
@@ -214,7 +216,7 @@ class WorkerLogger implements AuditLogger {
   }
 
   #mustAccept(): void {
-    if (this.#closed) throw new AuditClosedError();
+    if (this.#closed || this.#closing) throw new AuditClosedError();
     if (this.#dead !== undefined) {
       const err = new AuditUnavailableError(`audit worker unavailable (${this.#dead}): the entry was not recorded`);
       this.#report(err);
@@ -328,7 +330,13 @@ class WorkerLogger implements AuditLogger {
   }
 
   async close(options: { timeoutMs?: number } = {}): Promise<FlushResult> {
-    if (this.#closed) return { ok: true, pending: 0 };
+    if (this.#closed || this.#closing) return { ok: true, pending: 0 };
+    // As the in-process logger does: entries recorded while it flushes are taken and delivered;
+    // only then does it stop taking them (AuditClosedError, reported), and the close goes out
+    // behind the last batch. (Closing at once lost the entries of requests that completed during
+    // the shutdown flush: posted after the close, sealed by a closed logger.)
+    await this.#roundTrip('flush', options);
+    this.#closing = true;
     const result = await this.#roundTrip('close', options);
     this.#closed = true;
     if (this.#handleSignals) unregisterShutdown(this.#participant);
