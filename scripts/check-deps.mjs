@@ -47,7 +47,7 @@ for (const pkg of readdirSync(join(root, 'packages'))) {
         continue;
       }
       if (spec.startsWith('@auditready/')) {
-        if (!/^@auditready\/[a-z-]+(\/(verify|testing|spool|worker))?$/.test(spec))
+        if (!/^@auditready\/[a-z-]+(\/(verify|testing|testing\/vitest|testing\/jest|spool|worker))?$/.test(spec))
           problems.push(`${where}: ${spec} is not a public entry`);
         continue;
       }

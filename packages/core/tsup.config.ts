@@ -8,6 +8,8 @@ export default defineConfig({
     index: 'src/index.ts',
     verify: 'src/verify/index.ts',
     testing: 'src/testing.ts',
+    'testing-vitest': 'src/testing-vitest.ts',
+    'testing-jest': 'src/testing-jest.ts',
     spool: 'src/spool.ts',
     worker: 'src/worker.ts',
     'worker-thread': 'src/worker-thread.ts',

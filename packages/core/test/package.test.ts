@@ -40,7 +40,7 @@ beforeAll(() => {
   mkdirSync(target, { recursive: true });
   execFileSync('tar', ['-xzf', join(consumer, packed.filename), '-C', target, '--strip-components=1']);
   // Runtime dependencies come from the workspace install (their own dependencies resolve from there).
-  for (const dep of ['ajv', '@noble/hashes']) {
+  for (const dep of ['ajv', '@noble/hashes', 'vitest', 'expect']) {
     const to = join(consumer, 'node_modules', dep);
     mkdirSync(join(to, '..'), { recursive: true });
     symlinkSync(join(root, 'node_modules', dep), to);
@@ -76,6 +76,58 @@ describe('the packed package', () => {
     // The genesis record names the library version the build took from package.json.
     expect(JSON.parse(r.stdout)).toEqual({ valid: true, entries: 2, kit: true, configError: true, library: `auditready/${version}` });
   });
+
+  it('ships the test matchers for Jest: one import in a setup file registers them on the global expect', () => {
+    writeFileSync(
+      join(consumer, 'jest-setup.mjs'),
+      `import { expect } from 'expect';
+globalThis.expect = expect;
+await import('@auditready/core/testing/jest');
+const { createTestAuditLogger } = await import('@auditready/core/testing');
+const kit = createTestAuditLogger();
+kit.logger.record({ action: 'invoice.read' });
+expect(kit).toHaveAudited({ action: 'invoice.read' });
+let failed = false;
+try { expect(kit).toHaveAudited({ action: 'missing' }); } catch { failed = true; }
+console.log(JSON.stringify({ failed }));
+`,
+    );
+    const r = spawnSync(process.execPath, ['jest-setup.mjs'], { cwd: consumer, encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual({ failed: true });
+  });
+
+  it('types the vitest matchers with one import (no hand-written augmentation)', () => {
+    writeFileSync(
+      join(consumer, 'matchers.mts'),
+      `import '@auditready/core/testing/vitest';
+import { createTestAuditLogger } from '@auditready/core/testing';
+import { expect } from 'vitest';
+const kit = createTestAuditLogger();
+expect(kit).toHaveAudited({ action: 'a' });
+expect(kit).not.toHaveAuditedTimes(2, { action: 'a' });
+expect(kit.lines()).toHaveValidAuditChain();
+`,
+    );
+    writeFileSync(
+      join(consumer, 'tsconfig.matchers.json'),
+      JSON.stringify({
+        compilerOptions: {
+          module: 'nodenext',
+          moduleResolution: 'nodenext',
+          strict: true,
+          noEmit: true,
+          types: ['node'],
+          skipLibCheck: true,
+        },
+        files: ['matchers.mts'],
+      }),
+    );
+    const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+    const r = spawnSync(process.execPath, [tsc, '-p', join(consumer, 'tsconfig.matchers.json')], { encoding: 'utf8' });
+    expect(r.stdout + r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  }, 60_000);
 
   it('type-checks from ESM and CommonJS TypeScript consumers', () => {
     const src = `import { createAuditLogger, createMemoryTransport, type AuditEntry } from '@auditready/core';

@@ -2,12 +2,9 @@ import { expect as jestExpect } from 'expect';
 import { describe, expect, it } from 'vitest';
 import { AuditAssertionError } from '../src/errors.js';
 import { type AuditMatchers, assertNoSecrets, auditMatchers, createTestAuditLogger, findSecrets } from '../src/testing.js';
+// What a user writes: the matchers registered and typed, no hand-written module augmentation.
+import '../src/testing-vitest.js';
 
-declare module 'vitest' {
-  // biome-ignore lint/suspicious/noExplicitAny: must match vitest's own declaration
-  interface Matchers<T = any> extends AuditMatchers<T> {}
-}
-expect.extend(auditMatchers);
 jestExpect.extend(auditMatchers);
 
 function scenario(keyed = false) {
