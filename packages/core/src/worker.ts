@@ -83,6 +83,12 @@ export async function startWorkerAuditLogger(setup: string | URL, options: Worke
   return bridge;
 }
 
+/** How the start of the worker settles (once; later calls do nothing). */
+interface Settle {
+  resolve(): void;
+  reject(e: Error): void;
+}
+
 class WorkerLogger implements AuditLogger {
   readonly ready: Promise<void>;
   readonly #worker: Worker;
@@ -136,11 +142,17 @@ class WorkerLogger implements AuditLogger {
       workerData: { setup, setupData: o.setupData, replyPort: port2, signal: this.#signal, room: this.#room },
       transferList: [port2],
     });
-    // Kept alive while it starts (a top-level await on it must not end the process with exit 13
-    // and no word), bounded by startTimeoutMs; then unref'd: like the in-process logger, the audit
-    // log never keeps a process alive by itself.
-    const startTimeoutMs = intOption(o.startTimeoutMs, 10_000, 1, 'startTimeoutMs');
-    this.ready = new Promise<void>((resolve, reject) => {
+    this.ready = this.#start(intOption(o.startTimeoutMs, 10_000, 1, 'startTimeoutMs'));
+  }
+
+  /**
+   * Resolves once the worker's logger exists. The worker is kept alive while it starts (a
+   * top-level await on it must not end the process with exit 13 and no word), bounded by
+   * `startTimeoutMs`; then unref'd: like the in-process logger, the audit log never keeps a
+   * process alive by itself.
+   */
+  #start(startTimeoutMs: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#dead = `did not start within ${startTimeoutMs} ms`;
         void this.#worker.terminate();
@@ -154,53 +166,66 @@ class WorkerLogger implements AuditLogger {
         clearTimeout(timer);
         this.#worker.unref();
       };
-      this.#worker.on('message', (m: { t: string; [k: string]: unknown }) => {
-        if (m.t === 'ready') {
+      const settle: Settle = {
+        resolve: () => {
           started();
-          this.#chainId = m.chainId as string;
-          this.#failClosed = m.failClosed === true;
-          if (this.#handleSignals) registerShutdown(this.#participant);
           resolve();
-        } else if (m.t === 'failed') {
+        },
+        reject: (e) => {
           started();
-          const e = m.error as { message: string };
-          this.#dead = e.message;
-          void this.#worker.terminate();
-          reject(new AuditConfigError(`audit worker setup failed: ${e.message}`));
-        } else if (m.t === 'error') {
-          this.#report(new WorkerReportedError(m.error as never));
-        } else if (m.t === 'done') {
-          this.#lastHealth = m.health as AuditHealth;
-          this.#waiting.get(m.id as number)?.(m as never);
-          this.#waiting.delete(m.id as number);
-        }
-      });
-      this.#worker.on('error', (err) => {
-        started();
-        this.#dead = err.message;
-        this.#report(
-          new AuditTransportError('worker', `audit worker failed: ${err.message}; entries not yet delivered may be lost`, { cause: err }),
-        );
-        reject(err);
-      });
-      this.#worker.on('exit', (code) => {
-        started();
-        // Before 'ready': the setup never finished (a promise that never resolves leaves the
-        // worker's loop empty, and it ends). A named error, not a start that never settles.
-        reject(
-          new AuditUnavailableError(
-            `audit worker exited (code ${code}) before its logger was ready: does the setup module's default export ever resolve?`,
-          ),
-        );
-        if (!this.#closed && this.#dead === undefined) {
-          this.#dead = `exited with code ${code}`;
-          this.#report(new AuditTransportError('worker', `audit worker exited (code ${code}); entries not yet delivered may be lost`));
-        }
-        for (const w of this.#waiting.values()) w({ result: { ok: false, pending: -1 }, health: this.#lastHealth as AuditHealth });
-        this.#waiting.clear();
-        if (this.#handleSignals) unregisterShutdown(this.#participant);
-      });
+          reject(e);
+        },
+      };
+      this.#worker.on('message', (m: { t: string; [k: string]: unknown }) => this.#onMessage(m, settle));
+      this.#worker.on('error', (err) => this.#onWorkerError(err, settle));
+      this.#worker.on('exit', (code) => this.#onExit(code, settle));
     });
+  }
+
+  #onMessage(m: { t: string; [k: string]: unknown }, settle: Settle): void {
+    if (m.t === 'ready') {
+      this.#chainId = m.chainId as string;
+      this.#failClosed = m.failClosed === true;
+      if (this.#handleSignals) registerShutdown(this.#participant);
+      settle.resolve();
+    } else if (m.t === 'failed') {
+      const e = m.error as { message: string };
+      this.#dead = e.message;
+      void this.#worker.terminate();
+      settle.reject(new AuditConfigError(`audit worker setup failed: ${e.message}`));
+    } else if (m.t === 'error') {
+      this.#report(new WorkerReportedError(m.error as never));
+    } else if (m.t === 'done') {
+      this.#lastHealth = m.health as AuditHealth;
+      this.#waiting.get(m.id as number)?.(m as never);
+      this.#waiting.delete(m.id as number);
+    }
+  }
+
+  #onWorkerError(err: Error, settle: Settle): void {
+    this.#dead = err.message;
+    const e = new AuditTransportError('worker', `audit worker failed: ${err.message}; entries not yet delivered may be lost`, {
+      cause: err,
+    });
+    this.#report(e);
+    settle.reject(e);
+  }
+
+  #onExit(code: number, settle: Settle): void {
+    // Before 'ready': the setup never finished (a promise that never resolves leaves the worker's
+    // loop empty, and it ends). A named error, not a start that never settles.
+    settle.reject(
+      new AuditUnavailableError(
+        `audit worker exited (code ${code}) before its logger was ready: does the setup module's default export ever resolve?`,
+      ),
+    );
+    if (!this.#closed && this.#dead === undefined) {
+      this.#dead = `exited with code ${code}`;
+      this.#report(new AuditTransportError('worker', `audit worker exited (code ${code}); entries not yet delivered may be lost`));
+    }
+    for (const w of this.#waiting.values()) w({ result: { ok: false, pending: -1 }, health: this.#lastHealth as AuditHealth });
+    this.#waiting.clear();
+    if (this.#handleSignals) unregisterShutdown(this.#participant);
   }
 
   get chainId(): string {
