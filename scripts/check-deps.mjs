@@ -6,7 +6,7 @@
 //  3. core's runtime dependencies are only the ones the design names (ajv, @noble/hashes, and
 //     @noble/curves once signing lands), and core's sources import
 //     Node built-ins only from src/platform.ts and the Node-only entries src/spool.ts,
-//     src/worker.ts and src/worker-thread.ts (which the rest of core never imports), so the
+//     src/worker.ts, src/worker-bridge.ts and src/worker-thread.ts (which the rest of core never imports), so the
 //     verifier runs anywhere;
 //  4. every bare import in a package's src/ is declared in its package.json.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -53,7 +53,7 @@ for (const pkg of readdirSync(join(root, 'packages'))) {
       }
       const isBuiltin = spec.startsWith('node:') || builtinModules.includes(spec);
       if (isBuiltin) {
-        if (pkg === 'core' && !typeOnly && !/(platform|spool|worker|worker-thread)\.ts$/.test(file))
+        if (pkg === 'core' && !typeOnly && !/(platform|spool|worker|worker-thread|worker-bridge)\.ts$/.test(file))
           problems.push(`${where}: core imports ${spec} outside src/platform.ts`);
         continue;
       }

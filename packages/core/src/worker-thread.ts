@@ -16,7 +16,10 @@ interface Data {
   setupData: unknown;
   replyPort: MessagePort;
   signal: Int32Array;
-  /** Fail-closed state for the app's thread: (inputs taken from it, mod 2^32) << 32 | room left in the queues. */
+  /**
+   * [0] fail-closed state for the app's thread: (inputs taken from it, mod 2^32) << 32 | room left
+   * in the queues; [1] the worker's heartbeat (Date.now(), every 100 ms while its loop runs).
+   */
   room: BigInt64Array;
 }
 
@@ -64,6 +67,10 @@ class WorkerHost {
     this.#data = data;
     this.#failClosed = logger.health().overflow === 'fail-closed';
     this.#publish();
+    // The watchdog's heartbeat: a loop blocked (a transport that busy-loops) stops it.
+    const beat = () => Atomics.store(data.room, 1, BigInt(Date.now()));
+    beat();
+    setInterval(beat, 100).unref();
     // Deliveries free room without a message from the app's thread: publish that too.
     if (this.#failClosed) setInterval(() => this.#publish(), 2).unref();
     port.postMessage({ t: 'ready', chainId: logger.chainId, failClosed: this.#failClosed });

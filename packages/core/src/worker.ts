@@ -1,20 +1,4 @@
-/**
- * `@auditready/core/worker` (Node only): the logger in a worker thread. The app's thread takes
- * each entry's timestamp and fixes its order; building, redaction, schema checks, sealing and the
- * transports' work run in the worker, on another core. For busy servers whose main thread is the
- * bottleneck (docs/benchmarks.md). The returned object is an AuditLogger:
- *
- * - recordLater(): batched to the worker once per event-loop turn (the hot path);
- * - record(), health(): synchronous calls into the worker (Atomics.wait on a shared flag, then
- *   the reply is read from a port) — correct but slower;
- * - accepting() (fail-closed): read from shared memory the worker keeps current, no round trip;
- * - flush(), close(): asynchronous round trips; shutdown hooks flush through the worker.
- *
- * The worker builds its logger from a setup module whose default export is the logger options
- * (or a function returning them, possibly async): transports are created there, in the worker.
- */
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { type AuditClock, createSystemClock, formatMicros } from './clock.js';
 import { AuditClosedError, AuditConfigError, AuditError, AuditHookError, AuditTransportError, AuditUnavailableError } from './errors.js';
@@ -23,6 +7,7 @@ import { wrapWith } from './logger.js';
 import { fnOption, intOption } from './options.js';
 import { registerShutdown, unregisterShutdown } from './shutdown.js';
 import type { AuditEntry, AuditRecordInput } from './types.js';
+import { type Settle, unclonable, WATCHDOG_MS, WorkerReportedError, workerFile } from './worker-bridge.js';
 
 export interface WorkerAuditLoggerOptions {
   /** Called (in the app's thread) with every error the logger handles, the worker's included. */
@@ -44,32 +29,6 @@ export interface WorkerAuditLoggerOptions {
   setupData?: unknown;
 }
 
-/** An error from the worker, rebuilt in the app's thread with its name, code and message. */
-class WorkerReportedError extends AuditError {
-  constructor(e: { name: string; message: string; code?: string; path?: string }) {
-    super((e.code ?? 'ERR_AUDIT_TRANSPORT') as never, e.message, e.path !== undefined ? { path: e.path } : undefined);
-    this.name = e.name;
-  }
-}
-
-/** What a `rejected` entry keeps of input that could not be sent to the worker, and why. */
-function unclonable(input: unknown, err: unknown): [unknown, string] {
-  const rec = (input !== null && typeof input === 'object' ? input : {}) as { action?: unknown; actor?: { id?: unknown } };
-  const lite: Record<string, unknown> = {};
-  if (typeof rec.action === 'string') lite.action = rec.action;
-  if (rec.actor !== null && typeof rec.actor === 'object' && typeof rec.actor.id === 'string') lite.actor = { id: rec.actor.id };
-  const why = err instanceof Error ? err.message : String(err);
-  return [lite, `record(): the input cannot be sent to the audit worker (${why})`];
-}
-
-function workerFile(): string {
-  // The worker script is the ESM build (dist/worker-thread.js) for both builds of this file: it
-  // loads the app's setup module with import(), ESM or CommonJS. The CommonJS build has no
-  // import.meta (esbuild leaves it empty) and uses __dirname.
-  const url = (import.meta as { url?: string }).url;
-  return join(url ? dirname(fileURLToPath(url)) : __dirname, 'worker-thread.js');
-}
-
 /**
  * Starts the worker and resolves once its logger exists (genesis or resumed chain sealed), or
  * rejects with the setup error. `setup`: a module path or URL (file: URL recommended).
@@ -83,18 +42,14 @@ export async function startWorkerAuditLogger(setup: string | URL, options: Worke
   return bridge;
 }
 
-/** How the start of the worker settles (once; later calls do nothing). */
-interface Settle {
-  resolve(): void;
-  reject(e: Error): void;
-}
-
 class WorkerLogger implements AuditLogger {
   readonly ready: Promise<void>;
   readonly #worker: Worker;
   readonly #signal = new Int32Array(new SharedArrayBuffer(4));
   /** Written by the worker (fail-closed): (inputs it has taken, mod 2^32) << 32 | room left in its queues. */
-  readonly #room = new BigInt64Array(new SharedArrayBuffer(8));
+  readonly #room = new BigInt64Array(new SharedArrayBuffer(16));
+  /** The watchdog reported the worker unresponsive (once per episode). */
+  #stalled = false;
   /** Inputs sent (or batched) to the worker, mod 2^32: those it has not taken yet will use room too. */
   #sent = 0;
   /** close() has sent (or is about to send) its close: no more entries are taken. */
@@ -306,6 +261,7 @@ class WorkerLogger implements AuditLogger {
   }
 
   #queued(): number {
+    if (this.#unresponsive()) return 0; // a blocked worker delivers nothing: waiting on it would only hang the exit
     try {
       return this.#call<AuditHealth>('health').transports.reduce((n, t) => n + t.queued, 0);
     } catch {
@@ -314,6 +270,7 @@ class WorkerLogger implements AuditLogger {
   }
 
   recordLater(input: AuditRecordInput, options?: RecordLaterOptions): void {
+    if (!this.#failClosed) this.#unresponsive(); // fail-open: reported (fail-closed checks in accepting())
     if (options?.reserved === true && this.#reserved > 0) {
       this.#reserved--; // its room was held since reserve()
       if (this.#closed) throw new AuditClosedError();
@@ -340,12 +297,23 @@ class WorkerLogger implements AuditLogger {
     if (this.#dead !== undefined) return { ok: false, pending: -1 };
     this.#post();
     const id = this.#nextId++;
-    this.#worker.ref(); // keep the process alive until the worker answers
+    this.#worker.ref(); // keep the process alive until the worker answers, or the wait's bound
+    const bound = (options.timeoutMs ?? 30_000) + WATCHDOG_MS;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       const done = new Promise<{ result: FlushResult }>((resolve) => this.#waiting.set(id, resolve as never));
+      // A worker whose loop is blocked never answers: every wait is bounded.
+      const late = new Promise<{ result: FlushResult }>((resolve) => {
+        timer = setTimeout(() => {
+          this.#waiting.delete(id);
+          this.#report(new AuditUnavailableError(`audit worker did not answer ${t}() within ${bound} ms`));
+          resolve({ result: { ok: false, pending: -1 } });
+        }, bound);
+      });
       this.#worker.postMessage({ t, id, args: [options] });
-      return (await done).result;
+      return (await Promise.race([done, late])).result;
     } finally {
+      clearTimeout(timer);
       this.#worker.unref();
     }
   }
@@ -378,11 +346,34 @@ class WorkerLogger implements AuditLogger {
         accepting: false,
       } as AuditHealth;
     }
+    if (this.#unresponsive()) {
+      // No synchronous call into a blocked worker: the last health it gave, marked degraded.
+      const last = this.#lastHealth;
+      return {
+        ...(last ?? { overflow: 'drop-newest', chain: { id: this.#chainId }, recorded: 0, rejected: 0, transports: [] }),
+        status: 'degraded',
+        accepting: this.accepting(),
+      } as AuditHealth;
+    }
     return this.#call<AuditHealth>('health');
+  }
+
+  /**
+   * The watchdog: the worker's heartbeat (shared memory, every 100 ms) older than a second means its
+   * loop is blocked. Reported once per episode through onError; fail-closed refuses meanwhile.
+   */
+  #unresponsive(): boolean {
+    const last = Number(Atomics.load(this.#room, 1));
+    const stalled = last > 0 && Date.now() - last > WATCHDOG_MS;
+    if (stalled && !this.#stalled)
+      this.#report(new AuditUnavailableError(`audit worker unresponsive for ${Date.now() - last} ms: entries are waiting, not delivered`));
+    this.#stalled = stalled;
+    return stalled;
   }
 
   accepting(): boolean {
     if (this.#closed || this.#dead !== undefined) return false;
+    if (this.#unresponsive() && this.#failClosed) return false;
     if (!this.#failClosed) return true;
     // The worker's last word on its room, less what was sent since that it has not taken yet, less
     // the room reservations hold for entries still to come.

@@ -188,3 +188,30 @@ describe('a worker that never starts', () => {
     expect(r.stderr).toMatch(/default export ever resolve/);
   });
 });
+
+describe('a worker whose event loop is blocked', () => {
+  it('the watchdog reports it, fail-closed refuses, health() answers at once, and flush() is bounded', async () => {
+    for (const failClosed of [false, true]) {
+      const errors: Error[] = [];
+      const logger = await startWorkerAuditLogger(fixture('setup-busy.mjs'), {
+        setupData: { failClosed },
+        handleSignals: false,
+        onError: (e) => errors.push(e),
+      });
+      logger.recordLater({ action: 'first' }); // its delivery blocks the worker for 3 s
+      await new Promise((r) => setTimeout(r, 1500));
+      // Fail-open takes it (and the watchdog reports the stall); fail-closed refuses.
+      if (failClosed) expect(() => logger.recordLater({ action: 'while-blocked' })).toThrow(AuditUnavailableError);
+      else logger.recordLater({ action: 'while-blocked' });
+      expect(logger.accepting()).toBe(!failClosed);
+      const t0 = Date.now();
+      expect(logger.health().status).toBe('degraded');
+      expect(Date.now() - t0).toBeLessThan(100); // no synchronous call into the blocked worker
+      expect(errors.map((e) => e.message).join('\n')).toMatch(/unresponsive/);
+      const t1 = Date.now();
+      await logger.flush({ timeoutMs: 100 });
+      expect(Date.now() - t1).toBeLessThan(2500); // bounded (100 ms + the watchdog's second), not until the worker wakes
+      await logger.close({ timeoutMs: 5000 });
+    }
+  }, 30_000);
+});
