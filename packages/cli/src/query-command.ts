@@ -45,6 +45,9 @@ function globToRegExp(pattern: string): RegExp {
   );
 }
 
+/** Kinds hidden unless --kind names them. */
+const BOOKKEEPING = new Set(['genesis', 'recovered']);
+
 export function buildPredicate(f: QueryFilters): (e: AuditEntry) => boolean {
   const tests: ((e: AuditEntry) => boolean)[] = [];
   if (f.actor !== undefined) {
@@ -94,6 +97,11 @@ export function buildPredicate(f: QueryFilters): (e: AuditEntry) => boolean {
   if (f.kind !== undefined) {
     const kinds = new Set(f.kind.split(','));
     tests.push((e) => kinds.has(e.kind));
+  } else {
+    // The chain's own bookkeeping (where a chain starts or resumes) answers no question about
+    // accesses: shown only when asked for with --kind. Gaps, rejected input, clock steps and
+    // retention stay: an auditor must see them.
+    tests.push((e) => !BOOKKEEPING.has(e.kind));
   }
   return (e) => tests.every((t) => t(e));
 }

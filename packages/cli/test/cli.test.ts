@@ -273,6 +273,16 @@ describe('auditready query', () => {
     expect(cli(['query', plain, '--request-id', 'req-1*']).stdout.trim().split('\n').filter(Boolean).length).toBeGreaterThan(1);
   });
 
+  it("a time window lists what happened, not the chain's bookkeeping: genesis rows only with --kind genesis", () => {
+    const rows = cli(['query', plain, '--since', '24h'])
+      .stdout.trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.filter((e) => e.kind === 'genesis' || e.kind === 'recovered')).toEqual([]);
+    expect(cli(['query', plain, '--kind', 'genesis']).stdout.trim().split('\n')).toHaveLength(1);
+  });
+
   it('time ranges', () => {
     expect(cli(['query', plain, '--since', '1h', '--kind', 'access']).stdout.trim().split('\n')).toHaveLength(60);
     expect(cli(['query', plain, '--until', '2000-01-01T00:00:00Z']).stdout).toBe('');
