@@ -56,4 +56,47 @@ describe('auditMiddleware with the worker logger', () => {
     expect(access[30]).toMatchObject({ outcome: 'denied', http: { status: 403, method: 'DELETE' } });
     expect(access[31]).toMatchObject({ outcome: 'error', reason: 'boom', http: { status: 500 } });
   });
+
+  it('SIGTERM with a graceful app: requests that complete during the shutdown flush all have their entries', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ar-express-worker-slow-'));
+    const child = spawn(process.execPath, [join(import.meta.dirname, 'fixtures', 'worker-app-slow.mjs')], {
+      cwd: join(import.meta.dirname, '..'),
+      env: { ...process.env, AUDIT_WORKER_DIR: dir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise((r) => child.on('exit', r));
+    const port = await new Promise<number>((resolve, reject) => {
+      child.stdout.on('data', (d) => {
+        const m = /ready (\d+)/.exec(String(d));
+        if (m) resolve(Number(m[1]));
+      });
+      child.on('exit', (code) => reject(new Error(`app exited ${code}`)));
+    });
+    const answered: string[] = [];
+    const inflight = Array.from({ length: 12 }, (_, i) =>
+      fetch(`http://127.0.0.1:${port}/slow/${i}?ms=${20 + i * 15}`, { headers: { 'x-request-id': `slow-${i}` } })
+        .then(async (res) => {
+          await res.text();
+          if (res.status === 200) answered.push(`slow-${i}`);
+        })
+        .catch(() => {}),
+    );
+    await new Promise((r) => setTimeout(r, 30));
+    child.kill('SIGTERM');
+    await Promise.all(inflight);
+    await exited;
+    expect(answered.length).toBeGreaterThan(5);
+    const entries = readFileSync(join(dir, 'audit.log'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    const recorded = new Set(entries.map((e) => e.http?.requestId));
+    for (const id of answered) expect(recorded.has(id), `${id} was answered but has no entry`).toBe(true);
+    expect(
+      verifySync(
+        entries.map((e) => JSON.stringify(e)),
+        { requireCanonical: false },
+      ).valid,
+    ).toBe(true);
+  });
 });
