@@ -57,3 +57,4 @@ export type {
   TraceInfo,
 } from './types.js';
 export { FORMAT_VERSION } from './types.js';
+export { errorMessage, safeGet } from './util.js';

@@ -9,9 +9,10 @@ import { assertNoSecrets, createTestAuditLogger } from '@auditready/core/testing
 import { verifySync } from '@auditready/core/verify';
 import express4 from 'express4';
 import express5 from 'express5';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error: plain JS example app
 import { createApp, issueToken } from '../../../examples/express-basic/app.mjs';
+import { waitFor } from '../../../test-support/wait.js';
 import type { AuditRequestApi } from '../src/index.js';
 
 const VERSIONS = [
@@ -25,17 +26,6 @@ async function listen(app: (req: unknown, res: unknown) => void): Promise<{ serv
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
-
-/** The first value `fn` gives that is not undefined (an entry is sealed and delivered after the response). */
-const waitFor = <T>(fn: () => T | undefined, timeout = 3000): Promise<T> =>
-  vi.waitFor(
-    () => {
-      const v = fn();
-      if (v === undefined) throw new Error('the audit entry has not arrived');
-      return v;
-    },
-    { timeout, interval: 5 },
-  );
 
 const alice = { authorization: `Bearer ${issueToken('alice')}` };
 const bob = { authorization: `Bearer ${issueToken('bob')}` };

@@ -11,20 +11,10 @@ import { createFileTransport } from '@auditready/transport-file';
 import { type INestApplication, Inject, Injectable, type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../../../test-support/wait.js';
 import { AuditModule } from '../src/index.js';
 import { HealthController, InvoiceService, InvoicesController } from './app.js';
-
-/** The first value `fn` gives that is not undefined (an entry is sealed and delivered after the response). */
-const waitFor = <T>(fn: () => T | undefined, timeout = 3000): Promise<T> =>
-  vi.waitFor(
-    () => {
-      const v = fn();
-      if (v === undefined) throw new Error('the audit entry has not arrived');
-      return v;
-    },
-    { timeout, interval: 5 },
-  );
 
 type Platform = 'express' | 'fastify';
 

@@ -1,25 +1,10 @@
 /** Reading what the app and its clients hand over, which may be broken or hostile, without throwing. */
+import { errorMessage } from '@auditready/core';
 
-/** `obj[key]`, or undefined when reading it throws (a getter, a Proxy trap). */
-export function safeGet(obj: unknown, key: string): unknown {
-  if (obj === null || (typeof obj !== 'object' && typeof obj !== 'function')) return undefined;
-  try {
-    return (obj as Record<string, unknown>)[key];
-  } catch {
-    return undefined;
-  }
-}
+export { safeGet } from '@auditready/core';
 
-/** A thrown value's message as text: an Error's message if it is a string, else String(value), else a placeholder. */
-export function safeMessage(err: unknown): string {
-  const m = err instanceof Error ? safeGet(err, 'message') : undefined;
-  if (typeof m === 'string') return m;
-  try {
-    return String(err);
-  } catch {
-    return 'unprintable error';
-  }
-}
+/** A thrown value's message as text, whatever was thrown (core's errorMessage: never throws itself). */
+export const safeMessage: (err: unknown) => string = errorMessage;
 
 /**
  * A copy of an actor object the app set, reading each property once and safely: a getter that
