@@ -26,6 +26,17 @@ import type { Position, VerifyItem, VerifyOptions, VerifyReport } from './types.
 const UTF8 = new TextDecoder('utf-8');
 const UTF8_ENCODER = new TextEncoder();
 
+/** An entry checked on its own, on its way to its place in the chain. */
+interface Checked {
+  s: ChainTrack;
+  e: AuditEntry;
+  /** Its hash as recomputed (its own `hash` when no key could check it). */
+  computed: string;
+  hashOk: boolean;
+  key: ResolvedKey | undefined;
+  pos: Position;
+}
+
 function modifiedMessage(e: AuditEntry, key: ResolvedKey | undefined): string {
   return key ? `content does not match its HMAC (key "${e.kid}")` : 'content does not match its hash';
 }
@@ -268,20 +279,13 @@ export class Verifier {
     }
     // 2. Its place in the chain. A bad hash becomes the entry's own break once the seq it stands for is known.
     if (s.expected === -1) s.firstHashOk = hashOk;
-    const seq = s.expected === -1 ? this.#first(s, e, computed, hashOk, key, pos, own) : this.#next(s, e, computed, hashOk, key, pos, own);
+    const c: Checked = { s, e, computed, hashOk, key, pos };
+    const seq = s.expected === -1 ? this.#first(c, own) : this.#next(c, own);
     readLibraryRecord(e, s, seq, key !== undefined && hashOk, this.#retained);
   }
 
   /** The first entry of its chain in the input. Returns the seq it stands for. */
-  #first(
-    s: ChainTrack,
-    e: AuditEntry,
-    computed: string,
-    hashOk: boolean,
-    key: ResolvedKey | undefined,
-    pos: Position,
-    own: BreakRef | undefined,
-  ): number {
+  #first({ s, e, computed, hashOk, key, pos }: Checked, own: BreakRef | undefined): number {
     const seq = e.seq;
     s.firstPrev = e.prev;
     s.firstPos = pos;
@@ -301,15 +305,7 @@ export class Verifier {
   }
 
   /** Any later entry of a chain. Returns the seq it stands for. */
-  #next(
-    s: ChainTrack,
-    e: AuditEntry,
-    computed: string,
-    hashOk: boolean,
-    key: ResolvedKey | undefined,
-    pos: Position,
-    own: BreakRef | undefined,
-  ): number {
+  #next({ s, e, computed, hashOk, key, pos }: Checked, own: BreakRef | undefined): number {
     const seq = e.seq;
     const linksHead = s.accept.includes(e.prev);
     if (!hashOk && seq !== s.expected && linksHead) {
