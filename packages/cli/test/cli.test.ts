@@ -72,6 +72,43 @@ describe('auditready verify', () => {
     expect(anchored.stdout).toMatch(/truncated .*audit\.head\.json commits to seq 60, but the chain ends at seq 39/);
   });
 
+  it('a commitment older than the last entries: COMPLETE through it, the later entries counted as uncovered', () => {
+    const lines = readFileSync(join(plain, 'audit.log'), 'utf8').split('\n').filter(Boolean);
+    const e = JSON.parse(lines[50] as string);
+    const anchor = join(tempDir(), 'old.head.json');
+    writeFileSync(anchor, JSON.stringify({ chain: e.chain, seq: e.seq, hash: e.hash }));
+    const r = cli(['verify', join(plain, 'audit.log'), '--anchor', anchor]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(
+      /complete through seq 50, committed by \S*old\.head\.json; 10 later entries present but not covered by any commitment/,
+    );
+  });
+
+  it('a log that declares lost entries (a gap record) is INCOMPLETE, exit 1, even with its head', async () => {
+    const { createAuditLogger, createMemoryTransport } = await import('@auditready/core');
+    const transport = createMemoryTransport();
+    const log = createAuditLogger({
+      service: { name: 's' },
+      transports: [transport],
+      handleSignals: false,
+      queue: { maxEntries: 2 },
+      onError: () => {},
+    });
+    transport.setDown(true);
+    for (let i = 0; i < 6; i++) log.record({ action: 'a', details: { i } });
+    transport.setDown(false);
+    await log.close();
+    const lines = transport.lines();
+    expect(lines.some((l) => l.includes('"kind":"gap"'))).toBe(true);
+    const dir = tempDir();
+    writeFileSync(join(dir, 'audit.log'), `${lines.join('\n')}\n`);
+    const last = JSON.parse(lines.at(-1) as string);
+    writeFileSync(join(dir, 'audit.head.json'), JSON.stringify({ chain: last.chain, seq: last.seq, hash: last.hash }));
+    const r = cli(['verify', dir]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/INCOMPLETE: no tampering, but the log itself declares lost entries/);
+  });
+
   it('an empty file is not complete (exit 3); a directory whose head file is gone is not either', () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'audit.log'), '');

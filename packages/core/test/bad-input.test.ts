@@ -138,14 +138,7 @@ describe('one table of bad inputs, over every public function', () => {
   });
 
   it('record() and wrap(): bad input never throws (non-strict), and nothing recorded is lost', async () => {
-    const transport = core.createMemoryTransport();
-    const errors: AuditError[] = [];
-    const logger = core.createAuditLogger({
-      service: { name: 's' },
-      transports: [transport],
-      handleSignals: false,
-      onError: (e) => errors.push(e),
-    });
+    const { logger, transport, errors } = setupLogger();
     let expected = 1; // genesis
     for (const [badName, make] of BAD) {
       logger.record({ action: 'good.before', details: { case: badName } });
