@@ -88,6 +88,8 @@ function detailsOf(f: AccessFacts, problems: string[]): Record<string, unknown> 
 }
 
 const RESOURCE_LIMITS = { type: 128, id: 512, name: 512, tenant: 256 } as const;
+/** Listed once: resourceOf runs for every request. */
+const RESOURCE_FIELDS = Object.entries(RESOURCE_LIMITS);
 
 /**
  * The resource as the entry schema takes it: a resolver's value that is not (a string, a number,
@@ -106,7 +108,7 @@ function resourceOf(value: unknown, problems: string[]): Resource | undefined {
   } catch (err) {
     problems.push(`resource could not be read: ${safeMessage(err)}`);
   }
-  for (const [k, max] of Object.entries(RESOURCE_LIMITS)) {
+  for (const [k, max] of RESOURCE_FIELDS) {
     let v: unknown;
     try {
       v = (value as Record<string, unknown>)[k];
