@@ -152,7 +152,8 @@ export async function runVerify(o: VerifyCommandOptions): Promise<number> {
       `  ${c.chain}  seq ${c.firstSeq}..${c.lastSeq}  ${n(c.count)} entries  head ${c.headHash.slice(0, 16)}…  ${c.valid ? 'valid' : `INVALID (${c.breaks.length} break${c.breaks.length === 1 ? '' : 's'})`}${c.keyIds.length ? `  keys ${c.keyIds.join(',')}` : ''}`,
     );
     for (const r of c.retained) out.push(`    retained by policy: seq ${r.from}..${r.to} (${r.file}), declared at seq ${r.declaredAt.seq}`);
-    for (const g of c.gaps) out.push(`    DECLARED GAP: seq ${g.from}..${g.to}, ${g.count} entries lost: ${g.reason}`);
+    for (const g of c.gaps)
+      out.push(`    DECLARED GAP: ${g.from !== undefined ? `seq ${g.from}..${g.to}, ` : ''}${g.count} entries lost: ${g.reason}`);
   }
   const kinds = new Map<string, number>();
   for (const b of report.breaks) kinds.set(b.kind, (kinds.get(b.kind) ?? 0) + 1);

@@ -37,6 +37,7 @@ import type { AuditHealth, AuditLogger, FlushResult, RecordLaterOptions } from '
 import { fnOption, intOption } from './options.js';
 import { nodeProcess } from './platform.js';
 import { compileRedaction } from './redact.js';
+import { errorReporter } from './report.js';
 import { getEntryValidator } from './schema.js';
 import { registerShutdown, unregisterShutdown } from './shutdown.js';
 import type { TransportContext } from './transport.js';
@@ -75,7 +76,7 @@ class Logger implements AuditLogger {
   #later: unknown[] = [];
   #laterScheduled = false;
   readonly #sealLaterBound = () => this.#sealLater();
-  readonly #onError: ((e: AuditError) => void) | undefined;
+  readonly #report: (err: AuditError) => void;
   readonly #strict: boolean;
   readonly #onSealed: ((r: SealedRecord) => void) | undefined;
   readonly #shutdownTimeoutMs: number;
@@ -86,7 +87,6 @@ class Logger implements AuditLogger {
   /** Room held by reserve() for entries still to come (fail-closed admission). */
   #reserved = 0;
   readonly #idle = new IdleSignal();
-  readonly #warned = new Set<string>();
   readonly #participant = {
     shutdownFlush: async () => {
       await this.flush({ timeoutMs: this.#shutdownTimeoutMs });
@@ -103,7 +103,7 @@ class Logger implements AuditLogger {
     const transports = checkTransports(o.transports);
     this.#settings = resolveLaneSettings(o);
     this.#shutdownTimeoutMs = intOption(o.shutdownTimeoutMs, 5000, 0, 'shutdownTimeoutMs');
-    this.#onError = fnOption(o.onError, 'onError');
+    this.#report = errorReporter(fnOption(o.onError, 'onError'));
     this.#strict = o.strict === true;
     this.#onSealed = fnOption(o.onSealed, 'onSealed');
     this.#clock = resolveClock(o.clock);
@@ -398,21 +398,5 @@ class Logger implements AuditLogger {
       rejected: this.#rejected,
       transports,
     };
-  }
-
-  #report(err: AuditError): void {
-    if (this.#onError) {
-      try {
-        this.#onError(err);
-      } catch {
-        // onError must not throw; if it does, there is nowhere left to report to.
-      }
-      return;
-    }
-    // No handler: warn once per error code so problems are visible without flooding the console.
-    if (this.#warned.has(err.code)) return;
-    this.#warned.add(err.code);
-    const proc = nodeProcess as { emitWarning?: (w: Error) => void } | undefined;
-    if (proc?.emitWarning) proc.emitWarning(err);
   }
 }

@@ -1,7 +1,11 @@
 /** Pieces of the worker bridge (@auditready/core/worker) that hold no state of their own. */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AuditError } from './errors.js';
+import type { Worker } from 'node:worker_threads';
+import type { AuditClock } from './clock.js';
+import { AuditConfigError, AuditError, AuditUnavailableError } from './errors.js';
+import type { AuditHealth } from './logger-types.js';
+import { intOption } from './options.js';
 
 /** An error from the worker, rebuilt in the app's thread with its name, code and message. */
 export class WorkerReportedError extends AuditError {
@@ -21,6 +25,45 @@ export function unclonable(input: unknown, err: unknown): [unknown, string] {
   return [lite, `record(): the input cannot be sent to the audit worker (${why})`];
 }
 
+/**
+ * How one worker's start settles: bounded by `startTimeoutMs` (then `onTimeout`, the worker
+ * terminated and a named error), the worker unref'd once it settles either way.
+ */
+export function startSettle(
+  worker: Worker,
+  startTimeoutMs: number,
+  resolve: () => void,
+  reject: (e: Error) => void,
+  onTimeout: () => void,
+): Settle {
+  const timer = setTimeout(() => {
+    onTimeout();
+    void worker.terminate();
+    reject(
+      new AuditUnavailableError(
+        `audit worker did not start within ${startTimeoutMs} ms (does the setup module's default export ever resolve?)`,
+      ),
+    );
+  }, startTimeoutMs);
+  const started = () => {
+    clearTimeout(timer);
+    worker.unref();
+  };
+  const settle: Settle = {
+    ready: false,
+    resolve: () => {
+      settle.ready = true;
+      started();
+      resolve();
+    },
+    reject: (e) => {
+      started();
+      reject(e);
+    },
+  };
+  return settle;
+}
+
 export function workerFile(): string {
   // The worker script is the ESM build (dist/worker-thread.js) for both builds of this file: it
   // loads the app's setup module with import(), ESM or CommonJS. The CommonJS build has no
@@ -34,6 +77,81 @@ export const WATCHDOG_MS = 1000;
 
 /** How the start of the worker settles (once; later calls do nothing). */
 export interface Settle {
+  /** resolve() was called: the worker's logger exists. */
+  ready: boolean;
   resolve(): void;
   reject(e: Error): void;
+}
+
+export interface WorkerAuditLoggerOptions {
+  /** Called (in the app's thread) with every error the logger handles, the worker's included. */
+  onError?: (error: AuditError) => void;
+  /** Flush through the worker on SIGTERM / SIGINT / beforeExit. Default true. */
+  handleSignals?: boolean;
+  /** Bound on flushes run by shutdown hooks. Default 5000 ms. */
+  shutdownTimeoutMs?: number;
+  /** Longest wait for the worker to build its logger (the setup module) before startWorkerAuditLogger rejects. Default 10000 ms. */
+  startTimeoutMs?: number;
+  /** Longest wait for a synchronous call (record, health) before it fails. Default 5000 ms. */
+  syncTimeoutMs?: number;
+  /** Time source for entry timestamps (taken in the app's thread). Default the system clock. */
+  clock?: AuditClock;
+  /**
+   * Handed to the setup module's default export when it is a function (`export default (data) =>
+   * options`): where to write, which keys, per process. Must be structured-cloneable.
+   */
+  setupData?: unknown;
+  /**
+   * When the worker dies (a transport's uncaught error, process.exit in it, out of memory): start a
+   * new one that continues the chain and declares, in a `gap` record, the entries the dead one had
+   * taken but not delivered (a `notice` when nothing was lost). Default `{ max: 5, withinMs: 60000 }`:
+   * after `max` restarts within `withinMs` (a crash loop) it stays down. `false`: it stays down at
+   * once; the loss is then reported through onError only (nothing is left to write it to the log).
+   * While it is down, record() and recordLater() throw AuditUnavailableError.
+   */
+  restart?: false | { max?: number; withinMs?: number };
+}
+
+/** The `restart` option: how many restarts, within which window, before the worker stays down. */
+export class RestartPolicy {
+  readonly #max: number;
+  readonly #withinMs: number;
+  /** When the worker was restarted (within the window). */
+  #times: number[] = [];
+  #count = 0;
+
+  constructor(v: WorkerAuditLoggerOptions['restart']) {
+    if (v !== undefined && v !== false && (v === null || typeof v !== 'object'))
+      throw new AuditConfigError('restart must be false or { max, withinMs }', { path: 'restart' });
+    const o = v === undefined ? {} : v;
+    this.#max = o === false ? 0 : intOption(o.max, 5, 0, 'restart.max');
+    this.#withinMs = o === false ? 1 : intOption(o.withinMs, 60_000, 1, 'restart.withinMs');
+  }
+
+  /** Restarts so far. */
+  get count(): number {
+    return this.#count;
+  }
+
+  /** Notes a restart now and returns undefined, or says why there is none. */
+  take(): string | undefined {
+    if (this.#max === 0) return 'restart is off';
+    const now = Date.now();
+    this.#times = this.#times.filter((t) => now - t < this.#withinMs);
+    if (this.#times.length >= this.#max) return `restarted ${this.#max} times within ${this.#withinMs} ms: not again`;
+    this.#times.push(now);
+    this.#count++;
+    return undefined;
+  }
+}
+
+/** health() without asking the worker: the last health it gave, with the status now. */
+export function staleHealth(
+  last: AuditHealth | undefined,
+  chainId: string,
+  status: 'closed' | 'degraded',
+  accepting: boolean,
+): AuditHealth {
+  const base = last ?? { overflow: 'drop-newest', chain: { id: chainId }, recorded: 0, rejected: 0, transports: [] };
+  return { ...base, status, accepting } as AuditHealth;
 }

@@ -8,7 +8,9 @@ import type { ClockStep } from './clock.js';
 import { AuditConfigError, AuditError } from './errors.js';
 import { CLOCK_STEP, ROOM, SEAL_AT, SEAL_REJECTED } from './internal.js';
 import { type AuditLogger, type AuditLoggerOptions, createAuditLogger } from './logger.js';
+import type { Transport, TransportContext } from './transport.js';
 import type { AuditRecordInput } from './types.js';
+import { lostCount, type WorkerLoss, WorkerState } from './worker-state.js';
 
 interface Data {
   setup: string;
@@ -16,11 +18,23 @@ interface Data {
   setupData: unknown;
   replyPort: MessagePort;
   signal: Int32Array;
-  /**
-   * [0] fail-closed state for the app's thread: (inputs taken from it, mod 2^32) << 32 | room left
-   * in the queues; [1] the worker's heartbeat (Date.now(), every 100 ms while its loop runs).
-   */
-  room: BigInt64Array;
+  /** The WorkerState buffer (worker-state.ts): room, heartbeat, what was taken, sealed, delivered. */
+  state: SharedArrayBuffer;
+  /** Inputs the app's thread had posted before this worker (mod 2^32): this worker's count starts there. */
+  takenBase: number;
+  /** Set when this worker replaces one that died: what to declare, and where the chain goes on. */
+  restart?: Restart;
+}
+
+interface Restart {
+  loss: WorkerLoss;
+  /** How the dead worker ended (exit code, and its uncaught error if any). */
+  exitCode: number;
+  error?: string;
+  /** Its thread id: a file lock it held may be taken over. */
+  thread: number;
+  /** Restarts so far (this one included). */
+  count: number;
 }
 
 type Sealing = AuditLogger & {
@@ -39,17 +53,107 @@ export function serializeError(err: unknown): { name: string; message: string; c
 
 type Message = { t: string; id?: number; items?: unknown[]; op?: string; args?: unknown[] };
 
+/**
+ * Follows what each transport confirmed (write() resolved) and publishes the seq through which all
+ * of them did, and captures the chain's record() hook: what a replacement needs after a death.
+ */
+class Progress {
+  readonly #state: WorkerState;
+  readonly #through: number[] = [];
+  context: TransportContext | undefined;
+
+  constructor(state: WorkerState) {
+    this.#state = state;
+  }
+
+  /** `from`: the seq through which delivery was already known when this worker started. */
+  start(from: number): void {
+    this.#through.fill(from);
+    this.#state.delivered(from);
+  }
+
+  track(t: Transport): Transport {
+    const i = this.#through.push(-1) - 1;
+    const w: Transport = {
+      name: t.name,
+      write: async (batch) => {
+        await t.write(batch);
+        const last = batch[batch.length - 1];
+        if (last === undefined) return;
+        this.#through[i] = last.entry.seq;
+        this.#state.delivered(Math.min(...this.#through));
+      },
+      attach: (context) => {
+        this.context ??= context;
+        t.attach?.(context);
+      },
+    };
+    for (const m of ['flush', 'close', 'idle', 'resume', 'health'] as const) {
+      const f = t[m] as ((...a: unknown[]) => unknown) | undefined;
+      if (typeof f === 'function') (w as unknown as Record<string, unknown>)[m] = (...a: unknown[]) => f.apply(t, a);
+    }
+    return w;
+  }
+}
+
 /** Imports the app's setup module and builds the logger from its default export (options, or a function of setupData). */
-async function loadLogger(setup: string, setupData: unknown, port: MessagePort): Promise<Sealing> {
-  const mod = (await import(setup)) as { default?: unknown };
-  const made = typeof mod.default === 'function' ? await (mod.default as (data: unknown) => unknown)(setupData) : mod.default;
+async function loadLogger(data: Data, port: MessagePort, progress: Progress, state: WorkerState): Promise<Sealing> {
+  const mod = (await import(data.setup)) as { default?: unknown };
+  const made = typeof mod.default === 'function' ? await (mod.default as (d: unknown) => unknown)(data.setupData) : mod.default;
   if (made === null || typeof made !== 'object')
-    throw new AuditConfigError(`${setup}: the default export must be the logger options (or a function returning them)`);
-  return createAuditLogger({
-    ...(made as AuditLoggerOptions),
+    throw new AuditConfigError(`${data.setup}: the default export must be the logger options (or a function returning them)`);
+  const o = made as AuditLoggerOptions;
+  const transports = Array.isArray(o.transports)
+    ? o.transports.map((t) => (t && typeof t.write === 'function' ? progress.track(t) : t))
+    : o.transports;
+  const userSealed = o.onSealed;
+  const head = data.restart?.loss.head;
+  const logger = createAuditLogger({
+    ...o,
+    transports,
+    // After a death the chain goes on from the last entry the dead worker sealed, so its lost seqs
+    // are a hole that the gap record declares (not seqs reused with other content).
+    ...(head ? { chain: { ...o.chain, resume: { ...head, ...noteOf(transports) } } } : {}),
+    onSealed: (r) => {
+      state.sealed(r.entry.seq, r.entry.hash);
+      userSealed?.(r);
+    },
     handleSignals: false, // the app's process handles signals and flushes through the bridge
     onError: (e) => port.postMessage({ t: 'error', error: serializeError(e) }),
   }) as Sealing;
+  // Now, before any delivery can be confirmed. Known delivered: what the dead worker's transports
+  // confirmed, or, for a first worker, everything before its first record (an earlier process's
+  // entries; a crash there is for the file transport's `recovered` record to declare).
+  const first = logger.health().chain.head?.seq ?? 0;
+  progress.start(data.restart ? (state.deliveredThrough() ?? first - 1) : first - 1);
+  if (data.restart) declareLoss(data.restart, progress.context);
+  return logger;
+}
+
+/** What a transport repaired when it opened (a stale lock taken over, a torn line set aside), for the `recovered` record. */
+function noteOf(transports: unknown): { note?: Record<string, unknown> } {
+  if (!Array.isArray(transports)) return {};
+  for (const t of transports as Transport[]) {
+    const note = t?.resume?.()?.note;
+    if (note) return { note };
+  }
+  return {};
+}
+
+/** The replacement's first words after its `recovered` record: what the dead worker lost. */
+function declareLoss(r: Restart, ctx: TransportContext | undefined): void {
+  const { loss } = r;
+  const count = lostCount(loss);
+  const how = `audit worker exited (code ${r.exitCode}${r.error ? `: ${r.error}` : ''})`;
+  const details: Record<string, unknown> = { cause: 'audit-worker-exit', exitCode: r.exitCode, restarts: r.count };
+  if (r.error) details.error = r.error;
+  if (count === 0) {
+    ctx?.record('notice', { reason: `${how}; restarted, nothing was lost`, details });
+    return;
+  }
+  if (loss.to >= loss.from) Object.assign(details, { from: loss.from, to: loss.to });
+  Object.assign(details, { count, unsealed: loss.unsealed });
+  ctx?.record('gap', { reason: `${how}: ${count} entries it had taken were not delivered; restarted`, details });
 }
 
 /** Serves the bridge: seals what it posts, answers its synchronous calls, publishes the room left. */
@@ -57,20 +161,23 @@ class WorkerHost {
   readonly #logger: Sealing;
   readonly #port: MessagePort;
   readonly #data: Data;
+  readonly #state: WorkerState;
   readonly #failClosed: boolean;
-  /** Inputs taken from the app's thread, mod 2^32 (fail-closed bookkeeping). */
-  #taken = 0;
+  /** Inputs taken from the app's thread, mod 2^32 (counted from the bridge's takenBase). */
+  #taken: number;
 
-  constructor(logger: Sealing, port: MessagePort, data: Data) {
+  constructor(logger: Sealing, port: MessagePort, data: Data, state: WorkerState) {
     this.#logger = logger;
     this.#port = port;
     this.#data = data;
+    this.#state = state;
+    this.#taken = data.takenBase >>> 0;
+    state.setTaken(this.#taken);
     this.#failClosed = logger.health().overflow === 'fail-closed';
     this.#publish();
     // The watchdog's heartbeat: a loop blocked (a transport that busy-loops) stops it.
-    const beat = () => Atomics.store(data.room, 1, BigInt(Date.now()));
-    beat();
-    setInterval(beat, 100).unref();
+    state.beat();
+    setInterval(() => state.beat(), 100).unref();
     // Deliveries free room without a message from the app's thread: publish that too.
     if (this.#failClosed) setInterval(() => this.#publish(), 2).unref();
     port.postMessage({ t: 'ready', chainId: logger.chainId, failClosed: this.#failClosed });
@@ -82,13 +189,12 @@ class WorkerHost {
    * room left, and how many of its inputs the room already accounts for (the rest are in flight).
    */
   #publish(): void {
-    if (!this.#failClosed) return;
-    const room = BigInt(Math.min(this.#logger[ROOM](), 0x7fffffff));
-    Atomics.store(this.#data.room, 0, (BigInt(this.#taken) << 32n) | room);
+    if (this.#failClosed) this.#state.setRoom(this.#taken, this.#logger[ROOM]());
   }
 
   #took(n: number): void {
     this.#taken = (this.#taken + n) >>> 0;
+    this.#state.setTaken(this.#taken);
   }
 
   #reportError(err: unknown): void {
@@ -131,13 +237,13 @@ class WorkerHost {
         // Closed or failing closed: the bridge counted these as taken; say they were not.
         this.#reportError(err);
       }
+      this.#took(1); // one by one: a death in the middle of a batch leaves the count exact
     }
-    this.#took(items.length / 2);
     this.#publish();
   }
 
   #sync(op: string | undefined, args: unknown[]): void {
-    if (op === 'record' || op === 'reject') this.#took(1);
+    if (op === 'record' || op === 'reject') this.#took(1); // before the reply, which publishes the room
     try {
       if (op === 'record') this.#reply({ ok: this.#logger[SEAL_AT](args[0] as AuditRecordInput, args[1] as string) });
       else if (op === 'reject') this.#reply({ ok: this.#logger[SEAL_REJECTED](args[0], args[1] as string) });
@@ -160,14 +266,22 @@ class WorkerHost {
 async function main(): Promise<void> {
   const port = parentPort as MessagePort;
   const data = workerData as Data;
+  const state = new WorkerState(data.state);
+  const progress = new Progress(state);
+  if (data.restart) {
+    // The file transport may take over a lock that the dead worker (a thread of this process) held.
+    const key = Symbol.for('auditready.dead-threads');
+    const g = globalThis as Record<symbol, unknown>;
+    g[key] = [...((g[key] as number[] | undefined) ?? []), data.restart.thread];
+  }
   let logger: Sealing;
   try {
-    logger = await loadLogger(data.setup, data.setupData, port);
+    logger = await loadLogger(data, port, progress, state);
   } catch (err) {
     port.postMessage({ t: 'failed', error: serializeError(err) });
     return;
   }
-  new WorkerHost(logger, port, data);
+  new WorkerHost(logger, port, data, state);
 }
 
 void main();

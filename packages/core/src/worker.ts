@@ -5,29 +5,24 @@ import { AuditClosedError, AuditConfigError, AuditError, AuditHookError, AuditTr
 import type { AuditHealth, AuditLogger, FlushResult, RecordLaterOptions, WrapOptions } from './logger.js';
 import { wrapWith } from './logger.js';
 import { fnOption, intOption } from './options.js';
+import { errorReporter } from './report.js';
 import { registerShutdown, unregisterShutdown } from './shutdown.js';
 import type { AuditEntry, AuditRecordInput } from './types.js';
-import { type Settle, unclonable, WATCHDOG_MS, WorkerReportedError, workerFile } from './worker-bridge.js';
+import { errorMessage } from './util.js';
+import {
+  RestartPolicy,
+  type Settle,
+  staleHealth,
+  startSettle,
+  unclonable,
+  WATCHDOG_MS,
+  type WorkerAuditLoggerOptions,
+  WorkerReportedError,
+  workerFile,
+} from './worker-bridge.js';
+import { lostCount, WorkerState } from './worker-state.js';
 
-export interface WorkerAuditLoggerOptions {
-  /** Called (in the app's thread) with every error the logger handles, the worker's included. */
-  onError?: (error: AuditError) => void;
-  /** Flush through the worker on SIGTERM / SIGINT / beforeExit. Default true. */
-  handleSignals?: boolean;
-  /** Bound on flushes run by shutdown hooks. Default 5000 ms. */
-  shutdownTimeoutMs?: number;
-  /** Longest wait for the worker to build its logger (the setup module) before startWorkerAuditLogger rejects. Default 10000 ms. */
-  startTimeoutMs?: number;
-  /** Longest wait for a synchronous call (record, health) before it fails. Default 5000 ms. */
-  syncTimeoutMs?: number;
-  /** Time source for entry timestamps (taken in the app's thread). Default the system clock. */
-  clock?: AuditClock;
-  /**
-   * Handed to the setup module's default export when it is a function (`export default (data) =>
-   * options`): where to write, which keys, per process. Must be structured-cloneable.
-   */
-  setupData?: unknown;
-}
+export type { WorkerAuditLoggerOptions } from './worker-bridge.js';
 
 /**
  * Starts the worker and resolves once its logger exists (genesis or resumed chain sealed), or
@@ -44,10 +39,19 @@ export async function startWorkerAuditLogger(setup: string | URL, options: Worke
 
 class WorkerLogger implements AuditLogger {
   readonly ready: Promise<void>;
-  readonly #worker: Worker;
+  #worker!: Worker;
+  readonly #setup: string;
+  readonly #setupData: unknown;
+  readonly #startTimeoutMs: number;
   readonly #signal = new Int32Array(new SharedArrayBuffer(4));
-  /** Written by the worker (fail-closed): (inputs it has taken, mod 2^32) << 32 | room left in its queues. */
-  readonly #room = new BigInt64Array(new SharedArrayBuffer(16));
+  /** Written by the worker: room, heartbeat, what it took, sealed and delivered (worker-state.ts). */
+  readonly #state = new WorkerState();
+  readonly #restarts: RestartPolicy;
+  /** A replacement worker is starting: its 'ready' has not come yet. */
+  #restarting = false;
+  /** The uncaught error that is ending the worker, for the exit that follows. */
+  #failure: string | undefined;
+  #registered = false;
   /** The watchdog reported the worker unresponsive (once per episode). */
   #stalled = false;
   /** Inputs sent (or batched) to the worker, mod 2^32: those it has not taken yet will use room too. */
@@ -56,9 +60,10 @@ class WorkerLogger implements AuditLogger {
   #closing = false;
   /** Room held by reserve() (fail-closed admission), counted against the worker's room. */
   #reserved = 0;
-  readonly #replies: MessageChannel['port1'];
+  /** Where the worker answers synchronous calls (one channel per worker). */
+  #replies: MessageChannel['port1'] = new MessageChannel().port1;
   readonly #clock: AuditClock;
-  readonly #onError: ((e: AuditError) => void) | undefined;
+  readonly #report: (err: AuditError) => void;
   readonly #syncTimeoutMs: number;
   readonly #shutdownTimeoutMs: number;
   readonly #handleSignals: boolean;
@@ -84,56 +89,52 @@ class WorkerLogger implements AuditLogger {
   readonly #send = () => this.#post();
 
   constructor(setup: string, o: WorkerAuditLoggerOptions) {
-    this.#onError = fnOption(o.onError, 'onError');
+    this.#report = errorReporter(fnOption(o.onError, 'onError'));
     this.#clock = o.clock ?? createSystemClock();
     this.#syncTimeoutMs = o.syncTimeoutMs ?? 5000;
     this.#shutdownTimeoutMs = o.shutdownTimeoutMs ?? 5000;
     this.#handleSignals = o.handleSignals !== false;
-    const { port1, port2 } = new MessageChannel();
-    this.#replies = port1;
-    this.#worker = new Worker(workerFile(), {
-      // Not the app's --input-type (given with -e/--eval): it would stop the worker's own script.
-      execArgv: process.execArgv.filter((a) => !a.startsWith('--input-type')),
-      workerData: { setup, setupData: o.setupData, replyPort: port2, signal: this.#signal, room: this.#room },
-      transferList: [port2],
-    });
-    this.ready = this.#start(intOption(o.startTimeoutMs, 10_000, 1, 'startTimeoutMs'));
+    this.#restarts = new RestartPolicy(o.restart);
+    this.#setup = setup;
+    this.#setupData = o.setupData;
+    this.#startTimeoutMs = intOption(o.startTimeoutMs, 10_000, 1, 'startTimeoutMs');
+    this.ready = this.#start(undefined);
   }
 
   /**
-   * Resolves once the worker's logger exists. The worker is kept alive while it starts (a
-   * top-level await on it must not end the process with exit 13 and no word), bounded by
-   * `startTimeoutMs`; then unref'd: like the in-process logger, the audit log never keeps a
-   * process alive by itself.
+   * Starts a worker (the first, or a replacement with what to declare); resolves once its logger
+   * exists. The worker is kept alive while it starts (a top-level await on it must not end the
+   * process with exit 13 and no word), bounded by `startTimeoutMs`; then unref'd: like the
+   * in-process logger, the audit log never keeps a process alive by itself.
    */
-  #start(startTimeoutMs: number): Promise<void> {
+  #start(restart: Record<string, unknown> | undefined): Promise<void> {
+    const { port1, port2 } = new MessageChannel();
+    this.#replies.close();
+    this.#replies = port1;
+    const worker = new Worker(workerFile(), {
+      // Not the app's --input-type (given with -e/--eval): it would stop the worker's own script.
+      execArgv: process.execArgv.filter((a) => !a.startsWith('--input-type')),
+      workerData: {
+        setup: this.#setup,
+        setupData: this.#setupData,
+        replyPort: port2,
+        signal: this.#signal,
+        state: this.#state.buffer,
+        takenBase: (this.#sent - this.#batch.length / 2) >>> 0,
+        ...(restart ? { restart } : {}),
+      },
+      transferList: [port2],
+    });
+    this.#worker = worker;
+    const thread = worker.threadId; // -1 once it has exited
     return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#dead = `did not start within ${startTimeoutMs} ms`;
-        void this.#worker.terminate();
-        reject(
-          new AuditUnavailableError(
-            `audit worker did not start within ${startTimeoutMs} ms (does the setup module's default export ever resolve?)`,
-          ),
-        );
-      }, startTimeoutMs);
-      const started = () => {
-        clearTimeout(timer);
-        this.#worker.unref();
-      };
-      const settle: Settle = {
-        resolve: () => {
-          started();
-          resolve();
-        },
-        reject: (e) => {
-          started();
-          reject(e);
-        },
-      };
-      this.#worker.on('message', (m: { t: string; [k: string]: unknown }) => this.#onMessage(m, settle));
-      this.#worker.on('error', (err) => this.#onWorkerError(err, settle));
-      this.#worker.on('exit', (code) => this.#onExit(code, settle));
+      const ms = this.#startTimeoutMs;
+      const settle = startSettle(worker, ms, resolve, reject, () => {
+        this.#dead = `did not start within ${ms} ms`;
+      });
+      worker.on('message', (m: { t: string; [k: string]: unknown }) => this.#onMessage(m, settle));
+      worker.on('error', (err) => this.#onWorkerError(err, settle));
+      worker.on('exit', (code) => this.#onExit(code, settle, thread));
     });
   }
 
@@ -141,13 +142,17 @@ class WorkerLogger implements AuditLogger {
     if (m.t === 'ready') {
       this.#chainId = m.chainId as string;
       this.#failClosed = m.failClosed === true;
-      if (this.#handleSignals) registerShutdown(this.#participant);
+      this.#restarting = false;
+      if (this.#handleSignals && !this.#registered) registerShutdown(this.#participant);
+      this.#registered = this.#handleSignals;
       settle.resolve();
     } else if (m.t === 'failed') {
       const e = m.error as { message: string };
       this.#dead = e.message;
       void this.#worker.terminate();
-      settle.reject(new AuditConfigError(`audit worker setup failed: ${e.message}`));
+      const err = new AuditConfigError(`audit worker setup failed: ${e.message}`);
+      if (this.#restarting) this.#report(err);
+      settle.reject(err);
     } else if (m.t === 'error') {
       this.#report(new WorkerReportedError(m.error as never));
     } else if (m.t === 'done') {
@@ -157,16 +162,15 @@ class WorkerLogger implements AuditLogger {
     }
   }
 
+  /** An uncaught error in the worker: it is ending ('exit' follows, and decides what happens next). */
   #onWorkerError(err: Error, settle: Settle): void {
-    this.#dead = err.message;
-    const e = new AuditTransportError('worker', `audit worker failed: ${err.message}; entries not yet delivered may be lost`, {
-      cause: err,
-    });
+    this.#failure = err.message;
+    const e = new AuditTransportError('worker', `audit worker failed: ${err.message}`, { cause: err });
     this.#report(e);
     settle.reject(e);
   }
 
-  #onExit(code: number, settle: Settle): void {
+  #onExit(code: number, settle: Settle, thread: number): void {
     // Before 'ready': the setup never finished (a promise that never resolves leaves the worker's
     // loop empty, and it ends). A named error, not a start that never settles.
     settle.reject(
@@ -174,25 +178,49 @@ class WorkerLogger implements AuditLogger {
         `audit worker exited (code ${code}) before its logger was ready: does the setup module's default export ever resolve?`,
       ),
     );
-    if (!this.#closed && this.#dead === undefined) {
-      this.#dead = `exited with code ${code}`;
-      this.#report(new AuditTransportError('worker', `audit worker exited (code ${code}); entries not yet delivered may be lost`));
-    }
     for (const w of this.#waiting.values()) w({ result: { ok: false, pending: -1 }, health: this.#lastHealth as AuditHealth });
     this.#waiting.clear();
-    if (this.#handleSignals) unregisterShutdown(this.#participant);
+    const failure = this.#failure;
+    this.#failure = undefined;
+    if (!settle.ready) {
+      // A worker that never became ready: the start failed (reported by whoever awaited it).
+      this.#dead ??= `exited with code ${code} before it was ready`;
+      this.#down();
+      return;
+    }
+    if (this.#closed || this.#closing || this.#dead !== undefined) {
+      this.#down();
+      return;
+    }
+    const loss = this.#state.loss((this.#sent - this.#batch.length / 2) >>> 0, this.#chainId);
+    const what = `audit worker exited (code ${code}${failure ? `: ${failure}` : ''}); ${lostCount(loss)} entries it had taken were not delivered`;
+    const refused = this.#restarts.take();
+    if (refused !== undefined) {
+      this.#dead = `exited with code ${code}`;
+      this.#report(new AuditTransportError('worker', `${what} (${refused}); later entries are refused and their loss is not in the log`));
+      this.#down();
+      return;
+    }
+    this.#report(new AuditTransportError('worker', `${what}; restarting it (the log declares the loss)`));
+    this.#restarting = true;
+    this.#state.reset();
+    const restart = { loss, exitCode: code, thread, count: this.#restarts.count, ...(failure ? { error: failure } : {}) };
+    this.#start(restart).catch((err: unknown) => {
+      this.#restarting = false;
+      this.#report(new AuditUnavailableError(`audit worker could not be restarted (${errorMessage(err)}): later entries are refused`));
+      this.#down();
+    });
+    this.#post(); // what was waiting goes to the new worker, behind its declaration
+  }
+
+  /** Down for good: no shutdown hooks. */
+  #down(): void {
+    if (this.#registered) unregisterShutdown(this.#participant);
+    this.#registered = false;
   }
 
   get chainId(): string {
     return this.#chainId;
-  }
-
-  #report(err: AuditError): void {
-    try {
-      this.#onError?.(err);
-    } catch {
-      // onError must not throw
-    }
   }
 
   #mustAccept(): void {
@@ -253,15 +281,13 @@ class WorkerLogger implements AuditLogger {
     const msg = receiveMessageOnPort(this.#replies)?.message as
       | { ok?: T; error?: { name: string; message: string; code?: string } }
       | undefined;
-    if (msg === undefined) {
-      throw new AuditUnavailableError(`audit worker did not answer ${op}() within ${this.#syncTimeoutMs} ms (${r})`);
-    }
+    if (msg === undefined) throw new AuditUnavailableError(`audit worker did not answer ${op}() within ${this.#syncTimeoutMs} ms (${r})`);
     if (msg.error) throw new WorkerReportedError(msg.error);
     return msg.ok as T;
   }
 
   #queued(): number {
-    if (this.#unresponsive()) return 0; // a blocked worker delivers nothing: waiting on it would only hang the exit
+    if (this.#restarting || this.#unresponsive()) return 0; // a blocked worker delivers nothing: waiting on it would only hang the exit
     try {
       return this.#call<AuditHealth>('health').transports.reduce((n, t) => n + t.queued, 0);
     } catch {
@@ -332,29 +358,15 @@ class WorkerLogger implements AuditLogger {
     this.#closing = true;
     const result = await this.#roundTrip('close', options);
     this.#closed = true;
-    if (this.#handleSignals) unregisterShutdown(this.#participant);
+    this.#down();
     await this.#worker.terminate();
     return result;
   }
 
   health(): AuditHealth {
-    if (this.#closed || this.#dead !== undefined) {
-      const last = this.#lastHealth;
-      return {
-        ...(last ?? { overflow: 'drop-newest', chain: { id: this.#chainId }, recorded: 0, rejected: 0, transports: [] }),
-        status: 'closed',
-        accepting: false,
-      } as AuditHealth;
-    }
-    if (this.#unresponsive()) {
-      // No synchronous call into a blocked worker: the last health it gave, marked degraded.
-      const last = this.#lastHealth;
-      return {
-        ...(last ?? { overflow: 'drop-newest', chain: { id: this.#chainId }, recorded: 0, rejected: 0, transports: [] }),
-        status: 'degraded',
-        accepting: this.accepting(),
-      } as AuditHealth;
-    }
+    if (this.#closed || this.#dead !== undefined) return staleHealth(this.#lastHealth, this.#chainId, 'closed', false);
+    // No synchronous call into a blocked worker (or one still starting): the last health it gave, marked degraded.
+    if (this.#restarting || this.#unresponsive()) return staleHealth(this.#lastHealth, this.#chainId, 'degraded', this.accepting());
     return this.#call<AuditHealth>('health');
   }
 
@@ -363,7 +375,7 @@ class WorkerLogger implements AuditLogger {
    * loop is blocked. Reported once per episode through onError; fail-closed refuses meanwhile.
    */
   #unresponsive(): boolean {
-    const last = Number(Atomics.load(this.#room, 1));
+    const last = this.#state.lastBeat();
     const stalled = last > 0 && Date.now() - last > WATCHDOG_MS;
     if (stalled && !this.#stalled)
       this.#report(new AuditUnavailableError(`audit worker unresponsive for ${Date.now() - last} ms: entries are waiting, not delivered`));
@@ -377,9 +389,7 @@ class WorkerLogger implements AuditLogger {
     if (!this.#failClosed) return true;
     // The worker's last word on its room, less what was sent since that it has not taken yet, less
     // the room reservations hold for entries still to come.
-    const word = Atomics.load(this.#room, 0);
-    const taken = Number(BigInt.asUintN(32, word >> 32n));
-    const room = Number(BigInt.asUintN(32, word));
+    const [taken, room] = this.#state.room();
     return room - ((this.#sent - taken) >>> 0) - this.#reserved > 0;
   }
 

@@ -253,6 +253,22 @@ describe('verify: each kind of break', () => {
     expect(only(r2.breaks)).toEqual([{ kind: 'deleted', seq: 2 }]);
   });
 
+  it('a log that declares lost entries is consistent but never complete, even when a commitment covers its head', () => {
+    const c = new HashChain({ id: 'g' });
+    const b = { ts: '2026-01-01T00:00:00.000000Z', action: 'x', outcome: 'success' as const, actor: { type: 'system' as const } };
+    const all = Array.from({ length: 4 }, (_, i) => c.seal({ kind: i === 0 ? 'genesis' : 'event', ...b }).line);
+    const anchorOf = (line: string) => {
+      const e = JSON.parse(line);
+      return { chain: e.chain, seq: e.seq, hash: e.hash };
+    };
+    expect(verifySync(all, { anchors: [anchorOf(all[3] as string)] }).complete).toBe(true);
+    // Entries lost before they had seqs (an audit worker that died before sealing them): a count only.
+    const gap = c.seal({ kind: 'gap', ts: b.ts, reason: 'audit worker exited', details: { count: 2, unsealed: 2 } }).line;
+    const r = verifySync([...all, gap], { anchors: [anchorOf(gap)] });
+    expect(r).toMatchObject({ consistent: true, complete: false });
+    expect(r.chains[0]?.gaps).toEqual([{ count: 2, reason: 'audit worker exited', declaredAt: 4 }]);
+  });
+
   it('Verifier rejects push after finish', () => {
     const v = new Verifier();
     v.finish();

@@ -145,16 +145,144 @@ describe('startWorkerAuditLogger', () => {
     await expect(startWorkerAuditLogger(fixture('no-such-module.mjs'), { handleSignals: false })).rejects.toThrow(/setup failed/);
   });
 
-  it('a worker that dies is reported; later calls fail with AuditUnavailableError instead of hanging', async () => {
+  it('restart: false — a worker that dies is reported; later calls fail with AuditUnavailableError instead of hanging', async () => {
     const errors: Error[] = [];
-    const logger = await startWorkerAuditLogger(fixture('setup-crash.mjs'), { onError: (e) => errors.push(e), handleSignals: false });
+    const logger = await startWorkerAuditLogger(fixture('setup-crash.mjs'), {
+      onError: (e) => errors.push(e),
+      handleSignals: false,
+      restart: false,
+    });
     logger.recordLater({ action: 'triggers the crash' });
     await vi.waitFor(() => expect(logger.accepting()).toBe(false), { timeout: 5000, interval: 20 });
-    expect(errors.map((e) => e.message).join('\n')).toMatch(/audit worker exited \(code 3\)/);
+    expect(errors.map((e) => e.message).join('\n')).toMatch(/audit worker exited \(code 3\).*restart is off.*loss is not in the log/);
     expect(() => logger.recordLater({ action: 'after' })).toThrow(AuditUnavailableError);
     expect(() => logger.record({ action: 'after' })).toThrow(AuditUnavailableError);
     expect(await logger.flush()).toEqual({ ok: false, pending: -1 });
     expect(logger.health()).toMatchObject({ status: 'closed', accepting: false });
+  });
+});
+
+describe('a worker that dies is replaced, and the log declares what it lost', () => {
+  /** The user entries (access/event) of a log, by action. */
+  const actions = (dir: string) =>
+    lines(dir)
+      .map((l) => JSON.parse(l))
+      .filter((e) => e.kind === 'event' || e.kind === 'access')
+      .map((e) => e.action as string);
+
+  for (const crashBy of ['exit', 'throw'] as const) {
+    it(`${crashBy === 'exit' ? 'process.exit() in the worker' : 'an uncaught error in the worker'}: a new worker continues the chain; every input handed over is in the log or counted in its gap record`, async () => {
+      const dir = useDir();
+      const errors: Error[] = [];
+      const logger = await startWorkerAuditLogger(fixture('setup-file.mjs'), {
+        setupData: { dir, crashOn: 'crash', crashBy },
+        handleSignals: false,
+        onError: (e) => errors.push(e),
+      });
+      const chain = logger.chainId;
+      for (let i = 0; i < 5; i++) logger.recordLater({ action: `before-${i}` });
+      expect((await logger.flush()).ok).toBe(true);
+      // The crash batch, then an entry per turn while the worker dies and its replacement starts:
+      // some reach the dying worker (sealed or not), the rest the new one. None may vanish unsaid.
+      logger.recordLater({ action: 'crash' });
+      let handed = 1;
+      for (let i = 0; i < 40; i++) {
+        logger.recordLater({ action: `during-${i}` });
+        handed++;
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      await vi.waitFor(() => expect(errors.some((e) => /restarting it/.test(e.message))).toBe(true), { timeout: 10_000, interval: 20 });
+      const sealed = logger.record({ action: 'after-restart' }); // a synchronous call reaches the new worker
+      expect(sealed.chain).toBe(chain);
+      expect((await logger.flush()).ok).toBe(true);
+      await logger.close();
+
+      const present = actions(dir);
+      expect(present.slice(0, 5)).toEqual(['before-0', 'before-1', 'before-2', 'before-3', 'before-4']);
+      expect(present).toContain('after-restart');
+      expect(present).not.toContain('crash');
+      const report = verifySync(lines(dir));
+      expect(report.consistent).toBe(true);
+      expect(report.complete).toBe(false);
+      expect(report.chains).toHaveLength(1); // one chain, continued
+      const gaps = report.chains[0]?.gaps ?? [];
+      expect(gaps).toHaveLength(1);
+      const gap = gaps[0] as (typeof gaps)[number];
+      expect(gap.reason).toMatch(/audit worker exited \(code (3|1)/);
+      const lost = handed - present.filter((a) => a === 'crash' || a.startsWith('during-')).length;
+      expect(gap.count).toBe(lost);
+      expect(lost).toBeGreaterThanOrEqual(1); // at least the crash batch
+      const entries = lines(dir).map((l) => JSON.parse(l));
+      expect(entries.find((e) => e.kind === 'gap').details).toMatchObject({ cause: 'audit-worker-exit', restarts: 1 });
+      if (crashBy === 'throw') expect(entries.find((e) => e.kind === 'gap').details.error).toMatch(/a bug in the transport/);
+      // The seqs the dead worker sealed are a hole the gap covers, not seqs reused with other content.
+      const seqs = entries.map((e) => e.seq);
+      expect(new Set(seqs).size).toBe(seqs.length);
+    });
+  }
+
+  it('a worker that dies with one entry sealed but not written: the gap names its seq', async () => {
+    const dir = useDir();
+    const errors: Error[] = [];
+    const logger = await startWorkerAuditLogger(fixture('setup-file.mjs'), {
+      setupData: { dir, crashOn: 'crash' },
+      handleSignals: false,
+      onError: (e) => errors.push(e),
+    });
+    await logger.flush(); // genesis written
+    logger.recordLater({ action: 'crash' }); // sealed as seq 1, never written
+    await vi.waitFor(() => expect(errors.some((e) => /restarting it/.test(e.message))).toBe(true), { timeout: 10_000, interval: 20 });
+    await logger.flush();
+    await logger.close();
+    const entries = lines(dir).map((l) => JSON.parse(l));
+    expect(entries.map((e) => [e.kind, e.seq])).toEqual([
+      ['genesis', 0],
+      ['recovered', 2],
+      ['gap', 3],
+    ]);
+    expect(entries[2].details).toMatchObject({ from: 1, to: 1, count: 1, unsealed: 0, exitCode: 3 });
+    expect(verifySync(lines(dir)).chains[0]?.gaps).toEqual([expect.objectContaining({ from: 1, to: 1, count: 1 })]);
+  });
+
+  it('a worker that dies while idle, everything delivered: replaced, and a notice (not a gap) says so', async () => {
+    const dir = useDir();
+    const errors: Error[] = [];
+    const logger = await startWorkerAuditLogger(fixture('setup-file.mjs'), {
+      setupData: { dir, exitOnceAfterMs: 300 },
+      handleSignals: false,
+      onError: (e) => errors.push(e),
+    });
+    logger.recordLater({ action: 'before' });
+    await logger.flush();
+    await vi.waitFor(() => expect(errors.some((e) => /code 4.*0 entries.*restarting it/.test(e.message))).toBe(true), {
+      timeout: 10_000,
+      interval: 20,
+    });
+    logger.recordLater({ action: 'after' });
+    await logger.flush();
+    await logger.close();
+    const entries = lines(dir).map((l) => JSON.parse(l));
+    expect(entries.map((e) => e.action ?? e.kind)).toEqual(['genesis', 'before', 'recovered', 'notice', 'after']);
+    expect(entries[3].reason).toMatch(/exited \(code 4\); restarted, nothing was lost/);
+    const report = verifySync(lines(dir));
+    expect(report.consistent).toBe(true);
+    expect(report.chains[0]?.gaps).toEqual([]);
+  });
+
+  it('a crash loop: after `max` restarts within the window it stays down, says so, and refuses instead of hanging', async () => {
+    const errors: Error[] = [];
+    const logger = await startWorkerAuditLogger(fixture('setup-crash.mjs'), {
+      onError: (e) => errors.push(e),
+      handleSignals: false,
+      restart: { max: 3, withinMs: 60_000 },
+    });
+    logger.recordLater({ action: 'triggers the crash' });
+    await vi.waitFor(() => expect(logger.health().status).toBe('closed'), { timeout: 20_000, interval: 50 });
+    const said = errors.map((e) => e.message).join('\n');
+    expect(said.match(/restarting it/g)).toHaveLength(3);
+    expect(said).toMatch(/restarted 3 times within 60000 ms: not again/);
+    expect(() => logger.recordLater({ action: 'after' })).toThrow(AuditUnavailableError);
+    expect(await logger.flush()).toEqual({ ok: false, pending: -1 });
   });
 });
 

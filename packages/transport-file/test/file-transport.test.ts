@@ -144,6 +144,23 @@ describe('file transport: restart and crash recovery', () => {
     await again.log.close();
   });
 
+  it('another thread of the same process is a second writer too: refused while the first thread holds the lock', async () => {
+    const dir = tempDir();
+    const { log } = open(dir);
+    const { Worker } = await import('node:worker_threads');
+    const tryFromThread = () =>
+      new Promise<{ opened: boolean; code?: string; message?: string }>((resolve, reject) => {
+        const w = new Worker(new URL('./fixtures/lock-thread.mjs', import.meta.url), { workerData: { dir } });
+        w.once('message', resolve);
+        w.once('error', reject);
+      });
+    const r = await tryFromThread();
+    expect(r).toMatchObject({ opened: false, code: 'ERR_AUDIT_LOCKED' });
+    expect(r.message).toMatch(/held by thread 0 of this process/);
+    await log.close();
+    expect(await tryFromThread()).toEqual({ opened: true }); // released: the lock is free for another thread
+  });
+
   it('a log directory deleted and recreated while running: the lock is taken again, so a second writer is still refused', async () => {
     const dir = tempDir();
     const { log, transport } = open(dir);

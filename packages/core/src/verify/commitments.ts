@@ -52,7 +52,7 @@ function settleRetained(s: ChainTrack, m: Missing, ranges: RetentionClaim[], led
 /** Holes the chain declared with gap records, or that retention records cover, are withdrawn. */
 function settleHoles(s: ChainTrack, retained: RetentionClaim[], ledger: BreakLedger): void {
   for (const m of s.missing) {
-    if (s.declared.some((d) => d.from <= m.from && m.to <= d.to)) ledger.withdraw(m.ref);
+    if (s.declared.some((d) => d.from !== undefined && d.to !== undefined && d.from <= m.from && m.to <= d.to)) ledger.withdraw(m.ref);
   }
   const ranges = retained.filter((r) => r.chain === s.id).sort((a, b) => a.from - b.from);
   for (const m of s.missing) if (m.ref.live) settleRetained(s, m, ranges, ledger);

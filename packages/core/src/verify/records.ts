@@ -55,9 +55,11 @@ function readRemoved(e: AuditEntry, declaredAt: { chain: string; seq: number }, 
 function readGap(e: AuditEntry, s: ChainTrack, seq: number): void {
   if (!e.details) return;
   const d = e.details as { from?: unknown; to?: unknown; count?: unknown };
-  if (Number.isSafeInteger(d.from) && Number.isSafeInteger(d.to) && Number.isSafeInteger(d.count)) {
-    s.declared.push({ from: d.from as number, to: d.to as number, count: d.count as number, reason: e.reason ?? 'gap', declaredAt: seq });
-  }
+  if (!Number.isSafeInteger(d.count)) return;
+  const reason = e.reason ?? 'gap';
+  if (Number.isSafeInteger(d.from) && Number.isSafeInteger(d.to))
+    s.declared.push({ from: d.from as number, to: d.to as number, count: d.count as number, reason, declaredAt: seq });
+  else if (d.from === undefined && d.to === undefined) s.declared.push({ count: d.count as number, reason, declaredAt: seq }); // lost before they had seqs
 }
 
 function readGenesis(e: AuditEntry, s: ChainTrack, authenticated: boolean): void {

@@ -48,8 +48,10 @@ export interface VerifyBreak extends Position {
 }
 
 export interface DeclaredGap {
-  from: number;
-  to: number;
+  /** The seqs lost, first..last; absent when the entries were lost before they had seqs (e.g. taken by an audit worker that died before sealing them). */
+  from?: number;
+  to?: number;
+  /** Entries lost. */
   count: number;
   reason: string;
   /** seq of the `gap` record that declared it. */
@@ -108,7 +110,8 @@ export interface VerifyReport {
   /**
    * Consistent, and proven complete: at least one chain, and every chain meets a commitment to its
    * head (a head file or anchor held elsewhere, or a later chain's genesis link), so no entry up to
-   * each commitment is missing. Without a commitment a cut tail cannot be seen, and this is false.
+   * each commitment is missing. Without a commitment a cut tail cannot be seen, and this is false;
+   * a chain that declares lost entries (`gap` records) is not complete either.
    */
   complete: boolean;
   /** Lines or items read (blank lines excluded). */

@@ -350,7 +350,8 @@ export class Verifier {
     const omitted = this.#ledger.omitted();
     const chains = [...this.#chains.values()].map((s) => chainReport(s, breaks, this.#ledger.omittedOf(s.id)));
     const valid = breaks.length === 0 && Object.keys(omitted).length === 0;
-    const complete = valid && !this.#extract && chains.length > 0 && chains.every((c) => c.commitment !== undefined);
+    // Declared gaps are entries known to be missing: consistent (the log says so), never complete.
+    const complete = valid && !this.#extract && chains.length > 0 && chains.every((c) => c.commitment !== undefined && c.gaps.length === 0);
     return {
       valid,
       consistent: valid,
