@@ -5,7 +5,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AuditConfigError, AuditUnavailableError } from '@auditready/core';
+import { AuditClosedError, AuditConfigError, AuditUnavailableError } from '@auditready/core';
 import { verifySync } from '@auditready/core/verify';
 import { startWorkerAuditLogger } from '@auditready/core/worker';
 import { describe, expect, it, vi } from 'vitest';
@@ -159,6 +159,42 @@ describe('startWorkerAuditLogger', () => {
     expect(() => logger.record({ action: 'after' })).toThrow(AuditUnavailableError);
     expect(await logger.flush()).toEqual({ ok: false, pending: -1 });
     expect(logger.health()).toMatchObject({ status: 'closed', accepting: false });
+  });
+});
+
+describe('closing the worker logger while the app still records', () => {
+  it('every entry taken while close() runs is delivered; after that, AuditClosedError — never a silent loss', async () => {
+    const dir = useDir();
+    const logger = await startWorkerAuditLogger(fixture('setup-file.mjs'), { setupData: { dir }, handleSignals: false });
+    const taken: string[] = [];
+    let refused = 0;
+    let stop = false;
+    const pump = async () => {
+      for (let i = 0; !stop; i++) {
+        try {
+          logger.recordLater({ action: `during-close-${i}` });
+          taken.push(`during-close-${i}`);
+        } catch (e) {
+          expect(e).toBeInstanceOf(AuditClosedError);
+          refused++;
+        }
+        await new Promise((r) => setTimeout(r, 1)); // a request rate the queue keeps up with (overflow is another test)
+      }
+    };
+    const pumping = pump();
+    await new Promise((r) => setTimeout(r, 20));
+    const result = await logger.close();
+    await new Promise((r) => setTimeout(r, 20));
+    stop = true;
+    await pumping;
+    expect(result.ok).toBe(true);
+    expect(taken.length).toBeGreaterThan(0);
+    expect(refused).toBeGreaterThan(0);
+    const written = lines(dir)
+      .map((l) => JSON.parse(l))
+      .filter((e) => e.kind === 'event')
+      .map((e) => e.action);
+    expect(written).toEqual(taken);
   });
 });
 
