@@ -1,37 +1,63 @@
 /**
  * Value detectors: secrets recognised by their shape wherever they appear inside a string
- * (docs/spec/entry-format.md §Redaction). Each match is replaced in place; the rest of the string
- * stays, so "Bearer eyJ…" in a log message keeps its message.
+ * (docs/redaction.md). Each match is replaced in place; the rest of the string stays, so "Bearer
+ * eyJ…" in a log message keeps its message. Token families are matched by their published prefixes
+ * (the formats gitleaks and secretlint list; our own patterns, see docs/redaction.md), credentials
+ * in text by their key names (key-value.ts), card numbers by issuer prefix and Luhn.
+ *
+ * Every pattern runs in linear time on any input (a client controls most of what is scanned): a
+ * match may only start where a run of its characters starts (a lookbehind, not \b, which fires
+ * inside runs like `-eyJ-eyJ…`), and every repetition is either bounded or cannot overlap the
+ * next start. test/detectors-linear.test.ts feeds each an adversarial 64 KB string.
  */
+import { KEY_VALUE_HINT, scanKeyValues } from './key-value.js';
+
+export { isCredentialKey } from './credential-keys.js';
 
 export type DetectorName =
+  | 'private-key'
+  | 'jwt'
   | 'bearer'
   | 'basic-auth'
-  | 'jwt'
-  | 'card'
   | 'aws-key'
+  | 'aws-secret'
   | 'gcp-key'
+  | 'google-oauth'
   | 'github-token'
+  | 'gitlab-token'
   | 'slack-token'
+  | 'slack-webhook'
+  | 'discord-webhook'
   | 'stripe-key'
-  | 'private-key'
+  | 'stripe-webhook-secret'
+  | 'npm-token'
+  | 'pypi-token'
+  | 'sk-api-key'
+  | 'sendgrid-key'
+  | 'shopify-token'
+  | 'huggingface-token'
+  | 'digitalocean-token'
+  | 'card'
   | 'url-credentials'
-  | 'query-secret';
+  | 'query-secret'
+  | 'key-value';
 
 export interface Detector {
   name: DetectorName;
   /** Global regex; group `secret` (when present) is the part replaced, else the whole match. */
-  pattern: RegExp;
+  pattern?: RegExp;
   /** Extra check on the matched secret (e.g. Luhn for card numbers). */
   accept?: (secret: string) => boolean;
   /** Cheap necessary condition, tested before the pattern (most strings fail it). */
   hint: (s: string) => boolean;
+  /** A detector that is not one pattern (key-value pairs): returns the new string, or undefined. */
+  scan?: (s: string, replace: (secret: string, name: DetectorName) => string, fired: Set<DetectorName>) => string | undefined;
 }
 
-/** Luhn checksum over the digits of `s` (spaces and dashes ignored). */
+/** Luhn checksum over the digits of `s` (spaces, dots and dashes ignored). */
 export function luhnValid(s: string): boolean {
   if (typeof s !== 'string') return false;
-  const digits = s.replace(/[ -]/g, '');
+  const digits = s.replace(/[ .-]/g, '');
   if (!/^\d{13,19}$/.test(digits)) return false;
   let sum = 0;
   let double = false;
@@ -47,85 +73,125 @@ export function luhnValid(s: string): boolean {
   return sum % 10 === 0;
 }
 
-/**
- * Key names that hold credentials, matched case-insensitively after removing `-`, `_`, `.` and
- * spaces: Authorization, Proxy-Authorization, Cookie, Set-Cookie, X-Api-Key, and token / password /
- * secret / api_key-like names (access_token, refreshToken, client_secret, newPassword, apiKey ...).
- */
-export function isCredentialKey(key: string): boolean {
-  if (typeof key !== 'string') return false;
-  const cached = keyCache.get(key);
-  if (cached !== undefined) return cached;
-  const k = key.toLowerCase().replace(/[-_. ]/g, '');
-  const hit =
-    k === 'authorization' ||
-    k === 'proxyauthorization' ||
-    k === 'cookie' ||
-    k === 'setcookie' ||
-    k === 'pwd' ||
-    k === 'pass' ||
-    k === 'auth' ||
-    k.includes('password') ||
-    k.includes('passwd') ||
-    k.includes('passphrase') ||
-    k.includes('apikey') ||
-    k.includes('privatekey') ||
-    k.includes('credential') ||
-    /secrets?$|^secret(key|accesskey|token|value)s?$|secretkey$/.test(k) ||
-    k.endsWith('token') ||
-    k.endsWith('sessionid') ||
-    k === 'signature' ||
-    k === 'sig';
-  if (keyCache.size > 4096) keyCache.clear();
-  keyCache.set(key, hit);
-  return hit;
+/** Issuer prefixes of payment cards (Visa, Mastercard, Amex, Diners, JCB, Discover, UnionPay, Maestro). */
+const CARD_PREFIX = /^(?:4|5[0-9]|2[2-7]|3[0-9]|6)/;
+
+/** A payment card number: 13-19 digits with a card issuer's prefix and a valid Luhn check digit. */
+export function isCardNumber(s: string): boolean {
+  const digits = s.replace(/[ .-]/g, '');
+  return CARD_PREFIX.test(digits) && luhnValid(digits) && !/^(\d)\1+$/.test(digits);
 }
-const keyCache = new Map<string, boolean>();
+
+/** An AWS secret access key: 40 base64 characters, mixed case and digits, at most a few `/` or `+`. */
+function looksLikeAwsSecret(s: string): boolean {
+  let upper = 0;
+  let lower = 0;
+  let digit = 0;
+  let other = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 65 && c <= 90) upper++;
+    else if (c >= 97 && c <= 122) lower++;
+    else if (c >= 48 && c <= 57) digit++;
+    else other++;
+  }
+  return upper >= 2 && lower >= 2 && digit >= 2 && other <= 3 && !/^[0-9a-fA-F]+$/.test(s);
+}
 
 const has = (needle: string) => (s: string) => s.includes(needle);
 
-/**
- * Every pattern runs in linear time on any input (a client controls most of what is scanned): a
- * match may only start where a run of its characters starts (a lookbehind, not \b, which fires
- * inside runs like `-eyJ-eyJ…`), and every repetition is either bounded or cannot overlap the
- * next start. test/detectors-linear.test.ts feeds each an adversarial 64 KB string.
- */
 export const DETECTORS: readonly Detector[] = [
   {
     name: 'private-key',
     hint: has('PRIVATE KEY'),
-    pattern: /-----BEGIN [A-Z ]{0,40}PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]{0,40}PRIVATE KEY-----|$)/g,
+    pattern: /-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----|$)/g,
   },
   { name: 'jwt', hint: has('eyJ'), pattern: /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g },
   { name: 'bearer', hint: (s) => /bearer/i.test(s), pattern: /\bBearer\s{1,16}(?<secret>[A-Za-z0-9\-._~+/]{8,}=*)/gi },
-  { name: 'basic-auth', hint: has('Basic '), pattern: /\bBasic\s+(?<secret>[A-Za-z0-9+/]{8,}={0,2})/g },
-  { name: 'aws-key', hint: (s) => /A(?:KI|SI|BI|CC|RO|ID)A/.test(s), pattern: /\b(?:AKIA|ASIA|ABIA|ACCA|AROA|AIDA)[A-Z0-9]{16}\b/g },
+  { name: 'basic-auth', hint: (s) => /basic\s/i.test(s), pattern: /\bBasic\s{1,16}(?<secret>[A-Za-z0-9+/]{8,}={0,2})/gi },
+  {
+    name: 'aws-key',
+    hint: (s) => /A(?:KI|SI|BI|CC|RO|ID|GP|NP|NV|PK|IP)A/.test(s),
+    pattern: /\b(?:AKIA|ASIA|ABIA|ACCA|AROA|AIDA|AGPA|ANPA|ANVA|APKA|AIPA)[A-Z0-9]{16}\b/g,
+  },
   { name: 'gcp-key', hint: has('AIza'), pattern: /\bAIza[0-9A-Za-z_-]{35}\b/g },
+  { name: 'google-oauth', hint: has('ya29.'), pattern: /(?<![A-Za-z0-9_.-])ya29\.[0-9A-Za-z_-]{20,}/g },
   {
     name: 'github-token',
     hint: (s) => /gh[pousr]_|github_pat_/.test(s),
     pattern: /\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,})\b/g,
   },
-  { name: 'slack-token', hint: has('xox'), pattern: /\bxox[abprs]-[A-Za-z0-9-]{10,}/g },
-  { name: 'stripe-key', hint: (s) => s.includes('k_live_') || s.includes('k_test_'), pattern: /\b[sr]k_(?:live|test)_[A-Za-z0-9]{16,}\b/g },
-  { name: 'card', hint: (s) => CARD_HINT.test(s), pattern: /(?<![\w.])\d(?:[ -]?\d){12,18}(?![\w.])/g, accept: luhnValid },
+  { name: 'gitlab-token', hint: has('gl'), pattern: /(?<![A-Za-z0-9_-])gl(?:pat|ptt|dt|rt|ft|cbt|soat|oas)-[0-9A-Za-z_-]{20,}/g },
+  { name: 'slack-token', hint: (s) => s.includes('xox') || s.includes('xapp-'), pattern: /\b(?:xox[abpresc]|xapp)-[A-Za-z0-9-]{10,}/g },
   {
-    name: 'url-credentials',
-    hint: has('://'),
-    pattern: /(?<![a-z0-9+.-])[a-z][a-z0-9+.-]{0,31}:\/\/[^\s:@/?#]{0,256}:(?<secret>[^\s@/?#]{1,1024})@/gi,
+    name: 'slack-webhook',
+    hint: has('hooks.slack.com/'),
+    pattern: /hooks\.slack\.com\/(?:services|workflows|triggers)\/(?<secret>[A-Za-z0-9_/-]{8,256})/g,
   },
-  { name: 'query-secret', hint: has('='), pattern: /[?&;](?<key>[^=&#\s;?]+)=(?<secret>[^&#\s;]+)/g },
+  {
+    name: 'discord-webhook',
+    hint: has('/api/webhooks/'),
+    pattern: /discord(?:app)?\.com\/api\/webhooks\/\d{5,30}\/(?<secret>[A-Za-z0-9_-]{20,256})/g,
+  },
+  { name: 'stripe-key', hint: (s) => s.includes('k_live_') || s.includes('k_test_'), pattern: /\b[sr]k_(?:live|test)_[A-Za-z0-9]{16,}\b/g },
+  { name: 'stripe-webhook-secret', hint: has('whsec_'), pattern: /\bwhsec_[A-Za-z0-9+/=]{24,}/g },
+  { name: 'npm-token', hint: has('npm_'), pattern: /\bnpm_[A-Za-z0-9]{36}\b/g },
+  { name: 'pypi-token', hint: has('pypi-'), pattern: /\bpypi-AgE[A-Za-z0-9_-]{50,}/g },
+  { name: 'sk-api-key', hint: has('sk-'), pattern: /(?<![A-Za-z0-9_-])sk-(?:[a-z]{2,8}-)?[A-Za-z0-9_-]{32,}/g },
+  { name: 'sendgrid-key', hint: has('SG.'), pattern: /\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\b/g },
+  { name: 'shopify-token', hint: has('shp'), pattern: /\bshp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}\b/g },
+  { name: 'huggingface-token', hint: has('hf_'), pattern: /\bhf_[A-Za-z0-9]{30,}\b/g },
+  { name: 'digitalocean-token', hint: has('_v1_'), pattern: /\bdo[por]_v1_[a-f0-9]{64}\b/g },
+  {
+    name: 'aws-secret',
+    hint: (s) => s.length >= 40,
+    pattern: /(?<![A-Za-z0-9/+_-])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=_-])/g,
+    accept: looksLikeAwsSecret,
+  },
+  { name: 'card', hint: (s) => CARD_HINT.test(s), pattern: /(?<![\w.])\d(?:[ .-]?\d){12,18}(?![\w])/g, accept: isCardNumber },
+  {
+    // scheme://user:pass@ and scheme-less //user:pass@ (and //:pass@)
+    name: 'url-credentials',
+    hint: has('//'),
+    pattern: /(?<![/])\/\/[^\s:@/?#]{0,256}:(?<secret>[^\s@/?#]{1,1024})@/g,
+  },
+  { name: 'key-value', hint: (s) => KEY_VALUE_HINT.test(s), scan: scanKeyValues },
 ];
 
-const CARD_HINT = /\d(?:[ -]?\d){12}/;
+const CARD_HINT = /\d(?:[ .-]?\d){12}/;
 
 /** Cheap pre-test: a string that matches none of these cannot match any detector. */
-const PREFILTER =
-  /eyJ|[Bb][Ee][Aa][Rr][Ee][Rr]|Basic |A(?:KI|SI|BI|CC|RO|ID)A|AIza|gh[pousr]_|github_pat_|xox|k_live_|k_test_|PRIVATE KEY|\d(?:[ -]?\d){12}|:\/\/|=/;
-
-export interface DetectorHit {
-  detector: DetectorName;
-}
+const PREFILTER = new RegExp(
+  [
+    'eyJ',
+    '[Bb][Ee][Aa][Rr][Ee][Rr]',
+    '[Bb][Aa][Ss][Ii][Cc]\\s',
+    'A(?:KI|SI|BI|CC|RO|ID|GP|NP|NV|PK|IP)A',
+    'AIza',
+    'ya29\\.',
+    'gh[pousr]_',
+    'github_pat_',
+    'gl(?:pat|ptt|dt|rt|ft|cbt|soat|oas)-',
+    'xox',
+    'xapp-',
+    'k_live_',
+    'k_test_',
+    'whsec_',
+    'npm_',
+    'pypi-',
+    'sk-',
+    'SG\\.',
+    'shp',
+    'hf_',
+    '_v1_',
+    'PRIVATE KEY',
+    '\\d(?:[ .-]?\\d){12}',
+    '//',
+    '[A-Za-z0-9/+]{40}',
+    KEY_VALUE_HINT.source,
+  ].join('|'),
+  'i',
+);
 
 /**
  * Replaces every detected secret in `s` using `replace(secret, detector)`. Returns the new string
@@ -136,34 +202,35 @@ export function scrubString(
   enabled: readonly Detector[],
   replace: (secret: string, detector: DetectorName) => string,
 ): { value: string; fired: DetectorName[] } | undefined {
-  // The shortest thing a detector can find is a credential-named query parameter like `?pwd=x`.
   if (s.length < 6 || !PREFILTER.test(s)) return undefined;
   let out = s;
-  let fired: DetectorName[] | undefined;
+  const fired = new Set<DetectorName>();
   for (const d of enabled) {
     if (!d.hint(out)) continue;
-    d.pattern.lastIndex = 0;
+    if (d.scan) {
+      const r = d.scan(out, replace, fired);
+      if (r !== undefined) out = r;
+      continue;
+    }
+    const pattern = d.pattern as RegExp;
+    pattern.lastIndex = 0;
     let hit = false;
-    out = out.replace(d.pattern, (...args: unknown[]) => {
+    out = out.replace(pattern, (...args: unknown[]) => {
       const match = args[0] as string;
       const groups = args[args.length - 1] as Record<string, string | undefined> | undefined;
       const secret = groups && typeof groups === 'object' && groups.secret !== undefined ? groups.secret : match;
-      if (d.name === 'query-secret' && !isCredentialKey(safeDecode(groups?.key ?? ''))) return match;
       if (d.accept && !d.accept(secret)) return match;
-      if (secret.startsWith('[REDACTED') || secret.startsWith('hmac-sha256:')) return match;
+      if (isMarker(secret)) return match;
       hit = true;
       const at = match.lastIndexOf(secret);
       return `${match.slice(0, at)}${replace(secret, d.name)}${match.slice(at + secret.length)}`;
     });
-    if (hit) (fired ??= []).push(d.name);
+    if (hit) fired.add(d.name);
   }
-  return fired ? { value: out, fired } : undefined;
+  return fired.size > 0 ? { value: out, fired: [...fired] } : undefined;
 }
 
-function safeDecode(s: string): string {
-  try {
-    return decodeURIComponent(s.replace(/\+/g, ' '));
-  } catch {
-    return s;
-  }
+/** What redaction writes in place of a secret: never redacted again. */
+export function isMarker(s: string): boolean {
+  return s.startsWith('[REDACTED') || s.startsWith('hmac-sha256:');
 }

@@ -165,6 +165,23 @@ export function keyedHashMarker(value: unknown, key: ResolvedKey): string {
 }
 
 /** Cuts `s` to at most `max` code units without splitting a surrogate pair, and marks the cut. */
+/** Characters of tokens, keys and encoded secrets: letters, digits, `-_.+/=%~`. */
+function isTokenChar(c: number): boolean {
+  return (
+    (c >= 48 && c <= 57) ||
+    (c >= 65 && c <= 90) ||
+    (c >= 97 && c <= 122) ||
+    c === 45 ||
+    c === 95 ||
+    c === 46 ||
+    c === 43 ||
+    c === 47 ||
+    c === 61 ||
+    c === 37 ||
+    c === 126
+  );
+}
+
 export function truncateString(s: string, max: number): string {
   if (typeof s !== 'string') throw new AuditInputError('truncateString: expected a string');
   if (typeof max !== 'number' || Number.isNaN(max)) throw new AuditInputError('truncateString: max must be a number');
@@ -172,6 +189,15 @@ export function truncateString(s: string, max: number): string {
   if (end > 0 && end < s.length) {
     const c = s.charCodeAt(end - 1);
     if (c >= 0xd800 && c <= 0xdbff) end -= 1;
+    // Never keep the first half of a token the cut goes through: a secret cut short no longer
+    // matches its detector, and half a secret is still a leak. Back off to the token's start
+    // (at most 256 characters: a long URL loses its last 256, not everything).
+    if (isTokenChar(s.charCodeAt(end - 1)) && isTokenChar(s.charCodeAt(end))) {
+      const floor = Math.max(0, end - 256);
+      let start = end - 1;
+      while (start > floor && isTokenChar(s.charCodeAt(start - 1))) start--;
+      end = start;
+    }
   }
   return `${s.slice(0, end)}…[truncated ${s.length - end} of ${s.length} chars]`;
 }

@@ -8,7 +8,8 @@
  * half-way. Keys such as `__proto__` are copied as plain data and never touch a prototype.
  */
 import { formatPath } from './canonical.js';
-import { isCredentialKey, scrubString } from './detectors.js';
+import { isCredentialKey } from './credential-keys.js';
+import { isCardNumber, scrubString } from './detectors.js';
 import { AuditCanonicalError, AuditInputError } from './errors.js';
 import type { ResolvedKey } from './hash.js';
 import {
@@ -171,6 +172,33 @@ class Walker {
     return out;
   }
 
+  #cards: boolean | undefined;
+  /** The card detector is on. */
+  cards(): boolean {
+    this.#cards ??= this.c.detectors.some((d) => d.name === 'card');
+    return this.#cards;
+  }
+
+  /** A number; a card number sent as a JSON number (13-19 digits) is the only secret a number can be. */
+  number(value: number, path: PathRef | undefined): number | string {
+    if (!Number.isFinite(value)) this.fail(`number ${String(value)} is not allowed`, path);
+    if (value >= 1e12 && Number.isInteger(value) && this.cards() && isCardNumber(String(value))) {
+      this.note(path, 'mask', 'detector:card');
+      return '[REDACTED:card]';
+    }
+    return value;
+  }
+
+  /** A key that is itself a secret (a token used as a query parameter name) is replaced like a value. */
+  scrubKey(key: string, path: PathRef | undefined): string {
+    if (key.length < 12 || this.c.detectors.length === 0) return key;
+    const r = scrubString(key, this.c.detectors, (_secret, name) => `[REDACTED:${name}]`);
+    if (r === undefined) return key;
+    for (const d of r.fired) this.note(path, 'mask', `detector:${d} (in a key)`);
+    this.sorted = false;
+    return r.value;
+  }
+
   /** Copies `value`, applying rules. `states` are the partial rule matches for this node's path. */
   copy(value: unknown, path: PathRef | undefined, states: readonly State[], depth: number, afterCensor = false): unknown {
     switch (typeof value) {
@@ -178,8 +206,7 @@ class Walker {
         if (!value.isWellFormed()) this.fail('string contains a lone UTF-16 surrogate', path);
         return afterCensor ? value : this.scrub(value, path);
       case 'number':
-        if (!Number.isFinite(value)) this.fail(`number ${String(value)} is not allowed`, path);
-        return value;
+        return this.number(value, path);
       case 'boolean':
         return value;
       case 'undefined':
@@ -235,11 +262,12 @@ class Walker {
   copyObject(obj: Record<string, unknown>, path: PathRef | undefined, states: readonly State[], depth: number): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     const keys = Object.keys(obj).sort();
-    for (const key of keys) {
-      const v = obj[key];
+    for (const key0 of keys) {
+      const v = obj[key0];
       if (v === undefined) continue;
+      if (!key0.isWellFormed()) this.fail('key contains a lone UTF-16 surrogate', { up: path, key: key0 });
+      const key = this.scrubKey(key0, path);
       const p: PathRef = { up: path, key };
-      if (!key.isWellFormed()) this.fail('key contains a lone UTF-16 surrogate', p);
       if (this.budget <= 0) {
         if (!this.budgetNoted) {
           this.note(this.budgetPath, 'truncate', 'maxFieldChars');
@@ -266,7 +294,9 @@ class Walker {
       next = r.next;
     }
     if (!inArray) {
-      if (this.c.defaults && isCredentialKey(key)) return this.redactValue(v, path, 'default', false);
+      // true / false / null under a credential name (`mfa: true`) hold no secret: kept.
+      if (this.c.defaults && typeof v !== 'boolean' && v !== null && isCredentialKey(key))
+        return this.redactValue(v, path, 'default', false);
       if (this.c.extraKeys.size > 0 && this.c.extraKeys.has(key.toLowerCase())) return this.redactValue(v, path, 'key', false);
     }
     return this.copy(v, path, next, depth + 1);

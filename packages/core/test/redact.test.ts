@@ -162,7 +162,11 @@ describe('configured rules', () => {
 
 describe('size caps', () => {
   it('truncates long strings with a marker and never splits a surrogate pair', () => {
-    expect(truncateString('abcdef', 3)).toBe('abc…[truncated 3 of 6 chars]');
+    expect(truncateString('abc def', 5)).toBe('abc …[truncated 3 of 7 chars]');
+    // A cut through a token drops the token's first half too (half a secret is still a leak).
+    expect(truncateString('abcdef', 3)).toBe('…[truncated 6 of 6 chars]');
+    const token = `ghp_${'A1b2'.repeat(9)}`;
+    expect(truncateString(`see ${token} here`, 20)).toBe(`see …[truncated ${token.length + 5} of ${token.length + 9} chars]`);
     const s = `${'a'.repeat(4)}😀😀`;
     const t = truncateString(s, 5); // index 5 is inside the first emoji
     expect(t.startsWith('aaaa…')).toBe(true);

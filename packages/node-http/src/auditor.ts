@@ -23,7 +23,7 @@ import { hookInstance, installHooks, isNodeHttpPair } from './hooks.js';
 import { type CompiledRule, DEFAULT_RULE, Policy } from './policy.js';
 import { RequestAudit, type RequestOwner, states } from './request-state.js';
 import { routeOf } from './route-template.js';
-import { safeMessage } from './safe.js';
+import { safeGet, safeMessage } from './safe.js';
 import { parseTraceparent, REQUEST_ID } from './trace.js';
 import type { AppRequest, AppResponse, RequestAuditOptions } from './types.js';
 
@@ -216,7 +216,7 @@ export class RequestAuditor implements RequestOwner {
   #bodies(facts: AccessFacts, rule: CompiledRule, st: RequestAudit, view: AppRequest, res: AppResponse): void {
     const notes: string[] = [];
     if (rule.audit === 'request-body' || rule.audit === 'bodies') {
-      const body = capBody(view.body, rule.maxBodyBytes, notes, 'requestBody');
+      const body = capBody(view.body, rule.maxBodyBytes, notes, 'requestBody', safeGet(view.headers, 'content-type'));
       if (body !== undefined) facts.requestBody = body;
     }
     if ((rule.audit === 'response-body' || rule.audit === 'bodies') && st.captured && st.captured.length > 0) {

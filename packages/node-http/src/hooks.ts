@@ -22,7 +22,9 @@ function decideCapture(st: RequestAudit, res: ServerResponse): void {
   );
   if (rule.audit === 'response-body' || rule.audit === 'bodies') {
     st.captured = [];
-    st.captureLeft = rule.maxBodyBytes;
+    // More than is kept: a JSON body a little over the cap still parses, so it is cut by fields
+    // (keys kept for redaction) rather than as text.
+    st.captureLeft = Math.min(Math.max(rule.maxBodyBytes * 4, 65_536), 1 << 20);
   }
 }
 
