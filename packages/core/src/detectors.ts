@@ -10,6 +10,7 @@
  * inside runs like `-eyJ-eyJ…`), and every repetition is either bounded or cannot overlap the
  * next start. test/detectors-linear.test.ts feeds each an adversarial 64 KB string.
  */
+import { safeDecode } from './credential-keys.js';
 import { KEY_VALUE_HINT, scanKeyValues } from './key-value.js';
 
 export { isCredentialKey } from './credential-keys.js';
@@ -148,7 +149,14 @@ export const DETECTORS: readonly Detector[] = [
     pattern: /(?<![A-Za-z0-9/+_-])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=_-])/g,
     accept: looksLikeAwsSecret,
   },
-  { name: 'card', hint: (s) => CARD_HINT.test(s), pattern: /(?<![\w.])\d(?:[ .-]?\d){12,18}(?![\w])/g, accept: isCardNumber },
+  {
+    // 13-19 digits in a row, or in the groups cards are printed in (4-4-4-4[-3], Amex 4-6-5): a
+    // separator never joins unrelated numbers ("curl/8.5 4111…" is not one 18-digit candidate).
+    name: 'card',
+    hint: (s) => CARD_HINT.test(s),
+    pattern: /(?<![\w.])(?:\d{13,19}|\d{4}(?:[ .-]\d{4}){2,3}(?:[ .-]\d{1,3})?|\d{4}[ .-]\d{6}[ .-]\d{4,5})(?!\w)/g,
+    accept: isCardNumber,
+  },
   {
     // scheme://user:pass@ and scheme-less //user:pass@ (and //:pass@)
     name: 'url-credentials',
@@ -188,6 +196,7 @@ const PREFILTER = new RegExp(
     '\\d(?:[ .-]?\\d){12}',
     '//',
     '[A-Za-z0-9/+]{40}',
+    '%[0-9A-Fa-f]{2}',
     KEY_VALUE_HINT.source,
   ].join('|'),
   'i',
@@ -227,7 +236,32 @@ export function scrubString(
     });
     if (hit) fired.add(d.name);
   }
+  if (out.includes('%')) out = scrubEncoded(out, enabled, replace, fired);
   return fired.size > 0 ? { value: out, fired: [...fired] } : undefined;
+}
+
+/** A URL component with percent-encoding: between delimiters of paths and query strings. */
+const ENCODED = /(?<![^?&=/;\s#"'<>])[^?&=/;\s#"'<>]{0,4096}%[0-9A-Fa-f]{2}[^?&=/;\s#"'<>]{0,8192}/g;
+
+/**
+ * Secrets inside percent-encoded URL components (`?next=https%3A%2F%2Fbob%3Apw%40db`, a token with
+ * `/` in a path segment): each such component is decoded and scanned; one that holds a secret is
+ * written decoded, with the secret replaced.
+ */
+function scrubEncoded(
+  s: string,
+  enabled: readonly Detector[],
+  replace: (secret: string, detector: DetectorName) => string,
+  fired: Set<DetectorName>,
+): string {
+  return s.replace(ENCODED, (component) => {
+    const decoded = safeDecode(component);
+    if (decoded === component || !PREFILTER.test(decoded)) return component;
+    const r = scrubString(decoded, enabled, replace);
+    if (r === undefined) return component;
+    for (const f of r.fired) fired.add(f);
+    return r.value;
+  });
 }
 
 /** What redaction writes in place of a secret: never redacted again. */

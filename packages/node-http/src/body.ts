@@ -80,7 +80,8 @@ const MAX_DEPTH = 32;
 /**
  * The value with every string made well-formed (a lone UTF-16 surrogate becomes U+FFFD): a body is
  * the client's, and one bad character (JSON's "\ud800") must not make the whole access entry
- * unsealable. `fixed` counts the strings changed.
+ * unsealable; objects of any prototype become plain objects of their own fields. `fixed` counts
+ * the strings changed.
  */
 function wellFormed(value: unknown, counter: { fixed: number }, depth = 0): unknown {
   if (typeof value === 'string') {
@@ -90,9 +91,18 @@ function wellFormed(value: unknown, counter: { fixed: number }, depth = 0): unkn
   }
   if (value === null || typeof value !== 'object' || depth >= MAX_DEPTH) return value;
   if (Array.isArray(value)) return value.map((v) => wellFormed(v, counter, depth + 1));
-  if (Object.getPrototypeOf(value) !== Object.prototype && Object.getPrototypeOf(value) !== null) return value;
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString();
+  if (value instanceof Uint8Array) return `[binary: ${value.length} bytes]`;
+  // A parser's own object type (a class instance, a Map-like): its own fields as plain data, so
+  // one body parser's choice of prototype does not make the whole access entry `rejected`.
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[wellFormed(k, counter, depth + 1) as string] = wellFormed(v, counter, depth + 1);
+  for (const [k, v] of Object.entries(value)) {
+    const key = wellFormed(k, counter, depth + 1) as string;
+    const val = wellFormed(v, counter, depth + 1);
+    // `__proto__` from JSON.parse is data: never let it set the copy's prototype.
+    if (key === '__proto__') Object.defineProperty(out, key, { value: val, enumerable: true, writable: true, configurable: true });
+    else out[key] = val;
+  }
   return out;
 }
 
