@@ -10,7 +10,6 @@
  * Matchers work with vitest and jest: `expect.extend(auditMatchers)`.
  */
 import { createFixedClock } from './clock.js';
-import { DETECTORS, isCredentialKey, scrubString } from './detectors.js';
 import { AuditAssertionError, AuditConfigError, AuditInputError } from './errors.js';
 import type { AuditKey } from './hash.js';
 import type { SealedRecord } from './hash-chain.js';
@@ -101,98 +100,12 @@ export function createTestAuditLogger(options: TestAuditLoggerOptions = {}): Tes
   return api;
 }
 
-// ---- assertNoSecrets ---------------------------------------------------------------------------
+// ---- assertNoSecrets: secret-scan.ts ----------------------------------------------------------
 
-export interface SecretFinding {
-  /** 1-based line (or item) number. */
-  line: number;
-  /** Detector name, `credential-key:<key>`, or `literal`. */
-  kind: string;
-  /** Where inside the entry, when known. */
-  path?: string;
-  /** The finding with the middle of the secret elided (never the whole secret). */
-  excerpt: string;
-}
+export type { FindSecretsOptions, SecretFinding } from './secret-scan.js';
+export { assertNoSecrets, findSecrets } from './secret-scan.js';
 
-type Scannable = string | string[] | AuditEntry[] | SealedRecord[] | TestAuditLogger | MemoryTransport;
-
-function toLines(input: Scannable): string[] {
-  if (input === null || input === undefined) throw new AuditInputError('assertNoSecrets: nothing to scan');
-  if (typeof input === 'string') return input.split('\n').filter((l) => l !== '');
-  if (Array.isArray(input)) {
-    return input.map((x: unknown) => {
-      if (typeof x === 'string') return x;
-      if (x !== null && typeof x === 'object' && 'line' in x && typeof x.line === 'string') return x.line;
-      try {
-        return JSON.stringify(x) ?? String(x);
-      } catch {
-        throw new AuditInputError('assertNoSecrets: items must be lines, entries or sealed records');
-      }
-    });
-  }
-  if (typeof input === 'object' && 'lines' in input && typeof input.lines === 'function') return input.lines();
-  throw new AuditInputError('assertNoSecrets: expected text, lines, entries, records, a test logger or a memory transport');
-}
-
-function elide(s: string): string {
-  if (s.length <= 8) return `${s.slice(0, 2)}…`;
-  return `${s.slice(0, 4)}…${s.slice(-2)} (${s.length} chars)`;
-}
-
-const MARKER = /^(\[REDACTED(:[a-z-]+)?\]|hmac-sha256:[A-Za-z0-9._:-]+:[0-9a-f]{64})$/;
-
-/** Finds secrets in audit output: tokens, JWTs, cookies, card numbers, cloud keys, and `secrets` you name. */
-export function findSecrets(input: Scannable, options: { secrets?: string[] } = {}): SecretFinding[] {
-  const findings: SecretFinding[] = [];
-  const literals = (options.secrets ?? []).filter((s) => s.length > 0);
-  toLines(input).forEach((line, i) => {
-    const n = i + 1;
-    for (const lit of literals) {
-      if (line.includes(lit) || line.includes(JSON.stringify(lit).slice(1, -1)))
-        findings.push({ line: n, kind: 'literal', excerpt: elide(lit) });
-    }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(line);
-    } catch {
-      parsed = line;
-    }
-    const walk = (v: unknown, path: string) => {
-      if (typeof v === 'string') {
-        scrubString(v, DETECTORS, (secret, name) => {
-          findings.push({ line: n, kind: name, path, excerpt: elide(secret) });
-          return '';
-        });
-      } else if (Array.isArray(v)) {
-        for (const [j, x] of v.entries()) walk(x, `${path}[${j}]`);
-      } else if (v !== null && typeof v === 'object') {
-        for (const [k, x] of Object.entries(v)) {
-          const p = path === '' ? k : `${path}.${k}`;
-          if (isCredentialKey(k) && !(typeof x === 'string' && MARKER.test(x))) {
-            findings.push({
-              line: n,
-              kind: `credential-key:${k}`,
-              path: p,
-              excerpt: elide(typeof x === 'string' ? x : (JSON.stringify(x) ?? '')),
-            });
-          } else walk(x, p);
-        }
-      }
-    };
-    walk(parsed, '');
-  });
-  return findings;
-}
-
-/** Throws AuditAssertionError listing every secret found (elided) with its line and path. */
-export function assertNoSecrets(input: Scannable, options: { secrets?: string[] } = {}): void {
-  const f = findSecrets(input, options);
-  if (f.length > 0) {
-    throw new AuditAssertionError(
-      `audit output contains ${f.length} secret(s):\n${f.map((x) => `  line ${x.line}${x.path ? ` ${x.path}` : ''}: ${x.kind} ${x.excerpt}`).join('\n')}`,
-    );
-  }
-}
+import { type Scannable, toLines } from './secret-scan.js';
 
 // ---- matchers ----------------------------------------------------------------------------------
 

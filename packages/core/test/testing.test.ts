@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { expect as jestExpect } from 'expect';
 import { describe, expect, it } from 'vitest';
 import { AuditAssertionError } from '../src/errors.js';
@@ -113,6 +114,55 @@ describe('assertNoSecrets', () => {
       expect((e as Error).message).not.toContain('s3cr3tvalue');
       expect((e as Error).message).not.toContain('4111111111111111');
     }
+  });
+});
+
+describe("findSecrets: a second line of defence beside the logger's own rules", () => {
+  const data = JSON.parse(readFileSync(new URL('./fixtures/redaction/rules.json', import.meta.url), 'utf8')) as { benign: string[] };
+
+  it('catches what the logger let through before issue #14 (each line as the old logger wrote it)', () => {
+    const leaked = [
+      { kind: 'access', reason: 'db down: password=hunter2-Xq' },
+      { http: { requestBody: '{"user":"alice","password":"pw-Zr81kq"}' } },
+      { details: { aws_secret_access_key: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' } },
+      { details: { card: 4111111111111111 } },
+      { details: { key: '-----BEGIN PGP PRIVATE KEY BLOCK-----\nlQdGBF4' } },
+      { details: { hook: 'https://hooks.slack.com/services/T0AAAAAAA/B0BBBBBBB/abcdefghijklmnopqrstuvwx' } },
+      { http: { path: '/download?X-Amz-Signature=9b74c9897bac770ffc029102a200c5de9b74c9897bac770ffc029102a200c5de' } },
+      { details: { target: '//svc:pw-Ab12cd@cache:6379' } },
+    ].map((x) => JSON.stringify(x));
+    const found = findSecrets(leaked);
+    expect(new Set(found.map((f) => f.line))).toEqual(new Set([1, 2, 3, 4, 5, 6, 7, 8]));
+  });
+
+  it('finds a planted value in any form a log may hold it: JSON-escaped, base64, URL-encoded', () => {
+    const planted = 'p@ss "w0rd"/x';
+    const lines = [
+      JSON.stringify({ a: planted }),
+      JSON.stringify({ a: Buffer.from(planted).toString('base64') }),
+      JSON.stringify({ a: `/x?q=${encodeURIComponent(planted)}` }),
+      JSON.stringify({ a: 'nothing here' }),
+    ];
+    expect(findSecrets(lines, { secrets: [planted] }).map((f) => f.line)).toEqual([1, 2, 3]);
+  });
+
+  it('flags random-looking tokens of no known family, and leaves ordinary look-alikes alone', () => {
+    const unknownFamily = 'zq_Lm4Rt8Vw2Yx6Za9Bc3De7Fg1Hj5Kn0P';
+    expect(findSecrets([JSON.stringify({ details: { note: `token ${unknownFamily}` } })])).toEqual([
+      expect.objectContaining({ kind: 'high-entropy', path: 'details.note' }),
+    ]);
+    expect(findSecrets([JSON.stringify({ details: { note: unknownFamily } })], { entropy: false })).toEqual([]);
+    expect(findSecrets([JSON.stringify({ details: { note: unknownFamily } })], { allow: [/^zq_/] })).toEqual([]);
+    const benign = data.benign.map((v, i) => JSON.stringify({ details: { [`f${i}`]: v } }));
+    expect(findSecrets(benign)).toEqual([]);
+    // A real log: chain hashes, request and trace ids are random by design and not findings.
+    const audit = createTestAuditLogger({ deterministic: false });
+    audit.logger.record({
+      action: 'x',
+      http: { method: 'GET', path: '/a', requestId: crypto.randomUUID() },
+      trace: { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7' },
+    });
+    expect(findSecrets(audit.records())).toEqual([]);
   });
 });
 
