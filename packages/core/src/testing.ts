@@ -10,7 +10,7 @@
  * Matchers work with vitest and jest: `expect.extend(auditMatchers)`.
  */
 import { createFixedClock } from './clock.js';
-import { AuditAssertionError, AuditConfigError, AuditInputError } from './errors.js';
+import { AuditAssertionError, AuditConfigError } from './errors.js';
 import type { AuditKey } from './hash.js';
 import type { SealedRecord } from './hash-chain.js';
 import { type AuditLogger, type AuditLoggerOptions, createAuditLogger } from './logger.js';
