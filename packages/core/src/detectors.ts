@@ -51,6 +51,11 @@ export interface Detector {
   accept?: (secret: string) => boolean;
   /** Cheap necessary condition, tested before the pattern (most strings fail it). */
   hint: (s: string) => boolean;
+  /**
+   * Literals one of which every match contains: for a long string, one combined search finds
+   * which are present (instead of one `includes` per detector).
+   */
+  literals?: readonly string[];
   /** A detector that is not one pattern (key-value pairs): returns the new string, or undefined. */
   scan?: (s: string, replace: (secret: string, name: DetectorName) => string, fired: Set<DetectorName>) => string | undefined;
 }
@@ -99,82 +104,190 @@ function looksLikeAwsSecret(s: string): boolean {
   return upper >= 2 && lower >= 2 && digit >= 2 && other <= 3 && !/^[0-9a-fA-F]+$/.test(s);
 }
 
+/** Per ASCII code: 1 base64 character (A-Z a-z 0-9 / +), 2 `-` or `_` (continue a run), 0 other. */
+const RUN = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  const ch = String.fromCharCode(c);
+  RUN[c] = /[A-Za-z0-9/+]/.test(ch) ? 1 : ch === '-' || ch === '_' ? 2 : 0;
+}
+
+/**
+ * AWS secret access keys: runs of exactly 40 base64 characters (bounded by anything else but
+ * `-` `_`), of mixed classes. One pass over the characters: no regex start at every position.
+ */
+/**
+ * One pass over a string for the two detectors that have no literal to search for: the starts of
+ * pure 40-character base64 runs (AWS secret keys; `-` `_` continue a run but spoil it, a run
+ * followed by `=` is padded base64 of something else) and whether 13 digits occur with at most
+ * single separators between them (cards). Memoized for the string last asked about.
+ */
+function shapeOf(s: string): Shape {
+  if (s === lastShaped) return lastShape;
+  const n = s.length;
+  let aws: number[] | undefined;
+  let start = 0;
+  let pure = true;
+  let digits = 0;
+  let sep = false;
+  let card = false;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      if (++digits >= 13) card = true;
+      sep = false;
+      continue; // a digit continues a base64 run too
+    }
+    if ((c === 32 || c === 46 || c === 45) && digits > 0 && !sep) sep = true;
+    else {
+      digits = 0;
+      sep = false;
+    }
+    const k = c < 128 ? RUN[c] : 0;
+    if (k === 1) continue;
+    if (k === 2) {
+      pure = false;
+      continue;
+    }
+    if (pure && i - start === 40 && c !== 61) (aws ??= []).push(start);
+    start = i + 1;
+    pure = true;
+  }
+  if (pure && n - start === 40) (aws ??= []).push(start);
+  lastShaped = s;
+  lastShape = { aws, card };
+  return lastShape;
+}
+interface Shape {
+  aws: number[] | undefined;
+  card: boolean;
+}
+let lastShaped: string | undefined;
+let lastShape: Shape = { aws: undefined, card: false };
+
+function scanAwsSecrets(s: string, replace: (secret: string, name: DetectorName) => string, fired: Set<DetectorName>): string | undefined {
+  const candidates = shapeOf(s).aws;
+  if (candidates === undefined) return undefined;
+  let out = '';
+  let copied = 0;
+  for (const at of candidates) {
+    const secret = s.slice(at, at + 40);
+    if (!looksLikeAwsSecret(secret)) continue;
+    out += s.slice(copied, at) + replace(secret, 'aws-secret');
+    copied = at + 40;
+    fired.add('aws-secret');
+  }
+  return copied === 0 ? undefined : out + s.slice(copied);
+}
+
 const has = (needle: string) => (s: string) => s.includes(needle);
 
 export const DETECTORS: readonly Detector[] = [
   {
     name: 'private-key',
+    literals: ['PRIVATE KEY'],
     hint: has('PRIVATE KEY'),
     pattern: /-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----|$)/g,
   },
-  { name: 'jwt', hint: has('eyJ'), pattern: /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g },
+  {
+    name: 'jwt',
+    literals: ['eyJ'],
+    hint: has('eyJ'),
+    pattern: /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g,
+  },
   { name: 'bearer', hint: (s) => /bearer/i.test(s), pattern: /\bBearer\s{1,16}(?<secret>[A-Za-z0-9\-._~+/]{8,}=*)/gi },
   { name: 'basic-auth', hint: (s) => /basic\s/i.test(s), pattern: /\bBasic\s{1,16}(?<secret>[A-Za-z0-9+/]{8,}={0,2})/gi },
   {
     name: 'aws-key',
+    literals: ['AKIA', 'ASIA', 'ABIA', 'ACCA', 'AROA', 'AIDA', 'AGPA', 'ANPA', 'ANVA', 'APKA', 'AIPA'],
     hint: (s) => /A(?:KI|SI|BI|CC|RO|ID|GP|NP|NV|PK|IP)A/.test(s),
     pattern: /\b(?:AKIA|ASIA|ABIA|ACCA|AROA|AIDA|AGPA|ANPA|ANVA|APKA|AIPA)[A-Z0-9]{16}\b/g,
   },
-  { name: 'gcp-key', hint: has('AIza'), pattern: /\bAIza[0-9A-Za-z_-]{35}\b/g },
-  { name: 'google-oauth', hint: has('ya29.'), pattern: /(?<![A-Za-z0-9_.-])ya29\.[0-9A-Za-z_-]{20,}/g },
+  { name: 'gcp-key', literals: ['AIza'], hint: has('AIza'), pattern: /\bAIza[0-9A-Za-z_-]{35}\b/g },
+  { name: 'google-oauth', literals: ['ya29.'], hint: has('ya29.'), pattern: /(?<![A-Za-z0-9_.-])ya29\.[0-9A-Za-z_-]{20,}/g },
   {
     name: 'github-token',
+    literals: ['ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_', 'github_pat_'],
     hint: (s) => /gh[pousr]_|github_pat_/.test(s),
     pattern: /\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,})\b/g,
   },
-  { name: 'gitlab-token', hint: has('gl'), pattern: /(?<![A-Za-z0-9_-])gl(?:pat|ptt|dt|rt|ft|cbt|soat|oas)-[0-9A-Za-z_-]{20,}/g },
-  { name: 'slack-token', hint: (s) => s.includes('xox') || s.includes('xapp-'), pattern: /\b(?:xox[abpresc]|xapp)-[A-Za-z0-9-]{10,}/g },
+  {
+    name: 'gitlab-token',
+    literals: ['glpat-', 'glptt-', 'gldt-', 'glrt-', 'glft-', 'glcbt-', 'glsoat-', 'gloas-'],
+    hint: has('gl'),
+    pattern: /(?<![A-Za-z0-9_-])gl(?:pat|ptt|dt|rt|ft|cbt|soat|oas)-[0-9A-Za-z_-]{20,}/g,
+  },
+  {
+    name: 'slack-token',
+    literals: ['xoxa-', 'xoxb-', 'xoxp-', 'xoxr-', 'xoxs-', 'xoxe-', 'xoxc-', 'xapp-'],
+    hint: (s) => s.includes('xox') || s.includes('xapp-'),
+    pattern: /\b(?:xox[abpresc]|xapp)-[A-Za-z0-9-]{10,}/g,
+  },
   {
     name: 'slack-webhook',
+    literals: ['hooks.slack.com/'],
     hint: has('hooks.slack.com/'),
     pattern: /hooks\.slack\.com\/(?:services|workflows|triggers)\/(?<secret>[A-Za-z0-9_/-]{8,256})/g,
   },
   {
     name: 'discord-webhook',
+    literals: ['/api/webhooks/'],
     hint: has('/api/webhooks/'),
     pattern: /discord(?:app)?\.com\/api\/webhooks\/\d{5,30}\/(?<secret>[A-Za-z0-9_-]{20,256})/g,
   },
-  { name: 'stripe-key', hint: (s) => s.includes('k_live_') || s.includes('k_test_'), pattern: /\b[sr]k_(?:live|test)_[A-Za-z0-9]{16,}\b/g },
-  { name: 'stripe-webhook-secret', hint: has('whsec_'), pattern: /\bwhsec_[A-Za-z0-9+/=]{24,}/g },
-  { name: 'npm-token', hint: has('npm_'), pattern: /\bnpm_[A-Za-z0-9]{36}\b/g },
-  { name: 'pypi-token', hint: has('pypi-'), pattern: /\bpypi-AgE[A-Za-z0-9_-]{50,}/g },
-  { name: 'sk-api-key', hint: has('sk-'), pattern: /(?<![A-Za-z0-9_-])sk-(?:[a-z]{2,8}-)?[A-Za-z0-9_-]{32,}/g },
-  { name: 'sendgrid-key', hint: has('SG.'), pattern: /\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\b/g },
-  { name: 'shopify-token', hint: has('shp'), pattern: /\bshp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}\b/g },
-  { name: 'huggingface-token', hint: has('hf_'), pattern: /\bhf_[A-Za-z0-9]{30,}\b/g },
-  { name: 'digitalocean-token', hint: has('_v1_'), pattern: /\bdo[por]_v1_[a-f0-9]{64}\b/g },
   {
-    name: 'aws-secret',
-    hint: (s) => s.length >= 40,
-    pattern: /(?<![A-Za-z0-9/+_-])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=_-])/g,
-    accept: looksLikeAwsSecret,
+    name: 'stripe-key',
+    literals: ['sk_live_', 'sk_test_', 'rk_live_', 'rk_test_'],
+    hint: (s) => s.includes('k_live_') || s.includes('k_test_'),
+    pattern: /\b[sr]k_(?:live|test)_[A-Za-z0-9]{16,}\b/g,
   },
+  { name: 'stripe-webhook-secret', literals: ['whsec_'], hint: has('whsec_'), pattern: /\bwhsec_[A-Za-z0-9+/=]{24,}/g },
+  { name: 'npm-token', literals: ['npm_'], hint: has('npm_'), pattern: /\bnpm_[A-Za-z0-9]{36}\b/g },
+  { name: 'pypi-token', literals: ['pypi-'], hint: has('pypi-'), pattern: /\bpypi-AgE[A-Za-z0-9_-]{50,}/g },
+  { name: 'sk-api-key', literals: ['sk-'], hint: has('sk-'), pattern: /(?<![A-Za-z0-9_-])sk-(?:[a-z]{2,8}-)?[A-Za-z0-9_-]{32,}/g },
+  { name: 'sendgrid-key', literals: ['SG.'], hint: has('SG.'), pattern: /\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\b/g },
+  {
+    name: 'shopify-token',
+    literals: ['shpat_', 'shpca_', 'shppa_', 'shpss_'],
+    hint: has('shp'),
+    pattern: /\bshp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}\b/g,
+  },
+  { name: 'huggingface-token', literals: ['hf_'], hint: has('hf_'), pattern: /\bhf_[A-Za-z0-9]{30,}\b/g },
+  { name: 'digitalocean-token', literals: ['dop_v1_', 'doo_v1_', 'dor_v1_'], hint: has('_v1_'), pattern: /\bdo[por]_v1_[a-f0-9]{64}\b/g },
+  { name: 'aws-secret', hint: (s) => s.length >= 40, scan: scanAwsSecrets },
   {
     // 13-19 digits in a row, or in the groups cards are printed in (4-4-4-4[-3], Amex 4-6-5): a
     // separator never joins unrelated numbers ("curl/8.5 4111…" is not one 18-digit candidate).
     name: 'card',
-    hint: (s) => CARD_HINT.test(s),
+    hint: cardHint,
     pattern: /(?<![\w.])(?:\d{13,19}|\d{4}(?:[ .-]\d{4}){2,3}(?:[ .-]\d{1,3})?|\d{4}[ .-]\d{6}[ .-]\d{4,5})(?!\w)/g,
     accept: isCardNumber,
   },
   {
     // scheme://user:pass@ and scheme-less //user:pass@ (and //:pass@)
     name: 'url-credentials',
+    literals: ['//'],
     hint: has('//'),
-    pattern: /(?<![/])\/\/[^\s:@/?#]{0,256}:(?<secret>[^\s@/?#]{1,1024})@/g,
+    pattern: /\/\/(?<!\/\/\/)[^\s:@/?#]{0,256}:(?<secret>[^\s@/?#]{1,1024})@/g,
   },
-  { name: 'key-value', hint: (s) => KEY_VALUE_HINT.test(s), scan: scanKeyValues },
+  // Long strings: the separator-driven scan is cheaper than a keyword search first.
+  { name: 'key-value', hint: (s) => (s.length >= 256 ? s.includes('=') || s.includes(':') : KEY_VALUE_HINT.test(s)), scan: scanKeyValues },
 ];
 
-const CARD_HINT = /\d(?:[ .-]?\d){12}/;
+/** 13 digits, single spaces, dots or dashes between them allowed (from the shared one-pass shape). */
+function cardHint(s: string): boolean {
+  return shapeOf(s).card;
+}
 
-/** Cheap pre-test: a string that matches none of these cannot match any detector. */
+/**
+ * Cheap pre-test: a string that passes none of these cannot match any detector. Case-sensitive
+ * literals (one pass of V8's literal search), then the case-insensitive words of bearer / basic /
+ * key-value only when the string has a separator they need. A string of 40+ characters always
+ * goes on (an AWS secret key has no prefix to look for).
+ */
 const PREFILTER = new RegExp(
   [
     'eyJ',
-    '[Bb][Ee][Aa][Rr][Ee][Rr]',
-    '[Bb][Aa][Ss][Ii][Cc]\\s',
-    'A(?:KI|SI|BI|CC|RO|ID|GP|NP|NV|PK|IP)A',
+    'AKIA|ASIA|ABIA|ACCA|AROA|AIDA|AGPA|ANPA|ANVA|APKA|AIPA',
     'AIza',
     'ya29\\.',
     'gh[pousr]_',
@@ -195,12 +308,32 @@ const PREFILTER = new RegExp(
     'PRIVATE KEY',
     '\\d(?:[ .-]?\\d){12}',
     '//',
-    '[A-Za-z0-9/+]{40}',
     '%[0-9A-Fa-f]{2}',
-    KEY_VALUE_HINT.source,
   ].join('|'),
-  'i',
 );
+const WORDS = /[Bb][Ee][Aa][Rr][Ee][Rr]|[Bb][Aa][Ss][Ii][Cc]\s/;
+
+/** Short strings every detector found clean (only for the full detector set). */
+const CLEAN = new Set<string>();
+
+/** Every detector literal, in one search. */
+const LITERALS = new RegExp(
+  [...new Set(DETECTORS.flatMap((d) => d.literals ?? []))].map((l) => l.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|'),
+  'g',
+);
+
+/** The detector literals present in `s` (one pass). */
+function literalsIn(s: string): Set<string> {
+  const found = new Set<string>();
+  LITERALS.lastIndex = 0;
+  for (let m = LITERALS.exec(s); m !== null; m = LITERALS.exec(s)) found.add(m[0]);
+  return found;
+}
+
+function worthScanning(s: string): boolean {
+  if (s.length >= 40 || PREFILTER.test(s) || WORDS.test(s)) return true;
+  return (s.includes('=') || s.includes(':')) && KEY_VALUE_HINT.test(s);
+}
 
 /**
  * Replaces every detected secret in `s` using `replace(secret, detector)`. Returns the new string
@@ -211,12 +344,18 @@ export function scrubString(
   enabled: readonly Detector[],
   replace: (secret: string, detector: DetectorName) => string,
 ): { value: string; fired: DetectorName[] } | undefined {
-  if (s.length < 6 || !PREFILTER.test(s)) return undefined;
+  if (s.length < 6 || CLEAN.has(s) || !worthScanning(s)) return undefined;
   let out = s;
-  const fired = new Set<DetectorName>();
+  let fired: Set<DetectorName> | undefined;
+  let found: Set<string> | undefined;
   for (const d of enabled) {
+    if (d.literals !== undefined && s.length >= 256) {
+      found ??= literalsIn(s);
+      if (!d.literals.some((l) => (found as Set<string>).has(l))) continue;
+    }
     if (!d.hint(out)) continue;
     if (d.scan) {
+      fired ??= new Set();
       const r = d.scan(out, replace, fired);
       if (r !== undefined) out = r;
       continue;
@@ -234,10 +373,16 @@ export function scrubString(
       const at = match.lastIndexOf(secret);
       return `${match.slice(0, at)}${replace(secret, d.name)}${match.slice(at + secret.length)}`;
     });
-    if (hit) fired.add(d.name);
+    if (hit) (fired ??= new Set()).add(d.name);
   }
-  if (out.includes('%')) out = scrubEncoded(out, enabled, replace, fired);
-  return fired.size > 0 ? { value: out, fired: [...fired] } : undefined;
+  if (out.includes('%')) out = scrubEncoded(out, enabled, replace, (fired ??= new Set()));
+  if (fired !== undefined && fired.size > 0) return { value: out, fired: [...fired] };
+  if (s.length <= 256 && enabled === DETECTORS) {
+    // Values repeat (names, statuses, URLs): a short string found clean once is not scanned again.
+    if (CLEAN.size >= 8192) CLEAN.clear();
+    CLEAN.add(s);
+  }
+  return undefined;
 }
 
 /** A URL component with percent-encoding: between delimiters of paths and query strings. */
@@ -256,7 +401,7 @@ function scrubEncoded(
 ): string {
   return s.replace(ENCODED, (component) => {
     const decoded = safeDecode(component);
-    if (decoded === component || !PREFILTER.test(decoded)) return component;
+    if (decoded === component || !worthScanning(decoded)) return component;
     const r = scrubString(decoded, enabled, replace);
     if (r === undefined) return component;
     for (const f of r.fired) fired.add(f);

@@ -6,15 +6,15 @@
  * a quoted string up to its closing quote (or the end of a cut text), the rest of the line for
  * header-like keys (cookie, authorization), else up to whitespace, `&`, a quote or `<>`.
  *
- * Linear time: candidate keys are found with one regex whose matches start only where a run of
- * key characters starts; a value is read once and scanning resumes after it; the value of a key
- * that is not a credential is not skipped, so a credential inside it is still found.
+ * Linear time: separators are found with one search, each one's key read backwards (at most 128
+ * characters); a value is read once and scanning resumes after it; the value of a key that is
+ * not a credential is not skipped, so a credential inside it is still found.
  */
 import { isCredentialKey, safeDecode } from './credential-keys.js';
 import type { DetectorName } from './detectors.js';
 
-/** A key, an optional closing quote (or an escaped one), spaces, `=` or `:`, spaces. */
-const CANDIDATE = /(?<![A-Za-z0-9_.%[\]-])([A-Za-z_%][A-Za-z0-9_.%[\]-]{0,127})(\\?["']?)[ \t]{0,8}[=:][ \t]{0,8}/g;
+/** Where a key-value pair can be: every `=` and `:`. */
+const SEPARATOR = /[=:]/g;
 
 /** Necessary for a match: a separator and a credential-ish word. */
 export const KEY_VALUE_HINT =
@@ -54,28 +54,62 @@ function readValue(s: string, i: number, key: string): [start: number, end: numb
   return [i, j, j];
 }
 
+/** Per ASCII code: 1 for a key character (A-Z a-z 0-9 _ . % [ ] -). */
+const KEY_CHAR = new Uint8Array(128);
+for (let c = 0; c < 128; c++) KEY_CHAR[c] = /[A-Za-z0-9_.%[\]-]/.test(String.fromCharCode(c)) ? 1 : 0;
+const isKeyChar = (c: number) => c < 128 && KEY_CHAR[c] === 1;
+
+/**
+ * The key before the separator at `sep`: [start, end), or undefined. Spaces (at most 8) and one
+ * closing quote (or an escaped one) may stand between them; the key is a whole run of key
+ * characters of at most 128, starting with a letter, `_` or `%`.
+ */
+function keyBefore(s: string, sep: number): [number, number] | undefined {
+  let j = sep - 1;
+  for (let k = 0; k < 8 && (s[j] === ' ' || s[j] === '\t'); k++) j--;
+  if (s[j] === '"' || s[j] === "'") {
+    j--;
+    if (s[j] === '\\') j--;
+  }
+  const end = j + 1;
+  while (j >= 0 && end - j <= 129 && isKeyChar(s.charCodeAt(j))) j--;
+  const start = j + 1;
+  if (start === end || end - start > 128 || (j >= 0 && isKeyChar(s.charCodeAt(j)))) return undefined;
+  return /[A-Za-z_%]/.test(s[start] as string) ? [start, end] : undefined;
+}
+
+/**
+ * Finds separators (one fast search), then reads each one's key backwards: no regex attempt at
+ * every position of the text.
+ */
 export function scanKeyValues(
   s: string,
   replace: (secret: string, name: DetectorName) => string,
   fired: Set<DetectorName>,
 ): string | undefined {
-  CANDIDATE.lastIndex = 0;
+  SEPARATOR.lastIndex = 0;
   let out = '';
   let copied = 0;
-  for (let m = CANDIDATE.exec(s); m !== null; m = CANDIDATE.exec(s)) {
-    const key = m[1] as string;
+  for (let m = SEPARATOR.exec(s); m !== null; m = SEPARATOR.exec(s)) {
+    const sep = m.index;
+    if (sep < copied) continue; // inside a value already replaced
+    const k = keyBefore(s, sep);
+    if (k === undefined) continue;
+    const key = s.slice(k[0], k[1]);
+    const before = k[0] > 0 ? s[k[0] - 1] : '';
     // arn:aws:secretsmanager:…:secret:name — a colon-separated name, not `secret: value`.
-    if (m.index > 0 && s[m.index - 1] === ':' && s[CANDIDATE.lastIndex - 1] === ':' && m[0].endsWith(':')) continue;
+    if (before === ':' && s[sep] === ':' && s[sep + 1] !== ' ') continue;
     if (!isCredentialKey(key.includes('%') ? safeDecode(key) : key)) continue; // scanning goes on after the separator
-    const [start, end, next] = readValue(s, CANDIDATE.lastIndex, key);
+    let v = sep + 1;
+    for (let n = 0; n < 8 && (s[v] === ' ' || s[v] === '\t'); n++) v++;
+    const [start, end, next] = readValue(s, v, key);
     const secret = s.slice(start, end);
     if (secret === '' || secret.startsWith('[REDACTED') || secret.startsWith('hmac-sha256:')) continue;
-    const before = m.index > 0 ? s[m.index - 1] : '';
     const name: DetectorName = before === '?' || before === '&' || before === ';' ? 'query-secret' : 'key-value';
     out += s.slice(copied, start) + replace(secret, name);
     copied = end;
     fired.add(name);
-    CANDIDATE.lastIndex = Math.max(next, CANDIDATE.lastIndex);
+    SEPARATOR.lastIndex = Math.max(next, sep + 1);
   }
   return copied === 0 ? undefined : out + s.slice(copied);
 }

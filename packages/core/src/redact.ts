@@ -150,12 +150,15 @@ class Walker {
     return marker;
   }
 
+  /** What a detected secret becomes: a keyed hash marker, or `[REDACTED:<detector>]`. */
+  readonly replaceSecret = (secret: string, name: string): string =>
+    this.c.detectorMode === 'hash' && this.c.hashKey !== undefined ? keyedHashMarker(secret, this.c.hashKey) : `[REDACTED:${name}]`;
+
   scrub(s: string, path: PathRef | undefined): string {
     let out = s;
-    if (this.c.detectors.length > 0) {
-      const key = this.c.hashKey;
-      const hashing = this.c.detectorMode === 'hash' && key !== undefined;
-      const r = scrubString(out, this.c.detectors, (secret, name) => (hashing ? keyedHashMarker(secret, key) : `[REDACTED:${name}]`));
+    if (this.c.detectors.length > 0 && s.length >= 6) {
+      const hashing = this.c.detectorMode === 'hash' && this.c.hashKey !== undefined;
+      const r = scrubString(out, this.c.detectors, this.replaceSecret);
       if (r) {
         out = r.value;
         for (const d of r.fired) this.note(path, hashing ? 'hash' : 'mask', `detector:${d}`);
