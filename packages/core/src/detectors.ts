@@ -101,7 +101,7 @@ function looksLikeAwsSecret(s: string): boolean {
     else if (c >= 48 && c <= 57) digit++;
     else other++;
   }
-  return upper >= 2 && lower >= 2 && digit >= 2 && other <= 3 && !/^[0-9a-fA-F]+$/.test(s);
+  return upper >= 2 && lower >= 2 && digit >= 1 && other <= 3 && !/^[0-9a-fA-F]+$/.test(s);
 }
 
 /** Per ASCII code: 1 base64 character (A-Z a-z 0-9 / +), 2 `-` or `_` (continue a run), 0 other. */

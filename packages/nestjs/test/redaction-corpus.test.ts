@@ -131,3 +131,27 @@ for (const platform of ['express', 'fastify'] as const) {
     });
   });
 }
+
+describe('Nest (fastify): the limit docs/redaction.md states', () => {
+  it('a path parameter over maxParamLength is answered 414 by Fastify before any middleware: no entry at all', async () => {
+    const audit = createTestAuditLogger({ deterministic: false, onError: () => {} });
+    const moduleRef = await Test.createTestingModule({
+      imports: [AuditModule.forRoot({ logger: audit.logger })],
+      controllers: [CorpusController],
+      providers: [CorpusGuard],
+    }).compile();
+    const app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: false });
+    await app.listen(0, '127.0.0.1');
+    try {
+      const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+      const long = await fetch(`${url}/items/${'a'.repeat(150)}`);
+      expect(long.status).toBe(414);
+      const ok = await fetch(`${url}/items/short`);
+      expect(ok.status).toBe(200);
+      await waitFor(() => audit.entries().find((e) => e.kind === 'access' && e.http?.path === '/items/short'));
+      expect(audit.entries().filter((e) => e.kind === 'access')).toHaveLength(1);
+    } finally {
+      await app.close();
+    }
+  });
+});
