@@ -145,6 +145,15 @@ export function buildCorpus(seed = 14): Corpus {
     get(`${f}: details`, '/items/3', { 'x-details': JSON.stringify({ note: plant(`${f} details`, make()) }) });
   });
 
+  // Request headers: credentials in the headers that carry them, and a token in a custom header.
+  get('header Authorization: Bearer', '/items/11', { authorization: `Bearer ${plant('bearer header', s(40))}` });
+  get('header Authorization: Basic', '/items/11', {
+    authorization: `Basic ${plant('basic header', Buffer.from(`svc:${s(16)}`).toString('base64'))}`,
+  });
+  get('header Cookie', '/items/11', { cookie: `sid=${plant('cookie header', s(32))}; theme=dark` });
+  get('header X-Api-Key', '/items/11', { 'x-api-key': plant('api key header', s(32)) });
+  get('header X-Debug with a token', '/items/11', { 'x-debug': plant('debug header', `ghp_${s(36)}`) });
+
   // Key names: random values only their name gives away.
   const pw = () => `${s(10)}-${s(6)}`;
   for (const key of [
