@@ -12,7 +12,8 @@ export type AuditErrorCode =
   | 'ERR_AUDIT_TRANSPORT'
   | 'ERR_AUDIT_HOOK'
   | 'ERR_AUDIT_ASSERTION'
-  | 'ERR_AUDIT_LOCKED';
+  | 'ERR_AUDIT_LOCKED'
+  | 'ERR_AUDIT_PROOF';
 
 export class AuditError extends Error {
   readonly code: AuditErrorCode;
@@ -101,5 +102,26 @@ export class AuditLockedError extends AuditError {
   constructor(message: string, holder: { pid?: number; host?: string; since?: string }) {
     super('ERR_AUDIT_LOCKED', message);
     this.holder = holder;
+  }
+}
+
+/** Why a Merkle proof, checkpoint or note was rejected (portable kinds, as RFC 9162 verifiers name them). */
+export type ProofErrorKind =
+  | 'invalid_size'
+  | 'invalid_state'
+  | 'index_out_of_range'
+  | 'wrong_proof_size'
+  | 'root_mismatch'
+  | 'size1_greater_than_size2'
+  | 'empty_proof'
+  | 'nonempty_proof_for_equal_sizes'
+  | 'nonempty_proof_for_size1_zero';
+
+/** A proof that does not hold (or cannot be made): `kind` says why. */
+export class AuditProofError extends AuditError {
+  readonly kind: ProofErrorKind;
+  constructor(kind: ProofErrorKind, message: string) {
+    super('ERR_AUDIT_PROOF', message);
+    this.kind = kind;
   }
 }

@@ -5,7 +5,7 @@ export type { AuditClock, ClockStep, SystemClockOptions } from './clock.js';
 export { createFixedClock, createSystemClock, formatMicros, parseMicros } from './clock.js';
 export type { DetectorName } from './detectors.js';
 export { DETECTORS, isCredentialKey, luhnValid } from './detectors.js';
-export type { AuditErrorCode } from './errors.js';
+export type { AuditErrorCode, ProofErrorKind } from './errors.js';
 export {
   AuditAssertionError,
   AuditCanonicalError,
@@ -15,6 +15,7 @@ export {
   AuditHookError,
   AuditInputError,
   AuditLockedError,
+  AuditProofError,
   AuditSchemaError,
   AuditTransportError,
   AuditUnavailableError,
@@ -34,6 +35,18 @@ export type {
   WrapOptions,
 } from './logger.js';
 export { classifyError, createAuditLogger } from './logger.js';
+export type { Hash } from './merkle.js';
+export {
+  CompactRange,
+  consistencyProof,
+  EMPTY_ROOT,
+  inclusionProof,
+  leafHash,
+  nodeHash,
+  rootOf,
+  verifyConsistency,
+  verifyInclusion,
+} from './merkle.js';
 export { checkOptionsObject, enumOption, fnOption, intOption, positiveOption } from './options.js';
 export type { RedactionCensor, RedactionMode, RedactionOptions, RedactionRule } from './redact.js';
 export { compileRedaction, keyedHashMarker, MASK, redactBody, truncateString } from './redact.js';

@@ -1,0 +1,234 @@
+/**
+ * RFC 6962 / RFC 9162 Merkle trees (docs/spec/checkpoints.md): leaf = SHA-256(0x00 || data),
+ * node = SHA-256(0x01 || left || right), the empty tree's root = SHA-256(""). A compact range keeps
+ * a growing tree's state in O(log n) hashes (the roots of its perfect subtrees, largest first),
+ * so a writer appends and computes roots without keeping leaves, and resumes from that state.
+ * Inclusion and consistency proofs are generated from leaf hashes and verified with the RFC 9162
+ * §2.1.3.2 / §2.1.4.2 algorithms. Isomorphic: no Node built-ins (SHA-256 from @noble/hashes).
+ */
+import { sha256 } from '@noble/hashes/sha2.js';
+import { AuditProofError } from './errors.js';
+
+export type Hash = Uint8Array;
+
+const LEAF = new Uint8Array([0]);
+const NODE = new Uint8Array([1]);
+
+export function leafHash(data: Uint8Array): Hash {
+  return sha256.create().update(LEAF).update(data).digest();
+}
+
+export function nodeHash(left: Hash, right: Hash): Hash {
+  return sha256.create().update(NODE).update(left).update(right).digest();
+}
+
+export const EMPTY_ROOT: Hash = sha256(new Uint8Array(0));
+
+function equal(a: Hash, b: Hash): boolean {
+  if (a.length !== b.length) return false;
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d |= (a[i] as number) ^ (b[i] as number);
+  return d === 0;
+}
+
+function checkSize(n: number, what: string): void {
+  if (!Number.isSafeInteger(n) || n < 0) throw new AuditProofError('invalid_size', `${what} must be a non-negative integer`);
+}
+
+function isPowerOfTwo(n: number): boolean {
+  let m = n;
+  while (m > 1 && m % 2 === 0) m /= 2;
+  return m === 1;
+}
+
+/** The largest power of two smaller than n (n >= 2). */
+function split(n: number): number {
+  let k = 1;
+  while (k * 2 < n) k *= 2;
+  return k;
+}
+
+/** MTH(D[lo:hi]) over leaf hashes. */
+function subtreeRoot(leaves: readonly Hash[], lo: number, hi: number): Hash {
+  const n = hi - lo;
+  if (n === 0) return EMPTY_ROOT;
+  if (n === 1) return leaves[lo] as Hash;
+  const k = split(n);
+  return nodeHash(subtreeRoot(leaves, lo, lo + k), subtreeRoot(leaves, lo + k, hi));
+}
+
+/** The root of the tree over the first `size` leaf hashes (all of them by default). */
+export function rootOf(leaves: readonly Hash[], size = leaves.length): Hash {
+  checkSize(size, 'size');
+  if (size > leaves.length) throw new AuditProofError('invalid_size', `size ${size} > ${leaves.length} leaves`);
+  return subtreeRoot(leaves, 0, size);
+}
+
+/**
+ * A growing tree's state: the roots of its perfect subtrees, largest first (one per set bit of
+ * the size). Append is amortized O(1) hashes; root() is O(log n).
+ */
+export class CompactRange {
+  #size: number;
+  readonly #hashes: Hash[];
+
+  constructor(size = 0, hashes: readonly Hash[] = []) {
+    checkSize(size, 'compact range size');
+    let bits = 0;
+    for (let n = size; n > 0; n = Math.floor(n / 2)) bits += n % 2;
+    if (hashes.length !== bits || hashes.some((h) => !(h instanceof Uint8Array) || h.length !== 32))
+      throw new AuditProofError('invalid_state', `a compact range of size ${size} holds ${bits} hashes of 32 bytes (got ${hashes.length})`);
+    this.#size = size;
+    this.#hashes = [...hashes];
+  }
+
+  get size(): number {
+    return this.#size;
+  }
+
+  /** The state to store for a resume (size and perfect-subtree roots, largest first). */
+  get hashes(): readonly Hash[] {
+    return this.#hashes;
+  }
+
+  /** Appends a leaf by its hash (leafHash(data)). */
+  append(leaf: Hash): void {
+    let h = leaf;
+    // Merge with the perfect subtrees of equal size: one per trailing 1 bit of the size.
+    for (let n = this.#size; n % 2 === 1; n = Math.floor(n / 2)) h = nodeHash(this.#hashes.pop() as Hash, h);
+    this.#hashes.push(h);
+    this.#size++;
+  }
+
+  root(): Hash {
+    if (this.#hashes.length === 0) return EMPTY_ROOT;
+    let h = this.#hashes[this.#hashes.length - 1] as Hash;
+    for (let i = this.#hashes.length - 2; i >= 0; i--) h = nodeHash(this.#hashes[i] as Hash, h);
+    return h;
+  }
+}
+
+/** PATH(index, D[lo:hi]) of RFC 6962 §2.1.1, sibling first. */
+function path(leaves: readonly Hash[], index: number, lo: number, hi: number, out: Hash[]): void {
+  const n = hi - lo;
+  if (n <= 1) return;
+  const k = split(n);
+  if (index < k) {
+    path(leaves, index, lo, lo + k, out);
+    out.push(subtreeRoot(leaves, lo + k, hi));
+  } else {
+    path(leaves, index - k, lo + k, hi, out);
+    out.push(subtreeRoot(leaves, lo, lo + k));
+  }
+}
+
+/** The inclusion proof (audit path) of leaf `index` in the tree of the first `size` leaves. */
+export function inclusionProof(leaves: readonly Hash[], index: number, size = leaves.length): Hash[] {
+  checkSize(size, 'size');
+  checkSize(index, 'index');
+  if (index >= size) throw new AuditProofError('index_out_of_range', `index ${index} >= size ${size}`);
+  if (size > leaves.length) throw new AuditProofError('invalid_size', `size ${size} > ${leaves.length} leaves`);
+  const out: Hash[] = [];
+  path(leaves, index, 0, size, out);
+  return out;
+}
+
+/** SUBPROOF(m, D[lo:hi], b) of RFC 6962 §2.1.2. */
+function subproof(leaves: readonly Hash[], m: number, lo: number, hi: number, whole: boolean, out: Hash[]): void {
+  const n = hi - lo;
+  if (m === n) {
+    if (!whole) out.push(subtreeRoot(leaves, lo, hi));
+    return;
+  }
+  const k = split(n);
+  if (m <= k) {
+    subproof(leaves, m, lo, lo + k, whole, out);
+    out.push(subtreeRoot(leaves, lo + k, hi));
+  } else {
+    subproof(leaves, m - k, lo + k, hi, false, out);
+    out.push(subtreeRoot(leaves, lo, lo + k));
+  }
+}
+
+/** The consistency proof from the tree of size1 leaves to the tree of size2 leaves. */
+export function consistencyProof(leaves: readonly Hash[], size1: number, size2 = leaves.length): Hash[] {
+  checkSize(size1, 'size1');
+  checkSize(size2, 'size2');
+  if (size1 > size2) throw new AuditProofError('size1_greater_than_size2', `size1 ${size1} > size2 ${size2}`);
+  if (size2 > leaves.length) throw new AuditProofError('invalid_size', `size ${size2} > ${leaves.length} leaves`);
+  if (size1 === 0 || size1 === size2) return [];
+  const out: Hash[] = [];
+  subproof(leaves, size1, 0, size2, true, out);
+  return out;
+}
+
+/** RFC 9162 §2.1.3.2: throws AuditProofError (with its kind) unless the proof holds. */
+export function verifyInclusion(leaf: Hash, index: number, size: number, proof: readonly Hash[], root: Hash): void {
+  checkSize(size, 'size');
+  checkSize(index, 'index');
+  if (index >= size) throw new AuditProofError('index_out_of_range', `index ${index} >= size ${size}`);
+  let fn = index;
+  let sn = size - 1;
+  let r = leaf;
+  for (const p of proof) {
+    if (sn === 0) throw new AuditProofError('wrong_proof_size', 'the proof is longer than the tree is deep');
+    if (fn % 2 === 1 || fn === sn) {
+      r = nodeHash(p, r);
+      if (fn % 2 === 0) {
+        while (fn % 2 === 0 && fn !== 0) {
+          fn = Math.floor(fn / 2);
+          sn = Math.floor(sn / 2);
+        }
+      }
+    } else r = nodeHash(r, p);
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+  if (sn !== 0) throw new AuditProofError('wrong_proof_size', 'the proof is shorter than the tree is deep');
+  if (!equal(r, root)) throw new AuditProofError('root_mismatch', 'the proof does not lead to the root');
+}
+
+/** RFC 9162 §2.1.4.2: throws AuditProofError (with its kind) unless tree size2 extends tree size1. */
+export function verifyConsistency(size1: number, size2: number, proof: readonly Hash[], root1: Hash, root2: Hash): void {
+  checkSize(size1, 'size1');
+  checkSize(size2, 'size2');
+  if (size1 > size2) throw new AuditProofError('size1_greater_than_size2', `size1 ${size1} > size2 ${size2}`);
+  if (size1 === size2) {
+    if (proof.length > 0) throw new AuditProofError('nonempty_proof_for_equal_sizes', 'equal sizes need an empty proof');
+    if (!equal(root1, root2)) throw new AuditProofError('root_mismatch', 'equal sizes with different roots');
+    return;
+  }
+  if (size1 === 0) {
+    if (proof.length > 0) throw new AuditProofError('nonempty_proof_for_size1_zero', 'from the empty tree the proof is empty');
+    return;
+  }
+  if (proof.length === 0) throw new AuditProofError('empty_proof', 'an empty proof between different sizes');
+  const nodes = [...proof];
+  // size1 a power of two: its root is the proof's implicit first node.
+  if (isPowerOfTwo(size1)) nodes.unshift(root1);
+  let fn = size1 - 1;
+  let sn = size2 - 1;
+  while (fn % 2 === 1) {
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+  let fr = nodes[0] as Hash;
+  let sr = nodes[0] as Hash;
+  for (const c of nodes.slice(1)) {
+    if (sn === 0) throw new AuditProofError('wrong_proof_size', 'the proof is longer than it should be');
+    if (fn % 2 === 1 || fn === sn) {
+      fr = nodeHash(c, fr);
+      sr = nodeHash(c, sr);
+      if (fn % 2 === 0) {
+        while (fn % 2 === 0 && fn !== 0) {
+          fn = Math.floor(fn / 2);
+          sn = Math.floor(sn / 2);
+        }
+      }
+    } else sr = nodeHash(sr, c);
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+  if (sn !== 0) throw new AuditProofError('wrong_proof_size', 'the proof is shorter than it should be');
+  if (!equal(fr, root1) || !equal(sr, root2)) throw new AuditProofError('root_mismatch', 'the proof does not lead to both roots');
+}
