@@ -115,7 +115,12 @@ export type ProofErrorKind =
   | 'size1_greater_than_size2'
   | 'empty_proof'
   | 'nonempty_proof_for_equal_sizes'
-  | 'nonempty_proof_for_size1_zero';
+  | 'nonempty_proof_for_size1_zero'
+  | 'invalid_key'
+  | 'malformed_note'
+  | 'invalid_signature'
+  | 'unverified_note'
+  | 'malformed_checkpoint';
 
 /** A proof that does not hold (or cannot be made): `kind` says why. */
 export class AuditProofError extends AuditError {

@@ -1,6 +1,8 @@
 // @auditready/core: the whole public contract, listed by hand.
 
 export { assertCanonicalizable, canonicalBytes, canonicalize, MAX_CANONICAL_DEPTH } from './canonical.js';
+export type { Checkpoint } from './checkpoint.js';
+export { formatCheckpoint, openCheckpoint, parseCheckpoint, signCheckpoint } from './checkpoint.js';
 export type { AuditClock, ClockStep, SystemClockOptions } from './clock.js';
 export { createFixedClock, createSystemClock, formatMicros, parseMicros } from './clock.js';
 export type { DetectorName } from './detectors.js';
@@ -47,6 +49,8 @@ export {
   verifyConsistency,
   verifyInclusion,
 } from './merkle.js';
+export type { NoteSignature, NoteSigner, NoteVerifier, OpenedNote } from './note.js';
+export { generateNoteKey, noteKeyId, openNote, parseSignerKey, parseVerifierKey, signNote } from './note.js';
 export { checkOptionsObject, enumOption, fnOption, intOption, positiveOption } from './options.js';
 export type { RedactionCensor, RedactionMode, RedactionOptions, RedactionRule } from './redact.js';
 export { compileRedaction, keyedHashMarker, MASK, redactBody, truncateString } from './redact.js';
