@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { readAnchor, UsageError } from './inputs.js';
+import { KEYGEN_HELP, runKeygen } from './keygen-command.js';
 import { collectKeys, redactArgs } from './keys.js';
 import { type QueryFilters, runQuery } from './query-command.js';
 import { openReaderLog, readerLogDir } from './reader-log.js';
@@ -17,6 +18,7 @@ const MAIN_HELP = `auditready ${VERSION} — verify and query audit logs
 Usage:
   auditready verify <files|dirs|globs...> [options]   prove logs complete and untampered
   auditready query  <files|dirs|globs...> [filters]   search logs (NDJSON, CSV or a table)
+  auditready keygen --name <name> --out <file>        a key pair for signing checkpoints
   auditready help [command]                           this help, or a command's
 
 Every verify and query run is recorded in a reader log (see --reader-log).
@@ -123,12 +125,22 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   try {
     if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
       const topic = rest[0];
-      process.stdout.write(topic === 'verify' ? VERIFY_HELP : topic === 'query' ? QUERY_HELP : MAIN_HELP);
+      process.stdout.write(
+        topic === 'verify' ? VERIFY_HELP : topic === 'query' ? QUERY_HELP : topic === 'keygen' ? KEYGEN_HELP : MAIN_HELP,
+      );
       return 0;
     }
     if (command === '--version' || command === '-v') {
       process.stdout.write(`${VERSION}\n`);
       return 0;
+    }
+    if (command === 'keygen') {
+      const { values } = parse(rest, { name: { type: 'string' }, out: { type: 'string' } });
+      if (values.help) {
+        process.stdout.write(KEYGEN_HELP);
+        return 0;
+      }
+      return runKeygen(values.name, values.out);
     }
     if (command === 'verify') {
       const { values, positionals } = parse(rest, {
