@@ -5,10 +5,11 @@
  * SHA-256(name || 0x0A || 0x01 || public key). Verifier key: `<name>+<key id hex>+<base64(0x01 ||
  * public key)>`; signer key: `PRIVATE+KEY+<name>+<key id hex>+<base64(0x01 || seed)>`. Where Go is
  * more lenient than the spec (an uppercase hex key id), this follows the spec. Isomorphic:
- * Ed25519 and SHA-256 from the noble libraries, randomness from globalThis.crypto.
+ * Ed25519 from ed25519.ts (node:crypto when present, else noble), SHA-256 from noble, randomness
+ * from globalThis.crypto.
  */
-import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha256 } from '@noble/hashes/sha2.js';
+import { ed25519PublicKey, ed25519Signer, ed25519Verify } from './ed25519.js';
 import { AuditProofError } from './errors.js';
 
 const ED25519 = 0x01;
@@ -123,13 +124,13 @@ export function parseSignerKey(text: string): NoteSigner & { verifierKey: string
   const key = unb64(data);
   if (key === undefined || key[0] !== ED25519 || key.length !== 33) bad('expected base64 of 0x01 and a 32-byte Ed25519 seed');
   const seed = (key as Uint8Array).slice(1);
-  const publicKey = ed25519.getPublicKey(seed);
+  const publicKey = ed25519PublicKey(seed);
   if (noteKeyId(name, publicKey) !== id) bad('the key id does not match the name and key');
   return {
     name,
     keyId: id,
     verifierKey: `${name}+${id}+${b64(Uint8Array.of(ED25519, ...publicKey))}`,
-    sign: (message) => ed25519.sign(message, seed),
+    sign: ed25519Signer(seed),
   };
 }
 
@@ -138,7 +139,7 @@ export function generateNoteKey(name: string): { signerKey: string; verifierKey:
   if (!validName(name)) throw new AuditProofError('invalid_key', 'invalid key name: non-empty, no "+" and no spaces');
   const seed = new Uint8Array(32);
   globalThis.crypto.getRandomValues(seed);
-  const publicKey = ed25519.getPublicKey(seed);
+  const publicKey = ed25519PublicKey(seed);
   const id = noteKeyId(name, publicKey);
   return {
     signerKey: `PRIVATE+KEY+${name}+${id}+${b64(Uint8Array.of(ED25519, ...seed))}`,
@@ -219,13 +220,8 @@ export function openNote(note: string | Uint8Array, verifiers: readonly NoteVeri
       unverified.push(sig);
       continue;
     }
-    let ok = false;
-    try {
-      ok = ed25519.verify((raw as Uint8Array).subarray(4), message, v.publicKey, { zip215: false });
-    } catch {
-      ok = false;
-    }
-    if (!ok) throw new AuditProofError('invalid_signature', `invalid signature for key ${v.name}+${v.keyId}`);
+    if (!ed25519Verify((raw as Uint8Array).subarray(4), message, v.publicKey))
+      throw new AuditProofError('invalid_signature', `invalid signature for key ${v.name}+${v.keyId}`);
     verified.push(sig);
   }
   if (verified.length === 0) throw new AuditProofError('unverified_note', 'note has no signature by a trusted key');

@@ -5,12 +5,16 @@
  * every parse case gets the spec's verdict, also where Go is more lenient.
  */
 import { readFileSync } from 'node:fs';
-import { AuditProofError, formatCheckpoint, openCheckpoint, parseSignerKey, parseVerifierKey, signCheckpoint } from '@auditready/core';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AuditProofError, formatCheckpoint, openCheckpoint, parseSignerKey, parseVerifierKey, signCheckpoint } from '../src/index.js';
+import { useNodeCrypto } from '../src/platform.js';
 
 const v = JSON.parse(readFileSync(new URL('./vectors/tlog/checkpoint.json', import.meta.url), 'utf8'));
 
-describe('checkpoint vectors (transparency-dev/formats)', () => {
+describe.each(['node:crypto', 'noble'] as const)('checkpoint vectors (transparency-dev/formats), Ed25519 by %s', (path) => {
+  beforeAll(() => useNodeCrypto(path === 'node:crypto'));
+  afterAll(() => useNodeCrypto(true));
+
   it(`${v.checkpoints.length} checkpoints: the same body, and the same signed note with the same key`, async () => {
     const signer = parseSignerKey(v.log_key.signer_key);
     for (const c of v.checkpoints) {

@@ -6,8 +6,9 @@
  * the published examples open; notes this library signs open, and are byte-identical to Go's.
  */
 import { readFileSync } from 'node:fs';
-import { AuditProofError, openNote, parseSignerKey, parseVerifierKey, signNote } from '@auditready/core';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AuditProofError, openNote, parseSignerKey, parseVerifierKey, signNote } from '../src/index.js';
+import { useNodeCrypto } from '../src/platform.js';
 
 const v = JSON.parse(readFileSync(new URL('./vectors/tlog/signed-note.json', import.meta.url), 'utf8'));
 const noteOf = (c: { note_base64: string }) => Uint8Array.from(Buffer.from(c.note_base64, 'base64'));
@@ -22,7 +23,10 @@ function kindOf(fn: () => void): string | undefined {
   }
 }
 
-describe('signed-note vectors (golang.org/x/mod/sumdb/note)', () => {
+describe.each(['node:crypto', 'noble'] as const)('signed-note vectors (golang.org/x/mod/sumdb/note), Ed25519 by %s', (path) => {
+  beforeAll(() => useNodeCrypto(path === 'node:crypto'));
+  afterAll(() => useNodeCrypto(true));
+
   it('keys: signer and verifier keys parse, agree with each other and with the published key ids', () => {
     for (const k of v.keys) {
       const signer = parseSignerKey(k.signer_key);
@@ -87,6 +91,28 @@ describe('signed-note vectors (golang.org/x/mod/sumdb/note)', () => {
           signers.map((s: { verifierKey: string }) => parseVerifierKey(s.verifierKey)),
         ).text,
       ).toBe(c.text);
+    }
+  });
+});
+
+describe('node:crypto and @noble/curves agree (Ed25519 is deterministic)', () => {
+  it('200 random keys and messages: the same signatures, each verified by the other path', async () => {
+    const { ed25519Signer, ed25519Verify, ed25519PublicKey } = await import('../src/ed25519.js');
+    for (let i = 0; i < 200; i++) {
+      const seed = crypto.getRandomValues(new Uint8Array(32));
+      const message = crypto.getRandomValues(new Uint8Array(i * 7));
+      useNodeCrypto(true);
+      const byNode = ed25519Signer(seed)(message);
+      useNodeCrypto(false);
+      const byNoble = ed25519Signer(seed)(message);
+      expect(Buffer.from(byNode).toString('hex')).toBe(Buffer.from(byNoble).toString('hex'));
+      const pub = ed25519PublicKey(seed);
+      expect(ed25519Verify(byNode, message, pub)).toBe(true); // noble verifies node's
+      useNodeCrypto(true);
+      expect(ed25519Verify(byNoble, message, pub)).toBe(true); // node verifies noble's
+      const flipped = byNoble.slice();
+      flipped[i % 64] = (flipped[i % 64] as number) ^ 1;
+      expect(ed25519Verify(flipped, message, pub)).toBe(false);
     }
   });
 });
