@@ -15,6 +15,7 @@ import {
   createWriteStream,
   existsSync,
   fdatasync,
+  constants as fsConstants,
   fstatSync,
   fsyncSync,
   ftruncateSync,
@@ -607,7 +608,9 @@ export class FileTransport implements Transport {
     if (!this.#head) return;
     this.#headWrittenAt = Date.now();
     try {
-      if (this.#headFd === undefined) this.#headFd = openSync(join(this.dir, `${this.baseName}.head.json`), 'w', this.#mode);
+      // Opened without truncating: a process killed between this open and the write below must
+      // leave the previous commitment, not an empty file (opening with 'w' emptied it first).
+      if (this.#headFd === undefined) this.#headFd = openSync(join(this.dir, `${this.baseName}.head.json`), HEAD_OPEN_FLAGS, this.#mode);
       const json = JSON.stringify({ ...this.#head, file: activeName(this.baseName), updatedAt: new Date().toISOString() });
       const buf = Buffer.alloc(HEAD_BYTES, 0x20);
       const n = buf.write(json, 0, 'utf8');
@@ -694,6 +697,9 @@ export class FileTransport implements Transport {
     return this.#exclusive(() => this.#rotate());
   }
 }
+
+/** Read-write, created if missing, never truncated (the record is overwritten in place). */
+const HEAD_OPEN_FLAGS = fsConstants.O_RDWR | fsConstants.O_CREAT;
 
 /** Size of the head record: one sector, so a write replaces it whole. */
 const HEAD_BYTES = 512;

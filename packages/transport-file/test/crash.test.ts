@@ -7,7 +7,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { entriesOf, readDir, tempDir, verifyDir } from './helpers.js';
+import { runToEnd } from '../../../test-support/child.js';
+import { entriesOf, open, readDir, tempDir, verifyDir } from './helpers.js';
 
 const writer = join(import.meta.dirname, 'fixtures', 'crash-writer.mjs');
 
@@ -80,6 +81,19 @@ describe('crash recovery with real processes', () => {
     expect(recovered.filter((e) => e.details.tornTail).length).toBe(torn);
     expect(readDir(dir).length).toBeGreaterThan(1000);
   }, 120_000);
+
+  it('a process killed as it writes the head leaves the previous commitment whole (the head file is never opened with truncation)', async () => {
+    const dir = tempDir();
+    const { log } = open(dir);
+    for (let i = 0; i < 5; i++) log.record({ action: `before-${i}` });
+    await log.close();
+    const before = readFileSync(join(dir, 'audit.head.json'), 'utf8');
+    const r = await runToEnd(join(import.meta.dirname, 'fixtures', 'head-kill.mjs'), [dir], join(import.meta.dirname, '..'));
+    expect(r.code).toBe(null); // killed
+    expect(r.out).not.toMatch(/not killed/);
+    expect(readFileSync(join(dir, 'audit.head.json'), 'utf8')).toBe(before);
+    expect(JSON.parse(before).seq).toBe(5);
+  });
 
   it('the head commitment covers every acknowledged entry at the moment of a SIGKILL: cutting acknowledged entries is caught', async () => {
     const dir = tempDir();
