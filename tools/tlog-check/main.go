@@ -9,7 +9,10 @@ import (
 	"encoding/json"
 	"os"
 
+	"bytes"
+
 	"github.com/transparency-dev/formats/log"
+	tproof "github.com/transparency-dev/formats/proof"
 	"github.com/transparency-dev/merkle/proof"
 	"github.com/transparency-dev/merkle/rfc6962"
 	"golang.org/x/mod/sumdb/note"
@@ -42,7 +45,15 @@ type consistencyReq struct {
 	Root2 string   `json:"root2"`
 }
 
+type tlogProofReq struct {
+	Proof       string `json:"proof"`
+	EntryHex    string `json:"entry_hex"`
+	Origin      string `json:"origin"`
+	VerifierKey string `json:"verifier_key"`
+}
+
 type request struct {
+	TlogProofs  []tlogProofReq   `json:"tlog_proofs"`
 	Notes       []noteReq        `json:"notes"`
 	Checkpoints []checkpointReq  `json:"checkpoints"`
 	Inclusion   []inclusionReq   `json:"inclusion"`
@@ -58,6 +69,7 @@ type verdict struct {
 }
 
 type response struct {
+	TlogProofs  []verdict `json:"tlog_proofs"`
 	Notes       []verdict `json:"notes"`
 	Checkpoints []verdict `json:"checkpoints"`
 	Inclusion   []verdict `json:"inclusion"`
@@ -83,7 +95,10 @@ func main() {
 	if err := json.NewDecoder(os.Stdin).Decode(&req); err != nil {
 		panic(err)
 	}
-	res := response{Notes: []verdict{}, Checkpoints: []verdict{}, Inclusion: []verdict{}, Consistency: []verdict{}}
+	res := response{TlogProofs: []verdict{}, Notes: []verdict{}, Checkpoints: []verdict{}, Inclusion: []verdict{}, Consistency: []verdict{}}
+	for _, t := range req.TlogProofs {
+		res.TlogProofs = append(res.TlogProofs, checkTlogProof(t))
+	}
 	for _, n := range req.Notes {
 		var vs []note.Verifier
 		var bad error
@@ -150,4 +165,36 @@ func main() {
 	if err := json.NewEncoder(os.Stdout).Encode(res); err != nil {
 		panic(err)
 	}
+}
+
+// checkTlogProof parses a c2sp.org/tlog-proof with the formats library, checks that it marshals
+// back to the same bytes, opens its checkpoint with the log key and verifies the entry's inclusion.
+func checkTlogProof(t tlogProofReq) verdict {
+	var p tproof.TLogProof
+	if err := p.Unmarshal([]byte(t.Proof)); err != nil {
+		return fail(err)
+	}
+	if !bytes.Equal(p.Marshal(), []byte(t.Proof)) {
+		return verdict{OK: false, Error: "re-marshalled proof differs"}
+	}
+	v, err := note.NewVerifier(t.VerifierKey)
+	if err != nil {
+		return fail(err)
+	}
+	cp, _, _, err := log.ParseCheckpoint(p.Checkpoint, t.Origin, v)
+	if err != nil {
+		return fail(err)
+	}
+	entry, err := hex.DecodeString(t.EntryHex)
+	if err != nil {
+		return fail(err)
+	}
+	path := make([][]byte, len(p.Hashes))
+	for i := range p.Hashes {
+		path[i] = p.Hashes[i][:]
+	}
+	if err := proof.VerifyInclusion(rfc6962.DefaultHasher, p.Index, cp.Size, rfc6962.DefaultHasher.HashLeaf(entry), path, cp.Hash); err != nil {
+		return fail(err)
+	}
+	return verdict{OK: true, Size: cp.Size}
 }

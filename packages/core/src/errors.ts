@@ -120,7 +120,8 @@ export type ProofErrorKind =
   | 'malformed_note'
   | 'invalid_signature'
   | 'unverified_note'
-  | 'malformed_checkpoint';
+  | 'malformed_checkpoint'
+  | 'malformed_proof';
 
 /** A proof that does not hold (or cannot be made): `kind` says why. */
 export class AuditProofError extends AuditError {

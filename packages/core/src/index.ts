@@ -56,6 +56,8 @@ export type { RedactionCensor, RedactionMode, RedactionOptions, RedactionRule } 
 export { compileRedaction, keyedHashMarker, MASK, redactBody, truncateString } from './redact.js';
 export type { SchemaResult } from './schema.js';
 export { assertValidEntry, checkEntry, entrySchema } from './schema.js';
+export type { TlogProof } from './tlog-proof.js';
+export { formatTlogProof, parseTlogProof, verifyTlogProof } from './tlog-proof.js';
 export type { MemoryTransport, MemoryTransportOptions, ResumePoint, Transport, TransportContext } from './transport.js';
 export { createMemoryTransport } from './transport.js';
 export type {

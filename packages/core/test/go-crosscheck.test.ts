@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   consistencyProof,
+  formatTlogProof,
   generateNoteKey,
   inclusionProof,
   leafHash,
@@ -74,6 +75,30 @@ describe.skipIf(!hasGo && !required)('the Go reference implementations verify wh
     expect(cps.map((x) => x.size ?? 0)).toEqual(Array.from({ length: 65 }, (_, i) => i));
     for (const [size, x] of cps.entries()) expect(x.root).toBe(hex(rootOf(leaves, size)));
     expect(r.checkpoints.at(-1)?.ok).toBe(false);
+  });
+
+  it('tlog-proofs we write parse with the formats library, marshal back to the same bytes, and verify; a wrong entry does not', async () => {
+    const origin = 'auditready.example/billing-api/chain-2';
+    const key = generateNoteKey(origin);
+    const signer = parseSignerKey(key.signerKey);
+    const lines = Array.from({ length: 13 }, (_, i) => `{"seq":${i},"action":"x"}`);
+    const leaves = lines.map((l) => leafHash(new TextEncoder().encode(l)));
+    const checkpoint = await signCheckpoint({ origin, size: 13, root: rootOf(leaves, 13), extensions: [] }, [signer]);
+    const tlog_proofs = lines.map((l, i) => ({
+      proof: formatTlogProof({
+        index: i,
+        hashes: inclusionProof(leaves, i, 13),
+        checkpoint,
+        ...(i % 4 === 1 ? { extra: new TextEncoder().encode(`ctx ${i}`) } : {}),
+      }),
+      entry_hex: Buffer.from(l).toString('hex'),
+      origin,
+      verifier_key: key.verifierKey,
+    }));
+    const wrong = { ...tlog_proofs[3], entry_hex: Buffer.from(lines[4] as string).toString('hex') };
+    const r = check({ tlog_proofs: [...tlog_proofs, wrong], notes: [], checkpoints: [], inclusion: [], consistency: [] });
+    expect(r.tlog_proofs.slice(0, -1).filter((x) => !x.ok)).toEqual([]);
+    expect(r.tlog_proofs.at(-1)?.ok).toBe(false);
   });
 
   it('every inclusion proof and every consistency proof for trees up to 40 verify in Go; a flipped one does not', () => {
