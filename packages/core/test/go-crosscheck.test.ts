@@ -41,7 +41,7 @@ describe.skipIf(!hasGo && !required)('the Go reference implementations verify wh
   const check = (request: unknown) => {
     const out = execFileSync(checker, { input: JSON.stringify(request), encoding: 'utf8', timeout: 60_000 });
     return JSON.parse(out) as Record<
-      'notes' | 'checkpoints' | 'inclusion' | 'consistency',
+      'tlog_proofs' | 'notes' | 'checkpoints' | 'inclusion' | 'consistency',
       { ok: boolean; error?: string; text?: string; size?: number; root?: string }[]
     >;
   };
