@@ -39,8 +39,10 @@ beforeAll(() => {
   const target = join(consumer, 'node_modules', '@auditready', 'core');
   mkdirSync(target, { recursive: true });
   execFileSync('tar', ['-xzf', join(consumer, packed.filename), '-C', target, '--strip-components=1']);
-  // Runtime dependencies come from the workspace install (their own dependencies resolve from there).
-  for (const dep of ['ajv', '@noble/hashes', 'vitest', 'expect']) {
+  // Runtime and peer dependencies, as package.json lists them (a new dependency is linked too),
+  // come from the workspace install (their own dependencies resolve from there).
+  const manifest = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as Record<string, Record<string, string> | undefined>;
+  for (const dep of [...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.peerDependencies ?? {})]) {
     const to = join(consumer, 'node_modules', dep);
     mkdirSync(join(to, '..'), { recursive: true });
     symlinkSync(join(root, 'node_modules', dep), to);
