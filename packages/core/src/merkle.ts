@@ -4,23 +4,55 @@
  * a growing tree's state in O(log n) hashes (the roots of its perfect subtrees, largest first),
  * so a writer appends and computes roots without keeping leaves, and resumes from that state.
  * Inclusion and consistency proofs are generated from leaf hashes and verified with the RFC 9162
- * §2.1.3.2 / §2.1.4.2 algorithms. Isomorphic: no Node built-ins (SHA-256 from @noble/hashes).
+ * §2.1.3.2 / §2.1.4.2 algorithms. Isomorphic: SHA-256 by node:crypto where it exists, else
+ * @noble/hashes (the same bytes; the vectors run through both). A leaf may be given as a string
+ * (its UTF-8 bytes are hashed: an entry's canonical line).
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { AuditProofError } from './errors.js';
+import { getNodeCrypto } from './platform.js';
 
 export type Hash = Uint8Array;
 
 const LEAF = new Uint8Array([0]);
 const NODE = new Uint8Array([1]);
 
-export function leafHash(data: Uint8Array): Hash {
-  return sha256.create().update(LEAF).update(data).digest();
+/** node:crypto's one-shot hash (Node >= 20.12): a third cheaper than a Hash object per call. */
+type OneShot = (algorithm: string, data: string | Uint8Array, encoding: 'buffer') => Uint8Array;
+
+const NODE_INPUT = new Uint8Array(65);
+NODE_INPUT[0] = 1;
+
+export function leafHash(data: Uint8Array | string): Hash {
+  const c = getNodeCrypto();
+  const oneShot = (c as { hash?: OneShot } | undefined)?.hash;
+  if (oneShot) {
+    if (typeof data === 'string') return oneShot('sha256', `\u0000${data}`, 'buffer'); // U+0000 is the byte 0x00 in UTF-8
+    const input = new Uint8Array(data.length + 1);
+    input.set(data, 1);
+    return oneShot('sha256', input, 'buffer');
+  }
+  if (c) return new Uint8Array(c.createHash('sha256').update(LEAF).update(data).digest());
+  return sha256
+    .create()
+    .update(LEAF)
+    .update(typeof data === 'string' ? utf8(data) : data)
+    .digest();
 }
 
 export function nodeHash(left: Hash, right: Hash): Hash {
+  const c = getNodeCrypto();
+  const oneShot = (c as { hash?: OneShot } | undefined)?.hash;
+  if (oneShot && left.length === 32 && right.length === 32) {
+    NODE_INPUT.set(left, 1);
+    NODE_INPUT.set(right, 33);
+    return oneShot('sha256', NODE_INPUT, 'buffer');
+  }
+  if (c) return new Uint8Array(c.createHash('sha256').update(NODE).update(left).update(right).digest());
   return sha256.create().update(NODE).update(left).update(right).digest();
 }
+
+const utf8 = (s: string) => new TextEncoder().encode(s);
 
 export const EMPTY_ROOT: Hash = sha256(new Uint8Array(0));
 

@@ -6,6 +6,7 @@
  * with the same portable error kind.
  */
 import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AuditProofError,
   CompactRange,
@@ -16,13 +17,13 @@ import {
   rootOf,
   verifyConsistency,
   verifyInclusion,
-} from '@auditready/core';
-import { describe, expect, it } from 'vitest';
+} from '../src/index.js';
+import { useNodeCrypto } from '../src/platform.js';
 
 const v = JSON.parse(readFileSync(new URL('./vectors/tlog/merkle.json', import.meta.url), 'utf8'));
 const hex = (s: string) => Uint8Array.from(Buffer.from(s, 'hex'));
 const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex');
-const leaves: Uint8Array[] = v.leaves.map((l: { data_hex: string }) => leafHash(hex(l.data_hex)));
+let leaves: Uint8Array[] = [];
 
 function kindOf(fn: () => void): string | undefined {
   try {
@@ -34,7 +35,17 @@ function kindOf(fn: () => void): string | undefined {
   }
 }
 
-describe('Merkle tree vectors (transparency-dev/merkle v0.0.2)', () => {
+describe.each(['node:crypto', 'noble'] as const)('Merkle tree vectors (transparency-dev/merkle v0.0.2), SHA-256 by %s', (path) => {
+  beforeAll(() => {
+    useNodeCrypto(path === 'node:crypto');
+    leaves = v.leaves.map((l: { data_hex: string }) => leafHash(hex(l.data_hex)));
+  });
+  afterAll(() => useNodeCrypto(true));
+
+  it('a leaf given as a string hashes its UTF-8 bytes', () => {
+    for (const l of v.leaves) expect(toHex(leafHash(l.data))).toBe(l.leaf_hash_hex);
+  });
+
   it('leaf hashes, including empty and binary inputs', () => {
     for (const [i, l] of v.leaves.entries()) expect(toHex(leaves[i] as Uint8Array)).toBe(l.leaf_hash_hex);
     for (const x of v.extra_leaf_hashes) expect(toHex(leafHash(hex(x.data_hex)))).toBe(x.leaf_hash_hex);
