@@ -3,16 +3,9 @@
 //   npm run bench            (from the repository root; builds first)
 import { createHash } from 'node:crypto';
 import { canonicalize, checkEntry, compileRedaction, createAuditLogger, redactBody } from '@auditready/core';
+import { accessInput } from './access-input.mjs';
 
-const input = {
-  kind: 'access',
-  action: 'invoice.read',
-  outcome: 'success',
-  actor: { type: 'user', id: 'usr_8f14e45f', ip: '203.0.113.42' },
-  resource: { type: 'invoice', id: 'inv_417' },
-  http: { method: 'GET', route: '/invoices/:id', path: '/invoices/inv_417', status: 200, durationMs: 12.4, requestId: 'req_7b1f0c2e' },
-  trace: { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7' },
-};
+const input = accessInput;
 
 let sink = 0;
 const nullTransport = {

@@ -13,6 +13,9 @@
  * `x-user-id` / `x-user-name`; `x-details` (JSON) is added to the entry's details.
  */
 import { Buffer } from 'node:buffer';
+import { assertNoSecrets } from '@auditready/core/testing';
+import { expect } from 'vitest';
+import { waitFor } from './wait.js';
 
 /** A deterministic generator, so a failure names the same values on every run. */
 function rng(seed: number): () => number {
@@ -238,6 +241,34 @@ export function buildCorpus(seed = 14): Corpus {
     else get(`benign ${i}: details`, '/items/10', { 'x-details': JSON.stringify({ ref: v }) });
   });
   return { requests, secrets, benign };
+}
+
+/** What the corpus test reads of a test logger. */
+interface CapturedLog {
+  entries(): { kind: string }[];
+  lines(): string[];
+  assertValid(): void;
+}
+
+/**
+ * Sends every corpus request to the app at `url`, waits for their access entries, and checks the
+ * raw log: no planted secret in any form, every ordinary value kept, the test kit's own check
+ * clean, the chain valid.
+ */
+export async function expectCorpusClean(url: string, audit: CapturedLog, corpus: Corpus): Promise<void> {
+  expect(corpus.secrets.length).toBeGreaterThanOrEqual(150);
+  expect(corpus.benign.length).toBeGreaterThanOrEqual(100);
+  for (const r of corpus.requests) {
+    const res = await fetch(`${url}${r.path}`, { method: r.method, headers: r.headers, ...(r.body !== undefined ? { body: r.body } : {}) });
+    await res.arrayBuffer();
+  }
+  const count = corpus.requests.length;
+  await waitFor(() => (audit.entries().filter((e) => e.kind === 'access').length >= count ? true : undefined), 10_000);
+  const raw = audit.lines().join('\n');
+  expect(leaks(raw, corpus)).toEqual([]);
+  expect(missing(raw, corpus)).toEqual([]);
+  assertNoSecrets(audit.lines());
+  audit.assertValid();
 }
 
 /** The forms a secret may take in a log: as is, JSON-escaped, base64 (std, url), URL-encoded. */

@@ -4,6 +4,7 @@
  * Parsing follows the spec where Go's log.ParseCheckpoint is more lenient: no leading zero in the
  * size, a 32-byte root in padded base64, no empty extension line, the empty tree's root at size 0.
  */
+import { toBase64 as b64, fromBase64 } from './base64.js';
 import { AuditProofError } from './errors.js';
 import { EMPTY_ROOT, type Hash } from './merkle.js';
 import { type NoteSigner, type NoteVerifier, type OpenedNote, openNote, signNote } from './note.js';
@@ -14,12 +15,6 @@ export interface Checkpoint {
   root: Hash;
   /** Extension lines (without their newlines). */
   extensions: string[];
-}
-
-function b64(bytes: Uint8Array): string {
-  let s = '';
-  for (const b of bytes) s += String.fromCharCode(b);
-  return btoa(s);
 }
 
 const malformed = (why: string): never => {
@@ -45,7 +40,7 @@ export function parseCheckpoint(text: string): Checkpoint {
   if (!/^(?:0|[1-9][0-9]{0,15})$/.test(sizeText) || !Number.isSafeInteger(Number(sizeText)))
     malformed('the size is a decimal without leading zeros');
   if (!/^[A-Za-z0-9+/]{43}=$/.test(rootText)) malformed('the root hash is 32 bytes in padded base64');
-  const root = Uint8Array.from(atob(rootText), (ch) => ch.charCodeAt(0));
+  const root = fromBase64(rootText) ?? malformed('the root hash is not base64');
   if (extensions.some((e) => e === '')) malformed('an empty extension line');
   const size = Number(sizeText);
   if (size === 0 && b64(root) !== b64(EMPTY_ROOT)) malformed("a size-0 checkpoint has the empty tree's root");

@@ -9,6 +9,7 @@
  * from globalThis.crypto.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
+import { toBase64 as b64, fromBase64 as unb64 } from './base64.js';
 import { ed25519PublicKey, ed25519Signer, ed25519Verify } from './ed25519.js';
 import { AuditProofError } from './errors.js';
 
@@ -50,21 +51,6 @@ export interface OpenedNote {
 
 const enc = new TextEncoder();
 const dec = new TextDecoder('utf-8', { fatal: true });
-
-function b64(bytes: Uint8Array): string {
-  let s = '';
-  for (const b of bytes) s += String.fromCharCode(b);
-  return btoa(s);
-}
-
-function unb64(s: string): Uint8Array | undefined {
-  if (!/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(s)) return undefined;
-  try {
-    return Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
-  } catch {
-    return undefined;
-  }
-}
 
 const hex8 = (bytes: Uint8Array) => [...bytes.subarray(0, 4)].map((b) => b.toString(16).padStart(2, '0')).join('');
 

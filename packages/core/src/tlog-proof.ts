@@ -9,6 +9,7 @@
  *   <empty line>
  *   <signed checkpoint note, verbatim>
  */
+import { toBase64 as b64, fromBase64 } from './base64.js';
 import { type Checkpoint, openCheckpoint } from './checkpoint.js';
 import { AuditProofError } from './errors.js';
 import { type Hash, leafHash, verifyInclusion } from './merkle.js';
@@ -25,19 +26,12 @@ export interface TlogProof {
   extra?: Uint8Array;
 }
 
-function b64(bytes: Uint8Array): string {
-  let s = '';
-  for (const b of bytes) s += String.fromCharCode(b);
-  return btoa(s);
-}
-
 const malformed = (why: string): never => {
   throw new AuditProofError('malformed_proof', `malformed tlog-proof: ${why}`);
 };
 
 function unb64(s: string, what: string): Uint8Array {
-  if (!/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(s)) malformed(`${what} is not standard base64`);
-  return Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
+  return fromBase64(s) ?? malformed(`${what} is not standard base64`);
 }
 
 export function formatTlogProof(p: TlogProof): string {

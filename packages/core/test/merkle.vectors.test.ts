@@ -19,21 +19,12 @@ import {
   verifyInclusion,
 } from '../src/index.js';
 import { useNodeCrypto } from '../src/platform.js';
+import { proofKind } from './proof-kind.js';
 
 const v = JSON.parse(readFileSync(new URL('./vectors/tlog/merkle.json', import.meta.url), 'utf8'));
 const hex = (s: string) => Uint8Array.from(Buffer.from(s, 'hex'));
 const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 let leaves: Uint8Array[] = [];
-
-function kindOf(fn: () => void): string | undefined {
-  try {
-    fn();
-    return undefined;
-  } catch (e) {
-    if (e instanceof AuditProofError) return e.kind;
-    throw e;
-  }
-}
 
 describe.each(['node:crypto', 'noble'] as const)('Merkle tree vectors (transparency-dev/merkle v0.0.2), SHA-256 by %s', (path) => {
   beforeAll(() => {
@@ -69,9 +60,9 @@ describe.each(['node:crypto', 'noble'] as const)('Merkle tree vectors (transpare
     for (const c of v.inclusion_proofs) {
       const run = () => verifyInclusion(hex(c.leaf_hash_hex), c.index, c.size, c.proof_hex.map(hex), hex(c.root_hex));
       if (c.valid) {
-        expect(kindOf(run), c.case).toBeUndefined();
+        expect(proofKind(run), c.case).toBeUndefined();
         expect(inclusionProof(leaves, c.index, c.size).map(toHex), c.case).toEqual(c.proof_hex);
-      } else expect(kindOf(run), c.case).toBe(c.error_kind);
+      } else expect(proofKind(run), c.case).toBe(c.error_kind);
     }
   });
 
@@ -79,9 +70,9 @@ describe.each(['node:crypto', 'noble'] as const)('Merkle tree vectors (transpare
     for (const c of v.consistency_proofs) {
       const run = () => verifyConsistency(c.size1, c.size2, c.proof_hex.map(hex), hex(c.root1_hex), hex(c.root2_hex));
       if (c.valid) {
-        expect(kindOf(run), c.case).toBeUndefined();
+        expect(proofKind(run), c.case).toBeUndefined();
         expect(consistencyProof(leaves, c.size1, c.size2).map(toHex), c.case).toEqual(c.proof_hex);
-      } else expect(kindOf(run), c.case).toBe(c.error_kind);
+      } else expect(proofKind(run), c.case).toBe(c.error_kind);
     }
   });
 

@@ -7,21 +7,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AuditProofError, openNote, parseSignerKey, parseVerifierKey, signNote } from '../src/index.js';
+import { openNote, parseSignerKey, parseVerifierKey, signNote } from '../src/index.js';
 import { useNodeCrypto } from '../src/platform.js';
+import { proofKind } from './proof-kind.js';
 
 const v = JSON.parse(readFileSync(new URL('./vectors/tlog/signed-note.json', import.meta.url), 'utf8'));
 const noteOf = (c: { note_base64: string }) => Uint8Array.from(Buffer.from(c.note_base64, 'base64'));
-
-function kindOf(fn: () => void): string | undefined {
-  try {
-    fn();
-    return undefined;
-  } catch (e) {
-    if (e instanceof AuditProofError) return e.kind;
-    throw e;
-  }
-}
 
 describe.each(['node:crypto', 'noble'] as const)('signed-note vectors (golang.org/x/mod/sumdb/note), Ed25519 by %s', (path) => {
   beforeAll(() => useNodeCrypto(path === 'node:crypto'));
@@ -39,7 +30,7 @@ describe.each(['node:crypto', 'noble'] as const)('signed-note vectors (golang.or
 
   it(`verifier key cases: ${v.verifier_key_cases.length}, the spec's verdict (stricter than Go where they differ)`, () => {
     for (const c of v.verifier_key_cases) {
-      const kind = kindOf(() => parseVerifierKey(c.verifier_key));
+      const kind = proofKind(() => parseVerifierKey(c.verifier_key));
       expect(kind, c.case).toBe(c.valid ? undefined : 'invalid_key');
     }
   });
@@ -55,7 +46,7 @@ describe.each(['node:crypto', 'noble'] as const)('signed-note vectors (golang.or
         expect(r.verified, c.case).toEqual(sigs(c.expected_verified_sigs));
         expect(r.unverified, c.case).toEqual(sigs(c.expected_unverified_sigs));
       } else {
-        const kind = kindOf(() => openNote(noteOf(c), verifiers));
+        const kind = proofKind(() => openNote(noteOf(c), verifiers));
         expect(kind, c.case).toBeDefined();
         const want = /InvalidSignature/.test(c.go_error_type)
           ? 'invalid_signature'

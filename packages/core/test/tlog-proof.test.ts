@@ -3,7 +3,6 @@
  * the log's verifier key. Round trip, the spec's example shape, and every way of lying about it.
  */
 import {
-  AuditProofError,
   formatTlogProof,
   generateNoteKey,
   inclusionProof,
@@ -16,6 +15,7 @@ import {
   verifyTlogProof,
 } from '@auditready/core';
 import { describe, expect, it } from 'vitest';
+import { proofKind } from './proof-kind.js';
 
 const origin = 'auditready.example/billing-api/chain-1';
 const key = generateNoteKey(origin);
@@ -43,14 +43,7 @@ describe('c2sp.org/tlog-proof', () => {
   it('rejects another entry, another index, a changed hash, an untrusted key, and malformed text', async () => {
     const text = await proofFor(5);
     const trusted = [parseVerifierKey(key.verifierKey)];
-    const kind = (fn: () => unknown) => {
-      try {
-        fn();
-        return 'accepted';
-      } catch (e) {
-        return e instanceof AuditProofError ? e.kind : String(e);
-      }
-    };
+    const kind = (fn: () => unknown) => proofKind(fn) ?? 'accepted';
     expect(kind(() => verifyTlogProof(text, lines[6] as string, origin, trusted))).toBe('root_mismatch');
     expect(kind(() => verifyTlogProof(text.replace('index 5', 'index 4'), lines[5] as string, origin, trusted))).toBe('root_mismatch');
     const hashLine = text.split('\n')[2] as string;
