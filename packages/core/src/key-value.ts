@@ -12,6 +12,7 @@
  */
 import { isCredentialKey, safeDecode } from './credential-keys.js';
 import type { DetectorName } from './detectors.js';
+import { isMarker } from './shape-scans.js';
 
 /** Where a key-value pair can be: every `=` and `:`. */
 const SEPARATOR = /[=:]/g;
@@ -104,7 +105,7 @@ export function scanKeyValues(
     for (let n = 0; n < 8 && (s[v] === ' ' || s[v] === '\t'); n++) v++;
     const [start, end, next] = readValue(s, v, key);
     const secret = s.slice(start, end);
-    if (secret === '' || secret.startsWith('[REDACTED') || secret.startsWith('hmac-sha256:')) continue;
+    if (secret === '' || isMarker(secret)) continue;
     const name: DetectorName = before === '?' || before === '&' || before === ';' ? 'query-secret' : 'key-value';
     out += s.slice(copied, start) + replace(secret, name);
     copied = end;

@@ -162,14 +162,14 @@ export function findSecrets(input: Scannable, options: FindSecretsOptions = {}):
     const walk = (v: unknown, path: string, key: string) => {
       if (typeof v === 'string') {
         if (MARKER.test(v)) return;
-        scrubString(v, DETECTORS, (secret, name) => {
-          findings.push({ line: n, kind: name, path, excerpt: elide(secret) });
-          return '';
-        });
-        if (checkEntropy && !CHAIN_FIELDS.has(key)) {
-          const clean = scrubString(v, DETECTORS, () => ' ')?.value ?? v;
+        // One pass: each detected secret is a finding, and leaves a space for the entropy line.
+        const clean =
+          scrubString(v, DETECTORS, (secret, name) => {
+            findings.push({ line: n, kind: name, path, excerpt: elide(secret) });
+            return ' ';
+          })?.value ?? v;
+        if (checkEntropy && !CHAIN_FIELDS.has(key))
           for (const t of randomTokens(clean, allow)) findings.push({ line: n, kind: 'high-entropy', path, excerpt: elide(t) });
-        }
       } else if (Array.isArray(v)) {
         for (const [j, x] of v.entries()) walk(x, `${path}[${j}]`, key);
       } else if (v !== null && typeof v === 'object') {

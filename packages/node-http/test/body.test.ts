@@ -35,6 +35,12 @@ describe('bodies by content, not by label', () => {
     expect(text).not.toMatch(/ghp_/);
   });
 
+  it('binary bodies are described, never logged byte for byte', () => {
+    const bytes = Buffer.from('%PDF-1.7 password=hunter2');
+    expect(capBody(bytes, 1024)).toBe(`[binary body: ${bytes.length} bytes]`);
+    expect(capBody(new Uint8Array(3000), 1024)).toBe('[binary body: 3000 bytes]');
+  });
+
   it("a parser's own object types become plain data; __proto__ stays data", () => {
     class Form {
       user = 'alice';
