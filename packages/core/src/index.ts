@@ -3,6 +3,7 @@
 export { assertCanonicalizable, canonicalBytes, canonicalize, MAX_CANONICAL_DEPTH } from './canonical.js';
 export type { Checkpoint } from './checkpoint.js';
 export { formatCheckpoint, openCheckpoint, parseCheckpoint, signCheckpoint } from './checkpoint.js';
+export type { CheckpointOptions, IssuedCheckpoint } from './checkpointer.js';
 export type { AuditClock, ClockStep, SystemClockOptions } from './clock.js';
 export { createFixedClock, createSystemClock, formatMicros, parseMicros } from './clock.js';
 export type { DetectorName } from './detectors.js';
@@ -50,7 +51,7 @@ export {
   verifyInclusion,
 } from './merkle.js';
 export type { NoteSignature, NoteSigner, NoteVerifier, OpenedNote } from './note.js';
-export { generateNoteKey, noteKeyId, openNote, parseSignerKey, parseVerifierKey, signNote } from './note.js';
+export { generateNoteKey, noteKeyId, openNote, parseSignerKey, parseVerifierKey, signNote, signNoteNow } from './note.js';
 export { checkOptionsObject, enumOption, fnOption, intOption, positiveOption } from './options.js';
 export type { RedactionCensor, RedactionMode, RedactionOptions, RedactionRule } from './redact.js';
 export { compileRedaction, keyedHashMarker, MASK, redactBody, truncateString } from './redact.js';
@@ -60,6 +61,8 @@ export type { TlogProof } from './tlog-proof.js';
 export { formatTlogProof, parseTlogProof, verifyTlogProof } from './tlog-proof.js';
 export type { MemoryTransport, MemoryTransportOptions, ResumePoint, Transport, TransportContext } from './transport.js';
 export { createMemoryTransport } from './transport.js';
+export type { TreeState } from './tree-state.js';
+export { committedTree, rangeOf, resumeTree, treeStateOf } from './tree-state.js';
 export type {
   Actor,
   ActorType,

@@ -2,18 +2,22 @@
  * createAuditLogger's options, checked and resolved in named steps at creation (pino does the
  * same): settings, the service block, and where the chain starts (new, resumed, or linked).
  */
+
+import type { CheckpointOptions } from './checkpointer.js';
 import type { AuditClock } from './clock.js';
 import { createSystemClock } from './clock.js';
 import type { LaneSettings, OverflowPolicy } from './delivery-lane.js';
 import { AuditConfigError, type AuditError } from './errors.js';
 import { type AuditKey, type ResolvedKey, resolveKey } from './hash.js';
+import type { EntryBody } from './hash-chain.js';
 import { CHAIN_ID_PATTERN, type SealedRecord } from './hash-chain.js';
 import { enumOption, intOption } from './options.js';
-import { randomId } from './platform.js';
+import { nodeProcess, randomId } from './platform.js';
 import type { RedactionOptions } from './redact.js';
 import type { ResumePoint, Transport } from './transport.js';
 import type { Actor, ChainHead, ServiceInfo } from './types.js';
 import { isPlainObject } from './util.js';
+import { CORE_VERSION } from './version.js';
 
 export interface AuditLoggerOptions {
   /** Names the service in every entry. `name` is required. */
@@ -65,6 +69,8 @@ export interface AuditLoggerOptions {
   handleSignals?: boolean;
   /** Bound on flushes run by shutdown hooks. Default 5000 ms. */
   shutdownTimeoutMs?: number;
+  /** A Merkle tree over the chain and signed checkpoints (docs/spec/checkpoints.md). Off by default. */
+  checkpoints?: CheckpointOptions;
 }
 
 const SERVICE_LIMITS: Record<string, number> = { name: 256, version: 128, env: 64, host: 256, instance: 256 };
@@ -166,4 +172,32 @@ export function resolveChainStart(o: AuditLoggerOptions, transports: Transport[]
   if (c.id !== undefined && c.resume !== undefined && c.id !== c.resume.chain)
     throw new AuditConfigError(`chain.id ${c.id} differs from the chain to resume (${c.resume.chain})`, { path: 'chain.id' });
   return { id, key, resume, previous: resume === undefined ? checkPrevious(previous) : previous };
+}
+
+/** Names the library in genesis and recovered records. */
+const LIB = `auditready/${CORE_VERSION}`;
+
+/** The chain's first record of a logger: genesis of a new chain, or `recovered` for a resumed one. */
+export function firstRecord(start: ChainStart, processInfo: boolean): { kind: 'genesis' | 'recovered'; fields: Partial<EntryBody> } {
+  const { resume, previous: prev, key } = start;
+  if (resume === undefined) {
+    return {
+      kind: 'genesis',
+      fields: {
+        details: {
+          library: LIB,
+          hash: key ? 'hmac-sha256' : 'sha256',
+          ...(prev ? { previous: { chain: prev.chain, seq: prev.seq, hash: prev.hash } } : {}),
+          ...(processInfo && nodeProcess?.pid !== undefined ? { pid: nodeProcess.pid } : {}),
+        },
+      },
+    };
+  }
+  return {
+    kind: 'recovered',
+    fields: {
+      details: { ...resume.note, library: LIB, resumedAfter: { seq: resume.seq, hash: resume.hash } },
+      reason: resume.note ? 'chain resumed by a new logger after repairing its log' : 'chain resumed by a new logger',
+    },
+  };
 }

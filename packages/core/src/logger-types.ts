@@ -1,4 +1,5 @@
 /** The logger's public shapes: options live in logger-options.ts, delivery's in delivery-lane.ts. */
+import type { IssuedCheckpoint } from './checkpointer.js';
 import type { OverflowPolicy, TransportHealth } from './delivery-lane.js';
 import type { AuditEntry, AuditRecordInput, ChainHead } from './types.js';
 import type { WrapOptions } from './wrap.js';
@@ -25,6 +26,17 @@ export interface AuditHealth {
   recorded: number;
   rejected: number;
   transports: TransportHealth[];
+  /** With the `checkpoints` option: the tree, the newest checkpoint, entries no checkpoint covers yet, the destinations. */
+  checkpoints?: {
+    origin: string;
+    issued: number;
+    /** Leaves in the tree (records sealed in this chain). */
+    size: number;
+    /** Entries sealed since the newest checkpoint was cut. */
+    uncovered: number;
+    last?: { size: number; seq: number };
+    destinations: TransportHealth[];
+  };
 }
 
 export interface AuditLogger {
@@ -59,6 +71,12 @@ export interface AuditLogger {
   accepting(): boolean;
   /** Reports an error through onError (for adapters: a resolver that threw, ...). Never throws. */
   reportError(error: unknown): void;
+  /**
+   * Cuts a signed checkpoint now (the `checkpoints` option; AuditConfigError without it) and
+   * resolves once its record is sealed: undefined if nothing was sealed since the last one was cut
+   * or signing failed (onError says why).
+   */
+  checkpoint(): Promise<IssuedCheckpoint | undefined>;
   readonly chainId: string;
 }
 

@@ -10,6 +10,7 @@
  * why), or fail closed (record() throws AuditUnavailableError so the caller can refuse to serve
  * unaudited).
  */
+import { Checkpointer, type IssuedCheckpoint, resolveCheckpoints, startRange, treeStart } from './checkpointer.js';
 import { type AuditClock, type ClockStep, formatMicros } from './clock.js';
 import { DeliveryLane, IdleSignal, type LaneSettings } from './delivery-lane.js';
 import { type BodyContext, buildBody, rejectedFields } from './entry-body.js';
@@ -26,8 +27,8 @@ import { type EntryBody, HashChain, type SealedRecord } from './hash-chain.js';
 import { CLOCK_STEP, ROOM, SEAL_AT, SEAL_REJECTED } from './internal.js';
 import {
   type AuditLoggerOptions,
-  type ChainStart,
   checkTransports,
+  firstRecord,
   resolveChainStart,
   resolveClock,
   resolveLaneSettings,
@@ -35,7 +36,6 @@ import {
 } from './logger-options.js';
 import type { AuditHealth, AuditLogger, FlushResult, RecordLaterOptions } from './logger-types.js';
 import { fnOption, intOption } from './options.js';
-import { nodeProcess } from './platform.js';
 import { compileRedaction } from './redact.js';
 import { errorReporter } from './report.js';
 import { getEntryValidator } from './schema.js';
@@ -43,7 +43,6 @@ import { registerShutdown, unregisterShutdown } from './shutdown.js';
 import type { TransportContext } from './transport.js';
 import type { AuditEntry, AuditRecordInput, EntryKind } from './types.js';
 import { errorMessage, isPlainObject } from './util.js';
-import { CORE_VERSION } from './version.js';
 import { type WrapOptions, wrapWith } from './wrap.js';
 
 export type { AuditLoggerOptions } from './logger-options.js';
@@ -58,9 +57,6 @@ export type {
 } from './logger-types.js';
 export { classifyError, wrapWith } from './wrap.js';
 
-/** Names the library in genesis and recovered records. */
-const LIB = `auditready/${CORE_VERSION}`;
-
 export function createAuditLogger(options: AuditLoggerOptions): AuditLogger {
   if (!isPlainObject(options)) throw new AuditConfigError('createAuditLogger(options): options must be an object');
   return new Logger(options);
@@ -69,6 +65,9 @@ export function createAuditLogger(options: AuditLoggerOptions): AuditLogger {
 class Logger implements AuditLogger {
   readonly #chain: HashChain;
   readonly #lanes: DeliveryLane[];
+  /** Checkpoint destinations: they get `checkpoint` records only. */
+  readonly #destLanes: DeliveryLane[] = [];
+  readonly #checkpointer: Checkpointer | undefined;
   readonly #settings: LaneSettings;
   readonly #clock: AuditClock;
   readonly #body: BodyContext;
@@ -115,7 +114,12 @@ class Logger implements AuditLogger {
       report: (e) => this.#report(e),
     };
     getEntryValidator(); // compile the schema now: configuration and schema errors surface at creation
-    const start = resolveChainStart(o, transports);
+    const planned =
+      o.checkpoints === undefined
+        ? { start: resolveChainStart(o, transports), state: undefined }
+        : treeStart(resolveChainStart(o, transports));
+    const start = planned.start;
+    const cp = resolveCheckpoints(o.checkpoints, start.id);
     this.#chain = new HashChain({
       id: start.id,
       ...(start.key ? { key: start.key } : {}),
@@ -123,30 +127,18 @@ class Logger implements AuditLogger {
     });
     const hooks = { report: (e: AuditError) => this.#report(e), gapsDue: () => this.#emitGaps(), idle: () => this.#idle.notify() };
     this.#lanes = transports.map((t) => new DeliveryLane(t, this.#settings, hooks));
-    this.#handleSignals = o.handleSignals !== false;
-    if (this.#handleSignals) registerShutdown(this.#participant);
-    this.#sealFirst(start, o.processInfo !== false);
-    for (const t of transports) t.attach?.(this.#transportContext());
-  }
-
-  /** The chain's first record of this logger: genesis of a new chain, or `recovered` for a resumed one. */
-  #sealFirst(start: ChainStart, processInfo: boolean): void {
-    const { resume, previous: prev, key } = start;
-    if (resume === undefined) {
-      this.#sealInternal('genesis', {
-        details: {
-          library: LIB,
-          hash: key ? 'hmac-sha256' : 'sha256',
-          ...(prev ? { previous: { chain: prev.chain, seq: prev.seq, hash: prev.hash } } : {}),
-          ...(processInfo && nodeProcess?.pid !== undefined ? { pid: nodeProcess.pid } : {}),
-        },
-      });
-    } else {
-      this.#sealInternal('recovered', {
-        details: { ...resume.note, library: LIB, resumedAfter: { seq: resume.seq, hash: resume.hash } },
-        reason: resume.note ? 'chain resumed by a new logger after repairing its log' : 'chain resumed by a new logger',
+    if (cp) {
+      this.#destLanes = cp.destinations.map((t) => new DeliveryLane(t, this.#settings, hooks));
+      this.#checkpointer = new Checkpointer(cp, startRange(planned.state), {
+        seal: (details, reason) => (this.#closed ? undefined : this.#sealInternal('checkpoint', { reason, details })),
+        report: (e) => this.#report(e),
       });
     }
+    this.#handleSignals = o.handleSignals !== false;
+    if (this.#handleSignals) registerShutdown(this.#participant);
+    const first = firstRecord(start, o.processInfo !== false);
+    this.#sealInternal(first.kind, first.fields);
+    for (const t of transports) t.attach?.(this.#transportContext());
   }
 
   /** What transports may do with the chain: seal their own records, report errors. */
@@ -314,6 +306,9 @@ class Logger implements AuditLogger {
       }
     }
     for (const lane of this.#lanes) lane.offer(sealed, internal);
+    if (this.#checkpointer === undefined) return;
+    if (sealed.entry.kind === 'checkpoint') for (const lane of this.#destLanes) lane.offer(sealed, true);
+    this.#checkpointer.onSealed(sealed);
   }
 
   /** Seals `gap` records for transports that dropped entries, so the chain says what is missing. */
@@ -333,6 +328,7 @@ class Logger implements AuditLogger {
   #pending(): number {
     let n = 0;
     for (const l of this.#lanes) n += l.pending;
+    for (const l of this.#destLanes) n += l.pending;
     return n;
   }
 
@@ -342,26 +338,42 @@ class Logger implements AuditLogger {
     this.#emitGaps();
     const deadline = performance.now() + timeoutMs;
     // Retrying lanes sleep in backoff: wake them so a flush tries now rather than in 30 s.
-    for (const lane of this.#lanes) lane.kick();
-    while (this.#pending() > 0 || this.#lanes.some((l) => l.running)) {
+    const lanes = this.#destLanes.length === 0 ? this.#lanes : [...this.#lanes, ...this.#destLanes];
+    for (const lane of lanes) lane.kick();
+    while (this.#pending() > 0 || lanes.some((l) => l.running)) {
       const left = deadline - performance.now();
       if (left <= 0) break;
       await this.#idle.wait(Math.min(left, 50));
     }
     const pending = this.#pending();
-    if (pending === 0) await Promise.allSettled(this.#lanes.map((l) => l.flushTransport()));
+    if (pending === 0) await Promise.allSettled(lanes.map((l) => l.flushTransport()));
     return { ok: pending === 0, pending };
   }
 
   async close(options: { timeoutMs?: number } = {}): Promise<FlushResult> {
     if (this.#closed) return { ok: this.#pending() === 0, pending: this.#pending() };
+    const cp = this.#checkpointer;
+    if (cp) {
+      // The last checkpoint covers everything sealed: a tail cut after close is then visible.
+      void cp.issue();
+      await cp.settle(options.timeoutMs ?? 30000);
+      cp.stop();
+    }
     const result = await this.flush(options);
     this.#closed = true;
     if (this.#handleSignals) unregisterShutdown(this.#participant);
-    for (const lane of this.#lanes) lane.stop();
-    await Promise.allSettled(this.#lanes.map((l) => l.closeTransport()));
+    const lanes = [...this.#lanes, ...this.#destLanes];
+    for (const lane of lanes) lane.stop();
+    await Promise.allSettled(lanes.map((l) => l.closeTransport()));
     if (!result.ok) this.#report(new AuditTransportError('logger', `closed with ${result.pending} entries not delivered`));
     return result;
+  }
+
+  async checkpoint(): Promise<IssuedCheckpoint | undefined> {
+    if (this.#checkpointer === undefined) throw new AuditConfigError('checkpoint(): the logger has no `checkpoints` option');
+    if (this.#closed) throw new AuditClosedError();
+    if (this.#later.length > 0) this.#sealLater();
+    return this.#checkpointer.issue();
   }
 
   accepting(): boolean {
@@ -397,6 +409,9 @@ class Logger implements AuditLogger {
       recorded: this.#recorded,
       rejected: this.#rejected,
       transports,
+      ...(this.#checkpointer
+        ? { checkpoints: { ...this.#checkpointer.health(), destinations: this.#destLanes.map((l) => l.health()) } }
+        : {}),
     };
   }
 }

@@ -140,17 +140,49 @@ function checkText(text: string): void {
     throw new AuditProofError('malformed_note', 'a note text holds no control characters but newlines');
 }
 
-/** Signs `text` (ending in a newline) with every signer: the signed note. */
-export async function signNote(text: string, signers: readonly NoteSigner[]): Promise<string> {
+function signatureLine(s: NoteSigner, sig: Uint8Array): string {
+  const id = Uint8Array.from(s.keyId.match(/../g) ?? [], (h) => Number.parseInt(h, 16));
+  return `${SIG_PREFIX}${s.name} ${b64(Uint8Array.of(...id, ...sig))}\n`;
+}
+
+function signingInput(text: string, signers: readonly NoteSigner[]): Uint8Array {
   checkText(text);
   if (signers.length === 0) throw new AuditProofError('invalid_key', 'signNote needs at least one signer');
-  const message = enc.encode(text);
+  return enc.encode(text);
+}
+
+/** Signs `text` (ending in a newline) with every signer: the signed note. */
+export async function signNote(text: string, signers: readonly NoteSigner[]): Promise<string> {
+  const message = signingInput(text, signers);
   let lines = '';
-  for (const s of signers) {
-    const sig = await s.sign(message);
-    const id = Uint8Array.from(s.keyId.match(/../g) ?? [], (h) => Number.parseInt(h, 16));
-    lines += `${SIG_PREFIX}${s.name} ${b64(Uint8Array.of(...id, ...sig))}\n`;
+  for (const s of signers) lines += signatureLine(s, await s.sign(message));
+  return `${text}\n${lines}`;
+}
+
+/**
+ * signNote without a detour through the event loop when every signer answers synchronously (a key
+ * in memory): the note itself, else a promise of it (a KMS or HSM signer).
+ */
+export function signNoteNow(text: string, signers: readonly NoteSigner[]): string | Promise<string> {
+  const message = signingInput(text, signers);
+  let lines = '';
+  for (const [i, s] of signers.entries()) {
+    const sig = s.sign(message);
+    if (sig instanceof Promise) return finishSigning(text, message, signers.slice(i), lines, sig);
+    lines += signatureLine(s, sig);
   }
+  return `${text}\n${lines}`;
+}
+
+async function finishSigning(
+  text: string,
+  message: Uint8Array,
+  rest: readonly NoteSigner[],
+  done: string,
+  first: Promise<Uint8Array>,
+): Promise<string> {
+  let lines = done + signatureLine(rest[0] as NoteSigner, await first);
+  for (const s of rest.slice(1)) lines += signatureLine(s, await s.sign(message));
   return `${text}\n${lines}`;
 }
 

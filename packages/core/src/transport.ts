@@ -11,12 +11,18 @@
  */
 import { AuditConfigError, AuditTransportError } from './errors.js';
 import type { SealedRecord } from './hash-chain.js';
+import type { TreeState } from './tree-state.js';
 import type { AuditEntry, ChainHead } from './types.js';
 
 /** Where a transport can prove the chain stands, with what it had to repair to get there. */
 export interface ResumePoint extends ChainHead {
   /** Goes into the `recovered` record's details (e.g. a torn last line that was set aside). */
   note?: Record<string, unknown>;
+  /**
+   * The chain's Merkle tree through this entry (a logger with checkpoints asks; see resumeTree()):
+   * undefined when the transport cannot tell, and the logger then starts a new chain linked to this one.
+   */
+  tree?(): TreeState | undefined;
 }
 
 /** What the logger lends a transport (Transport.attach). */

@@ -215,6 +215,7 @@ class WorkerHost {
     else if (m.t === 'clock') this.#logger[CLOCK_STEP](m.args?.[0] as ClockStep);
     else if (m.t === 'sync') this.#sync(m.op, m.args ?? []);
     else if (m.t === 'flush' || m.t === 'close') this.#settle(m.t, m.id as number, m.args?.[0] as { timeoutMs?: number } | undefined);
+    else if (m.t === 'checkpoint') this.#checkpoint(m.id as number);
   }
 
   /** Input the app's thread could not send (not cloneable): a `rejected` entry. */
@@ -252,6 +253,18 @@ class WorkerHost {
     } catch (err) {
       this.#reply({ error: serializeError(err) });
     }
+  }
+
+  /** logger.checkpoint(), answered as a round trip: the checkpoint (a plain object), or the error. */
+  #checkpoint(id: number): void {
+    const answer = (result: unknown) => this.#port.postMessage({ t: 'done', id, result, health: this.#logger.health() });
+    this.#logger.checkpoint().then(
+      (c) =>
+        answer({
+          checkpoint: c && { origin: c.origin, size: c.size, note: c.note, record: { entry: c.record.entry, line: c.record.line } },
+        }),
+      (err) => answer({ error: serializeError(err) }),
+    );
   }
 
   #settle(what: 'flush' | 'close', id: number, opts: { timeoutMs?: number } | undefined): void {

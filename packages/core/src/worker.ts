@@ -1,5 +1,6 @@
 import { pathToFileURL } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
+import type { IssuedCheckpoint } from './checkpointer.js';
 import { type AuditClock, createSystemClock, formatMicros } from './clock.js';
 import { AuditClosedError, AuditConfigError, AuditError, AuditHookError, AuditTransportError, AuditUnavailableError } from './errors.js';
 import type { AuditHealth, AuditLogger, FlushResult, RecordLaterOptions, WrapOptions } from './logger.js';
@@ -319,7 +320,7 @@ class WorkerLogger implements AuditLogger {
     return wrapWith(this, fn, opts);
   }
 
-  async #roundTrip(t: 'flush' | 'close', options: { timeoutMs?: number }): Promise<FlushResult> {
+  async #roundTrip(t: 'flush' | 'close' | 'checkpoint', options: { timeoutMs?: number }): Promise<FlushResult> {
     if (this.#dead !== undefined) return { ok: false, pending: -1 };
     this.#post();
     const id = this.#nextId++;
@@ -346,6 +347,13 @@ class WorkerLogger implements AuditLogger {
 
   flush(options: { timeoutMs?: number } = {}): Promise<FlushResult> {
     return this.#roundTrip('flush', options);
+  }
+
+  async checkpoint(): Promise<IssuedCheckpoint | undefined> {
+    const r = (await this.#roundTrip('checkpoint', {})) as unknown as { checkpoint?: IssuedCheckpoint; error?: never; ok?: false };
+    if (r.error) throw new WorkerReportedError(r.error);
+    if (r.ok === false) throw new AuditUnavailableError('checkpoint(): the audit worker did not answer');
+    return r.checkpoint;
   }
 
   async close(options: { timeoutMs?: number } = {}): Promise<FlushResult> {

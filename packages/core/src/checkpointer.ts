@@ -1,0 +1,236 @@
+/**
+ * The logger's Merkle tree and signed checkpoints (docs/spec/checkpoints.md). Every sealed record
+ * is a leaf (its canonical line); every `everyEntries` entries, every `intervalMs` with new entries,
+ * at close and on demand, the tree head is signed as a C2SP checkpoint and sealed into the chain as
+ * a `checkpoint` record that also carries the tree state (for restarts and retention). The logger
+ * ships that record to the checkpoint destinations as well.
+ */
+import { toBase64 } from './base64.js';
+import { formatCheckpoint } from './checkpoint.js';
+import { AuditConfigError, AuditHookError, AuditProofError } from './errors.js';
+import type { SealedRecord } from './hash-chain.js';
+import type { ChainStart } from './logger-options.js';
+import { CompactRange, leafHash } from './merkle.js';
+import { type NoteSigner, parseSignerKey, signNoteNow } from './note.js';
+import { intOption } from './options.js';
+import { randomId } from './platform.js';
+import type { Transport } from './transport.js';
+import { rangeOf, type TreeState, treeStateOf } from './tree-state.js';
+import { errorMessage, isPlainObject } from './util.js';
+
+export interface CheckpointOptions {
+  /**
+   * The log's key: a signer key in the C2SP text form (`PRIVATE+KEY+name+id+base64`, as
+   * `auditready keygen` writes it: read it from a file or a secret store, never from argv), or a
+   * NoteSigner whose sign() a KMS or HSM answers.
+   */
+  signer: NoteSigner | string;
+  /** The origin line is `<origin>/<chain id>`. Default: the signer's key name. */
+  origin?: string;
+  /** Issue a checkpoint after this many entries. Default 1000. */
+  everyEntries?: number;
+  /** And this long after an entry that no checkpoint covers yet. Default 10000 ms; 0 = off. */
+  intervalMs?: number;
+  /**
+   * Where each `checkpoint` record also goes, beside the log: a commitment kept only next to the
+   * log dies with it. A file transport on another directory or mount, the HTTP transport, a Kafka
+   * topic. Delivered like entries (queue, retries), in their own lanes.
+   */
+  destinations?: Transport[];
+}
+
+/** A checkpoint the logger issued. */
+export interface IssuedCheckpoint {
+  origin: string;
+  /** Entries covered: seqs 0 .. size-1. */
+  size: number;
+  /** The signed note (C2SP tlog-checkpoint). */
+  note: string;
+  /** The `checkpoint` record that carries it. */
+  record: SealedRecord;
+}
+
+export interface ResolvedCheckpoints {
+  signer: NoteSigner;
+  origin: string;
+  everyEntries: number;
+  intervalMs: number;
+  destinations: Transport[];
+}
+
+const ORIGIN_PREFIX = /^[^\s+]{1,200}$/u;
+
+export function resolveCheckpoints(o: unknown, chainId: string): ResolvedCheckpoints | undefined {
+  if (o === undefined) return undefined;
+  if (!isPlainObject(o)) throw new AuditConfigError('checkpoints must be an object', { path: 'checkpoints' });
+  const c = o as unknown as CheckpointOptions;
+  let signer: NoteSigner;
+  if (typeof c.signer === 'string') {
+    try {
+      signer = parseSignerKey(c.signer);
+    } catch (err) {
+      // Never echo the key: the message says what is wrong with it, not what it is.
+      throw new AuditConfigError(`checkpoints.signer is not a signer key (${err instanceof AuditProofError ? err.kind : 'invalid'})`, {
+        path: 'checkpoints.signer',
+      });
+    }
+  } else if (
+    c.signer !== null &&
+    typeof c.signer === 'object' &&
+    typeof c.signer.sign === 'function' &&
+    typeof c.signer.name === 'string' &&
+    /^[0-9a-f]{8}$/.test(String(c.signer.keyId))
+  ) {
+    signer = c.signer;
+  } else
+    throw new AuditConfigError('checkpoints.signer must be a signer key string or { name, keyId, sign() }', { path: 'checkpoints.signer' });
+  const prefix = c.origin ?? signer.name;
+  if (typeof prefix !== 'string' || !ORIGIN_PREFIX.test(prefix))
+    throw new AuditConfigError('checkpoints.origin must be 1-200 characters without spaces or "+"', { path: 'checkpoints.origin' });
+  const destinations = c.destinations ?? [];
+  if (!Array.isArray(destinations) || destinations.some((t) => t === null || typeof t !== 'object' || typeof t.write !== 'function'))
+    throw new AuditConfigError('checkpoints.destinations must be transports', { path: 'checkpoints.destinations' });
+  return {
+    signer,
+    origin: `${prefix}/${chainId}`,
+    everyEntries: intOption(c.everyEntries, 1000, 1, 'checkpoints.everyEntries'),
+    intervalMs: intOption(c.intervalMs, 10_000, 0, 'checkpoints.intervalMs'),
+    destinations,
+  };
+}
+
+/** The tree to continue: a new chain's (empty), or a resumed chain's state. */
+export function startRange(state: TreeState | undefined): CompactRange {
+  return state === undefined ? new CompactRange() : (rangeOf(state) as CompactRange);
+}
+
+interface CheckpointerHooks {
+  /** Seals the `checkpoint` record (the logger's #sealInternal). */
+  seal(details: Record<string, unknown>, reason: string): SealedRecord | undefined;
+  report(err: AuditHookError): void;
+}
+
+export class Checkpointer {
+  readonly #c: ResolvedCheckpoints;
+  readonly #range: CompactRange;
+  readonly #hooks: CheckpointerHooks;
+  /** Records sealed since the last checkpoint was cut. */
+  #since = 0;
+  #lastSize = -1;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  readonly #signing = new Set<Promise<unknown>>();
+  #last: IssuedCheckpoint | undefined;
+  #issued = 0;
+
+  constructor(c: ResolvedCheckpoints, range: CompactRange, hooks: CheckpointerHooks) {
+    this.#c = c;
+    this.#range = range;
+    this.#hooks = hooks;
+    if (c.intervalMs > 0) {
+      this.#timer = setInterval(() => {
+        if (this.#since > 0) void this.issue();
+      }, c.intervalMs);
+      this.#timer.unref?.();
+    }
+  }
+
+  get origin(): string {
+    return this.#c.origin;
+  }
+
+  /** Appends a sealed record to the tree; cuts a checkpoint when `everyEntries` were sealed since the last. */
+  onSealed(r: SealedRecord): void {
+    this.#range.append(leafHash(r.line));
+    if (r.entry.kind === 'checkpoint') return;
+    if (++this.#since >= this.#c.everyEntries) void this.issue();
+  }
+
+  /**
+   * Cuts a checkpoint of the tree as it stands and seals it once signed (at once for a key in
+   * memory; when a KMS answers, with the entries sealed meanwhile before it). Resolves with it, or
+   * undefined when nothing was sealed since the last one or signing failed (reported).
+   */
+  issue(): Promise<IssuedCheckpoint | undefined> {
+    const size = this.#range.size;
+    if (size === this.#lastSize) return Promise.resolve(this.#last);
+    this.#lastSize = size;
+    this.#since = 0;
+    const root = this.#range.root();
+    const tree = treeStateOf(this.#range);
+    const text = formatCheckpoint({ origin: this.#c.origin, size, root, extensions: [] });
+    let signed: string | Promise<string>;
+    try {
+      signed = signNoteNow(text, [this.#c.signer]);
+    } catch (err) {
+      return Promise.resolve(this.#failed(size, err));
+    }
+    const seal = (note: string) => this.#seal(size, toBase64(root), note, tree);
+    if (typeof signed === 'string') return Promise.resolve(seal(signed));
+    const p = signed.then(seal, (err) => this.#failed(size, err));
+    this.#signing.add(p);
+    void p.finally(() => this.#signing.delete(p));
+    return p;
+  }
+
+  #failed(size: number, err: unknown): undefined {
+    this.#lastSize = -1; // the next attempt may cut this size again
+    this.#hooks.report(
+      new AuditHookError(`checkpoint ${size} of ${this.#c.origin} could not be signed: ${errorMessage(err)}`, { cause: err }),
+    );
+    return undefined;
+  }
+
+  #seal(size: number, root: string, note: string, tree: TreeState): IssuedCheckpoint | undefined {
+    const { signer, origin } = this.#c;
+    const details = { origin, size, root, keyName: signer.name, keyId: signer.keyId, note, tree: tree.hashes };
+    const record = this.#hooks.seal(details, `checkpoint: the first ${size} entries of the chain, signed by ${signer.name}`);
+    if (record === undefined) return undefined;
+    this.#issued++;
+    this.#last = { origin, size, note, record };
+    return this.#last;
+  }
+
+  /** Waits for signatures still on their way (a KMS), at most `ms`. */
+  async settle(ms: number): Promise<void> {
+    if (this.#signing.size === 0) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([Promise.allSettled([...this.#signing]), new Promise((r) => (timer = setTimeout(r, ms)))]);
+    clearTimeout(timer);
+  }
+
+  stop(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  health(): { origin: string; issued: number; size: number; uncovered: number; last?: { size: number; seq: number } } {
+    return {
+      origin: this.#c.origin,
+      issued: this.#issued,
+      size: this.#range.size,
+      uncovered: this.#since,
+      ...(this.#last ? { last: { size: this.#last.size, seq: this.#last.record.entry.seq } } : {}),
+    };
+  }
+}
+
+/**
+ * Where the tree starts. A resumed chain continues its tree from the state its transport reports;
+ * when none can (no checkpoint record found, a hole), a new chain starts, linking the old head
+ * from its genesis, since a tree with unknown leaves could not be checked.
+ */
+export function treeStart(start: ChainStart): { start: ChainStart; state: TreeState | undefined } {
+  const r = start.resume;
+  if (r === undefined) return { start, state: undefined };
+  let state: TreeState | undefined;
+  try {
+    state = r.tree?.();
+  } catch {
+    state = undefined;
+  }
+  if (state !== undefined && state.size === r.seq + 1 && rangeOf(state) !== undefined) return { start, state };
+  return {
+    start: { ...start, id: randomId(), resume: undefined, previous: { chain: r.chain, seq: r.seq, hash: r.hash } },
+    state: undefined,
+  };
+}
