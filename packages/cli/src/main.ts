@@ -6,12 +6,15 @@ import { parseArgs } from 'node:util';
 import { readAnchor, UsageError } from './inputs.js';
 import { KEYGEN_HELP, runKeygen } from './keygen-command.js';
 import { collectKeys, redactArgs } from './keys.js';
+import { PROOF_HELP, runConsistency, runProve, runVerifyProof } from './proof-commands.js';
 import { type QueryFilters, runQuery } from './query-command.js';
 import { openReaderLog, readerLogDir } from './reader-log.js';
+import { readTrust } from './trust.js';
 import { runVerify } from './verify-command.js';
 import { CLI_VERSION } from './version.js';
 
 const VERSION = CLI_VERSION;
+const PROOF_TOPICS = new Set(['prove', 'verify-proof', 'consistency']);
 
 const MAIN_HELP = `auditready ${VERSION} — verify and query audit logs
 
@@ -19,6 +22,9 @@ Usage:
   auditready verify <files|dirs|globs...> [options]   prove logs complete and untampered
   auditready query  <files|dirs|globs...> [filters]   search logs (NDJSON, CSV or a table)
   auditready keygen --name <name> --out <file>        a key pair for signing checkpoints
+  auditready prove <log...> --seq <n>                 one entry's inclusion proof (C2SP tlog-proof)
+  auditready verify-proof <file> --trust <key>        check such a proof offline
+  auditready consistency <old checkpoint> <log...>    prove the log extends a checkpoint you kept
   auditready help [command]                           this help, or a command's
 
 Every verify and query run is recorded in a reader log (see --reader-log).
@@ -55,7 +61,8 @@ bring no head file: give it with --anchor to prove them complete.
 Prints per-file status (valid / INVALID with each break: kind, line, chain, seq, reason), the
 chains found (seq range, head hash, retained and declared-gap ranges) and the verdict:
   COMPLETE     every entry verifies and links, and every chain meets a commitment to its head
-               (a head file or --anchor, or a later chain's genesis link), named in the verdict
+               (a head file or --anchor, a later chain's genesis link, or a checkpoint signed by
+               a --trust key), named in the verdict
   CONSISTENT   every entry present verifies and links, but nothing commits to some chain's head:
                entries cut from its end would look the same (a file or glob without its head)
   INCOMPLETE   no tampering, but the log declares lost entries (gap records)
@@ -72,6 +79,14 @@ Options:
                            consecutive seqs are checked, left-out seqs are not breaks (never COMPLETE)
   --checkpoint <file>      kafka:// only: continue from this checkpoint (if the file exists) and
                            save the new one there when the result is valid and complete
+  --trust <key|file>       a trusted checkpoint key (name+id+base64, as keygen prints it), or a file
+                           of them (repeatable): every signed checkpoint in the log is checked
+                           against the Merkle tree of its entries, and a chain is COMPLETE through
+                           its newest checkpoint that verifies (the verdict names it, and counts
+                           the entries after it that no checkpoint seals yet)
+  --checkpoints <path>     where the logger's checkpoint destination wrote (a file or directory):
+                           each checkpoint there must match the log, and a log that ends before
+                           one was cut (needs --trust)
 ${KEY_HELP}
 ${READER_HELP}
 
@@ -126,7 +141,15 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
       const topic = rest[0];
       process.stdout.write(
-        topic === 'verify' ? VERIFY_HELP : topic === 'query' ? QUERY_HELP : topic === 'keygen' ? KEYGEN_HELP : MAIN_HELP,
+        topic === 'verify'
+          ? VERIFY_HELP
+          : topic === 'query'
+            ? QUERY_HELP
+            : topic === 'keygen'
+              ? KEYGEN_HELP
+              : topic && PROOF_TOPICS.has(topic)
+                ? PROOF_HELP
+                : MAIN_HELP,
       );
       return 0;
     }
@@ -142,6 +165,30 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       }
       return runKeygen(values.name, values.out);
     }
+    if (command !== undefined && PROOF_TOPICS.has(command)) {
+      const { values, positionals } = parse(rest, {
+        seq: { type: 'string' },
+        chain: { type: 'string' },
+        trust: { type: 'string', multiple: true },
+        out: { type: 'string' },
+        json: { type: 'boolean' },
+      });
+      if (values.help) {
+        process.stdout.write(PROOF_HELP);
+        return 0;
+      }
+      const trust = readTrust(values.trust ?? []);
+      const out = values.out !== undefined ? { out: values.out } : {};
+      if (command === 'prove')
+        return await runProve(positionals, {
+          ...(values.seq !== undefined ? { seq: values.seq } : {}),
+          ...(values.chain ? { chain: values.chain } : {}),
+          trust,
+          ...out,
+        });
+      if (command === 'verify-proof') return runVerifyProof(positionals[0], { trust, json: values.json === true });
+      return await runConsistency(positionals, { trust, ...out });
+    }
     if (command === 'verify') {
       const { values, positionals } = parse(rest, {
         json: { type: 'boolean' },
@@ -151,6 +198,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         extract: { type: 'boolean' },
         partial: { type: 'boolean' },
         checkpoint: { type: 'string' },
+        trust: { type: 'string', multiple: true },
+        checkpoints: { type: 'string', multiple: true },
       });
       if (values.help) {
         process.stdout.write(VERIFY_HELP);
@@ -169,6 +218,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         allowPartialStart: values.partial === true,
         extract: values.extract === true,
         ...(values.checkpoint !== undefined ? { checkpoint: values.checkpoint } : {}),
+        trust: readTrust(values.trust ?? []),
+        checkpointLogs: values.checkpoints ?? [],
         reader,
         argv: redactArgs(argv),
       });
@@ -232,7 +283,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         argv: redactArgs(argv),
       });
     }
-    throw new UsageError(`unknown command "${command}" (commands: verify, query, help)`);
+    throw new UsageError(`unknown command "${command}" (commands: verify, query, keygen, prove, verify-proof, consistency, help)`);
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(`auditready: ${err.message}\n`);

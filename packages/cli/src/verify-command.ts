@@ -3,6 +3,7 @@ import type { VerifyBreak } from '@auditready/core/verify';
 import { type Anchor, expandInputs, UsageError } from './inputs.js';
 import { createProgress } from './progress.js';
 import type { ReaderLog } from './reader-log.js';
+import { readCheckpointLines } from './trust.js';
 import { type VerifyFilesResult, verifyFiles } from './verify-files.js';
 import { loadCheckpoint, parseKafkaUrl, saveCheckpoint, verifyKafka } from './verify-kafka.js';
 
@@ -17,6 +18,10 @@ export interface VerifyCommandOptions {
   allowPartialStart: boolean;
   /** The input is an extract (a query's output). */
   extract?: boolean;
+  /** Trusted checkpoint keys (--trust). */
+  trust?: string[];
+  /** Checkpoint destinations (--checkpoints): files or directories. */
+  checkpointLogs?: string[];
   /** kafka:// only: a checkpoint file to continue from and update. */
   checkpoint?: string;
   reader: ReaderLog;
@@ -29,7 +34,7 @@ function describe(b: VerifyBreak): string {
   const where = b.line !== undefined ? `line ${b.line}` : '';
   const seq = b.seq !== undefined ? `seq ${b.seq}${b.toSeq !== undefined ? `..${b.toSeq}` : ''}` : '';
   const chain = b.chain ? `chain ${b.chain.slice(0, 8)}` : '';
-  return `${b.kind.padEnd(11)} ${[where, chain, seq].filter(Boolean).join(', ')}: ${b.message}`;
+  return `${b.kind.padEnd(12)} ${[where, chain, seq].filter(Boolean).join(', ')}: ${b.message}`;
 }
 
 /** Exit codes (docs/cli.md): the verdict, and what a script can rely on. */
@@ -44,12 +49,31 @@ function verdictOf(report: VerifyFilesResult['report'], gaps: number): Verdict {
 }
 
 /** The last line: the verdict, and which commitment proved completeness (or why nothing did). */
+function checkpointLines(c: VerifyFilesResult['report']['chains'][number]): string[] {
+  const k = c.checkpoints;
+  if (k === undefined) return [];
+  if (k.newest === undefined)
+    return [`    checkpoints: none signed by a trusted key${k.unchecked ? ` (${k.unchecked} could not be checked)` : ''}`];
+  const x = k.newest;
+  return [
+    `    checkpoint ${n(x.size)} signed by ${x.keyName} (${x.keyId}) at ${x.ts ?? 'an unknown time'}, from ${x.source}: ${k.verified} checkpoint${k.verified === 1 ? '' : 's'} verified against the tree${k.unchecked ? `, ${k.unchecked} not checkable` : ''}`,
+    `    ${n(k.unsealed)} entr${k.unsealed === 1 ? 'y follows' : 'ies follow'} the newest checkpoint, not yet sealed by one`,
+  ];
+}
+
+/** The signed checkpoint behind a verdict, when a head file or anchor was the newest commitment. */
+function signedBy(c: VerifyFilesResult['report']['chains'][number]): string {
+  const x = c.checkpoints?.newest;
+  if (x === undefined || c.commitment?.by.startsWith('checkpoint ')) return '';
+  return `; entries 0..${x.size - 1} proven by checkpoint ${n(x.size)} signed by ${x.keyName}${x.ts ? ` at ${x.ts}` : ''}`;
+}
+
 function verdictLine(verdict: Verdict, report: VerifyFilesResult['report']): string[] {
   if (verdict === 'invalid') return ['INVALID: see the breaks above.'];
   if (verdict === 'incomplete') return ['INCOMPLETE: no tampering, but the log itself declares lost entries.'];
   const proofs = report.chains.map((c) =>
     c.commitment
-      ? `  chain ${c.chain}: complete through seq ${c.commitment.seq}, committed by ${c.commitment.by}${c.uncommitted > 0 ? `; ${n(c.uncommitted)} later entr${c.uncommitted === 1 ? 'y' : 'ies'} present but not covered by any commitment` : ''}`
+      ? `  chain ${c.chain}: complete through seq ${c.commitment.seq}, committed by ${c.commitment.by}${c.uncommitted > 0 ? `; ${n(c.uncommitted)} later entr${c.uncommitted === 1 ? 'y' : 'ies'} present but not covered by any commitment` : ''}${signedBy(c)}`
       : `  chain ${c.chain}: nothing commits to its head (seq ${c.lastSeq}): entries cut from its end would not be noticed`,
   );
   if (verdict === 'complete') return ['COMPLETE: every entry verifies and links, and nothing is missing up to the commitments:', ...proofs];
@@ -58,7 +82,8 @@ function verdictLine(verdict: Verdict, report: VerifyFilesResult['report']): str
       ? 'CONSISTENT, NOT PROVEN COMPLETE: the input holds no entries, and nothing says how many there should be.'
       : 'CONSISTENT, NOT PROVEN COMPLETE: every entry present verifies and links, but nothing proves none is missing at the end:',
     ...proofs,
-    '  (verify the log directory, whose head file commits to the head, or give one with --anchor <file>)',
+    '  (verify the log directory, whose head file commits to the head, or give one with --anchor <file>;',
+    '   with checkpoints, --trust <verifier key> and --checkpoints <destination>)',
   ];
 }
 
@@ -88,7 +113,11 @@ export async function runVerify(o: VerifyCommandOptions): Promise<number> {
     files = expanded.files;
     const total = expanded.files.reduce((s, f) => s + f.bytes, 0);
     const progress = createProgress(total, o.progress ?? (process.stderr.isTTY === true && total > 50e6));
+    const trust = o.trust && o.trust.length > 0 ? o.trust : undefined;
+    if (o.checkpointLogs?.length && !trust) throw new UsageError('--checkpoints needs --trust <verifier key>');
+    const checkpoints = trust ? await readCheckpointLines(o.checkpointLogs ?? []) : [];
     result = await verifyFiles(expanded.files, {
+      ...(trust ? { trust, checkpoints } : {}),
       keys: o.keys,
       anchors: [...(o.useHeads ? expanded.anchors : []), ...o.anchors],
       allowPartialStart: o.allowPartialStart,
@@ -151,6 +180,7 @@ export async function runVerify(o: VerifyCommandOptions): Promise<number> {
     out.push(
       `  ${c.chain}  seq ${c.firstSeq}..${c.lastSeq}  ${n(c.count)} entries  head ${c.headHash.slice(0, 16)}…  ${c.valid ? 'valid' : `INVALID (${c.breaks.length} break${c.breaks.length === 1 ? '' : 's'})`}${c.keyIds.length ? `  keys ${c.keyIds.join(',')}` : ''}`,
     );
+    out.push(...checkpointLines(c));
     for (const r of c.retained) out.push(`    retained by policy: seq ${r.from}..${r.to} (${r.file}), declared at seq ${r.declaredAt.seq}`);
     for (const g of c.gaps)
       out.push(`    DECLARED GAP: ${g.from !== undefined ? `seq ${g.from}..${g.to}, ` : ''}${g.count} entries lost: ${g.reason}`);

@@ -25,6 +25,10 @@ export interface VerifyFilesOptions {
   anchors?: ChainHead[];
   allowPartialStart?: boolean;
   extract?: boolean;
+  /** Trusted checkpoint keys (verifier key strings). */
+  trust?: string[];
+  /** Checkpoint destination lines (needs trust). */
+  checkpoints?: { line: string; source: string }[];
   /** Called with the raw bytes read so far (compressed bytes for .gz). */
   onProgress?: (bytesRead: number) => void;
 }
@@ -35,6 +39,8 @@ export async function verifyFiles(files: readonly InputFile[], options: VerifyFi
     ...(options.anchors ? { anchors: options.anchors } : {}),
     ...(options.allowPartialStart ? { allowPartialStart: true } : {}),
     ...(options.extract ? { extract: true } : {}),
+    ...(options.trust ? { trust: options.trust } : {}),
+    ...(options.checkpoints ? { checkpoints: options.checkpoints } : {}),
   });
   let read = 0;
   const counts = new Map<string, number>();

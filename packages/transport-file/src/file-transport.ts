@@ -43,6 +43,7 @@ import {
   intOption,
   positiveOption,
   type ResumePoint,
+  resumeTree,
   type SealedRecord,
   type Transport,
   type TransportContext,
@@ -50,7 +51,7 @@ import {
 import { fsyncDir } from '@auditready/core/spool';
 import { acquireLock, holdsLock, releaseLock } from './lock.js';
 import { recoverCompression } from './recovery.js';
-import { activeName, type EntryHead, isSegmentOf, listSegments, scanTail, segmentBounds, stampOf } from './segments.js';
+import { activeName, type EntryHead, isSegmentOf, linesNewestFirst, listSegments, scanTail, segmentBounds, stampOf } from './segments.js';
 
 const writeAsync = promisify(write);
 const fdatasyncAsync = promisify(fdatasync);
@@ -228,8 +229,15 @@ export class FileTransport implements Transport {
         for (let i = segs.length - 1; i >= 0 && !last; i--) last = segmentBounds(join(this.dir, segs[i] as string)).last;
       }
       this.#head = last;
-      this.#resume = last
-        ? { chain: last.chain, seq: last.seq, hash: last.hash, ...(Object.keys(note).length > 0 ? { note } : {}) }
+      const at = last;
+      this.#resume = at
+        ? {
+            chain: at.chain,
+            seq: at.seq,
+            hash: at.hash,
+            ...(Object.keys(note).length > 0 ? { note } : {}),
+            tree: () => resumeTree(linesNewestFirst(this.dir, name), at),
+          }
         : undefined;
 
       const existed = existsSync(this.path);

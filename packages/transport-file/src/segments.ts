@@ -125,3 +125,56 @@ export function segmentBounds(path: string): { first: EntryHead | undefined; las
 export function segmentPath(dir: string, file: string): string {
   return join(dir, file);
 }
+
+/** A plain file's lines from last to first, read from the end in 1 MiB windows. */
+function* reverseLines(path: string): Generator<string> {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return;
+  }
+  try {
+    let pos = fstatSync(fd).size;
+    let carry = Buffer.alloc(0);
+    while (pos > 0) {
+      const n = Math.min(1 << 20, pos);
+      pos -= n;
+      const buf = Buffer.alloc(n);
+      readSync(fd, buf, 0, n, pos);
+      const chunk = carry.length > 0 ? Buffer.concat([buf, carry]) : buf;
+      let end = chunk.length;
+      for (let i = end > 0 ? chunk.lastIndexOf(0x0a, end - 1) : -1; i >= 0; i = end > 0 ? chunk.lastIndexOf(0x0a, end - 1) : -1) {
+        if (end > i + 1) yield chunk.toString('utf8', i + 1, end);
+        end = i;
+      }
+      carry = chunk.subarray(0, end);
+    }
+    if (carry.length > 0) yield carry.toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The log's lines newest first: the active file, then the closed segments, newest first (what
+ * core's resumeTree() reads back to the newest checkpoint record when a logger with checkpoints
+ * resumes the chain). Stops reading where the caller stops.
+ */
+export function* linesNewestFirst(dir: string, name: string): Generator<string> {
+  yield* reverseLines(join(dir, activeName(name)));
+  for (const f of listSegments(dir, name).reverse()) {
+    const path = join(dir, f);
+    if (!f.endsWith('.gz')) {
+      yield* reverseLines(path);
+      continue;
+    }
+    let lines: string[];
+    try {
+      lines = gunzipSync(readFileSync(path)).toString('utf8').split('\n');
+    } catch {
+      return; // unreadable: the tree cannot be recovered from here
+    }
+    for (let i = lines.length - 1; i >= 0; i--) if (lines[i] !== '') yield lines[i] as string;
+  }
+}

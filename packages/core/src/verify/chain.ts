@@ -7,6 +7,7 @@
 import type { AuditEntry, ChainHead } from '../types.js';
 import type { BreakLedger, BreakRef } from './breaks.js';
 import { type SeqRecord, SeqWindow } from './seq-window.js';
+import type { TreeTrack } from './tree.js';
 import { type BreakKind, type Commitment, type DeclaredGap, describePos, type Position, type RetainedRange } from './types.js';
 
 /** A hole: seqs not (yet) seen, reported `deleted` until filled or explained. */
@@ -58,6 +59,8 @@ export class ChainTrack {
   firstHashOk = true;
   /** The newest commitment to this chain's head that it meets (see commitments.ts). */
   commitment?: Commitment;
+  /** The chain's Merkle tree and its checkpoints, when the verifier has trusted keys (tree.ts). */
+  tree?: TreeTrack;
   readonly #ledger: BreakLedger;
 
   constructor(id: string, firstSeq: number, window: number, ledger: BreakLedger) {

@@ -3,7 +3,9 @@
  * (docs/spec/hash-chain.md §Verification).
  */
 import type { AuditKey } from '../hash.js';
+import type { NoteVerifier } from '../note.js';
 import type { AuditEntry, ChainHead } from '../types.js';
+import type { ChainCheckpoints } from './tree.js';
 
 /**
  * Break kinds:
@@ -19,6 +21,14 @@ import type { AuditEntry, ChainHead } from '../types.js';
  *   forked       two valid continuations of the same entry
  *   unparseable  not JSON, not an entry, or not matching the entry schema
  *   wrong-key    keyed (HMAC) entries whose key is missing or does not verify any of them
+ *   checkpoint-root       a checkpoint record signed by a trusted key whose root is not the tree
+ *                         of the entries before it (the entries were rewritten)
+ *   checkpoint-signature  with trusted keys: a checkpoint record whose note is malformed, not
+ *                         signed by a trusted key, or names another log (origin)
+ *   destination-mismatch  a checkpoint held by a checkpoint destination disagrees with the tree
+ *                         of the log's entries (the log or the destination's copy was rewritten)
+ * A cut behind a checkpoint held elsewhere is `truncated`; two trusted checkpoints of one size
+ * with different roots are `forked`.
  */
 export type BreakKind =
   | 'modified'
@@ -29,7 +39,10 @@ export type BreakKind =
   | 'truncated'
   | 'forked'
   | 'unparseable'
-  | 'wrong-key';
+  | 'wrong-key'
+  | 'checkpoint-root'
+  | 'checkpoint-signature'
+  | 'destination-mismatch';
 
 export interface Position {
   file?: string;
@@ -100,6 +113,8 @@ export interface ChainReport {
   retained: RetainedRange[];
   /** The previous chain this one links to from its genesis, if any. */
   previous?: ChainHead;
+  /** With trusted keys (`trust`): the chain's checkpoints checked against the tree of its entries. */
+  checkpoints?: ChainCheckpoints;
 }
 
 export interface VerifyReport {
@@ -159,6 +174,18 @@ export interface VerifyOptions {
    * genesis/gap/retention records, are always parsed and checked in full. Off: everything is.
    */
   fastPath?: boolean;
+  /**
+   * The log's trusted checkpoint keys (C2SP verifier keys `name+id+base64`, or parsed). With them,
+   * the verifier rebuilds each chain's Merkle tree and checks every checkpoint against it; a chain
+   * is proven complete through its newest checkpoint that verifies (docs/spec/checkpoints.md).
+   */
+  trust?: (string | NoteVerifier)[];
+  /**
+   * Checkpoints held outside the log (a checkpoint destination's records as lines, or bare signed
+   * notes), checked against the log's tree when it reaches their size: a log that ends before one
+   * is `truncated`; one that disagrees is `destination-mismatch`. Needs `trust`.
+   */
+  checkpoints?: (string | { note?: string; line?: string; source?: string })[];
 }
 
 export type VerifyItem = string | AuditEntry | Record<string, unknown> | { line?: string; entry?: unknown; file?: string; lineNo?: number };

@@ -12,6 +12,7 @@
 import { AuditInputError } from '../errors.js';
 import { hashCanonical, hashLineBytes, type ResolvedKey, resolveKey, ZERO_HASH } from '../hash.js';
 import { canonicalForms } from '../hash-chain.js';
+import type { NoteVerifier } from '../note.js';
 import { checkEntry } from '../schema.js';
 import type { AuditEntry, ChainHead } from '../types.js';
 import { BreakLedger, type BreakRef } from './breaks.js';
@@ -21,6 +22,8 @@ import { checkOptions, schemaBreak, unwrap } from './input.js';
 import { type RetentionClaim, readLibraryRecord } from './records.js';
 import { chainReport } from './report.js';
 import { ascii, bytesEqual, isJsonPrefix, scanLine } from './scan.js';
+import { TreeTrack, type TrustedCheckpoint } from './tree.js';
+import { checkpointRecord, openExternal, settleTrees, trustedKeys } from './trust.js';
 import type { Position, VerifyItem, VerifyOptions, VerifyReport } from './types.js';
 
 const UTF8 = new TextDecoder('utf-8');
@@ -52,6 +55,10 @@ export class Verifier {
   readonly #window: number;
   readonly #fastPath: boolean;
   readonly #chains = new Map<string, ChainTrack>();
+  /** Trusted checkpoint keys (`trust`): with them each chain's tree is rebuilt and checked. */
+  readonly #trust: NoteVerifier[] | undefined;
+  /** External checkpoints (`checkpoints`), opened, by chain. */
+  readonly #external = new Map<string, TrustedCheckpoint[]>();
   /** The chain of the previous fast-path line (see pushBytes). */
   #lastChain: ChainTrack | undefined;
   /** Ranges removed by retention, as declared by `retention` records (any chain may declare them). */
@@ -77,6 +84,8 @@ export class Verifier {
     this.#requireCanonical = options.requireCanonical !== false;
     this.#window = options.window ?? 100_000;
     this.#fastPath = options.fastPath !== false;
+    this.#trust = options.trust === undefined ? undefined : trustedKeys(options.trust);
+    if (options.checkpoints !== undefined) openExternal(options.checkpoints, this.#trust, this.#ledger, this.#external);
   }
 
   /** Adds one line or entry. `pos` defaults to the item's own file/lineNo or a running count. */
@@ -194,6 +203,7 @@ export class Verifier {
     // The bookkeeping of #onEntry + ChainTrack.advance for exactly this case.
     this.#entries++;
     const seq = scan.seq;
+    s.tree?.leaf(seq, buf.subarray(start, end));
     s.count++;
     const prevRec = s.bySeq.get(seq - 1);
     if (prevRec) prevRec.continued = true;
@@ -221,6 +231,10 @@ export class Verifier {
     let s = this.#chains.get(e.chain);
     if (!s) {
       s = new ChainTrack(e.chain, e.seq, this.#window, this.#ledger);
+      if (this.#trust !== undefined) {
+        const t = s;
+        t.tree = new TreeTrack(this.#external.get(e.chain) ?? [], (kind, seq, message, pos) => t.brk(kind, seq, message, pos ?? {}));
+      }
       this.#chains.set(e.chain, s);
     }
     return s;
@@ -280,8 +294,12 @@ export class Verifier {
     // 2. Its place in the chain. A bad hash becomes the entry's own break once the seq it stands for is known.
     if (s.expected === -1) s.firstHashOk = hashOk;
     const c: Checked = { s, e, computed, hashOk, key, pos };
-    const seq = s.expected === -1 ? this.#first(c, own) : this.#next(c, own);
+    const before = s.expected;
+    const seq = before === -1 ? this.#first(c, own) : this.#next(c, own);
     readLibraryRecord(e, s, seq, key !== undefined && hashOk, this.#retained);
+    if (s.tree === undefined || (before !== -1 && seq < before)) return; // a late entry is not in the tree's order
+    s.tree.leaf(seq, line ?? forms.line);
+    if (e.kind === 'checkpoint') checkpointRecord(s, s.tree, e, seq, pos, this.#trust as NoteVerifier[]);
   }
 
   /** The first entry of its chain in the input. Returns the seq it stands for. */
@@ -344,6 +362,7 @@ export class Verifier {
     if (!this.#finished) {
       this.#finished = true;
       if (this.#pendingTorn) this.#resolveTorn();
+      if (this.#trust !== undefined) settleTrees(this.#chains, this.#external, this.#ledger, this.#extract);
       settle(this.#chains, { retained: this.#retained, anchors: this.#anchors, requireKeyed: this.#requireKeyed }, this.#ledger);
     }
     const breaks = this.#ledger.list();

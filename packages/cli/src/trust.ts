@@ -1,0 +1,44 @@
+/**
+ * What `--trust` and `--checkpoints` name: verifier keys (the text itself, or a file holding one
+ * per line, as `auditready keygen` prints them) and the records of a checkpoint destination (a file
+ * or a directory of log files, plain or gzip).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { parseVerifierKey } from '@auditready/core';
+import { expandInputs, readLines, UsageError } from './inputs.js';
+
+/** Verifier keys from --trust values: a key (`name+id+base64`) or a file of them (one per line, # comments). */
+export function readTrust(values: readonly string[]): string[] {
+  const keys: string[] = [];
+  for (const v of values) {
+    const lines = existsSync(v) ? readFileSync(v, 'utf8').split('\n') : [v];
+    for (const raw of lines) {
+      const line = raw.trim();
+      if (line === '' || line.startsWith('#')) continue;
+      try {
+        parseVerifierKey(line);
+      } catch (err) {
+        throw new UsageError(
+          `--trust ${existsSync(v) ? `${v}: a line` : v}: not a verifier key (name+id+base64) or a file of them: ${(err as Error).message}`,
+        );
+      }
+      keys.push(line);
+    }
+  }
+  return keys;
+}
+
+/** Every line of the checkpoint destinations named, each with where it came from. */
+export async function readCheckpointLines(values: readonly string[]): Promise<{ line: string; source: string }[]> {
+  if (values.length === 0) return [];
+  const { files } = await expandInputs(values);
+  const out: { line: string; source: string }[] = [];
+  for (const f of files) {
+    let n = 0;
+    for await (const line of readLines(f, () => {})) {
+      n++;
+      if (line.trim() !== '') out.push({ line, source: `${f.display}:${n}` });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,115 @@
+/**
+ * The verifier's side of checkpoints that only trusted keys make meaningful: the keys themselves,
+ * checkpoints held outside the log, `checkpoint` records in it, and what the end of the input
+ * decides (docs/spec/checkpoints.md §Verification). The tree work is tree.ts.
+ */
+import { openCheckpoint } from '../checkpoint.js';
+import { AuditConfigError } from '../errors.js';
+import { type NoteVerifier, parseVerifierKey } from '../note.js';
+import type { AuditEntry } from '../types.js';
+import type { BreakLedger } from './breaks.js';
+import type { ChainTrack } from './chain.js';
+import { openTrusted, type TreeTrack, type TrustedCheckpoint } from './tree.js';
+import type { Position, VerifyOptions } from './types.js';
+
+export function trustedKeys(list: unknown): NoteVerifier[] {
+  if (!Array.isArray(list)) throw new AuditConfigError('trust must be an array of verifier keys', { path: 'trust' });
+  return list.map((k, i) => {
+    if (typeof k !== 'string') return k as NoteVerifier;
+    try {
+      return parseVerifierKey(k);
+    } catch (err) {
+      throw new AuditConfigError(`trust[${i}] is not a verifier key (name+id+base64): ${(err as Error).message}`, { path: `trust[${i}]` });
+    }
+  });
+}
+
+/** The signed note an external item holds: a `checkpoint` record's line, or the note itself. */
+function noteOf(x: { note?: string; line?: string }): string | undefined | null {
+  if (x.note !== undefined) return x.note;
+  if (typeof x.line !== 'string') return undefined;
+  try {
+    const e = JSON.parse(x.line) as AuditEntry;
+    if (e?.kind !== 'checkpoint') return null; // a destination may hold other lines
+    return (e.details as { note?: string } | undefined)?.note;
+  } catch {
+    return x.line.endsWith('\n') ? x.line : undefined;
+  }
+}
+
+/** Opens the external checkpoints under the trusted keys, by chain; one that does not open is a break. */
+export function openExternal(
+  list: NonNullable<VerifyOptions['checkpoints']>,
+  trust: NoteVerifier[] | undefined,
+  ledger: BreakLedger,
+  out: Map<string, TrustedCheckpoint[]>,
+): void {
+  if (trust === undefined) throw new AuditConfigError('checkpoints need trusted keys (trust)', { path: 'checkpoints' });
+  if (!Array.isArray(list)) throw new AuditConfigError('checkpoints must be an array', { path: 'checkpoints' });
+  for (const [i, item] of list.entries()) {
+    const x = typeof item === 'string' ? { line: item } : (item ?? {});
+    const source = x.source ?? `checkpoint destination item ${i + 1}`;
+    const note = noteOf(x);
+    if (note === null) continue;
+    const c = openTrusted(note, trust, source, openCheckpoint);
+    if ('error' in c) {
+      ledger.add({ kind: 'checkpoint-signature', message: `${source}: the checkpoint does not open under the trusted keys (${c.error})` });
+      continue;
+    }
+    const of = out.get(c.chain) ?? [];
+    of.push(c);
+    out.set(c.chain, of);
+  }
+}
+
+/** A `checkpoint` record: its note must open under a trusted key, name this chain, and match the tree. */
+export function checkpointRecord(s: ChainTrack, tree: TreeTrack, e: AuditEntry, seq: number, pos: Position, trust: NoteVerifier[]): void {
+  const d = (e.details ?? {}) as { note?: unknown; origin?: unknown };
+  const c = openTrusted(d.note, trust, `the log (seq ${seq})`, openCheckpoint);
+  if ('error' in c) {
+    s.brk('checkpoint-signature', seq, `checkpoint record: ${c.error}`, pos);
+    return;
+  }
+  if (c.chain !== s.id || d.origin !== c.origin) {
+    s.brk('checkpoint-signature', seq, `checkpoint record: its origin "${c.origin}" names another log than chain ${s.id}`, pos);
+    return;
+  }
+  tree.record(e, seq, { ...c, ts: e.ts }, pos);
+}
+
+/**
+ * The end of the input: each chain is proven complete through its newest verified checkpoint; a
+ * checkpoint held elsewhere beyond the end of the log means its tail was cut.
+ */
+export function settleTrees(
+  chains: Map<string, ChainTrack>,
+  external: Map<string, TrustedCheckpoint[]>,
+  ledger: BreakLedger,
+  extract: boolean,
+): void {
+  for (const s of chains.values()) {
+    const t = s.tree as TreeTrack;
+    for (const c of t.beyond())
+      ledger.add({
+        kind: 'truncated',
+        chain: s.id,
+        seq: s.maxSeq + 1,
+        toSeq: c.size - 1,
+        message: `${c.source} holds checkpoint ${c.size} signed by ${c.keyName}, but the log of chain ${s.id} ends at seq ${s.maxSeq}: entries were cut behind a checkpoint`,
+      });
+    const n = t.newest;
+    if (n) s.commit({ seq: n.size - 1, by: `checkpoint ${n.size} signed by ${n.keyName} (${n.source}${n.ts ? `, sealed ${n.ts}` : ''})` });
+  }
+  if (extract) return;
+  for (const [chain, list] of external) {
+    if (chains.has(chain)) continue;
+    const c = list.reduce((a, b) => (b.size > a.size ? b : a));
+    ledger.add({
+      kind: 'truncated',
+      chain,
+      seq: 0,
+      toSeq: c.size - 1,
+      message: `${c.source} holds checkpoint ${c.size} of chain ${chain}, which is absent from the input`,
+    });
+  }
+}
