@@ -11,15 +11,13 @@ import {
   type AuditEntry,
   AuditProofError,
   checkpointOrigin,
-  consistencyProof,
-  formatConsistencyProof,
-  formatTlogProof,
   type Hash,
-  inclusionProof,
   leafHash,
   openCheckpoint,
   parseTlogProof,
   parseVerifierKey,
+  proveConsistencyFromLeaves,
+  proveInclusionFromLeaves,
   rootOf,
   verifyCheckpointConsistency,
   verifyTlogProof,
@@ -146,12 +144,7 @@ export async function runProve(inputs: string[], o: { seq?: string; chain?: stri
   const r = await readChain(inputs, { ...(o.chain ? { chain: o.chain } : {}), seqs: [seq] });
   const line = r.lines.get(seq) ?? fail(`chain ${r.chain} has no seq ${seq} (it ends at ${r.leaves.length - 1})`);
   const cp = newestCheckpoint(r, seq + 1, o.trust);
-  const text = formatTlogProof({
-    index: seq,
-    hashes: inclusionProof(r.leaves, seq, cp.size),
-    checkpoint: cp.note,
-    extra: new TextEncoder().encode(line),
-  });
+  const text = proveInclusionFromLeaves(r.leaves, seq, line, cp.note);
   emit(text, o.out, `proof of seq ${seq} (checkpoint ${cp.size})`);
   return 0;
 }
@@ -204,7 +197,7 @@ export async function runConsistency(args: string[], o: { trust: string[]; out?:
     const r = await readChain(rest, { origin, seqs: [] });
     const old = openCheckpoint(oldNote, origin, verifiers);
     const cp = newestCheckpoint(r, old.size, o.trust);
-    proof = formatConsistencyProof({ oldSize: old.size, hashes: consistencyProof(r.leaves, old.size, cp.size), checkpoint: cp.note });
+    proof = proveConsistencyFromLeaves(r.leaves, old.size, cp.note);
     emit(proof, o.out, `consistency proof ${old.size} -> ${cp.size}`);
   }
   try {

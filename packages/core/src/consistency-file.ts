@@ -7,13 +7,15 @@
  *   <empty line>
  *   <signed checkpoint note, verbatim>
  *
- * verifyCheckpointConsistency() checks one offline against an earlier checkpoint. Isomorphic.
+ * verifyCheckpointConsistency() checks one offline against an earlier checkpoint; proveInclusion()
+ * and proveConsistency() make the files `auditready prove` and `consistency` write. Isomorphic.
  */
 import { toBase64 as b64, fromBase64 } from './base64.js';
-import { type Checkpoint, openCheckpoint } from './checkpoint.js';
+import { type Checkpoint, openCheckpoint, parseCheckpoint } from './checkpoint.js';
 import { AuditProofError } from './errors.js';
-import { type Hash, verifyConsistency } from './merkle.js';
+import { consistencyProof, type Hash, inclusionProof, leafHash, rootOf, verifyConsistency } from './merkle.js';
 import type { NoteVerifier, OpenedNote } from './note.js';
+import { formatTlogProof } from './tlog-proof.js';
 
 export interface ConsistencyProofFile {
   /** The size of the earlier checkpoint the proof starts from. */
@@ -72,7 +74,68 @@ export function verifyCheckpointConsistency(
   const old = openCheckpoint(oldNote, origin, verifiers);
   const p = parseConsistencyProof(proofText);
   const checkpoint = openCheckpoint(p.checkpoint, origin, verifiers);
-  if (p.oldSize !== old.size) throw new AuditProofError('invalid_size', `the proof starts at size ${p.oldSize}, the earlier checkpoint has ${old.size}`);
+  if (p.oldSize !== old.size)
+    throw new AuditProofError('invalid_size', `the proof starts at size ${p.oldSize}, the earlier checkpoint has ${old.size}`);
   verifyConsistency(old.size, checkpoint.size, p.hashes, old.root, checkpoint.root);
   return { old, checkpoint };
+}
+
+const enc = new TextEncoder();
+
+/** The checkpoint's tree must be the tree of these leaves: a proof against another tree would not verify. */
+function checkedCheckpoint(leaves: readonly Hash[], checkpoint: string): Checkpoint {
+  const c = parseCheckpoint(openNoteText(checkpoint));
+  if (c.size > leaves.length || !equalBytes(rootOf(leaves, c.size), c.root))
+    throw new AuditProofError('root_mismatch', `checkpoint ${c.size} is not the tree of these entries`);
+  return c;
+}
+
+/**
+ * One entry's proof for an auditor (C2SP tlog-proof), from the chain's leaf hashes (leafHash of
+ * each line from seq 0, through the checkpoint's size at least), the entry's line and a signed
+ * checkpoint note of the chain that covers it. The line travels as the proof's extra data, so the
+ * file alone is enough for verifyTlogProof (or `auditready verify-proof`).
+ */
+export function proveInclusionFromLeaves(leaves: readonly Hash[], seq: number, line: string, checkpoint: string): string {
+  const c = checkedCheckpoint(leaves, checkpoint);
+  if (seq >= c.size) throw new AuditProofError('index_out_of_range', `checkpoint ${c.size} does not cover seq ${seq}`);
+  if (!equalBytes(leafHash(line), leaves[seq] as Hash))
+    throw new AuditProofError('root_mismatch', `the line is not the entry at seq ${seq}`);
+  return formatTlogProof({ index: seq, hashes: inclusionProof(leaves, seq, c.size), checkpoint, extra: enc.encode(line) });
+}
+
+/** proveInclusionFromLeaves for a chain's lines (from seq 0). */
+export function proveInclusion(lines: readonly string[], seq: number, checkpoint: string): string {
+  return proveInclusionFromLeaves(
+    lines.map((l) => leafHash(l)),
+    seq,
+    lines[seq] as string,
+    checkpoint,
+  );
+}
+
+/** The consistency proof from the tree of the first `oldSize` leaves to `checkpoint` (the tree of `leaves`). */
+export function proveConsistencyFromLeaves(leaves: readonly Hash[], oldSize: number, checkpoint: string): string {
+  const c = checkedCheckpoint(leaves, checkpoint);
+  return formatConsistencyProof({ oldSize, hashes: consistencyProof(leaves, oldSize, c.size), checkpoint });
+}
+
+/** proveConsistencyFromLeaves for a chain's lines (from seq 0). */
+export function proveConsistency(lines: readonly string[], oldSize: number, checkpoint: string): string {
+  return proveConsistencyFromLeaves(
+    lines.map((l) => leafHash(l)),
+    oldSize,
+    checkpoint,
+  );
+}
+
+/** A note's text (before the signatures), without checking them: the caller checks the root against its own tree. */
+function openNoteText(note: string): string {
+  const split = note.lastIndexOf('\n\n');
+  if (split < 0) throw new AuditProofError('malformed_note', 'malformed note: no blank line before the signatures');
+  return note.slice(0, split + 1);
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }

@@ -4,10 +4,19 @@ export { assertCanonicalizable, canonicalBytes, canonicalize, MAX_CANONICAL_DEPT
 export type { Checkpoint } from './checkpoint.js';
 export { formatCheckpoint, openCheckpoint, parseCheckpoint, signCheckpoint } from './checkpoint.js';
 export type { CheckpointOptions, IssuedCheckpoint } from './checkpointer.js';
-export type { ConsistencyProofFile } from './consistency-file.js';
-export { checkpointOrigin, formatConsistencyProof, parseConsistencyProof, verifyCheckpointConsistency } from './consistency-file.js';
 export type { AuditClock, ClockStep, SystemClockOptions } from './clock.js';
 export { createFixedClock, createSystemClock, formatMicros, parseMicros } from './clock.js';
+export type { ConsistencyProofFile } from './consistency-file.js';
+export {
+  checkpointOrigin,
+  formatConsistencyProof,
+  parseConsistencyProof,
+  proveConsistency,
+  proveConsistencyFromLeaves,
+  proveInclusion,
+  proveInclusionFromLeaves,
+  verifyCheckpointConsistency,
+} from './consistency-file.js';
 export type { DetectorName } from './detectors.js';
 export { DETECTORS, isCredentialKey, luhnValid } from './detectors.js';
 export type { AuditErrorCode, ProofErrorKind } from './errors.js';
