@@ -116,7 +116,8 @@ export class Checkpointer {
   readonly #hooks: CheckpointerHooks;
   /** Records sealed since the last checkpoint was cut. */
   #since = 0;
-  #lastSize = -1;
+  /** The last cut: the checkpoint it became (or will, while a KMS signs). */
+  #lastCut: Promise<IssuedCheckpoint | undefined> | undefined;
   #timer: ReturnType<typeof setInterval> | undefined;
   readonly #signing = new Set<Promise<unknown>>();
   #last: IssuedCheckpoint | undefined;
@@ -151,10 +152,16 @@ export class Checkpointer {
    * undefined when nothing was sealed since the last one or signing failed (reported).
    */
   issue(): Promise<IssuedCheckpoint | undefined> {
+    // Nothing but checkpoint records since the last cut: that checkpoint stands (a checkpoint of a
+    // checkpoint record would call for another, without end).
+    if (this.#since === 0 && this.#lastCut !== undefined) return this.#lastCut;
     const size = this.#range.size;
-    if (size === this.#lastSize) return Promise.resolve(this.#last);
-    this.#lastSize = size;
     this.#since = 0;
+    this.#lastCut = this.#cut(size);
+    return this.#lastCut;
+  }
+
+  #cut(size: number): Promise<IssuedCheckpoint | undefined> {
     const root = this.#range.root();
     const tree = treeStateOf(this.#range);
     const text = formatCheckpoint({ origin: this.#c.origin, size, root, extensions: [] });
@@ -173,7 +180,7 @@ export class Checkpointer {
   }
 
   #failed(size: number, err: unknown): undefined {
-    this.#lastSize = -1; // the next attempt may cut this size again
+    this.#lastCut = undefined; // the next attempt cuts again
     this.#hooks.report(
       new AuditHookError(`checkpoint ${size} of ${this.#c.origin} could not be signed: ${errorMessage(err)}`, { cause: err }),
     );
