@@ -10,12 +10,18 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  type AuditEntry,
   consistencyProof,
+  createAuditLogger,
+  createMemoryTransport,
   formatTlogProof,
   generateNoteKey,
   inclusionProof,
   leafHash,
+  parseConsistencyProof,
   parseSignerKey,
+  proveConsistency,
+  proveInclusion,
   rootOf,
   signCheckpoint,
   signNote,
@@ -99,6 +105,49 @@ describe.skipIf(!hasGo && !required)('the Go reference implementations verify wh
     const r = check({ tlog_proofs: [...tlog_proofs, wrong], notes: [], checkpoints: [], inclusion: [], consistency: [] });
     expect(r.tlog_proofs.slice(0, -1).filter((x) => !x.ok)).toEqual([]);
     expect(r.tlog_proofs.at(-1)?.ok).toBe(false);
+  });
+
+  it("a logger's checkpoints, and the inclusion and consistency proofs auditready writes from its log, verify in Go", async () => {
+    const key = generateNoteKey('billing-api.example/audit');
+    const mem = createMemoryTransport();
+    const log = createAuditLogger({
+      service: { name: 'billing-api' },
+      transports: [mem],
+      handleSignals: false,
+      checkpoints: { signer: key.signerKey, everyEntries: 7 },
+    });
+    for (let i = 0; i < 50; i++) log.record({ action: 'invoice.read', actor: { id: `u${i % 3}`, type: 'user' } });
+    await log.close();
+    const lines = mem.lines();
+    const cps = lines.map((l) => JSON.parse(l) as AuditEntry).filter((e) => e.kind === 'checkpoint');
+    const d = (e: AuditEntry) => e.details as { origin: string; size: number; root: string; note: string };
+    const checkpoints = cps.map((e) => ({ note: d(e).note, verifier_key: key.verifierKey, origin: d(e).origin }));
+    const newest = cps.at(-1) as AuditEntry;
+    const tlog_proofs = Array.from({ length: d(newest).size }, (_, seq) => ({
+      proof: proveInclusion(lines, seq, d(newest).note),
+      entry_hex: Buffer.from(lines[seq] as string).toString('hex'),
+      origin: d(newest).origin,
+      verifier_key: key.verifierKey,
+    }));
+    const b64hex = (b: string) => Buffer.from(b, 'base64').toString('hex');
+    const consistency = cps.slice(0, -1).map((old) => {
+      const p = parseConsistencyProof(proveConsistency(lines, d(old).size, d(newest).note));
+      return {
+        size1: d(old).size,
+        size2: d(newest).size,
+        proof: p.hashes.map(hex),
+        root1: b64hex(d(old).root),
+        root2: b64hex(d(newest).root),
+      };
+    });
+    const r = check({ tlog_proofs, notes: [], checkpoints, inclusion: [], consistency });
+    expect(r.checkpoints.filter((x) => !x.ok)).toEqual([]);
+    expect(r.checkpoints.map((x) => x.size)).toEqual(cps.map((e) => d(e).size));
+    expect(r.checkpoints.map((x) => x.root)).toEqual(cps.map((e) => b64hex(d(e).root)));
+    expect(r.tlog_proofs.filter((x) => !x.ok)).toEqual([]);
+    expect(r.tlog_proofs.length).toBe(d(newest).size);
+    expect(r.consistency.filter((x) => !x.ok)).toEqual([]);
+    expect(r.consistency.length).toBeGreaterThan(5);
   });
 
   it('every inclusion proof and every consistency proof for trees up to 40 verify in Go; a flipped one does not', () => {
