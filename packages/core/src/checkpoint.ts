@@ -9,6 +9,9 @@ import { AuditProofError } from './errors.js';
 import { EMPTY_ROOT, type Hash } from './merkle.js';
 import { type NoteSigner, type NoteVerifier, type OpenedNote, openNote, signNote } from './note.js';
 
+/** The first line of a checkpoint key rotation statement: `<header>\n<origin>\n<new verifier key>\n`, signed by the old key. */
+export const ROTATION_HEADER = 'auditready.dev/checkpoint-key-rotation@v1';
+
 export interface Checkpoint {
   origin: string;
   size: number;

@@ -6,7 +6,7 @@
  * ships that record to the checkpoint destinations as well.
  */
 import { toBase64 } from './base64.js';
-import { formatCheckpoint } from './checkpoint.js';
+import { formatCheckpoint, ROTATION_HEADER } from './checkpoint.js';
 import { AuditConfigError, AuditHookError, AuditProofError } from './errors.js';
 import type { SealedRecord } from './hash-chain.js';
 import type { ChainStart } from './logger-options.js';
@@ -51,7 +51,7 @@ export interface IssuedCheckpoint {
 }
 
 export interface ResolvedCheckpoints {
-  signer: NoteSigner;
+  signer: NoteSigner & { verifierKey?: string };
   origin: string;
   everyEntries: number;
   intervalMs: number;
@@ -60,30 +60,33 @@ export interface ResolvedCheckpoints {
 
 const ORIGIN_PREFIX = /^[^\s+]{1,200}$/u;
 
+/** A signer key string or a NoteSigner, checked; a key string's verifier key comes with it. */
+export function resolveSigner(x: unknown, path: string): NoteSigner & { verifierKey?: string } {
+  if (typeof x === 'string') {
+    try {
+      return parseSignerKey(x);
+    } catch (err) {
+      // Never echo the key: the message says what is wrong with it, not what it is.
+      throw new AuditConfigError(`${path} is not a signer key (${err instanceof AuditProofError ? err.kind : 'invalid'})`, { path });
+    }
+  }
+  const o = x as NoteSigner | null;
+  if (
+    o !== null &&
+    typeof o === 'object' &&
+    typeof o.sign === 'function' &&
+    typeof o.name === 'string' &&
+    /^[0-9a-f]{8}$/.test(String(o.keyId))
+  )
+    return o;
+  throw new AuditConfigError(`${path} must be a signer key string or { name, keyId, sign() }`, { path });
+}
+
 export function resolveCheckpoints(o: unknown, chainId: string): ResolvedCheckpoints | undefined {
   if (o === undefined) return undefined;
   if (!isPlainObject(o)) throw new AuditConfigError('checkpoints must be an object', { path: 'checkpoints' });
   const c = o as unknown as CheckpointOptions;
-  let signer: NoteSigner;
-  if (typeof c.signer === 'string') {
-    try {
-      signer = parseSignerKey(c.signer);
-    } catch (err) {
-      // Never echo the key: the message says what is wrong with it, not what it is.
-      throw new AuditConfigError(`checkpoints.signer is not a signer key (${err instanceof AuditProofError ? err.kind : 'invalid'})`, {
-        path: 'checkpoints.signer',
-      });
-    }
-  } else if (
-    c.signer !== null &&
-    typeof c.signer === 'object' &&
-    typeof c.signer.sign === 'function' &&
-    typeof c.signer.name === 'string' &&
-    /^[0-9a-f]{8}$/.test(String(c.signer.keyId))
-  ) {
-    signer = c.signer;
-  } else
-    throw new AuditConfigError('checkpoints.signer must be a signer key string or { name, keyId, sign() }', { path: 'checkpoints.signer' });
+  const signer = resolveSigner(c.signer, 'checkpoints.signer');
   const prefix = c.origin ?? signer.name;
   if (typeof prefix !== 'string' || !ORIGIN_PREFIX.test(prefix))
     throw new AuditConfigError('checkpoints.origin must be 1-200 characters without spaces or "+"', { path: 'checkpoints.origin' });
@@ -151,27 +154,49 @@ export class Checkpointer {
    * memory; when a KMS answers, with the entries sealed meanwhile before it). Resolves with it, or
    * undefined when nothing was sealed since the last one or signing failed (reported).
    */
+  /**
+   * Hands checkpoint signing to `next` (its verifier key must be known: a key string, or a signer
+   * with `verifierKey`). The rotation is a checkpoint signed by both keys whose record carries a
+   * statement signed by the old key naming the new one, so a verifier that trusts the old key
+   * learns the new one from the log itself. Later checkpoints are signed by `next` alone.
+   */
+  rotate(next: NoteSigner & { verifierKey?: string }): Promise<IssuedCheckpoint | undefined> {
+    const to = next.verifierKey;
+    if (typeof to !== 'string')
+      throw new AuditConfigError('rotateCheckpointKey(): the new signer needs its verifierKey', { path: 'verifierKey' });
+    const old = this.#c.signer;
+    const statement = signNoteNow(`${ROTATION_HEADER}\n${this.#c.origin}\n${to}\n`, [old]);
+    this.#c.signer = next;
+    this.#since = 0;
+    const cut = Promise.resolve(statement).then(
+      (st) => this.#cut(this.#range.size, [old, next], { rotation: { from: { name: old.name, keyId: old.keyId }, to, statement: st } }),
+      (err) => this.#failed(this.#range.size, err),
+    );
+    this.#lastCut = cut;
+    return cut;
+  }
+
   issue(): Promise<IssuedCheckpoint | undefined> {
     // Nothing but checkpoint records since the last cut: that checkpoint stands (a checkpoint of a
     // checkpoint record would call for another, without end).
     if (this.#since === 0 && this.#lastCut !== undefined) return this.#lastCut;
     const size = this.#range.size;
     this.#since = 0;
-    this.#lastCut = this.#cut(size);
+    this.#lastCut = this.#cut(size, [this.#c.signer]);
     return this.#lastCut;
   }
 
-  #cut(size: number): Promise<IssuedCheckpoint | undefined> {
+  #cut(size: number, signers: NoteSigner[], extra: Record<string, unknown> = {}): Promise<IssuedCheckpoint | undefined> {
     const root = this.#range.root();
     const tree = treeStateOf(this.#range);
     const text = formatCheckpoint({ origin: this.#c.origin, size, root, extensions: [] });
     let signed: string | Promise<string>;
     try {
-      signed = signNoteNow(text, [this.#c.signer]);
+      signed = signNoteNow(text, signers);
     } catch (err) {
       return Promise.resolve(this.#failed(size, err));
     }
-    const seal = (note: string) => this.#seal(size, toBase64(root), note, tree);
+    const seal = (note: string) => this.#seal(size, toBase64(root), note, tree, extra);
     if (typeof signed === 'string') return Promise.resolve(seal(signed));
     const p = signed.then(seal, (err) => this.#failed(size, err));
     this.#signing.add(p);
@@ -187,9 +212,9 @@ export class Checkpointer {
     return undefined;
   }
 
-  #seal(size: number, root: string, note: string, tree: TreeState): IssuedCheckpoint | undefined {
+  #seal(size: number, root: string, note: string, tree: TreeState, extra: Record<string, unknown>): IssuedCheckpoint | undefined {
     const { signer, origin } = this.#c;
-    const details = { origin, size, root, keyName: signer.name, keyId: signer.keyId, note, tree: tree.hashes };
+    const details = { origin, size, root, keyName: signer.name, keyId: signer.keyId, note, tree: tree.hashes, ...extra };
     const record = this.#hooks.seal(details, `checkpoint: the first ${size} entries of the chain, signed by ${signer.name}`);
     if (record === undefined) return undefined;
     this.#issued++;

@@ -7,16 +7,16 @@ import type { CheckpointOptions } from './checkpointer.js';
 import type { AuditClock } from './clock.js';
 import { createSystemClock } from './clock.js';
 import type { LaneSettings, OverflowPolicy } from './delivery-lane.js';
-import { AuditConfigError, type AuditError } from './errors.js';
+import { AuditConfigError, AuditError, AuditHookError, AuditTransportError } from './errors.js';
 import { type AuditKey, type ResolvedKey, resolveKey } from './hash.js';
 import type { EntryBody } from './hash-chain.js';
 import { CHAIN_ID_PATTERN, type SealedRecord } from './hash-chain.js';
 import { enumOption, intOption } from './options.js';
 import { nodeProcess, randomId } from './platform.js';
 import type { RedactionOptions } from './redact.js';
-import type { ResumePoint, Transport } from './transport.js';
-import type { Actor, ChainHead, ServiceInfo } from './types.js';
-import { isPlainObject } from './util.js';
+import type { ResumePoint, Transport, TransportContext } from './transport.js';
+import type { Actor, AuditEntry, ChainHead, EntryKind, ServiceInfo } from './types.js';
+import { errorMessage, isPlainObject } from './util.js';
 import { CORE_VERSION } from './version.js';
 
 export interface AuditLoggerOptions {
@@ -199,5 +199,25 @@ export function firstRecord(start: ChainStart, processInfo: boolean): { kind: 'g
       details: { ...resume.note, library: LIB, resumedAfter: { seq: resume.seq, hash: resume.hash } },
       reason: resume.note ? 'chain resumed by a new logger after repairing its log' : 'chain resumed by a new logger',
     },
+  };
+}
+
+/** The TransportContext a logger lends its transports: `seal` seals a library record (undefined once closed). */
+export function transportContext(
+  chainId: string,
+  hooks: { seal(kind: EntryKind, fields: Partial<EntryBody>): AuditEntry | undefined; report(e: AuditError): void },
+): TransportContext {
+  return {
+    chainId,
+    record: (kind, fields) => {
+      try {
+        return hooks.seal(kind, { reason: fields.reason, ...(fields.details ? { details: fields.details } : {}) });
+      } catch (err) {
+        hooks.report(new AuditHookError(`a transport's ${kind} record could not be sealed: ${errorMessage(err)}`, { cause: err }));
+        return undefined;
+      }
+    },
+    reportError: (err) =>
+      hooks.report(err instanceof AuditError ? err : new AuditTransportError('transport', errorMessage(err), { cause: err })),
   };
 }

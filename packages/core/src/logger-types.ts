@@ -1,6 +1,7 @@
 /** The logger's public shapes: options live in logger-options.ts, delivery's in delivery-lane.ts. */
 import type { IssuedCheckpoint } from './checkpointer.js';
 import type { OverflowPolicy, TransportHealth } from './delivery-lane.js';
+import type { NoteSigner } from './note.js';
 import type { AuditEntry, AuditRecordInput, ChainHead } from './types.js';
 import type { WrapOptions } from './wrap.js';
 
@@ -77,6 +78,12 @@ export interface AuditLogger {
    * or signing failed (onError says why).
    */
   checkpoint(): Promise<IssuedCheckpoint | undefined>;
+  /**
+   * Hands checkpoint signing to a new key (a signer key string, or a NoteSigner with its
+   * `verifierKey`): the chain records a checkpoint signed by both keys and a statement signed by
+   * the old key naming the new one, so verifiers that trust the old key follow the rotation.
+   */
+  rotateCheckpointKey(next: NoteSigner | string): Promise<IssuedCheckpoint | undefined>;
   readonly chainId: string;
 }
 

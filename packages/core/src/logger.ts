@@ -10,7 +10,7 @@
  * why), or fail closed (record() throws AuditUnavailableError so the caller can refuse to serve
  * unaudited).
  */
-import { Checkpointer, type IssuedCheckpoint, resolveCheckpoints, startRange, treeStart } from './checkpointer.js';
+import { Checkpointer, type IssuedCheckpoint, resolveCheckpoints, resolveSigner, startRange, treeStart } from './checkpointer.js';
 import { type AuditClock, type ClockStep, formatMicros } from './clock.js';
 import { DeliveryLane, IdleSignal, type LaneSettings } from './delivery-lane.js';
 import { type BodyContext, buildBody, rejectedFields } from './entry-body.js';
@@ -33,8 +33,10 @@ import {
   resolveClock,
   resolveLaneSettings,
   resolveService,
+  transportContext,
 } from './logger-options.js';
 import type { AuditHealth, AuditLogger, FlushResult, RecordLaterOptions } from './logger-types.js';
+import type { NoteSigner } from './note.js';
 import { fnOption, intOption } from './options.js';
 import { compileRedaction } from './redact.js';
 import { errorReporter } from './report.js';
@@ -143,20 +145,10 @@ class Logger implements AuditLogger {
 
   /** What transports may do with the chain: seal their own records, report errors. */
   #transportContext(): TransportContext {
-    return {
-      chainId: this.#chain.id,
-      record: (kind, fields) => {
-        if (this.#closed) return undefined;
-        try {
-          return this.#sealInternal(kind, { reason: fields.reason, ...(fields.details ? { details: fields.details } : {}) }).entry;
-        } catch (err) {
-          this.#report(new AuditHookError(`a transport's ${kind} record could not be sealed: ${errorMessage(err)}`, { cause: err }));
-          return undefined;
-        }
-      },
-      reportError: (err) =>
-        this.#report(err instanceof AuditError ? err : new AuditTransportError('transport', errorMessage(err), { cause: err })),
-    };
+    return transportContext(this.#chain.id, {
+      seal: (kind, fields) => (this.#closed ? undefined : this.#sealInternal(kind, fields).entry),
+      report: (e) => this.#report(e),
+    });
   }
 
   get chainId(): string {
@@ -370,10 +362,19 @@ class Logger implements AuditLogger {
   }
 
   async checkpoint(): Promise<IssuedCheckpoint | undefined> {
-    if (this.#checkpointer === undefined) throw new AuditConfigError('checkpoint(): the logger has no `checkpoints` option');
+    return this.#checkpoints('checkpoint()').issue();
+  }
+
+  async rotateCheckpointKey(next: NoteSigner | string): Promise<IssuedCheckpoint | undefined> {
+    return this.#checkpoints('rotateCheckpointKey()').rotate(resolveSigner(next, 'rotateCheckpointKey(next)'));
+  }
+
+  /** The checkpointer, once entries recordLater() took are sealed; throws without the option or when closed. */
+  #checkpoints(what: string): Checkpointer {
+    if (this.#checkpointer === undefined) throw new AuditConfigError(`${what}: the logger has no \`checkpoints\` option`);
     if (this.#closed) throw new AuditClosedError();
     if (this.#later.length > 0) this.#sealLater();
-    return this.#checkpointer.issue();
+    return this.#checkpointer;
   }
 
   accepting(): boolean {

@@ -155,3 +155,22 @@ export function staleHealth(
   const base = last ?? { overflow: 'drop-newest', chain: { id: chainId }, recorded: 0, rejected: 0, transports: [] };
   return { ...base, status, accepting } as AuditHealth;
 }
+
+/**
+ * Posts a batch of recordLater() inputs. Some input cannot cross threads (a function, a symbol, a
+ * class with private state ...): then the rest go one by one, and each such input as a `rejected`
+ * entry, in order.
+ */
+export function postBatch(worker: { postMessage(m: unknown): void }, items: unknown[]): void {
+  try {
+    worker.postMessage({ t: 'batch', items });
+  } catch {
+    for (let i = 0; i < items.length; i += 2) {
+      try {
+        worker.postMessage({ t: 'batch', items: [items[i], items[i + 1]] });
+      } catch (err) {
+        worker.postMessage({ t: 'unclonable', args: unclonable(items[i], err) });
+      }
+    }
+  }
+}

@@ -215,7 +215,8 @@ class WorkerHost {
     else if (m.t === 'clock') this.#logger[CLOCK_STEP](m.args?.[0] as ClockStep);
     else if (m.t === 'sync') this.#sync(m.op, m.args ?? []);
     else if (m.t === 'flush' || m.t === 'close') this.#settle(m.t, m.id as number, m.args?.[0] as { timeoutMs?: number } | undefined);
-    else if (m.t === 'checkpoint') this.#checkpoint(m.id as number);
+    else if (m.t === 'checkpoint' || m.t === 'rotate')
+      this.#checkpoint(m.id as number, m.t === 'rotate' ? (m.args?.[0] as string) : undefined);
   }
 
   /** Input the app's thread could not send (not cloneable): a `rejected` entry. */
@@ -256,9 +257,15 @@ class WorkerHost {
   }
 
   /** logger.checkpoint(), answered as a round trip: the checkpoint (a plain object), or the error. */
-  #checkpoint(id: number): void {
+  #checkpoint(id: number, rotateTo: string | undefined): void {
     const answer = (result: unknown) => this.#port.postMessage({ t: 'done', id, result, health: this.#logger.health() });
-    this.#logger.checkpoint().then(
+    let p: ReturnType<AuditLogger['checkpoint']>;
+    try {
+      p = rotateTo === undefined ? this.#logger.checkpoint() : this.#logger.rotateCheckpointKey(rotateTo);
+    } catch (err) {
+      p = Promise.reject(err);
+    }
+    p.then(
       (c) =>
         answer({
           checkpoint: c && { origin: c.origin, size: c.size, note: c.note, record: { entry: c.record.entry, line: c.record.line } },

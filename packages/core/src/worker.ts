@@ -5,12 +5,14 @@ import { type AuditClock, createSystemClock, formatMicros } from './clock.js';
 import { AuditClosedError, AuditConfigError, AuditError, AuditHookError, AuditTransportError, AuditUnavailableError } from './errors.js';
 import type { AuditHealth, AuditLogger, FlushResult, RecordLaterOptions, WrapOptions } from './logger.js';
 import { wrapWith } from './logger.js';
+import type { NoteSigner } from './note.js';
 import { fnOption, intOption } from './options.js';
 import { errorReporter } from './report.js';
 import { registerShutdown, unregisterShutdown } from './shutdown.js';
 import type { AuditEntry, AuditRecordInput } from './types.js';
 import { errorMessage } from './util.js';
 import {
+  postBatch,
   RestartPolicy,
   type Settle,
   staleHealth,
@@ -253,19 +255,7 @@ class WorkerLogger implements AuditLogger {
     if (this.#batch.length === 0 || this.#dead !== undefined) return;
     const items = this.#batch;
     this.#batch = [];
-    try {
-      this.#worker.postMessage({ t: 'batch', items });
-    } catch {
-      // Some input cannot cross threads (a function, a symbol, a class with private state ...):
-      // send the rest one by one, and each such input as a `rejected` entry, in order.
-      for (let i = 0; i < items.length; i += 2) {
-        try {
-          this.#worker.postMessage({ t: 'batch', items: [items[i], items[i + 1]] });
-        } catch (err) {
-          this.#worker.postMessage({ t: 'unclonable', args: unclonable(items[i], err) });
-        }
-      }
-    }
+    postBatch(this.#worker, items);
   }
 
   #call<T>(op: string, args: unknown[] = []): T {
@@ -320,7 +310,11 @@ class WorkerLogger implements AuditLogger {
     return wrapWith(this, fn, opts);
   }
 
-  async #roundTrip(t: 'flush' | 'close' | 'checkpoint', options: { timeoutMs?: number }): Promise<FlushResult> {
+  async #roundTrip(
+    t: 'flush' | 'close' | 'checkpoint' | 'rotate',
+    options: { timeoutMs?: number },
+    args: unknown[] = [options],
+  ): Promise<FlushResult> {
     if (this.#dead !== undefined) return { ok: false, pending: -1 };
     this.#post();
     const id = this.#nextId++;
@@ -337,7 +331,7 @@ class WorkerLogger implements AuditLogger {
           resolve({ result: { ok: false, pending: -1 } });
         }, bound);
       });
-      this.#worker.postMessage({ t, id, args: [options] });
+      this.#worker.postMessage({ t, id, args });
       return (await Promise.race([done, late])).result;
     } finally {
       clearTimeout(timer);
@@ -349,8 +343,19 @@ class WorkerLogger implements AuditLogger {
     return this.#roundTrip('flush', options);
   }
 
-  async checkpoint(): Promise<IssuedCheckpoint | undefined> {
-    const r = (await this.#roundTrip('checkpoint', {})) as unknown as { checkpoint?: IssuedCheckpoint; error?: never; ok?: false };
+  checkpoint(): Promise<IssuedCheckpoint | undefined> {
+    return this.#checkpointCall('checkpoint', []);
+  }
+
+  /** In worker mode the new key crosses to the worker as a signer key string (a signer object cannot). */
+  async rotateCheckpointKey(next: NoteSigner | string): Promise<IssuedCheckpoint | undefined> {
+    if (typeof next !== 'string')
+      throw new AuditConfigError('rotateCheckpointKey(): in worker mode, give the new key as a signer key string');
+    return this.#checkpointCall('rotate', [next]);
+  }
+
+  async #checkpointCall(t: 'checkpoint' | 'rotate', args: unknown[]): Promise<IssuedCheckpoint | undefined> {
+    const r = (await this.#roundTrip(t, {}, args)) as unknown as { checkpoint?: IssuedCheckpoint; error?: never; ok?: false };
     if (r.error) throw new WorkerReportedError(r.error);
     if (r.ok === false) throw new AuditUnavailableError('checkpoint(): the audit worker did not answer');
     return r.checkpoint;

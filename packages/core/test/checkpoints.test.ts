@@ -205,3 +205,39 @@ describe('checkpoints cut by the logger', () => {
     expect(cps(mem.entries())).toEqual([]);
   });
 });
+
+describe('checkpoint key rotation', () => {
+  it('announced in the chain, signed by the old key: a verifier that trusts only the old key follows it; a forged announcement is a break', async () => {
+    const next = generateNoteKey('audit.example/billing');
+    const { log, mem } = logger({}, { everyEntries: 5 });
+    for (let i = 0; i < 7; i++) log.record({ action: 'a.b' });
+    const rotated = await log.rotateCheckpointKey(next.signerKey);
+    const d = details(rotated?.record.entry as AuditEntry) as ReturnType<typeof details> & { rotation: { to: string; statement: string } };
+    expect(d.rotation.to).toBe(next.verifierKey);
+    // Signed by both keys: each opens it alone.
+    expect(openCheckpoint(d.note, d.origin, trusted).size).toBe(d.size);
+    expect(openCheckpoint(d.note, d.origin, [parseVerifierKey(next.verifierKey)]).size).toBe(d.size);
+    for (let i = 0; i < 12; i++) log.record({ action: 'a.b' });
+    await log.close();
+    const last = cps(mem.entries()).at(-1) as AuditEntry;
+    expect(() => openCheckpoint(details(last).note, details(last).origin, trusted)).toThrow(/trusted/); // the new key alone now
+    const r = await verifyText(mem.lines().join('\n'), { trust: [key.verifierKey] });
+    expect(r.breaks).toEqual([]);
+    expect(r.complete).toBe(true);
+    expect(r.chains[0]?.checkpoints?.rotations).toEqual([
+      { seq: rotated?.record.entry.seq, keyName: 'audit.example/billing', keyId: parseVerifierKey(next.verifierKey).keyId },
+    ]);
+    expect(r.chains[0]?.checkpoints?.newest?.size).toBe(details(last).size);
+
+    // The same log with the rotation statement signed by someone else: the new key is not trusted.
+    const mallory = generateNoteKey('audit.example/billing');
+    const { signNote } = await import('@auditready/core');
+    const forged = await signNote(`auditready.dev/checkpoint-key-rotation@v1\n${d.origin}\n${mallory.verifierKey}\n`, [
+      parseSignerKey(mallory.signerKey),
+    ]);
+    const lines = mem.lines().map((l) => l.replace(JSON.stringify(d.rotation.statement).slice(1, -1), JSON.stringify(forged).slice(1, -1)));
+    const f = await verifyText(lines.join('\n'), { trust: [key.verifierKey], requireCanonical: true });
+    expect(f.breaks.map((b) => b.kind)).toContain('checkpoint-signature');
+    expect(f.breaks.some((b) => /key rotation/.test(b.message))).toBe(true);
+  });
+});

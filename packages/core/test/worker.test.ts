@@ -5,7 +5,14 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AuditClosedError, AuditConfigError, AuditUnavailableError } from '@auditready/core';
+import {
+  AuditClosedError,
+  AuditConfigError,
+  AuditUnavailableError,
+  generateNoteKey,
+  openCheckpoint,
+  parseVerifierKey,
+} from '@auditready/core';
 import { verifySync } from '@auditready/core/verify';
 import { startWorkerAuditLogger } from '@auditready/core/worker';
 import { describe, expect, it, vi } from 'vitest';
@@ -378,4 +385,32 @@ describe('a worker whose event loop is blocked', () => {
       await logger.close({ timeoutMs: 5000 });
     }
   }, 30_000);
+});
+
+describe('checkpoints in worker mode', () => {
+  it('checkpoints in the worker: checkpoint() and rotateCheckpointKey() answer across threads, and the file verifies with the first key', async () => {
+    const dir = useDir();
+    const key = generateNoteKey('worker.example/audit');
+    const next = generateNoteKey('worker.example/audit');
+    const logger = await startWorkerAuditLogger(fixture('setup-file.mjs'), {
+      setupData: { dir, signerKey: key.signerKey },
+      handleSignals: false,
+    });
+    for (let i = 0; i < 120; i++) logger.recordLater({ action: 'bulk' });
+    const c = await logger.checkpoint();
+    expect(c).toMatchObject({ size: expect.any(Number), origin: `worker.example/audit/${logger.chainId}` });
+    expect(c?.record.entry.kind).toBe('checkpoint');
+    expect(openCheckpoint(c?.note as string, c?.origin as string, [parseVerifierKey(key.verifierKey)]).size).toBe(c?.size);
+    const r = await logger.rotateCheckpointKey(next.signerKey);
+    expect((r?.record.entry.details as { rotation?: { to?: string } }).rotation?.to).toBe(next.verifierKey);
+    await expect(logger.rotateCheckpointKey({ name: 'x', keyId: '00000000', sign: () => new Uint8Array(64) })).rejects.toThrow(
+      AuditConfigError,
+    );
+    for (let i = 0; i < 60; i++) logger.recordLater({ action: 'bulk' });
+    await logger.close();
+    const report = verifySync(lines(dir), { trust: [key.verifierKey] });
+    expect(report.breaks).toEqual([]);
+    expect(report.chains[0]?.checkpoints?.rotations.length).toBe(1);
+    expect(report.complete).toBe(true);
+  });
 });

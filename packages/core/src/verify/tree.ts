@@ -41,6 +41,8 @@ export interface ChainCheckpoints {
   newest?: Omit<TrustedCheckpoint, 'root' | 'chain'> & { root: string };
   /** Entries after the newest verified checkpoint (checkpoint records not counted). */
   unsealed: number;
+  /** Key rotations the log announced (statements signed by a trusted key): the new key is trusted from there on. */
+  rotations: { seq: number; keyName: string; keyId: string }[];
 }
 
 const eq = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
@@ -92,6 +94,7 @@ export class TreeTrack {
   readonly #report: Report;
   verified = 0;
   unchecked = 0;
+  readonly rotations: ChainCheckpoints['rotations'] = [];
   newest: TrustedCheckpoint | undefined;
   /** Seqs of the checkpoint records read (not counted as unsealed entries). */
   readonly #recordSeqs: number[] = [];
@@ -245,6 +248,7 @@ export class TreeTrack {
             },
           }
         : {}),
+      rotations: this.rotations,
       unsealed: n ? Math.max(0, s.maxSeq - (n.size - 1) - this.#recordSeqs.filter((q) => q > n.size - 1 && q <= s.maxSeq).length) : s.count,
     };
   }

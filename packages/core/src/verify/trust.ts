@@ -3,9 +3,9 @@
  * checkpoints held outside the log, `checkpoint` records in it, and what the end of the input
  * decides (docs/spec/checkpoints.md §Verification). The tree work is tree.ts.
  */
-import { openCheckpoint } from '../checkpoint.js';
+import { openCheckpoint, ROTATION_HEADER } from '../checkpoint.js';
 import { AuditConfigError } from '../errors.js';
-import { type NoteVerifier, parseVerifierKey } from '../note.js';
+import { type NoteVerifier, openNote, parseVerifierKey } from '../note.js';
 import type { AuditEntry } from '../types.js';
 import type { BreakLedger } from './breaks.js';
 import type { ChainTrack } from './chain.js';
@@ -75,6 +75,35 @@ export function checkpointRecord(s: ChainTrack, tree: TreeTrack, e: AuditEntry, 
     return;
   }
   tree.record(e, seq, { ...c, ts: e.ts }, pos);
+  const rotation = (e.details as { rotation?: { statement?: unknown } } | undefined)?.rotation;
+  if (rotation !== undefined) followRotation(s, tree, rotation.statement, c.origin, seq, pos, trust);
+}
+
+/**
+ * A key rotation: the statement `<header>\n<origin>\n<new verifier key>\n` signed by a trusted
+ * key makes the new key trusted for what follows. A statement that does not open is a break.
+ */
+function followRotation(
+  s: ChainTrack,
+  tree: TreeTrack,
+  statement: unknown,
+  origin: string,
+  seq: number,
+  pos: Position,
+  trust: NoteVerifier[],
+): void {
+  try {
+    if (typeof statement !== 'string') throw new AuditConfigError('no statement');
+    const text = openNote(statement, trust).text;
+    const [header, of, next] = text.slice(0, -1).split('\n');
+    if (header !== ROTATION_HEADER || of !== origin || next === undefined)
+      throw new AuditConfigError('not a rotation statement of this log');
+    const key = parseVerifierKey(next);
+    if (!trust.some((k) => k.text === key.text)) trust.push(key);
+    tree.rotations.push({ seq, keyName: key.name, keyId: key.keyId });
+  } catch (err) {
+    s.brk('checkpoint-signature', seq, `key rotation: the statement does not open under the trusted keys (${(err as Error).message})`, pos);
+  }
 }
 
 /**
