@@ -2,6 +2,7 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Worker } from 'node:worker_threads';
+import type { IssuedCheckpoint } from './checkpointer.js';
 import type { AuditClock } from './clock.js';
 import { AuditConfigError, AuditError, AuditUnavailableError } from './errors.js';
 import type { AuditHealth } from './logger-types.js';
@@ -173,4 +174,12 @@ export function postBatch(worker: { postMessage(m: unknown): void }, items: unkn
       }
     }
   }
+}
+
+/** checkpoint() / rotateCheckpointKey() as the worker answered them: the checkpoint, or its error thrown here. */
+export function checkpointAnswer(answer: unknown): IssuedCheckpoint | undefined {
+  const r = answer as { checkpoint?: IssuedCheckpoint; error?: ConstructorParameters<typeof WorkerReportedError>[0]; ok?: false };
+  if (r.error) throw new WorkerReportedError(r.error);
+  if (r.ok === false) throw new AuditUnavailableError('checkpoint(): the audit worker did not answer');
+  return r.checkpoint;
 }

@@ -12,6 +12,7 @@ import { registerShutdown, unregisterShutdown } from './shutdown.js';
 import type { AuditEntry, AuditRecordInput } from './types.js';
 import { errorMessage } from './util.js';
 import {
+  checkpointAnswer,
   postBatch,
   RestartPolicy,
   type Settle,
@@ -355,18 +356,13 @@ class WorkerLogger implements AuditLogger {
   }
 
   async #checkpointCall(t: 'checkpoint' | 'rotate', args: unknown[]): Promise<IssuedCheckpoint | undefined> {
-    const r = (await this.#roundTrip(t, {}, args)) as unknown as { checkpoint?: IssuedCheckpoint; error?: never; ok?: false };
-    if (r.error) throw new WorkerReportedError(r.error);
-    if (r.ok === false) throw new AuditUnavailableError('checkpoint(): the audit worker did not answer');
-    return r.checkpoint;
+    return checkpointAnswer(await this.#roundTrip(t, {}, args));
   }
 
   async close(options: { timeoutMs?: number } = {}): Promise<FlushResult> {
     if (this.#closed || this.#closing) return { ok: true, pending: 0 };
-    // As the in-process logger does: entries recorded while it flushes are taken and delivered;
-    // only then does it stop taking them (AuditClosedError, reported), and the close goes out
-    // behind the last batch. (Closing at once lost the entries of requests that completed during
-    // the shutdown flush: posted after the close, sealed by a closed logger.)
+    // As in process: entries recorded while it flushes are delivered; then AuditClosedError, and the
+    // close goes behind the last batch (closing at once lost entries of requests ending meanwhile).
     await this.#roundTrip('flush', options);
     this.#closing = true;
     const result = await this.#roundTrip('close', options);
@@ -400,8 +396,7 @@ class WorkerLogger implements AuditLogger {
     if (this.#closed || this.#dead !== undefined) return false;
     if (this.#unresponsive() && this.#failClosed) return false;
     if (!this.#failClosed) return true;
-    // The worker's last word on its room, less what was sent since that it has not taken yet, less
-    // the room reservations hold for entries still to come.
+    // The worker's last word on its room, less what was sent since and not taken, less reservations.
     const [taken, room] = this.#state.room();
     return room - ((this.#sent - taken) >>> 0) - this.#reserved > 0;
   }

@@ -402,7 +402,9 @@ describe('checkpoints in worker mode', () => {
     expect(c?.record.entry.kind).toBe('checkpoint');
     expect(openCheckpoint(c?.note as string, c?.origin as string, [parseVerifierKey(key.verifierKey)]).size).toBe(c?.size);
     const r = await logger.rotateCheckpointKey(next.signerKey);
-    expect((r?.record.entry.details as { rotation?: { to?: string } }).rotation?.to).toBe(next.verifierKey);
+    expect((r as { record: { entry: { details?: { rotation?: { to?: string } } } } }).record.entry.details?.rotation?.to).toBe(
+      next.verifierKey,
+    );
     await expect(logger.rotateCheckpointKey({ name: 'x', keyId: '00000000', sign: () => new Uint8Array(64) })).rejects.toThrow(
       AuditConfigError,
     );
