@@ -2,7 +2,9 @@
 // amortized), beside record() on the same realistic access entry, in the same process and run:
 //   - leafHash(line) + CompactRange.append: what the logger adds per sealed entry;
 //   - Ed25519 signing of a checkpoint note (node:crypto, and @noble/curves): paid once per N
-//     entries, shown as µs per entry at N = 1,000 and 10,000.
+//     entries, shown as µs per entry at N = 1,000 and 10,000;
+//   - the whole feature: record() by a logger with `checkpoints` at the defaults (every 1,000
+//     entries, signed, sealed, the tree state committed) beside the same logger without it.
 // Medians of 7 interleaved rounds.
 //   npm run build && node bench/tree.bench.mjs
 import { CompactRange, createAuditLogger, generateNoteKey, leafHash, parseSignerKey, signCheckpoint } from '@auditready/core';
@@ -20,6 +22,20 @@ const logger = createAuditLogger({
   },
 });
 for (let i = 0; i < 10_000; i++) logger.record(input);
+const nullTransport = () => ({ name: 'null', async write() {} });
+const plain = createAuditLogger({
+  service: { name: 'billing-api', version: '3.14.0', env: 'production' },
+  transports: [nullTransport()],
+  queue: { maxEntries: 1_000_000, batchSize: 1024 },
+  handleSignals: false,
+});
+const withCheckpoints = createAuditLogger({
+  service: { name: 'billing-api', version: '3.14.0', env: 'production' },
+  transports: [nullTransport()],
+  queue: { maxEntries: 1_000_000, batchSize: 1024 },
+  handleSignals: false,
+  checkpoints: { signer: generateNoteKey('billing-api.example/audit').signerKey, destinations: [nullTransport()] },
+});
 
 const perOp = (fn, ms = 200) => {
   let n = 0;
@@ -34,17 +50,30 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const key = generateNoteKey('billing-api.example/audit');
 const signer = parseSignerKey(key.signerKey);
 const range = new CompactRange();
-const rows = { record: [], tree: [], sign: [] };
+const rows = { record: [], tree: [], sign: [], plain: [], checkpoints: [] };
+const drain = async () => {
+  await plain.flush();
+  await withCheckpoints.flush();
+};
 for (let round = 0; round < 7; round++) {
   rows.record.push(perOp(() => logger.record(input)));
+  rows.plain.push(perOp(() => plain.record(input)));
+  await drain();
+  rows.checkpoints.push(perOp(() => withCheckpoints.record(input)));
+  await drain();
   rows.tree.push(perOp((n) => range.append(leafHash(lines[n % lines.length]))));
   const t0 = performance.now();
   for (let i = 0; i < 200; i++)
     await signCheckpoint({ origin: 'billing-api.example/audit', size: range.size, root: range.root(), extensions: [] }, [signer]);
   rows.sign.push(((performance.now() - t0) * 1000) / 200);
 }
+const issued = withCheckpoints.health().checkpoints?.issued ?? 0;
 await logger.close();
+await plain.close();
+await withCheckpoints.close();
 const r = median(rows.record);
+const p = median(rows.plain);
+const c = median(rows.checkpoints);
 const t = median(rows.tree);
 const s = median(rows.sign);
 console.log('Merkle tree cost per entry, beside record() (median of 7 interleaved rounds)');
@@ -52,4 +81,7 @@ console.log(`record() of a realistic access entry    ${r.toFixed(2)} µs`);
 console.log(`leafHash(line) + CompactRange.append    ${t.toFixed(2)} µs   (${((t / r) * 100).toFixed(0)}% of record())`);
 console.log(
   `sign a checkpoint (root + Ed25519)      ${s.toFixed(1)} µs   = ${(s / 1000).toFixed(3)} µs/entry at N=1,000, ${(s / 10000).toFixed(4)} at N=10,000`,
+);
+console.log(
+  `record(), checkpoints off / on (defaults)  ${p.toFixed(2)} / ${c.toFixed(2)} µs   = +${(c - p).toFixed(2)} µs per entry (${issued} checkpoints signed and sealed in the run)`,
 );

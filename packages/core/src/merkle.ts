@@ -23,11 +23,45 @@ type OneShot = (algorithm: string, data: string | Uint8Array, encoding: 'buffer'
 const NODE_INPUT = new Uint8Array(65);
 NODE_INPUT[0] = 1;
 
+/** Scratch for a string leaf: 0x00, then the line's UTF-8 written in place (no concatenated copy of the string). */
+let leafScratch: Buffer | undefined;
+
+function scratch(need: number): Buffer | undefined {
+  const B = (globalThis as { Buffer?: typeof Buffer }).Buffer;
+  if (B === undefined) return undefined;
+  if (leafScratch === undefined || leafScratch.length < need) {
+    leafScratch = B.allocUnsafe(Math.max(need, 4096));
+    leafScratch[0] = 0;
+  }
+  return leafScratch;
+}
+
+function stringLeaf(oneShot: OneShot, data: string): Uint8Array {
+  const buf = scratch(data.length * 3 + 1); // UTF-8 never takes more than 3 bytes per UTF-16 unit
+  if (buf === undefined) return oneShot('sha256', `\u0000${data}`, 'buffer'); // U+0000 is the byte 0x00 in UTF-8
+  const n = buf.write(data, 1, 'utf8');
+  return oneShot('sha256', buf.subarray(0, n + 1), 'buffer');
+}
+
+/** leafHash of `bytes[start, end)` without copying it out first (the verifier's lines, read as bytes). */
+export function leafHashOf(bytes: Uint8Array, start: number, end: number): Hash {
+  const oneShot = (getNodeCrypto() as { hash?: OneShot } | undefined)?.hash;
+  const buf = oneShot ? scratch(end - start + 1) : undefined;
+  if (oneShot === undefined || buf === undefined) return leafHash(bytes.subarray(start, end));
+  buf.set(bytes.subarray(start, end), 1);
+  return oneShot('sha256', buf.subarray(0, end - start + 1), 'buffer');
+}
+
 export function leafHash(data: Uint8Array | string): Hash {
   const c = getNodeCrypto();
   const oneShot = (c as { hash?: OneShot } | undefined)?.hash;
   if (oneShot) {
-    if (typeof data === 'string') return oneShot('sha256', `\u0000${data}`, 'buffer'); // U+0000 is the byte 0x00 in UTF-8
+    if (typeof data === 'string') return stringLeaf(oneShot, data);
+    const buf = scratch(data.length + 1);
+    if (buf !== undefined) {
+      buf.set(data, 1);
+      return oneShot('sha256', buf.subarray(0, data.length + 1), 'buffer');
+    }
     const input = new Uint8Array(data.length + 1);
     input.set(data, 1);
     return oneShot('sha256', input, 'buffer');

@@ -84,3 +84,16 @@ describe('resumeTree', () => {
     expect(resumeTree([...plain].reverse(), { chain: 'c', seq: 49, hash: 'x' }, 10)).toBeUndefined();
   });
 });
+
+describe('leafHash of a line', () => {
+  it('hashes the UTF-8 bytes of the string, whatever its characters and length (the scratch buffer grows)', () => {
+    const samples = ['', 'a', 'é', '€uro', '𝄞 clef', 'x'.repeat(10_000), `${'ü'.repeat(3000)}𝄞`, '{"a":"\u0000\u001f"}'];
+    for (const s of samples) expect(Buffer.from(leafHash(s))).toEqual(Buffer.from(leafHash(new TextEncoder().encode(s))));
+    for (let i = 0; i < 200; i++) {
+      const s = Array.from({ length: 1 + (i % 37) * 13 }, (_, k) => String.fromCodePoint(((k * 7919 + i * 104729) % 0x2ffff) + 32)).join(
+        '',
+      );
+      expect(Buffer.from(leafHash(s))).toEqual(Buffer.from(leafHash(new TextEncoder().encode(s))));
+    }
+  });
+});

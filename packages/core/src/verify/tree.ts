@@ -8,7 +8,7 @@
  * later entries were already sealed (a KMS answering late) by replaying the leaves since.
  */
 import { AuditProofError } from '../errors.js';
-import { CompactRange, type Hash, leafHash } from '../merkle.js';
+import { CompactRange, type Hash, leafHash, leafHashOf } from '../merkle.js';
 import type { NoteVerifier } from '../note.js';
 import { rangeOf } from '../tree-state.js';
 import type { AuditEntry } from '../types.js';
@@ -106,13 +106,13 @@ export class TreeTrack {
   }
 
   /** The leaf of `seq`, in order. A jump (a hole) loses the tree until a checkpoint record restores it. */
-  leaf(seq: number, data: Uint8Array | string): void {
+  leaf(seq: number, data: Uint8Array | string, start = 0, end = 0): void {
     if (this.#recent.length > 0 && this.#recentStart + this.#recent.length !== seq) {
       this.#range = undefined;
       this.#recent = [];
     }
     if (this.#recent.length === 0) this.#recentStart = seq;
-    const h = leafHash(data);
+    const h = typeof data === 'string' ? leafHash(data) : leafHashOf(data, start, end);
     this.#recent.push(h);
     if (this.#recent.length > 2 * RECENT) {
       this.#recent = this.#recent.slice(RECENT);

@@ -203,7 +203,7 @@ export class Verifier {
     // The bookkeeping of #onEntry + ChainTrack.advance for exactly this case.
     this.#entries++;
     const seq = scan.seq;
-    s.tree?.leaf(seq, buf.subarray(start, end));
+    s.tree?.leaf(seq, buf, start, end);
     s.count++;
     const prevRec = s.bySeq.get(seq - 1);
     if (prevRec) prevRec.continued = true;
