@@ -10,7 +10,7 @@ describe('docs/spec', () => {
     expect(JSON.parse(readFileSync(join(docs, 'entry-v1.schema.json'), 'utf8'))).toEqual(JSON.parse(JSON.stringify(entrySchema)));
   });
 
-  it.each(['entry-format.md', 'canonical-form.md', 'hash-chain.md'])(
+  it.each(['entry-format.md', 'canonical-form.md', 'hash-chain.md', 'checkpoints.md'])(
     '%s names its format version and links the vectors that test it',
     (f) => {
       const text = readFileSync(join(docs, f), 'utf8');

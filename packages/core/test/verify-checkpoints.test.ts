@@ -204,3 +204,29 @@ describe('verify --trust: checkpoints against the tree of the entries', () => {
     await expect((async () => verifyText(lines.join('\n'), { checkpoints: dest }))()).rejects.toThrow(/need trusted keys/);
   });
 });
+
+describe('what the threat model says about the signing key', () => {
+  it('a holder of the signing key who rewrites and re-signs the log is caught against a destination that kept the earlier checkpoints', async () => {
+    const { lines, dest } = await makeLog(30);
+    const entries = parse(lines);
+    (entries[4] as AuditEntry).actor = { id: 'scapegoat', type: 'user' };
+    const leaves: Uint8Array[] = [];
+    const out: AuditEntry[] = [];
+    for (const e of entries) {
+      if (e.kind === 'checkpoint') {
+        const d = e.details as { origin: string; size: number };
+        const note = await signCheckpoint({ origin: d.origin, size: d.size, root: rootOf(leaves, d.size), extensions: [] }, [
+          parseSignerKey(key.signerKey),
+        ]);
+        e.details = { ...e.details, note, root: Buffer.from(rootOf(leaves, d.size)).toString('base64'), tree: undefined };
+      }
+      out.push(e);
+      leaves.push(leafHash(rechain(out).at(-1) as string));
+    }
+    const forged = rechain(out);
+    const alone = await verifyText(forged.join('\n'), trust());
+    expect(alone.valid).toBe(true); // signed by the trusted key: the log alone cannot tell
+    const r = await verifyText(forged.join('\n'), trust({ checkpoints: dest }));
+    expect(kinds(r)).toEqual(expect.arrayContaining(['destination-mismatch', 'forked']));
+  });
+});
