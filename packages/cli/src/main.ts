@@ -84,7 +84,8 @@ Options:
                            against the Merkle tree of its entries, and a chain is COMPLETE through
                            its newest checkpoint that verifies (the verdict names it, and counts
                            the entries after it that no checkpoint seals yet)
-  --checkpoints <path>     where the logger's checkpoint destination wrote (a file or directory):
+  --checkpoints <path>     where the logger's checkpoint destination wrote (a file, a directory or a
+                           kafka://host:port/topic):
                            each checkpoint there must match the log, and a log that ends before
                            one was cut (needs --trust)
 ${KEY_HELP}

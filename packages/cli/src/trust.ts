@@ -1,11 +1,12 @@
 /**
  * What `--trust` and `--checkpoints` name: verifier keys (the text itself, or a file holding one
  * per line, as `auditready keygen` prints them) and the records of a checkpoint destination (a file
- * or a directory of log files, plain or gzip).
+ * or a directory of log files, plain or gzip, or a kafka:// topic).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { parseVerifierKey } from '@auditready/core';
 import { expandInputs, readLines, UsageError } from './inputs.js';
+import { parseKafkaUrl, readKafka } from './verify-kafka.js';
 
 /** Verifier keys from --trust values: a key (`name+id+base64`) or a file of them (one per line, # comments). */
 export function readTrust(values: readonly string[]): string[] {
@@ -28,11 +29,17 @@ export function readTrust(values: readonly string[]): string[] {
   return keys;
 }
 
-/** Every line of the checkpoint destinations named, each with where it came from. */
+/** Every line of the checkpoint destinations named (files, directories, kafka:// topics), each with where it came from. */
 export async function readCheckpointLines(values: readonly string[]): Promise<{ line: string; source: string }[]> {
   if (values.length === 0) return [];
-  const { files } = await expandInputs(values);
   const out: { line: string; source: string }[] = [];
+  for (const v of values.filter((x) => x.startsWith('kafka://'))) {
+    const read = await readKafka(parseKafkaUrl(v));
+    read.lines.forEach((line, i) => out.push({ line, source: `${v} message ${i + 1}` }));
+  }
+  const paths = values.filter((x) => !x.startsWith('kafka://'));
+  if (paths.length === 0) return out;
+  const { files } = await expandInputs(paths);
   for (const f of files) {
     let n = 0;
     for await (const line of readLines(f, () => {})) {

@@ -92,6 +92,10 @@ export async function runVerify(o: VerifyCommandOptions): Promise<number> {
   const kafkaInputs = o.inputs.filter((i) => i.startsWith('kafka://'));
   if (kafkaInputs.length > 0 && o.inputs.length > 1) throw new UsageError('a kafka:// topic is verified on its own (one input)');
   if (o.checkpoint !== undefined && kafkaInputs.length === 0) throw new UsageError('--checkpoint applies to a kafka:// input only');
+  const trust = o.trust && o.trust.length > 0 ? o.trust : undefined;
+  if (o.checkpointLogs?.length && !trust) throw new UsageError('--checkpoints needs --trust <verifier key>');
+  // Trusted checkpoint keys, and the checkpoints a destination holds (read before the log).
+  const trusted = trust ? { trust, checkpoints: await readCheckpointLines(o.checkpointLogs ?? []) } : {};
   let files: { display: string }[];
   let result: VerifyFilesResult;
   let duplicates = 0;
@@ -102,6 +106,7 @@ export async function runVerify(o: VerifyCommandOptions): Promise<number> {
     const from = o.checkpoint !== undefined ? loadCheckpoint(o.checkpoint, source.topic) : undefined;
     kafka = await verifyKafka(source, {
       keys: o.keys,
+      ...trusted,
       allowPartialStart: o.allowPartialStart,
       ...(from ? { from } : {}),
     });
@@ -113,11 +118,8 @@ export async function runVerify(o: VerifyCommandOptions): Promise<number> {
     files = expanded.files;
     const total = expanded.files.reduce((s, f) => s + f.bytes, 0);
     const progress = createProgress(total, o.progress ?? (process.stderr.isTTY === true && total > 50e6));
-    const trust = o.trust && o.trust.length > 0 ? o.trust : undefined;
-    if (o.checkpointLogs?.length && !trust) throw new UsageError('--checkpoints needs --trust <verifier key>');
-    const checkpoints = trust ? await readCheckpointLines(o.checkpointLogs ?? []) : [];
     result = await verifyFiles(expanded.files, {
-      ...(trust ? { trust, checkpoints } : {}),
+      ...trusted,
       keys: o.keys,
       anchors: [...(o.useHeads ? expanded.anchors : []), ...o.anchors],
       allowPartialStart: o.allowPartialStart,

@@ -34,34 +34,24 @@ async function load(name: string): Promise<Record<string, unknown>> {
 
 export async function verifyKafka(
   source: KafkaSource,
-  options: { keys?: AuditKey[]; allowPartialStart?: boolean; idleMs?: number; from?: TopicCheckpoint },
+  options: {
+    keys?: AuditKey[];
+    allowPartialStart?: boolean;
+    idleMs?: number;
+    from?: TopicCheckpoint;
+    trust?: string[];
+    checkpoints?: { line: string; source: string }[];
+  },
 ): Promise<VerifyFilesResult & { duplicates: number; replayed: number; checkpoint: TopicCheckpoint; from?: TopicCheckpoint }> {
-  const kafkajs = await load('kafkajs');
-  const { readTopic, verifyOptionsFrom } = (await load('@auditready/transport-kafka')) as typeof import('@auditready/transport-kafka');
-  const mod = (kafkajs.default ?? kafkajs) as { Kafka: new (c: object) => unknown; logLevel: { NOTHING: number } };
-  const kafka = new mod.Kafka({
-    brokers: source.brokers,
-    clientId: 'auditready-cli',
-    logLevel: mod.logLevel.NOTHING,
-    connectionTimeout: 10_000,
-  });
-  let read: Awaited<ReturnType<typeof readTopic>>;
-  try {
-    read = await readTopic({
-      kafka: kafka as Parameters<typeof readTopic>[0]['kafka'],
-      topic: source.topic,
-      idleMs: options.idleMs ?? 3000,
-      ...(options.from ? { from: options.from } : {}),
-    });
-  } catch (e) {
-    throw new AuditTransportError('kafka', `${source.display}: ${(e as Error).message}`, { cause: e });
-  }
+  const { verifyOptionsFrom } = (await load('@auditready/transport-kafka')) as typeof import('@auditready/transport-kafka');
+  const read = await readKafka(source, options.idleMs ?? 3000, options.from);
   // From a checkpoint, each chain present must link to the head the last run verified.
   const v = new Verifier(
     verifyOptionsFrom(
       {
         ...(options.keys ? { keys: options.keys } : {}),
         ...(options.allowPartialStart ? { allowPartialStart: true } : {}),
+        ...(options.trust ? { trust: options.trust, checkpoints: options.checkpoints ?? [] } : {}),
       },
       options.from,
       read.lines,
@@ -86,6 +76,29 @@ export async function verifyKafka(
 }
 
 type TopicCheckpoint = import('@auditready/transport-kafka').TopicCheckpoint;
+
+/** Reads a topic from the beginning (or `from`) until it is idle for `idleMs`: its lines, exact resends dropped. */
+export async function readKafka(source: KafkaSource, idleMs = 3000, from?: TopicCheckpoint) {
+  const kafkajs = await load('kafkajs');
+  const { readTopic } = (await load('@auditready/transport-kafka')) as typeof import('@auditready/transport-kafka');
+  const mod = (kafkajs.default ?? kafkajs) as { Kafka: new (c: object) => unknown; logLevel: { NOTHING: number } };
+  const kafka = new mod.Kafka({
+    brokers: source.brokers,
+    clientId: 'auditready-cli',
+    logLevel: mod.logLevel.NOTHING,
+    connectionTimeout: 10_000,
+  });
+  try {
+    return await readTopic({
+      kafka: kafka as Parameters<typeof readTopic>[0]['kafka'],
+      topic: source.topic,
+      idleMs,
+      ...(from ? { from } : {}),
+    });
+  } catch (e) {
+    throw new AuditTransportError('kafka', `${source.display}: ${(e as Error).message}`, { cause: e });
+  }
+}
 
 /** The checkpoint in `file`, or undefined when the file does not exist yet (first run). */
 export function loadCheckpoint(file: string, topic: string): TopicCheckpoint | undefined {
