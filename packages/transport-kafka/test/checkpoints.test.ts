@@ -15,7 +15,8 @@ import { bootstrap, createTopic, Kafka, logLevel } from './helpers.js';
 
 const bin = join(import.meta.dirname, '..', '..', '..', 'node_modules', '.bin', 'auditready');
 const readerLog = mkdtempSync(join(tmpdir(), 'ar-kafka-cp-reads-'));
-const run = (args: string[]) => spawnSync(bin, args, { encoding: 'utf8', timeout: 90_000, env: { ...process.env, AUDITREADY_READER_LOG: readerLog } });
+const run = (args: string[]) =>
+  spawnSync(bin, args, { encoding: 'utf8', timeout: 90_000, env: { ...process.env, AUDITREADY_READER_LOG: readerLog } });
 
 describe.skipIf(bootstrap === '')('checkpoints to a Kafka topic', () => {
   it('verify --trust with the checkpoint topic: COMPLETE; a second log missing the tail the checkpoints committed to: truncated', async () => {
@@ -39,7 +40,14 @@ describe.skipIf(bootstrap === '')('checkpoints to a Kafka topic', () => {
     for (let i = 0; i < 35; i++) log.record({ action: 'doc.read', actor: { type: 'user', id: `u${i % 3}` } });
     expect((await log.close({ timeoutMs: 30_000 })).ok).toBe(true);
 
-    const ok = run(['verify', `kafka://${bootstrap}/${logTopic}`, '--trust', key.verifierKey, '--checkpoints', `kafka://${bootstrap}/${cpTopic}`]);
+    const ok = run([
+      'verify',
+      `kafka://${bootstrap}/${logTopic}`,
+      '--trust',
+      key.verifierKey,
+      '--checkpoints',
+      `kafka://${bootstrap}/${cpTopic}`,
+    ]);
     expect(ok.stderr).toBe('');
     expect(ok.stdout).toMatch(/COMPLETE/);
     expect(ok.stdout).toMatch(/checkpoint \d+ signed by kafka-test\.example\/audit/);
@@ -50,7 +58,15 @@ describe.skipIf(bootstrap === '')('checkpoints to a Kafka topic', () => {
     await producer.connect();
     await producer.send({ topic: cutTopic, acks: -1, messages: lines.slice(0, -10).map((value) => ({ key: 'k', value })) });
     await producer.disconnect();
-    const cut = run(['verify', `kafka://${bootstrap}/${cutTopic}`, '--trust', key.verifierKey, '--checkpoints', `kafka://${bootstrap}/${cpTopic}`, '--json']);
+    const cut = run([
+      'verify',
+      `kafka://${bootstrap}/${cutTopic}`,
+      '--trust',
+      key.verifierKey,
+      '--checkpoints',
+      `kafka://${bootstrap}/${cpTopic}`,
+      '--json',
+    ]);
     expect(cut.status).toBe(1);
     expect(JSON.parse(cut.stdout).breaks.map((b: { kind: string }) => b.kind)).toContain('truncated');
   }, 120_000);
