@@ -35,7 +35,7 @@ export async function readCheckpointLines(values: readonly string[]): Promise<{ 
   const out: { line: string; source: string }[] = [];
   for (const v of values.filter((x) => x.startsWith('kafka://'))) {
     const read = await readKafka(parseKafkaUrl(v));
-    read.lines.forEach((line, i) => out.push({ line, source: `${v} message ${i + 1}` }));
+    for (const [i, line] of read.lines.entries()) out.push({ line, source: `${v} message ${i + 1}` });
   }
   const paths = values.filter((x) => !x.startsWith('kafka://'));
   if (paths.length === 0) return out;
