@@ -13,6 +13,7 @@ export default defineConfig({
     spool: 'src/spool.ts',
     worker: 'src/worker.ts',
     'worker-thread': 'src/worker-thread.ts',
+    'tree-worker': 'src/verify/tree-worker.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

@@ -35,6 +35,7 @@ export interface VerifyFilesOptions {
 
 export async function verifyFiles(files: readonly InputFile[], options: VerifyFilesOptions = {}): Promise<VerifyFilesResult> {
   const v = new Verifier({
+    parallel: true,
     ...(options.keys ? { keys: options.keys } : {}),
     ...(options.anchors ? { anchors: options.anchors } : {}),
     ...(options.allowPartialStart ? { allowPartialStart: true } : {}),
@@ -51,7 +52,7 @@ export async function verifyFiles(files: readonly InputFile[], options: VerifyFi
     });
     counts.set(f.display, await feedStream(v, bytes, { file: f.display }));
   }
-  const report = v.finish();
+  const report = await v.finishAsync();
   const statuses = files.map((f) => {
     const breaks = report.breaks.filter((b) => b.file === f.display);
     return { file: f.display, bytes: f.bytes, lines: counts.get(f.display) ?? 0, valid: breaks.length === 0, breaks };

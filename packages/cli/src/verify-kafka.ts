@@ -51,7 +51,7 @@ export async function verifyKafka(
       {
         ...(options.keys ? { keys: options.keys } : {}),
         ...(options.allowPartialStart ? { allowPartialStart: true } : {}),
-        ...(options.trust ? { trust: options.trust, checkpoints: options.checkpoints ?? [] } : {}),
+        ...(options.trust ? { trust: options.trust, checkpoints: options.checkpoints ?? [], parallel: true } : {}),
       },
       options.from,
       read.lines,
@@ -62,7 +62,7 @@ export async function verifyKafka(
     bytes += Buffer.byteLength(line) + 1;
     v.push(line, { file: source.display, line: i + 1 });
   });
-  const report = v.finish();
+  const report = await v.finishAsync();
   const breaks = report.breaks.filter((b) => b.file === source.display);
   return {
     report,

@@ -36,12 +36,21 @@ export function ed25519Signer(seed: Uint8Array): (message: Uint8Array) => Uint8A
   return (message) => ed25519.sign(message, copy);
 }
 
+/** node:crypto key objects by public key (hex): a verifier checks many notes by few keys. */
+const publicKeys = new Map<string, ReturnType<NonNullable<ReturnType<typeof getNodeCrypto>>['createPublicKey']>>();
+
 export function ed25519Verify(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean {
   if (signature.length !== 64 || publicKey.length !== 32) return false;
   const c = getNodeCrypto();
   if (c) {
     try {
-      const key = c.createPublicKey({ key: Buffer.from(join(SPKI_PREFIX, publicKey)), format: 'der', type: 'spki' });
+      const id = Buffer.from(publicKey).toString('hex');
+      let key = publicKeys.get(id);
+      if (key === undefined) {
+        key = c.createPublicKey({ key: Buffer.from(join(SPKI_PREFIX, publicKey)), format: 'der', type: 'spki' });
+        if (publicKeys.size > 1000) publicKeys.clear();
+        publicKeys.set(id, key);
+      }
       return c.verify(null, message, key, signature);
     } catch {
       return false;

@@ -230,3 +230,33 @@ describe('what the threat model says about the signing key', () => {
     expect(kinds(r)).toEqual(expect.arrayContaining(['destination-mismatch', 'forked']));
   });
 });
+
+describe('trees built in a worker thread (verifyStream, the CLI) report what trees built in-thread do', () => {
+  it('honest, rewritten, cut and forked logs: verifyStream (worker) and verifyText (this thread) give the same report', async () => {
+    const { verifyStream, Verifier } = await import('@auditready/core/verify');
+    const { lines, dest } = await makeLog(300, { everyEntries: 25 });
+    const entries = parse(lines);
+    (entries[40] as AuditEntry).action = 'invoice.delete';
+    const cases: [string, string[], VerifyOptions][] = [
+      ['honest', lines, trust({ checkpoints: dest })],
+      ['rewritten', rechain(entries), trust({ checkpoints: dest })],
+      ['cut', lines.slice(0, 200), trust({ checkpoints: dest })],
+      ['retained', lines.slice(60), trust({ allowPartialStart: true })],
+    ];
+    for (const [name, input, options] of cases) {
+      const text = `${input.join('\n')}\n`;
+      const local = await verifyText(text, options);
+      // Chunks of 64 KiB and more are copied whole to the worker; smaller pieces line by line: both.
+      for (const size of [1 << 20, 777]) {
+        const chunks = Array.from({ length: Math.ceil(text.length / size) }, (_, i) => Buffer.from(text.slice(i * size, (i + 1) * size)));
+        const streamed = await verifyStream(chunks, options);
+        expect(streamed, `${name}, chunks of ${size}`).toEqual(local);
+      }
+    }
+    // A Verifier used directly with parallel trees needs finishAsync().
+    const v = new Verifier({ ...trust(), parallel: true });
+    for (const l of lines) v.push(l);
+    expect(() => v.finish()).toThrow(/finishAsync/);
+    expect((await v.finishAsync()).complete).toBe(true);
+  });
+});

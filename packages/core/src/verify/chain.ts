@@ -7,7 +7,7 @@
 import type { AuditEntry, ChainHead } from '../types.js';
 import type { BreakLedger, BreakRef } from './breaks.js';
 import { type SeqRecord, SeqWindow } from './seq-window.js';
-import type { TreeTrack } from './tree.js';
+import type { ChainCheckpoints } from './tree.js';
 import { type BreakKind, type Commitment, type DeclaredGap, describePos, type Position, type RetainedRange } from './types.js';
 
 /** A hole: seqs not (yet) seen, reported `deleted` until filled or explained. */
@@ -27,6 +27,17 @@ interface Alt {
 
 function missingMessage(from: number, to: number): string {
   return from === to ? `seq ${from} is missing` : `seqs ${from}..${to} are missing`;
+}
+
+/** A chain's tree as the verifying thread knows it: its index in the TreeSink, and what only this thread sees. */
+export interface ChainTree {
+  idx: number;
+  /** Seqs of its checkpoint records (not counted as entries left unsealed). */
+  recordSeqs: number[];
+  /** Key rotations it announced that a trusted key signed. */
+  rotations: ChainCheckpoints['rotations'];
+  /** Set at the end, for the report. */
+  summary?: ChainCheckpoints;
 }
 
 export class ChainTrack {
@@ -59,8 +70,8 @@ export class ChainTrack {
   firstHashOk = true;
   /** The newest commitment to this chain's head that it meets (see commitments.ts). */
   commitment?: Commitment;
-  /** The chain's Merkle tree and its checkpoints, when the verifier has trusted keys (tree.ts). */
-  tree?: TreeTrack;
+  /** With trusted keys: the chain's tree (built by a TreeSink, tree-sink.ts) and what the main thread keeps of its checkpoints. */
+  tree?: ChainTree;
   readonly #ledger: BreakLedger;
 
   constructor(id: string, firstSeq: number, window: number, ledger: BreakLedger) {

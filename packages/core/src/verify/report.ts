@@ -22,6 +22,6 @@ export function chainReport(s: ChainTrack, breaks: VerifyReport['breaks'], omitt
       (r, i) => !s.retained.some((o, j) => j !== i && o.from <= r.from && r.to <= o.to && (o.to - o.from > r.to - r.from || j < i)),
     ),
     ...(s.previous ? { previous: s.previous } : {}),
-    ...(s.tree ? { checkpoints: s.tree.summary(s) } : {}),
+    ...(s.tree?.summary ? { checkpoints: s.tree.summary } : {}),
   };
 }

@@ -99,9 +99,9 @@ export async function feedStream(
 /** Verifies a whole iterable or async iterable (lines, entries, or { line | entry, file, lineNo }). */
 export async function verify(source: Iterable<VerifyItem> | AsyncIterable<VerifyItem>, options: VerifyOptions = {}): Promise<VerifyReport> {
   assertIterable(source, true);
-  const v = new Verifier(options);
+  const v = new Verifier({ parallel: true, ...options });
   for await (const item of source as AsyncIterable<VerifyItem>) v.push(item);
-  return v.finish();
+  return v.finishAsync();
 }
 
 /** Synchronous form for arrays and other iterables. */
@@ -143,9 +143,9 @@ export async function verifyStream(
   options: VerifyOptions & { file?: string } = {},
 ): Promise<VerifyReport> {
   assertIterable(chunks, true);
-  const v = new Verifier(options);
+  const v = new Verifier({ parallel: true, ...options });
   await feedStream(v, chunks, options.file !== undefined ? { file: options.file } : {});
-  return v.finish();
+  return v.finishAsync();
 }
 
 /** Verifies NDJSON text (one entry per line), positions relative to `file` when given. */

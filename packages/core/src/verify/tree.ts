@@ -8,11 +8,9 @@
  * later entries were already sealed (a KMS answering late) by replaying the leaves since.
  */
 import { AuditProofError } from '../errors.js';
-import { CompactRange, type Hash, leafHash, leafHashOf } from '../merkle.js';
+import { CompactRange, type Hash, leafHashOf } from '../merkle.js';
 import type { NoteVerifier } from '../note.js';
 import { rangeOf } from '../tree-state.js';
-import type { AuditEntry } from '../types.js';
-import type { ChainTrack } from './chain.js';
 import type { Position } from './types.js';
 
 /** Leaves kept for replays (a checkpoint sealed after later entries; taking the tree up after retention). */
@@ -78,7 +76,23 @@ export function openTrusted(
   }
 }
 
-type Report = (kind: 'checkpoint-root' | 'destination-mismatch' | 'forked', seq: number, message: string, pos?: Position) => void;
+/** A break the tree found; the verifier adds it to its ledger at the end (whichever thread built the tree). */
+export interface TreeBreak {
+  kind: 'checkpoint-root' | 'destination-mismatch' | 'forked';
+  seq: number;
+  message: string;
+  pos?: Position;
+}
+
+/** What a chain's tree concluded (structured-cloneable: a worker thread may have built it). */
+export interface TreeResult {
+  breaks: TreeBreak[];
+  verified: number;
+  unchecked: number;
+  newest?: TrustedCheckpoint;
+  /** External checkpoints beyond the end of the tree. */
+  beyond: TrustedCheckpoint[];
+}
 
 export class TreeTrack {
   /** The tree through the leaves seen in order; undefined until seq 0 or a committed state is met. */
@@ -91,28 +105,28 @@ export class TreeTrack {
   #next = 0;
   /** Roots of every trusted checkpoint seen, by size (fork detection). */
   readonly #roots = new Map<number, { root: Hash; source: string }>();
-  readonly #report: Report;
+  readonly #breaks: TreeBreak[] = [];
   verified = 0;
   unchecked = 0;
-  readonly rotations: ChainCheckpoints['rotations'] = [];
   newest: TrustedCheckpoint | undefined;
-  /** Seqs of the checkpoint records read (not counted as unsealed entries). */
-  readonly #recordSeqs: number[] = [];
 
-  constructor(external: TrustedCheckpoint[], report: Report) {
+  constructor(external: TrustedCheckpoint[]) {
     this.#ext = [...external].sort((a, b) => a.size - b.size);
-    this.#report = report;
     for (const c of this.#ext) this.#seen(c, -1);
   }
 
+  #report(kind: TreeBreak['kind'], seq: number, message: string, pos?: Position): void {
+    this.#breaks.push({ kind, seq, message, ...(pos ? { pos } : {}) });
+  }
+
   /** The leaf of `seq`, in order. A jump (a hole) loses the tree until a checkpoint record restores it. */
-  leaf(seq: number, data: Uint8Array | string, start = 0, end = 0): void {
+  leaf(seq: number, data: Uint8Array, start: number, end: number): void {
     if (this.#recent.length > 0 && this.#recentStart + this.#recent.length !== seq) {
       this.#range = undefined;
       this.#recent = [];
     }
     if (this.#recent.length === 0) this.#recentStart = seq;
-    const h = typeof data === 'string' ? leafHash(data) : leafHashOf(data, start, end);
+    const h = leafHashOf(data, start, end);
     this.#recent.push(h);
     if (this.#recent.length > 2 * RECENT) {
       this.#recent = this.#recent.slice(RECENT);
@@ -165,9 +179,8 @@ export class TreeTrack {
     return false;
   }
 
-  /** A `checkpoint` record of the log at `seq`, opened (or not) under the trusted keys. */
-  record(e: AuditEntry, seq: number, c: TrustedCheckpoint, pos: Position): void {
-    this.#recordSeqs.push(seq);
+  /** A `checkpoint` record of the log at `seq`, opened under the trusted keys; `tree` is its committed state (`details.tree`). */
+  record(seq: number, c: TrustedCheckpoint, tree: unknown, pos: Position): void {
     if (!this.#seen(c, seq, pos)) return;
     if (c.size > seq) {
       this.#report(
@@ -178,7 +191,7 @@ export class TreeTrack {
       );
       return;
     }
-    const state = rangeOf({ size: c.size, hashes: (e.details as { tree?: unknown } | undefined)?.tree });
+    const state = rangeOf({ size: c.size, hashes: tree });
     if (state !== undefined && !eq(state.root(), c.root)) {
       this.#report('checkpoint-root', seq, `the tree state in checkpoint record ${c.size} does not match its signed root`, pos);
       return;
@@ -225,31 +238,44 @@ export class TreeTrack {
     return same ? committed.root() : new Uint8Array(32);
   }
 
-  /** External checkpoints beyond the end of the log: its tail was cut behind a commitment held elsewhere. */
-  beyond(): TrustedCheckpoint[] {
-    return this.#ext.slice(this.#next).filter((c) => this.#range === undefined || c.size > this.#range.size);
-  }
-
-  summary(s: ChainTrack): ChainCheckpoints {
-    const n = this.newest;
+  /** What the tree concluded. External checkpoints beyond its end mean the log's tail was cut behind a commitment held elsewhere. */
+  result(): TreeResult {
+    const beyond = this.#ext.slice(this.#next).filter((c) => this.#range === undefined || c.size > this.#range.size);
     return {
+      breaks: this.#breaks,
       verified: this.verified,
       unchecked: this.unchecked,
-      ...(n
-        ? {
-            newest: {
-              origin: n.origin,
-              size: n.size,
-              root: b64(n.root),
-              keyName: n.keyName,
-              keyId: n.keyId,
-              source: n.source,
-              ...(n.ts ? { ts: n.ts } : {}),
-            },
-          }
-        : {}),
-      rotations: this.rotations,
-      unsealed: n ? Math.max(0, s.maxSeq - (n.size - 1) - this.#recordSeqs.filter((q) => q > n.size - 1 && q <= s.maxSeq).length) : s.count,
+      beyond,
+      ...(this.newest ? { newest: this.newest } : {}),
     };
   }
+}
+
+/** A chain's checkpoints part of the report, from its tree's result and what the main thread saw. */
+export function checkpointSummary(
+  r: TreeResult,
+  s: { maxSeq: number; count: number },
+  recordSeqs: readonly number[],
+  rotations: ChainCheckpoints['rotations'],
+): ChainCheckpoints {
+  const n = r.newest;
+  return {
+    verified: r.verified,
+    unchecked: r.unchecked,
+    ...(n
+      ? {
+          newest: {
+            origin: n.origin,
+            size: n.size,
+            root: b64(n.root),
+            keyName: n.keyName,
+            keyId: n.keyId,
+            source: n.source,
+            ...(n.ts ? { ts: n.ts } : {}),
+          },
+        }
+      : {}),
+    rotations,
+    unsealed: n ? Math.max(0, s.maxSeq - (n.size - 1) - recordSeqs.filter((q) => q > n.size - 1 && q <= s.maxSeq).length) : s.count,
+  };
 }

@@ -8,8 +8,9 @@ import { AuditConfigError } from '../errors.js';
 import { type NoteVerifier, openNote, parseVerifierKey } from '../note.js';
 import type { AuditEntry } from '../types.js';
 import type { BreakLedger } from './breaks.js';
-import type { ChainTrack } from './chain.js';
-import { openTrusted, type TreeTrack, type TrustedCheckpoint } from './tree.js';
+import type { ChainTrack, ChainTree } from './chain.js';
+import { checkpointSummary, openTrusted, type TreeResult, type TrustedCheckpoint } from './tree.js';
+import type { TreeSink } from './tree-sink.js';
 import type { Position, VerifyOptions } from './types.js';
 
 export function trustedKeys(list: unknown): NoteVerifier[] {
@@ -63,7 +64,9 @@ export function openExternal(
 }
 
 /** A `checkpoint` record: its note must open under a trusted key, name this chain, and match the tree. */
-export function checkpointRecord(s: ChainTrack, tree: TreeTrack, e: AuditEntry, seq: number, pos: Position, trust: NoteVerifier[]): void {
+export function checkpointRecord(s: ChainTrack, sink: TreeSink, e: AuditEntry, seq: number, pos: Position, trust: NoteVerifier[]): void {
+  const tree = s.tree as ChainTree;
+  tree.recordSeqs.push(seq);
   const d = (e.details ?? {}) as { note?: unknown; origin?: unknown };
   const c = openTrusted(d.note, trust, `the log (seq ${seq})`, openCheckpoint);
   if ('error' in c) {
@@ -74,7 +77,7 @@ export function checkpointRecord(s: ChainTrack, tree: TreeTrack, e: AuditEntry, 
     s.brk('checkpoint-signature', seq, `checkpoint record: its origin "${c.origin}" names another log than chain ${s.id}`, pos);
     return;
   }
-  tree.record(e, seq, { ...c, ts: e.ts }, pos);
+  sink.record(tree.idx, seq, { ...c, ts: e.ts }, (e.details as { tree?: unknown }).tree, pos);
   const rotation = (e.details as { rotation?: { statement?: unknown } } | undefined)?.rotation;
   if (rotation !== undefined) followRotation(s, tree, rotation.statement, c.origin, seq, pos, trust);
 }
@@ -85,7 +88,7 @@ export function checkpointRecord(s: ChainTrack, tree: TreeTrack, e: AuditEntry, 
  */
 function followRotation(
   s: ChainTrack,
-  tree: TreeTrack,
+  tree: ChainTree,
   statement: unknown,
   origin: string,
   seq: number,
@@ -107,18 +110,22 @@ function followRotation(
 }
 
 /**
- * The end of the input: each chain is proven complete through its newest verified checkpoint; a
- * checkpoint held elsewhere beyond the end of the log means its tail was cut.
+ * The end of the input, with what each chain's tree concluded: its breaks; each chain is proven
+ * complete through its newest verified checkpoint; a checkpoint held elsewhere beyond the end of
+ * the log means its tail was cut.
  */
 export function settleTrees(
   chains: Map<string, ChainTrack>,
+  results: TreeResult[],
   external: Map<string, TrustedCheckpoint[]>,
   ledger: BreakLedger,
   extract: boolean,
 ): void {
   for (const s of chains.values()) {
-    const t = s.tree as TreeTrack;
-    for (const c of t.beyond())
+    const tree = s.tree as ChainTree;
+    const r = results[tree.idx] as TreeResult;
+    for (const b of r.breaks) s.brk(b.kind, b.seq, b.message, b.pos ?? {});
+    for (const c of r.beyond)
       ledger.add({
         kind: 'truncated',
         chain: s.id,
@@ -126,8 +133,9 @@ export function settleTrees(
         toSeq: c.size - 1,
         message: `${c.source} holds checkpoint ${c.size} signed by ${c.keyName}, but the log of chain ${s.id} ends at seq ${s.maxSeq}: entries were cut behind a checkpoint`,
       });
-    const n = t.newest;
+    const n = r.newest;
     if (n) s.commit({ seq: n.size - 1, by: `checkpoint ${n.size} signed by ${n.keyName} (${n.source}${n.ts ? `, sealed ${n.ts}` : ''})` });
+    tree.summary = checkpointSummary(r, s, tree.recordSeqs, tree.rotations);
   }
   if (extract) return;
   for (const [chain, list] of external) {

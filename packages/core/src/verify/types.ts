@@ -186,6 +186,12 @@ export interface VerifyOptions {
    * is `truncated`; one that disagrees is `destination-mismatch`. Needs `trust`.
    */
   checkpoints?: (string | { note?: string; line?: string; source?: string })[];
+  /**
+   * With `trust`, rebuild the trees in a worker thread beside the verifying one (Node; the built
+   * package), so the extra hashing runs on another core. Default: true in verifyStream() and
+   * verify(), which await it; a Verifier used directly then needs finishAsync().
+   */
+  parallel?: boolean;
 }
 
 export type VerifyItem = string | AuditEntry | Record<string, unknown> | { line?: string; entry?: unknown; file?: string; lineNo?: number };

@@ -22,7 +22,8 @@ import { checkOptions, schemaBreak, unwrap } from './input.js';
 import { type RetentionClaim, readLibraryRecord } from './records.js';
 import { chainReport } from './report.js';
 import { ascii, bytesEqual, isJsonPrefix, scanLine } from './scan.js';
-import { TreeTrack, type TrustedCheckpoint } from './tree.js';
+import type { TreeResult, TrustedCheckpoint } from './tree.js';
+import { LocalTreeSink, type TreeSink, workerTreeSink } from './tree-sink.js';
 import { checkpointRecord, openExternal, settleTrees, trustedKeys } from './trust.js';
 import type { Position, VerifyItem, VerifyOptions, VerifyReport } from './types.js';
 
@@ -57,6 +58,9 @@ export class Verifier {
   readonly #chains = new Map<string, ChainTrack>();
   /** Trusted checkpoint keys (`trust`): with them each chain's tree is rebuilt and checked. */
   readonly #trust: NoteVerifier[] | undefined;
+  /** Where the trees are built (with `trust`): this thread, or a worker thread (`parallel`). */
+  readonly #sink: TreeSink | undefined;
+  #treeResults: TreeResult[] | undefined;
   /** External checkpoints (`checkpoints`), opened, by chain. */
   readonly #external = new Map<string, TrustedCheckpoint[]>();
   /** The chain of the previous fast-path line (see pushBytes). */
@@ -86,6 +90,7 @@ export class Verifier {
     this.#fastPath = options.fastPath !== false;
     this.#trust = options.trust === undefined ? undefined : trustedKeys(options.trust);
     if (options.checkpoints !== undefined) openExternal(options.checkpoints, this.#trust, this.#ledger, this.#external);
+    if (this.#trust !== undefined) this.#sink = (options.parallel === true ? workerTreeSink() : undefined) ?? new LocalTreeSink();
   }
 
   /** Adds one line or entry. `pos` defaults to the item's own file/lineNo or a running count. */
@@ -203,7 +208,7 @@ export class Verifier {
     // The bookkeeping of #onEntry + ChainTrack.advance for exactly this case.
     this.#entries++;
     const seq = scan.seq;
-    s.tree?.leaf(seq, buf, start, end);
+    if (s.tree) this.#sink?.leaf(s.tree.idx, seq, buf, start, end);
     s.count++;
     const prevRec = s.bySeq.get(seq - 1);
     if (prevRec) prevRec.continued = true;
@@ -231,9 +236,9 @@ export class Verifier {
     let s = this.#chains.get(e.chain);
     if (!s) {
       s = new ChainTrack(e.chain, e.seq, this.#window, this.#ledger);
-      if (this.#trust !== undefined) {
-        const t = s;
-        t.tree = new TreeTrack(this.#external.get(e.chain) ?? [], (kind, seq, message, pos) => t.brk(kind, seq, message, pos ?? {}));
+      if (this.#sink !== undefined) {
+        s.tree = { idx: this.#chains.size, recordSeqs: [], rotations: [] };
+        this.#sink.open(s.tree.idx, this.#external.get(e.chain) ?? []);
       }
       this.#chains.set(e.chain, s);
     }
@@ -298,8 +303,10 @@ export class Verifier {
     const seq = before === -1 ? this.#first(c, own) : this.#next(c, own);
     readLibraryRecord(e, s, seq, key !== undefined && hashOk, this.#retained);
     if (s.tree === undefined || (before !== -1 && seq < before)) return; // a late entry is not in the tree's order
-    s.tree.leaf(seq, line ?? forms.line);
-    if (e.kind === 'checkpoint') checkpointRecord(s, s.tree, e, seq, pos, this.#trust as NoteVerifier[]);
+    const bytes = UTF8_ENCODER.encode(line ?? forms.line);
+    const sink = this.#sink as TreeSink;
+    sink.leaf(s.tree.idx, seq, bytes, 0, bytes.length);
+    if (e.kind === 'checkpoint') checkpointRecord(s, sink, e, seq, pos, this.#trust as NoteVerifier[]);
   }
 
   /** The first entry of its chain in the input. Returns the seq it stands for. */
@@ -357,12 +364,21 @@ export class Verifier {
     return seq;
   }
 
-  /** Ends the input; returns the report. */
+  /** Ends the input and returns the report, once the trees built in a worker thread (`parallel`) are done. */
+  async finishAsync(): Promise<VerifyReport> {
+    if (!this.#finished && this.#sink !== undefined) this.#treeResults ??= await this.#sink.results();
+    return this.finish();
+  }
+
+  /** Ends the input; returns the report. With `parallel` trees, use finishAsync(). */
   finish(): VerifyReport {
     if (!this.#finished) {
+      const trees = this.#sink === undefined ? undefined : (this.#treeResults ?? this.#sink.resultsNow());
+      if (this.#sink !== undefined && trees === undefined)
+        throw new AuditInputError('Verifier.finish(): the trees are built in a worker thread (parallel): use finishAsync()');
       this.#finished = true;
       if (this.#pendingTorn) this.#resolveTorn();
-      if (this.#trust !== undefined) settleTrees(this.#chains, this.#external, this.#ledger, this.#extract);
+      if (trees !== undefined) settleTrees(this.#chains, trees, this.#external, this.#ledger, this.#extract);
       settle(this.#chains, { retained: this.#retained, anchors: this.#anchors, requireKeyed: this.#requireKeyed }, this.#ledger);
     }
     const breaks = this.#ledger.list();
