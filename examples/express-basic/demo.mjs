@@ -1,11 +1,13 @@
 // `npm run demo`: the invoice API on a free port, scripted traffic through it, a clean shutdown,
-// `auditready verify` on the audit log, then a tampered copy caught with the exact line.
+// `auditready verify` on the audit log, then a tampered copy caught with the exact line; signed
+// checkpoints kept in a second directory prove one entry to an auditor and catch an insider who
+// rewrites the whole log and recomputes every hash.
 // Prints the story; exits non-zero if anything was not as expected.
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { createAuditLogger } from '@auditready/core';
+import { computeEntryHash, createAuditLogger, serializeEntry } from '@auditready/core';
 import { findSecrets } from '@auditready/core/testing';
 import { createFileTransport } from '@auditready/transport-file';
 import express from 'express';
@@ -18,6 +20,12 @@ const cli = join(here, '..', '..', 'node_modules', '.bin', 'auditready');
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 const cliEnv = { ...process.env, AUDITREADY_READER_LOG: join(out, 'reads') };
+const checkpointDir = join(out, 'checkpoints'); // in production: another volume, host or bucket
+// The checkpoint key pair, as `auditready keygen` makes it: the signer key stays with the app (a
+// secret store; here a 0600 file), the verifier key goes to auditors.
+const keyFile = join(out, 'checkpoint-signer.key');
+const keygen = spawnSync(cli, ['keygen', '--name', 'invoice-api.example/audit', '--out', keyFile], { encoding: 'utf8', env: cliEnv });
+const verifierKey = keygen.stdout.trim();
 
 let failures = 0;
 const check = (ok, text) => {
@@ -31,6 +39,12 @@ const logger = createAuditLogger({
   service: { name: 'invoice-api', version: '1.0.0', env: 'demo' },
   transports: [createFileTransport({ dir: logDir, durability: 'fsync' })],
   onError: (e) => errors.push(e),
+  // A signed checkpoint (C2SP) every 10 entries and at close, sealed into the log and kept apart.
+  checkpoints: {
+    signer: readFileSync(keyFile, 'utf8').trim(),
+    everyEntries: 10,
+    destinations: [createFileTransport({ dir: checkpointDir, name: 'checkpoints' })],
+  },
 });
 const server = createApp({ express, logger }).listen(0, '127.0.0.1');
 await new Promise((r) => server.once('listening', r));
@@ -111,9 +125,13 @@ check(closed.ok && errors.length === 0, `every entry durable on close (${closed.
 
 // ---- 4. verify --------------------------------------------------------------------------------
 console.log('\n4. `auditready verify` on the log');
-const v = spawnSync(cli, ['verify', logDir], { encoding: 'utf8', env: cliEnv });
-for (const line of v.stdout.trim().split('\n').slice(-3)) console.log(`     ${line}`);
-check(v.status === 0, `exit ${v.status}: the log is complete and untampered`);
+const v = spawnSync(cli, ['verify', logDir, '--trust', verifierKey, '--checkpoints', checkpointDir], { encoding: 'utf8', env: cliEnv });
+for (const line of v.stdout
+  .trim()
+  .split('\n')
+  .filter((l) => /checkpoint \d|COMPLETE|complete through/.test(l)))
+  console.log(`     ${line.trim()}`);
+check(v.status === 0, `exit ${v.status}: the log is complete and untampered, through a checkpoint signed by ${verifierKey.split('+')[0]}`);
 
 const lines = readdirSync(logDir)
   .filter((f) => f.endsWith('.log'))
@@ -161,6 +179,45 @@ const t = spawnSync(cli, ['verify', tampered], { encoding: 'utf8', env: cliEnv }
 const hit = t.stdout.split('\n').find((l) => l.includes('modified'));
 console.log(`     ${hit?.trim()}`);
 check(t.status === 1 && hit?.includes(`line ${idx + 1},`), `verify exits ${t.status} and names the exact line (${idx + 1})`);
+
+// ---- 7. one entry, proven to an auditor --------------------------------------------------------
+console.log("\n7. An auditor asks for bob's denied admin attempt, and checks it without the log");
+const denied = entries.find((e) => e.action === 'GET /admin/users' && e.outcome === 'denied');
+const proofFile = join(out, `seq-${denied.seq}.proof`);
+spawnSync(cli, ['prove', logDir, '--seq', String(denied.seq), '--trust', verifierKey, '--out', proofFile], {
+  encoding: 'utf8',
+  env: cliEnv,
+});
+const vp = spawnSync(cli, ['verify-proof', proofFile, '--trust', verifierKey], { encoding: 'utf8', env: cliEnv });
+console.log(`     ${vp.stdout.split('\n')[0]}`);
+check(vp.status === 0, `\`auditready verify-proof\` exits ${vp.status}: the proof file and the verifier key are all it needs`);
+
+// ---- 8. an insider rewrites history -----------------------------------------------------------
+console.log('\n8. An insider with write access rewrites the log: the denied attempt becomes a success,');
+console.log('   every hash after it recomputed, the head file rewritten to match');
+const forged = join(out, 'forged');
+cpSync(logDir, forged, { recursive: true });
+rmSync(join(forged, 'audit.lock'), { force: true });
+let prev;
+const rewritten = entries.map((e) => {
+  const x = { ...e, ...(e.seq === denied.seq ? { outcome: 'success', reason: undefined } : {}), ...(prev ? { prev } : {}) };
+  delete x.hash;
+  x.hash = computeEntryHash(x);
+  prev = x.hash;
+  return x;
+});
+writeFileSync(join(forged, 'audit.log'), `${rewritten.map(serializeEntry).join('\n')}\n`);
+const head = JSON.parse(readFileSync(join(forged, 'audit.head.json'), 'utf8'));
+writeFileSync(join(forged, 'audit.head.json'), JSON.stringify({ ...head, hash: rewritten.at(-1).hash }));
+const plainVerify = spawnSync(cli, ['verify', forged], { encoding: 'utf8', env: cliEnv });
+check(plainVerify.status === 0, `a plain hash chain cannot tell: \`auditready verify\` exits ${plainVerify.status}`);
+const trusted = spawnSync(cli, ['verify', forged, '--trust', verifierKey, '--checkpoints', checkpointDir], {
+  encoding: 'utf8',
+  env: cliEnv,
+});
+const caught = trusted.stdout.split('\n').find((l) => /checkpoint-root|destination-mismatch/.test(l));
+console.log(`     ${caught?.trim().slice(0, 160)}`);
+check(trusted.status === 1 && caught !== undefined, `with the checkpoints kept apart it can: exit ${trusted.status}`);
 
 console.log(
   failures === 0

@@ -241,3 +241,23 @@ describe('checkpoint key rotation', () => {
     expect(f.breaks.some((b) => /key rotation/.test(b.message))).toBe(true);
   });
 });
+
+describe('checkpoint records and the secret scanner', () => {
+  it('signatures, roots and tree states are not reported as secrets; anything else in the record still is', async () => {
+    const { findSecrets } = await import('@auditready/core/testing');
+    const { log, mem } = logger({}, { everyEntries: 3 });
+    for (let i = 0; i < 20; i++) log.record({ action: 'a.b' });
+    await log.rotateCheckpointKey(generateNoteKey('audit.example/billing').signerKey);
+    await log.close();
+    expect(cps(mem.entries()).length).toBeGreaterThan(5);
+    expect(findSecrets(mem.lines())).toEqual([]);
+    const planted = mem
+      .lines()
+      .map((l) =>
+        l.includes('"kind":"checkpoint"')
+          ? l.replace('"reason":"checkpoint:', '"reason":"ghp_R8x2Lq9Zt4Vw7Yk1Mn3Bc6Df0Gh5Jp8Ks2Ln checkpoint:')
+          : l,
+      );
+    expect(findSecrets(planted).some((f) => f.path === 'reason')).toBe(true);
+  });
+});
