@@ -52,3 +52,12 @@ export function randomId(): string {
   // Non-crypto fallback only for runtimes without WebCrypto; ids are labels, not secrets.
   return `${Date.now().toString(16)}-${Math.random().toString(16).slice(2)}-${Math.random().toString(16).slice(2)}`;
 }
+
+/** A Node built-in by id (process.getBuiltinModule), or undefined off Node; the caller types it structurally. */
+export function builtin<T>(id: string): T | undefined {
+  try {
+    return nodeProcess?.getBuiltinModule?.(id) as T | undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -6,7 +6,7 @@
  * report at the end: the report is the same whichever built the trees.
  */
 import { AuditInputError } from '../errors.js';
-import { nodeProcess } from '../platform.js';
+import { builtin } from '../platform.js';
 import { type TreeResult, TreeTrack, type TrustedCheckpoint } from './tree.js';
 import type { Position } from './types.js';
 
@@ -186,29 +186,38 @@ export class WorkerTreeSink implements TreeSink {
   }
 }
 
+interface NodeBits {
+  fs: { existsSync(p: string): boolean };
+  path: { dirname(p: string): string; join(...p: string[]): string; basename(p: string): string };
+  url: { fileURLToPath(u: string): string };
+  wt: { Worker: new (file: string, o: { workerData: unknown }) => WorkerLike };
+}
+
 /** The worker script beside this module's build (dist/tree-worker.js), or undefined (sources, bundles, no Node). */
-function workerScript(): string | undefined {
+function workerScript(n: NodeBits): string | undefined {
   const url = (import.meta as { url?: string }).url;
-  const fs = nodeProcess?.getBuiltinModule?.('node:fs') as typeof import('node:fs') | undefined;
-  const path = nodeProcess?.getBuiltinModule?.('node:path') as typeof import('node:path') | undefined;
-  const urlMod = nodeProcess?.getBuiltinModule?.('node:url') as typeof import('node:url') | undefined;
-  if (!fs || !path || !urlMod) return undefined;
-  const dir = url ? path.dirname(urlMod.fileURLToPath(url)) : typeof __dirname === 'string' ? __dirname : undefined;
+  const dir = url ? n.path.dirname(n.url.fileURLToPath(url)) : typeof __dirname === 'string' ? __dirname : undefined;
   if (dir === undefined) return undefined;
-  const file = path.join(dir, 'tree-worker.js');
-  return fs.existsSync(file) && path.basename(dir) === 'dist' ? file : undefined;
+  const file = n.path.join(dir, 'tree-worker.js');
+  return n.fs.existsSync(file) && n.path.basename(dir) === 'dist' ? file : undefined;
 }
 
 /** A worker-thread sink where Node and the built worker script are at hand; else undefined (the caller builds in-thread). */
 export function workerTreeSink(): TreeSink | undefined {
   try {
-    const wt = nodeProcess?.getBuiltinModule?.('node:worker_threads') as typeof import('node:worker_threads') | undefined;
-    const script = workerScript();
-    if (!wt || script === undefined) return undefined;
+    const n = {
+      fs: builtin<NodeBits['fs']>('node:fs'),
+      path: builtin<NodeBits['path']>('node:path'),
+      url: builtin<NodeBits['url']>('node:url'),
+      wt: builtin<NodeBits['wt']>('node:worker_threads'),
+    };
+    if (!n.fs || !n.path || !n.url || !n.wt) return undefined;
+    const script = workerScript(n as NodeBits);
+    if (script === undefined) return undefined;
     const done = new Int32Array(new SharedArrayBuffer(4));
-    const worker = new wt.Worker(script, { workerData: { done: done.buffer } });
+    const worker = new n.wt.Worker(script, { workerData: { done: done.buffer } });
     worker.unref();
-    return new WorkerTreeSink(worker as unknown as WorkerLike, done);
+    return new WorkerTreeSink(worker, done);
   } catch {
     return undefined;
   }
