@@ -142,9 +142,18 @@ export class Checkpointer {
     return this.#c.origin;
   }
 
-  /** Appends a sealed record to the tree; cuts a checkpoint when `everyEntries` were sealed since the last. */
-  onSealed(r: SealedRecord): void {
+  /** The tree through the last sealed record (read it, do not append to it). */
+  get range(): CompactRange {
+    return this.#range;
+  }
+
+  /** A record was sealed: its leaf joins the tree (first, so the tree is current when onSealed hooks run). */
+  append(r: SealedRecord): void {
     this.#range.append(leafHash(r.line));
+  }
+
+  /** After the record went to its queues: cuts a checkpoint when `everyEntries` were sealed since the last. */
+  delivered(r: SealedRecord): void {
     if (r.entry.kind === 'checkpoint') return;
     if (++this.#since >= this.#c.everyEntries) void this.issue();
   }

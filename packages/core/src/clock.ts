@@ -133,3 +133,13 @@ export function createFixedClock(start: Date | string = '2026-01-01T00:00:00.000
     },
   };
 }
+
+/** The `clock` record's reason and details for a wall-clock step. */
+export function clockStepFields(step: ClockStep): { reason: string; details: Record<string, unknown> } {
+  return {
+    reason: step.rebased
+      ? 'wall clock stepped forward; timestamps re-based'
+      : 'wall clock stepped backward; timestamps keep running forward',
+    details: { driftMs: Math.round(step.driftMs), before: step.before, after: step.after, wall: step.wall },
+  };
+}

@@ -31,8 +31,11 @@ export interface AuditLoggerOptions {
     hmacKey?: AuditKey;
     /** Head of the previous chain (e.g. the last process's), linked from this chain's genesis. */
     previous?: ChainHead;
-    /** Continue this chain after the given entry instead of starting a new one. */
-    resume?: ChainHead;
+    /**
+     * Continue this chain after the given entry instead of starting a new one. With checkpoints,
+     * give the tree too (`tree()`, see resumeTree()), or a new linked chain starts.
+     */
+    resume?: ResumePoint;
     /** Continue the chain a transport can prove it holds (Transport.resume). Default true. */
     resumeFromTransports?: boolean;
   };

@@ -11,7 +11,7 @@
  * unaudited).
  */
 import { Checkpointer, type IssuedCheckpoint, resolveCheckpoints, resolveSigner, startRange, treeStart } from './checkpointer.js';
-import { type AuditClock, type ClockStep, formatMicros } from './clock.js';
+import { type AuditClock, type ClockStep, clockStepFields, formatMicros } from './clock.js';
 import { DeliveryLane, IdleSignal, type LaneSettings } from './delivery-lane.js';
 import { type BodyContext, buildBody, rejectedFields } from './entry-body.js';
 import {
@@ -24,7 +24,7 @@ import {
   AuditUnavailableError,
 } from './errors.js';
 import { type EntryBody, HashChain, type SealedRecord } from './hash-chain.js';
-import { CLOCK_STEP, ROOM, SEAL_AT, SEAL_REJECTED } from './internal.js';
+import { CLOCK_STEP, ROOM, SEAL_AT, SEAL_REJECTED, TREE } from './internal.js';
 import {
   type AuditLoggerOptions,
   checkTransports,
@@ -36,6 +36,7 @@ import {
   transportContext,
 } from './logger-options.js';
 import type { AuditHealth, AuditLogger, FlushResult, RecordLaterOptions } from './logger-types.js';
+import type { CompactRange } from './merkle.js';
 import type { NoteSigner } from './note.js';
 import { fnOption, intOption } from './options.js';
 import { compileRedaction } from './redact.js';
@@ -165,16 +166,7 @@ class Logger implements AuditLogger {
   }
 
   #recordClockStep(step: ClockStep): void {
-    this.#sealInternal(
-      'clock',
-      {
-        reason: step.rebased
-          ? 'wall clock stepped forward; timestamps re-based'
-          : 'wall clock stepped backward; timestamps keep running forward',
-        details: { driftMs: Math.round(step.driftMs), before: step.before, after: step.after, wall: step.wall },
-      },
-      step.after,
-    );
+    this.#sealInternal('clock', clockStepFields(step), step.after);
   }
 
   /** Seals a library-written record (genesis, gap, clock, recovered, rejected). */
@@ -266,6 +258,11 @@ class Logger implements AuditLogger {
     return this.#sealRejected(input, new AuditInputError(message));
   }
 
+  /** For the worker: the chain's tree (checkpoints on), kept where a replacement finds it. */
+  [TREE](): CompactRange | undefined {
+    return this.#checkpointer?.range;
+  }
+
   /** For the worker bridge: a wall-clock step seen by the caller's clock. */
   [CLOCK_STEP](step: ClockStep): void {
     this.#recordClockStep(step);
@@ -290,6 +287,7 @@ class Logger implements AuditLogger {
   }
 
   #enqueue(sealed: SealedRecord, internal: boolean): void {
+    this.#checkpointer?.append(sealed);
     if (this.#onSealed) {
       try {
         this.#onSealed(sealed);
@@ -300,7 +298,7 @@ class Logger implements AuditLogger {
     for (const lane of this.#lanes) lane.offer(sealed, internal);
     if (this.#checkpointer === undefined) return;
     if (sealed.entry.kind === 'checkpoint') for (const lane of this.#destLanes) lane.offer(sealed, true);
-    this.#checkpointer.onSealed(sealed);
+    this.#checkpointer.delivered(sealed);
   }
 
   /** Seals `gap` records for transports that dropped entries, so the chain says what is missing. */

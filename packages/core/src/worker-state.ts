@@ -3,10 +3,13 @@
  * the worker: when the worker dies, the app's thread reads from it what the worker had taken,
  * sealed and delivered, and the worker that replaces it declares what was lost.
  */
+import type { TreeState } from './tree-state.js';
 import type { ChainHead } from './types.js';
 
-const WORDS = 5;
+const WORDS = 6;
 const HASH_BYTES = 64;
+/** A compact range of a tree of at most 2^53 leaves holds at most 53 hashes. */
+const TREE_HASHES = 53;
 
 /** Slots of the shared words. */
 const ROOM = 0;
@@ -14,6 +17,7 @@ const BEAT = 1;
 const TAKEN = 2;
 const SEALED = 3;
 const DELIVERED = 4;
+const TREE_SIZE = 5;
 
 /** What a worker that died had taken but not delivered: declared by its replacement. */
 export interface WorkerLoss {
@@ -38,10 +42,14 @@ export class WorkerState {
   /** Hash (hex) of the last sealed entry. */
   readonly #hash: Uint8Array;
 
-  constructor(buffer: SharedArrayBuffer = new SharedArrayBuffer(WORDS * 8 + HASH_BYTES)) {
+  /** The chain's Merkle tree (checkpoints on) through the last sealed entry: [TREE_SIZE] leaves, then its compact range. */
+  readonly #tree: Uint8Array;
+
+  constructor(buffer: SharedArrayBuffer = new SharedArrayBuffer(WORDS * 8 + HASH_BYTES + TREE_HASHES * 32)) {
     this.buffer = buffer;
     this.#words = new BigInt64Array(buffer, 0, WORDS);
     this.#hash = new Uint8Array(buffer, WORDS * 8, HASH_BYTES);
+    this.#tree = new Uint8Array(buffer, WORDS * 8 + HASH_BYTES, TREE_HASHES * 32);
   }
 
   // ---- written by the worker ---------------------------------------------------------------
@@ -61,6 +69,23 @@ export class WorkerState {
   sealed(seq: number, hash: string): void {
     for (let i = 0; i < HASH_BYTES; i++) this.#hash[i] = hash.charCodeAt(i);
     Atomics.store(this.#words, SEALED, BigInt(seq + 1));
+  }
+
+  /** The tree through the entry about to be published by sealed() (written first: a reader checks the size). */
+  setTree(size: number, hashes: readonly Uint8Array[]): void {
+    Atomics.store(this.#words, TREE_SIZE, 0n);
+    hashes.forEach((h, i) => this.#tree.set(h, i * 32));
+    Atomics.store(this.#words, TREE_SIZE, BigInt(size + 1));
+  }
+
+  /** The tree a dead worker had through `seq`, when it kept one that far (else undefined: unknown). */
+  tree(seq: number): TreeState | undefined {
+    const size = Number(Atomics.load(this.#words, TREE_SIZE)) - 1;
+    if (size !== seq + 1) return undefined;
+    let bits = 0;
+    for (let n = size; n > 0; n = Math.floor(n / 2)) bits += n % 2;
+    const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+    return { size, hashes: Array.from({ length: bits }, (_, i) => hex(this.#tree.subarray(i * 32, i * 32 + 32))) };
   }
 
   delivered(through: number): void {

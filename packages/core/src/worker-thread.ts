@@ -6,7 +6,7 @@
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import type { ClockStep } from './clock.js';
 import { AuditConfigError, AuditError } from './errors.js';
-import { CLOCK_STEP, ROOM, SEAL_AT, SEAL_REJECTED } from './internal.js';
+import { CLOCK_STEP, ROOM, SEAL_AT, SEAL_REJECTED, TREE } from './internal.js';
 import { type AuditLogger, type AuditLoggerOptions, createAuditLogger } from './logger.js';
 import type { Transport, TransportContext } from './transport.js';
 import type { AuditRecordInput } from './types.js';
@@ -42,6 +42,7 @@ type Sealing = AuditLogger & {
   [CLOCK_STEP](step: ClockStep): void;
   [SEAL_REJECTED](input: unknown, message: string): unknown;
   [ROOM](): number;
+  [TREE](): { size: number; hashes: readonly Uint8Array[] } | undefined;
 };
 
 export function serializeError(err: unknown): { name: string; message: string; code?: string; path?: string } {
@@ -108,19 +109,24 @@ async function loadLogger(data: Data, port: MessagePort, progress: Progress, sta
     : o.transports;
   const userSealed = o.onSealed;
   const head = data.restart?.loss.head;
+  let sealing: Sealing | undefined; // set once created: the first record (genesis) keeps no tree here
   const logger = createAuditLogger({
     ...o,
     transports,
     // After a death the chain goes on from the last entry the dead worker sealed, so its lost seqs
     // are a hole that the gap record declares (not seqs reused with other content).
-    ...(head ? { chain: { ...o.chain, resume: { ...head, ...noteOf(transports) } } } : {}),
+    // The tree too (checkpoints on): the dead worker kept it in shared memory through its last seal.
+    ...(head ? { chain: { ...o.chain, resume: { ...head, ...noteOf(transports), tree: () => state.tree(head.seq) } } } : {}),
     onSealed: (r) => {
+      const tree = sealing?.[TREE]();
+      if (tree) state.setTree(tree.size, tree.hashes);
       state.sealed(r.entry.seq, r.entry.hash);
       userSealed?.(r);
     },
     handleSignals: false, // the app's process handles signals and flushes through the bridge
     onError: (e) => port.postMessage({ t: 'error', error: serializeError(e) }),
   }) as Sealing;
+  sealing = logger;
   // Now, before any delivery can be confirmed. Known delivered: what the dead worker's transports
   // confirmed, or, for a first worker, everything before its first record (an earlier process's
   // entries; a crash there is for the file transport's `recovered` record to declare).

@@ -415,4 +415,37 @@ describe('checkpoints in worker mode', () => {
     expect(report.chains[0]?.checkpoints?.rotations.length).toBe(1);
     expect(report.complete).toBe(true);
   });
+
+  it('a worker that dies with entries lost: its replacement continues the same chain and tree (kept in shared memory), and later checkpoints verify', async () => {
+    const dir = useDir();
+    const key = generateNoteKey('worker.example/audit');
+    const errors: Error[] = [];
+    const logger = await startWorkerAuditLogger(fixture('setup-file.mjs'), {
+      setupData: { dir, crashOn: 'crash', signerKey: key.signerKey },
+      handleSignals: false,
+      onError: (e) => errors.push(e),
+    });
+    const chain = logger.chainId;
+    for (let i = 0; i < 60; i++) logger.recordLater({ action: 'before' });
+    expect((await logger.flush()).ok).toBe(true);
+    logger.recordLater({ action: 'crash' });
+    for (let i = 0; i < 10; i++) {
+      logger.recordLater({ action: 'during' });
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    await vi.waitFor(() => expect(errors.some((e) => /restarting it/.test(e.message))).toBe(true), { timeout: 10_000, interval: 20 });
+    expect(logger.record({ action: 'after-restart' }).chain).toBe(chain);
+    for (let i = 0; i < 120; i++) logger.recordLater({ action: 'after' });
+    await logger.close();
+    const report = verifySync(lines(dir), { trust: [key.verifierKey] });
+    expect(report.breaks).toEqual([]);
+    expect(report.chains).toHaveLength(1);
+    expect(report.chains[0]?.gaps.length).toBeGreaterThan(0); // the loss is declared: INCOMPLETE, not INVALID
+    const cps = lines(dir)
+      .map((l) => JSON.parse(l))
+      .filter((e) => e.kind === 'checkpoint');
+    const afterRestart = cps.filter((e) => e.seq > (report.chains[0]?.gaps[0]?.declaredAt ?? 0));
+    expect(afterRestart.length).toBeGreaterThan(1);
+    expect(report.chains[0]?.checkpoints?.newest?.size).toBe(afterRestart.at(-1).details.size);
+  });
 });
