@@ -74,7 +74,7 @@ export class WorkerState {
   /** The tree through the entry about to be published by sealed() (written first: a reader checks the size). */
   setTree(size: number, hashes: readonly Uint8Array[]): void {
     Atomics.store(this.#words, TREE_SIZE, 0n);
-    hashes.forEach((h, i) => this.#tree.set(h, i * 32));
+    for (const [i, h] of hashes.entries()) this.#tree.set(h, i * 32);
     Atomics.store(this.#words, TREE_SIZE, BigInt(size + 1));
   }
 
