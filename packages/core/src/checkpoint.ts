@@ -68,6 +68,8 @@ export function openCheckpoint(
   const opened = openNote(note, verifiers);
   const c = parseCheckpoint(opened.text);
   if (c.origin !== origin) throw new AuditProofError('malformed_checkpoint', `checkpoint of origin "${c.origin}", expected "${origin}"`);
-  if (opened.verified.length === 0) throw new AuditProofError('unverified_note', `no trusted signature on the checkpoint of "${origin}"`);
+  // A witness's cosignature is not the log's signature: a note key (type 0x01) must have signed.
+  if (!opened.verified.some((x) => x.timestamp === undefined))
+    throw new AuditProofError('unverified_note', `no trusted signature on the checkpoint of "${origin}"`);
   return { ...c, note: opened };
 }

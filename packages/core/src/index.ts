@@ -17,6 +17,7 @@ export {
   proveInclusionFromLeaves,
   verifyCheckpointConsistency,
 } from './consistency-file.js';
+export { COSIGNATURE_V1, cosignatureSigner, cosignedMessage, typedKeyId } from './cosignature.js';
 export type { DetectorName } from './detectors.js';
 export { DETECTORS, isCredentialKey, luhnValid } from './detectors.js';
 export type { AuditErrorCode, ProofErrorKind } from './errors.js';
@@ -62,7 +63,7 @@ export {
   verifyInclusion,
 } from './merkle.js';
 export type { NoteSignature, NoteSigner, NoteVerifier, OpenedNote } from './note.js';
-export { generateNoteKey, noteKeyId, openNote, parseSignerKey, parseVerifierKey, signNote, signNoteNow } from './note.js';
+export { generateNoteKey, noteKeyId, openNote, parseSignerKey, parseVerifierKey, parseWitnessKey, signNote, signNoteNow } from './note.js';
 export { checkOptionsObject, enumOption, fnOption, intOption, positiveOption } from './options.js';
 export type { RedactionCensor, RedactionMode, RedactionOptions, RedactionRule } from './redact.js';
 export { compileRedaction, keyedHashMarker, MASK, redactBody, truncateString } from './redact.js';

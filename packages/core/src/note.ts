@@ -10,6 +10,7 @@
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { toBase64 as b64, fromBase64 as unb64 } from './base64.js';
+import { COSIGNATURE_V1, typedKeyId, verifyCosignature } from './cosignature.js';
 import { ed25519PublicKey, ed25519Signer, ed25519Verify } from './ed25519.js';
 import { AuditProofError } from './errors.js';
 
@@ -25,6 +26,8 @@ export interface NoteVerifier {
   readonly publicKey: Uint8Array;
   /** The verifier key string (`name+id+base64`). */
   readonly text: string;
+  /** A witness's cosignature key (C2SP tlog-cosignature, type 0x04) rather than a note key (type 0x01). */
+  readonly cosignature?: boolean;
 }
 
 export interface NoteSigner {
@@ -39,6 +42,8 @@ export interface NoteSignature {
   keyId: string;
   /** The line's base64: key id and signature bytes. */
   signature: string;
+  /** A verified cosignature's timestamp (POSIX seconds): when the witness signed. */
+  timestamp?: number;
 }
 
 export interface OpenedNote {
@@ -68,19 +73,22 @@ function validName(name: string): boolean {
 
 /** The key id of an Ed25519 key: SHA-256(name || 0x0A || 0x01 || public key)[:4], as hex. */
 export function noteKeyId(name: string, publicKey: Uint8Array): string {
-  const n = enc.encode(name);
-  const input = new Uint8Array(n.length + 2 + publicKey.length);
-  input.set(n);
-  input[n.length] = 0x0a;
-  input[n.length + 1] = ED25519;
-  input.set(publicKey, n.length + 2);
-  return hex8(sha256(input));
+  return typedKeyId(name, ED25519, publicKey);
 }
 
-/** Parses a verifier key (`name+id+base64`); throws AuditProofError('invalid_key') naming what is wrong. */
+/** Parses a note verifier key (`name+id+base64(0x01 || key)`); throws AuditProofError('invalid_key') naming what is wrong. */
 export function parseVerifierKey(text: string): NoteVerifier {
+  return parseKey(text, ED25519, 'verifier key');
+}
+
+/** Parses a witness's cosignature verifier key (`name+id+base64(0x04 || key)`, C2SP tlog-cosignature). */
+export function parseWitnessKey(text: string): NoteVerifier {
+  return parseKey(text, COSIGNATURE_V1, 'witness key');
+}
+
+function parseKey(text: string, want: number, what: string): NoteVerifier {
   const bad = (why: string): never => {
-    throw new AuditProofError('invalid_key', `verifier key: ${why}`);
+    throw new AuditProofError('invalid_key', `${what}: ${why}`);
   };
   if (typeof text !== 'string') bad('must be a string');
   const parts = splitKey(text);
@@ -90,11 +98,12 @@ export function parseVerifierKey(text: string): NoteVerifier {
   if (!/^[0-9a-f]{8}$/.test(id)) bad('the key id must be 8 lowercase hex digits');
   const key = unb64(data);
   if (key === undefined) bad('the key is not valid base64');
-  if ((key as Uint8Array)[0] !== ED25519) bad('not an Ed25519 note key (type 0x01)');
+  const type = (key as Uint8Array)[0] as number;
+  if (type !== want) bad(want === ED25519 ? 'not an Ed25519 note key (type 0x01)' : 'not an Ed25519 cosignature/v1 key (type 0x04)');
   if ((key as Uint8Array).length !== 33) bad('an Ed25519 public key has 32 bytes');
   const publicKey = (key as Uint8Array).subarray(1);
-  if (noteKeyId(name, publicKey) !== id) bad('the key id does not match the name and key');
-  return { name, keyId: id, publicKey, text };
+  if (typedKeyId(name, type, publicKey) !== id) bad('the key id does not match the name and key');
+  return { name, keyId: id, publicKey, text, ...(type === COSIGNATURE_V1 ? { cosignature: true } : {}) };
 }
 
 /** Parses a signer key (`PRIVATE+KEY+name+id+base64(0x01 || seed)`) into a signer. */
@@ -236,6 +245,12 @@ export function openNote(note: string | Uint8Array, verifiers: readonly NoteVeri
     const v = verifiers.find((x) => x.name === name && x.keyId === keyId);
     if (v === undefined) {
       unverified.push(sig);
+      continue;
+    }
+    if (v.cosignature) {
+      const t = verifyCosignature((raw as Uint8Array).subarray(4), text, v.publicKey);
+      if (t === undefined) throw new AuditProofError('invalid_signature', `invalid cosignature for key ${v.name}+${v.keyId}`);
+      verified.push({ ...sig, timestamp: t });
       continue;
     }
     if (!ed25519Verify((raw as Uint8Array).subarray(4), message, v.publicKey))

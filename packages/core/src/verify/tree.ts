@@ -63,13 +63,13 @@ export function openTrusted(
     note: string,
     origin: string,
     v: readonly NoteVerifier[],
-  ) => { size: number; root: Hash; note: { verified: { name: string; keyId: string }[] } },
+  ) => { size: number; root: Hash; note: { verified: { name: string; keyId: string; timestamp?: number }[] } },
 ): TrustedCheckpoint | { error: string } {
   if (typeof note !== 'string') return { error: 'no signed note' };
   const origin = note.slice(0, note.indexOf('\n'));
   try {
     const c = open(note, origin, trusted);
-    const sig = c.note.verified[0] as { name: string; keyId: string };
+    const sig = c.note.verified.find((x) => x.timestamp === undefined) as { name: string; keyId: string };
     return { origin, chain: chainOfOrigin(origin), size: c.size, root: c.root, keyName: sig.name, keyId: sig.keyId, source };
   } catch (err) {
     return { error: err instanceof AuditProofError ? `${err.kind}: ${err.message}` : String(err) };
