@@ -63,7 +63,8 @@ describe.each(['node:crypto', 'noble'] as const)('cosignature/v1 vectors, Ed2551
   it(`${v.verification_cases.length} verification cases: the spec's verdict and the cosigners that verify`, () => {
     for (const c of v.verification_cases) {
       // Witness keys as the case gives them: cosignature keys (0x04), or (one case) their note keys (0x01).
-      const anyKey = (k: string) => (Buffer.from(k.slice(k.indexOf('+', k.indexOf('+') + 1) + 1), 'base64')[0] === 4 ? parseWitnessKey(k) : parseVerifierKey(k));
+      const anyKey = (k: string) =>
+        Buffer.from(k.slice(k.indexOf('+', k.indexOf('+') + 1) + 1), 'base64')[0] === 4 ? parseWitnessKey(k) : parseVerifierKey(k);
       const keys = [...(c.log_verifier_key ? [c.log_verifier_key] : []), ...c.witness_verifier_keys].map(anyKey);
       const run = () => openNote(c.note, keys);
       if (!c.valid) {
