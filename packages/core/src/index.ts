@@ -62,6 +62,7 @@ export {
   verifyConsistency,
   verifyInclusion,
 } from './merkle.js';
+export { consistencyProofFrom } from './merkle-state.js';
 export type { NoteSignature, NoteSigner, NoteVerifier, OpenedNote } from './note.js';
 export { generateNoteKey, noteKeyId, openNote, parseSignerKey, parseVerifierKey, parseWitnessKey, signNote, signNoteNow } from './note.js';
 export { checkOptionsObject, enumOption, fnOption, intOption, positiveOption } from './options.js';

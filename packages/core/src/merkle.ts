@@ -199,21 +199,42 @@ export function inclusionProof(leaves: readonly Hash[], index: number, size = le
   return out;
 }
 
+/** MTH(D[lo:hi]) from wherever the caller keeps the tree. */
+export type SubtreeRoot = (lo: number, hi: number) => Hash;
+
 /** SUBPROOF(m, D[lo:hi], b) of RFC 6962 §2.1.2. */
-function subproof(leaves: readonly Hash[], m: number, lo: number, hi: number, whole: boolean, out: Hash[]): void {
+function subproof(root: SubtreeRoot, m: number, lo: number, hi: number, whole: boolean, out: Hash[]): void {
   const n = hi - lo;
   if (m === n) {
-    if (!whole) out.push(subtreeRoot(leaves, lo, hi));
+    if (!whole) out.push(root(lo, hi));
     return;
   }
   const k = split(n);
   if (m <= k) {
-    subproof(leaves, m, lo, lo + k, whole, out);
-    out.push(subtreeRoot(leaves, lo + k, hi));
+    subproof(root, m, lo, lo + k, whole, out);
+    out.push(root(lo + k, hi));
   } else {
-    subproof(leaves, m - k, lo + k, hi, false, out);
-    out.push(subtreeRoot(leaves, lo, lo + k));
+    subproof(root, m - k, lo + k, hi, false, out);
+    out.push(root(lo, lo + k));
   }
+}
+
+/** The consistency proof from size1 to size2, with subtree roots from `root` (sizes checked by the caller). */
+export function consistencyProofWith(root: SubtreeRoot, size1: number, size2: number): Hash[] {
+  if (size1 === 0 || size1 === size2) return [];
+  const out: Hash[] = [];
+  subproof(root, size1, 0, size2, true, out);
+  return out;
+}
+
+/** MTH(D[lo:hi]) built by the RFC's split, with the leaves of [lo, hi) from `leaf` or whole perfect subtrees from `known`. */
+export function splitRoot(lo: number, hi: number, base: (lo: number, hi: number) => Hash | undefined): Hash {
+  const n = hi - lo;
+  const b = base(lo, hi);
+  if (b !== undefined) return b;
+  if (n <= 1) throw new AuditProofError('invalid_state', `no hash for the subtree [${lo}, ${hi})`);
+  const k = split(n);
+  return nodeHash(splitRoot(lo, lo + k, base), splitRoot(lo + k, hi, base));
 }
 
 /** The consistency proof from the tree of size1 leaves to the tree of size2 leaves. */
@@ -222,10 +243,7 @@ export function consistencyProof(leaves: readonly Hash[], size1: number, size2 =
   checkSize(size2, 'size2');
   if (size1 > size2) throw new AuditProofError('size1_greater_than_size2', `size1 ${size1} > size2 ${size2}`);
   if (size2 > leaves.length) throw new AuditProofError('invalid_size', `size ${size2} > ${leaves.length} leaves`);
-  if (size1 === 0 || size1 === size2) return [];
-  const out: Hash[] = [];
-  subproof(leaves, size1, 0, size2, true, out);
-  return out;
+  return consistencyProofWith((lo, hi) => subtreeRoot(leaves, lo, hi), size1, size2);
 }
 
 /** RFC 9162 §2.1.3.2: throws AuditProofError (with its kind) unless the proof holds. */

@@ -97,3 +97,25 @@ describe('leafHash of a line', () => {
     }
   });
 });
+
+describe('consistencyProofFrom (the compact range at the old size and the leaves since)', () => {
+  it('equals the proof from every leaf, for every m <= n <= 70, and verifies', async () => {
+    const { consistencyProof, consistencyProofFrom, rootOf, verifyConsistency } = await import('@auditready/core');
+    const leaves = Array.from({ length: 70 }, (_, i) => leafHash(`leaf ${i}`));
+    for (let m = 0; m <= 70; m++) {
+      const old = new CompactRange();
+      for (const l of leaves.slice(0, m)) old.append(l);
+      for (let n = m; n <= 70; n++) {
+        const p = consistencyProofFrom(old, leaves.slice(m), n);
+        expect(
+          p.map((h) => Buffer.from(h).toString('hex')),
+          `${m} -> ${n}`,
+        ).toEqual(consistencyProof(leaves, m, n).map((h) => Buffer.from(h).toString('hex')));
+        if (m > 0) verifyConsistency(m, n, p, rootOf(leaves, m), rootOf(leaves, n));
+      }
+    }
+    const old = new CompactRange();
+    for (const l of leaves.slice(0, 9)) old.append(l);
+    expect(() => consistencyProofFrom(old, leaves.slice(9, 12), 20)).toThrow(/needs the 11 leaves/);
+  });
+});
