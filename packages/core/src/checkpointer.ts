@@ -11,12 +11,13 @@ import { AuditConfigError, AuditHookError, AuditProofError } from './errors.js';
 import type { SealedRecord } from './hash-chain.js';
 import type { ChainStart } from './logger-options.js';
 import { CompactRange, leafHash } from './merkle.js';
-import { type NoteSigner, parseSignerKey, signNoteNow } from './note.js';
+import { type NoteSigner, parseSignerKey, parseWitnessKey, signNoteNow } from './note.js';
 import { intOption } from './options.js';
 import { randomId } from './platform.js';
 import type { Transport } from './transport.js';
 import { rangeOf, type TreeState, treeStateOf } from './tree-state.js';
 import { errorMessage, isPlainObject } from './util.js';
+import { type WitnessHealth, Witnessing, type WitnessOptions } from './witness.js';
 
 export interface CheckpointOptions {
   /**
@@ -37,6 +38,14 @@ export interface CheckpointOptions {
    * topic. Delivered like entries (queue, retries), in their own lanes.
    */
   destinations?: Transport[];
+  /**
+   * Witnesses (C2SP tlog-witness, e.g. litewitness) asked to cosign each checkpoint; the
+   * cosignatures they return are sealed into the next checkpoint record (`details.witnessed`).
+   * Register the log with each witness first: its origin (`<origin>/<chain id>`) and verifier key.
+   */
+  witnesses?: WitnessOptions[];
+  /** Bound on one request to a witness. Default 10000 ms. */
+  witnessTimeoutMs?: number;
 }
 
 /** A checkpoint the logger issued. */
@@ -56,6 +65,8 @@ export interface ResolvedCheckpoints {
   everyEntries: number;
   intervalMs: number;
   destinations: Transport[];
+  witnesses: WitnessOptions[];
+  witnessTimeoutMs: number;
 }
 
 const ORIGIN_PREFIX = /^[^\s+]{1,200}$/u;
@@ -99,7 +110,29 @@ export function resolveCheckpoints(o: unknown, chainId: string): ResolvedCheckpo
     everyEntries: intOption(c.everyEntries, 1000, 1, 'checkpoints.everyEntries'),
     intervalMs: intOption(c.intervalMs, 10_000, 0, 'checkpoints.intervalMs'),
     destinations,
+    witnesses: resolveWitnesses(c.witnesses),
+    witnessTimeoutMs: intOption(c.witnessTimeoutMs, 10_000, 1, 'checkpoints.witnessTimeoutMs'),
   };
+}
+
+function resolveWitnesses(list: unknown): WitnessOptions[] {
+  if (list === undefined) return [];
+  if (!Array.isArray(list))
+    throw new AuditConfigError('checkpoints.witnesses must be an array of { url, key }', { path: 'checkpoints.witnesses' });
+  return list.map((w, i) => {
+    const path = `checkpoints.witnesses[${i}]`;
+    const o = w as Partial<WitnessOptions> | null;
+    if (o === null || typeof o !== 'object' || typeof o.url !== 'string' || !/^https?:\/\//.test(o.url))
+      throw new AuditConfigError(`${path}.url must be an http(s) URL`, { path: `${path}.url` });
+    try {
+      parseWitnessKey(String(o.key));
+    } catch (err) {
+      throw new AuditConfigError(`${path}.key is not a witness key (name+id+base64 of a type 0x04 key): ${errorMessage(err)}`, {
+        path: `${path}.key`,
+      });
+    }
+    return { url: o.url, key: String(o.key) };
+  });
 }
 
 /** The tree to continue: a new chain's (empty), or a resumed chain's state. */
@@ -125,11 +158,16 @@ export class Checkpointer {
   readonly #signing = new Set<Promise<unknown>>();
   #last: IssuedCheckpoint | undefined;
   #issued = 0;
+  readonly #witnessing: Witnessing | undefined;
 
   constructor(c: ResolvedCheckpoints, range: CompactRange, hooks: CheckpointerHooks) {
     this.#c = c;
     this.#range = range;
     this.#hooks = hooks;
+    if (c.witnesses.length > 0) {
+      this.#witnessing = new Witnessing(c.witnesses, (e) => hooks.report(e), c.witnessTimeoutMs);
+      this.#witnessing.start(range);
+    }
     if (c.intervalMs > 0) {
       this.#timer = setInterval(() => {
         if (this.#since > 0) void this.issue();
@@ -149,7 +187,9 @@ export class Checkpointer {
 
   /** A record was sealed: its leaf joins the tree (first, so the tree is current when onSealed hooks run). */
   append(r: SealedRecord): void {
-    this.#range.append(leafHash(r.line));
+    const h = leafHash(r.line);
+    this.#range.append(h);
+    this.#witnessing?.leaf(h);
   }
 
   /** After the record went to its queues: cuts a checkpoint when `everyEntries` were sealed since the last. */
@@ -223,9 +263,22 @@ export class Checkpointer {
 
   #seal(size: number, root: string, note: string, tree: TreeState, extra: Record<string, unknown>): IssuedCheckpoint | undefined {
     const { signer, origin } = this.#c;
-    const details = { origin, size, root, keyName: signer.name, keyId: signer.keyId, note, tree: tree.hashes, ...extra };
+    // Cosignatures gathered for an earlier checkpoint travel in this record.
+    const witnessed = this.#witnessing?.take();
+    const details = {
+      origin,
+      size,
+      root,
+      keyName: signer.name,
+      keyId: signer.keyId,
+      note,
+      tree: tree.hashes,
+      ...extra,
+      ...(witnessed ? { witnessed } : {}),
+    };
     const record = this.#hooks.seal(details, `checkpoint: the first ${size} entries of the chain, signed by ${signer.name}`);
     if (record === undefined) return undefined;
+    this.#witnessing?.submit({ size, note });
     this.#issued++;
     this.#last = { origin, size, note, record };
     return this.#last;
@@ -239,18 +292,45 @@ export class Checkpointer {
     clearTimeout(timer);
   }
 
+  /**
+   * At close: the last checkpoint, its signature, then (with witnesses) its cosignatures, sealed
+   * in one more checkpoint record so that the log itself carries them. At most `ms` in all.
+   */
+  async finish(ms: number): Promise<void> {
+    const until = Date.now() + ms;
+    void this.issue();
+    await this.settle(ms);
+    const w = this.#witnessing;
+    if (w !== undefined) {
+      await w.settle(Math.max(0, until - Date.now()));
+      this.#since = 1; // a carrier: nothing new but the cosignatures
+      void this.issue();
+      await this.settle(Math.max(0, until - Date.now()));
+      w.stop();
+    }
+    this.stop();
+  }
+
   stop(): void {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
   }
 
-  health(): { origin: string; issued: number; size: number; uncovered: number; last?: { size: number; seq: number } } {
+  health(): {
+    origin: string;
+    issued: number;
+    size: number;
+    uncovered: number;
+    last?: { size: number; seq: number };
+    witnesses?: WitnessHealth[];
+  } {
     return {
       origin: this.#c.origin,
       issued: this.#issued,
       size: this.#range.size,
       uncovered: this.#since,
       ...(this.#last ? { last: { size: this.#last.size, seq: this.#last.record.entry.seq } } : {}),
+      ...(this.#witnessing ? { witnesses: this.#witnessing.health() } : {}),
     };
   }
 }

@@ -93,3 +93,4 @@ export type {
 } from './types.js';
 export { FORMAT_VERSION } from './types.js';
 export { errorMessage, safeGet } from './util.js';
+export type { WitnessHealth, WitnessOptions } from './witness.js';

@@ -3,6 +3,7 @@ import type { IssuedCheckpoint } from './checkpointer.js';
 import type { OverflowPolicy, TransportHealth } from './delivery-lane.js';
 import type { NoteSigner } from './note.js';
 import type { AuditEntry, AuditRecordInput, ChainHead } from './types.js';
+import type { WitnessHealth } from './witness.js';
 import type { WrapOptions } from './wrap.js';
 
 export interface RecordLaterOptions {
@@ -37,6 +38,8 @@ export interface AuditHealth {
     uncovered: number;
     last?: { size: number; seq: number };
     destinations: TransportHealth[];
+    /** With witnesses: each one's state (`behind`: has not cosigned the newest checkpoint yet). */
+    witnesses?: WitnessHealth[];
   };
 }
 

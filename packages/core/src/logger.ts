@@ -343,12 +343,8 @@ class Logger implements AuditLogger {
   async close(options: { timeoutMs?: number } = {}): Promise<FlushResult> {
     if (this.#closed) return { ok: this.#pending() === 0, pending: this.#pending() };
     const cp = this.#checkpointer;
-    if (cp) {
-      // The last checkpoint covers everything sealed: a tail cut after close is then visible.
-      void cp.issue();
-      await cp.settle(options.timeoutMs ?? 30000);
-      cp.stop();
-    }
+    // The last checkpoint covers everything sealed: a tail cut after close is then visible.
+    if (cp) await cp.finish(options.timeoutMs ?? 30000);
     const result = await this.flush(options);
     this.#closed = true;
     if (this.#handleSignals) unregisterShutdown(this.#participant);
