@@ -98,7 +98,7 @@ describe('auditready prove / verify-proof / consistency', () => {
     expect(cli(['consistency', old, out, '--trust', s.pub]).code).toBe(0); // offline, from the proof file
 
     // A proof file whose checkpoint was swapped for one that does not extend the old one.
-    const tampered = readFileSync(out, 'utf8').replace(/^([A-Za-z0-9+/=]{44})$/m, 'A'.repeat(43) + '=');
+    const tampered = readFileSync(out, 'utf8').replace(/^([A-Za-z0-9+/=]{44})$/m, `${'A'.repeat(43)}=`);
     writeFileSync(out, tampered);
     const bad = cli(['consistency', old, out, '--trust', s.pub]);
     expect(bad.code).toBe(1);

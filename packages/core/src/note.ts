@@ -8,7 +8,6 @@
  * Ed25519 from ed25519.ts (node:crypto when present, else noble), SHA-256 from noble, randomness
  * from globalThis.crypto.
  */
-import { sha256 } from '@noble/hashes/sha2.js';
 import { toBase64 as b64, fromBase64 as unb64 } from './base64.js';
 import { COSIGNATURE_V1, typedKeyId, verifyCosignature } from './cosignature.js';
 import { ed25519PublicKey, ed25519Signer, ed25519Verify } from './ed25519.js';

@@ -167,7 +167,7 @@ export class Witnessing {
         const body = `old ${w.size}\n${proof.map((h) => `${toBase64(h)}\n`).join('')}\n${c.note}`;
         const res = await fetch(w.url, { method: 'POST', body, signal: AbortSignal.timeout(this.#timeoutMs) });
         const text = await res.text();
-        if (res.status === 409 && /^(0|[1-9][0-9]{0,15})\n?$/.test(text.trim() + '\n')) {
+        if (res.status === 409 && /^(0|[1-9][0-9]{0,15})$/.test(text.trim())) {
           w.size = Number(text.trim()); // its size: send again with the proof from there
           continue;
         }

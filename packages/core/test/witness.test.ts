@@ -83,7 +83,7 @@ describe.skipIf(!witnessAvailable)('witnessing with a real litewitness', () => {
     }
     // The close sealed the cosignatures of the last real checkpoint too.
     const cps = mem.entries().filter((e) => e.kind === 'checkpoint');
-    expect(notes.at(-1)?.size).toBe((cps.at(-2)?.details as { size: number }).size);
+    expect(notes.at(-1)?.size).toBe(((cps.at(-2) as AuditEntry).details as { size: number }).size);
     // After close only the carrier record (the last cosignatures) is left uncosigned.
     expect(log.health().checkpoints?.witnesses?.[0]?.cosigned).toBeGreaterThanOrEqual(notes.at(-1)?.size ?? Number.POSITIVE_INFINITY);
   });
