@@ -160,4 +160,52 @@ describe.skipIf(!witnessAvailable)('witnessing with a real litewitness', () => {
     expect(reported).toMatch(/aborted|timeout/i);
     expect(witnessed(mem.entries()).length).toBeGreaterThan(0);
   }, 40_000);
+
+  it('verify with witness keys: complete only through a checkpoint cosigned by k of them; entries later than a cosignature are reported', async () => {
+    const { verifySync } = await import('@auditready/core/verify');
+    const { cosignatureSigner } = await import('@auditready/core');
+    witness.addLog('audit.example/witnessed/chain-d', key.verifierKey);
+    const { log, mem } = logger('chain-d', witness.url);
+    for (let i = 0; i < 30; i++) log.record({ action: 'doc.read' });
+    await log.close();
+    const lines = mem.lines();
+    const one = verifySync(lines, { trust: [key.verifierKey], witnesses: [witness.key] });
+    expect(one.breaks).toEqual([]);
+    expect(one.complete).toBe(true);
+    const c = one.chains[0];
+    expect(c?.checkpoints?.witnessed?.cosigners.map((x) => x.name)).toEqual([witness.name]);
+    expect(c?.commitment?.by).toMatch(/cosigned by witness\.test\/w1/);
+    expect(c?.checkpoints?.clockAhead).toBeUndefined();
+    // A second witness that never cosigned: with k = 2 nothing proves completeness.
+    const other = cosignatureSigner('witness.test/w2', new Uint8Array(32).fill(9));
+    const two = verifySync(lines, { trust: [key.verifierKey], witnesses: [witness.key, other.verifierKey], witnessThreshold: 2 });
+    expect(two.valid).toBe(true);
+    expect(two.complete).toBe(false);
+    expect(two.chains[0]?.checkpoints?.witnessed).toBeUndefined();
+    expect(() => verifySync(lines, { trust: [key.verifierKey], witnesses: [witness.key], witnessThreshold: 2 })).toThrow(
+      /witnessThreshold/,
+    );
+  });
+
+  it('trusted time: a log whose clock runs a day ahead is reported against the witness cosignature times', async () => {
+    const { verifySync } = await import('@auditready/core/verify');
+    const { createFixedClock } = await import('@auditready/core');
+    const mem = createMemoryTransport();
+    witness.addLog('audit.example/witnessed/chain-e2', key.verifierKey);
+    const clocked = createAuditLogger({
+      service: { name: 'witnessed' },
+      transports: [mem],
+      handleSignals: false,
+      chain: { id: 'chain-e2' },
+      clock: createFixedClock(new Date(Date.now() + 86_400_000).toISOString()),
+      checkpoints: { signer: key.signerKey, everyEntries: 10, intervalMs: 0, witnesses: [{ url: witness.url, key: witness.key }] },
+    });
+    for (let i = 0; i < 25; i++) clocked.record({ action: 'doc.read' });
+    await clocked.close();
+    const r = verifySync(mem.lines(), { trust: [key.verifierKey], witnesses: [witness.key] });
+    expect(r.valid).toBe(true);
+    const ahead = r.chains[0]?.checkpoints?.clockAhead ?? [];
+    expect(ahead.length).toBeGreaterThan(0);
+    expect((ahead[0]?.latestTs ?? '') > (ahead[0]?.cosignedAt ?? 'z')).toBe(true);
+  });
 });

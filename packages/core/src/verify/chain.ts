@@ -38,6 +38,9 @@ export interface ChainTree {
   rotations: ChainCheckpoints['rotations'];
   /** Set at the end, for the report. */
   summary?: ChainCheckpoints;
+  /** With witness keys: the latest entry ts read so far, and as it stood at each checkpoint record's size (trusted time). */
+  maxTs?: string;
+  tsAt: Map<number, string>;
 }
 
 export class ChainTrack {

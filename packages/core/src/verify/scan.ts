@@ -207,3 +207,22 @@ export function isJsonPrefix(line: string): boolean {
   }
   return inString || depth > 0;
 }
+
+const TS_KEY = [0x22, 0x74, 0x73, 0x22, 0x3a, 0x22]; // "ts":"
+
+/**
+ * The top-level `ts` of a canonical line from its bytes: members are sorted, so after `ts` comes
+ * only `v`, and a quote inside a string value is escaped: the last `"ts":"` is the top-level one.
+ */
+export function tsOf(buf: Uint8Array, start: number, end: number): string | undefined {
+  for (let i = end - TS_KEY.length; i >= start; i--) {
+    let k = 0;
+    while (k < TS_KEY.length && buf[i + k] === TS_KEY[k]) k++;
+    if (k < TS_KEY.length) continue;
+    const from = i + TS_KEY.length;
+    let to = from;
+    while (to < end && buf[to] !== 0x22) to++;
+    return ascii(buf, from, to);
+  }
+  return undefined;
+}

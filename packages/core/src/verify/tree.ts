@@ -41,6 +41,23 @@ export interface ChainCheckpoints {
   unsealed: number;
   /** Key rotations the log announced (statements signed by a trusted key): the new key is trusted from there on. */
   rotations: { seq: number; keyName: string; keyId: string }[];
+  /**
+   * With witness keys: the newest checkpoint that matched the tree and carries at least the
+   * threshold of valid cosignatures (only it proves completeness then), with each cosigner's time.
+   */
+  witnessed?: { size: number; cosigners: Cosigner[] };
+  /**
+   * Trusted time: checkpoints a witness cosigned at T that cover an entry whose ts is later than T
+   * (the host clock ran ahead, or entries were backdated into the past).
+   */
+  clockAhead?: { size: number; cosignedAt: string; latestTs: string }[];
+}
+
+/** A witness's valid cosignature of a checkpoint: who, and when (POSIX seconds). */
+export interface Cosigner {
+  name: string;
+  keyId: string;
+  timestamp: number;
 }
 
 const eq = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
@@ -90,6 +107,8 @@ export interface TreeResult {
   verified: number;
   unchecked: number;
   newest?: TrustedCheckpoint;
+  /** Every checkpoint that matched the tree, by size (one per size). */
+  matched: TrustedCheckpoint[];
   /** External checkpoints beyond the end of the tree. */
   beyond: TrustedCheckpoint[];
 }
@@ -109,6 +128,7 @@ export class TreeTrack {
   verified = 0;
   unchecked = 0;
   newest: TrustedCheckpoint | undefined;
+  readonly #matched = new Map<number, TrustedCheckpoint>();
 
   constructor(external: TrustedCheckpoint[]) {
     this.#ext = [...external].sort((a, b) => a.size - b.size);
@@ -159,6 +179,7 @@ export class TreeTrack {
 
   #verified(c: TrustedCheckpoint): void {
     this.verified++;
+    if (!this.#matched.has(c.size) || c.ts !== undefined) this.#matched.set(c.size, c);
     if (this.newest === undefined || c.size > this.newest.size || (c.size === this.newest.size && c.ts !== undefined)) this.newest = c;
   }
 
@@ -246,6 +267,7 @@ export class TreeTrack {
       verified: this.verified,
       unchecked: this.unchecked,
       beyond,
+      matched: [...this.#matched.values()].sort((a, b) => a.size - b.size),
       ...(this.newest ? { newest: this.newest } : {}),
     };
   }

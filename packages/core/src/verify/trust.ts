@@ -12,6 +12,7 @@ import type { ChainTrack, ChainTree } from './chain.js';
 import { checkpointSummary, openTrusted, type TreeResult, type TrustedCheckpoint } from './tree.js';
 import type { TreeSink } from './tree-sink.js';
 import type { Position, VerifyOptions } from './types.js';
+import { gatherCosignatures, type WitnessPolicy, witnessedOf } from './witnessed.js';
 
 export function trustedKeys(list: unknown): NoteVerifier[] {
   if (!Array.isArray(list)) throw new AuditConfigError('trust must be an array of verifier keys', { path: 'trust' });
@@ -23,6 +24,16 @@ export function trustedKeys(list: unknown): NoteVerifier[] {
       throw new AuditConfigError(`trust[${i}] is not a verifier key (name+id+base64): ${(err as Error).message}`, { path: `trust[${i}]` });
     }
   });
+}
+
+/** The cosigned note a destination's checkpoint record carries (`details.witnessed.note`), if any. */
+function witnessedNote(line: string | undefined): unknown {
+  if (typeof line !== 'string') return undefined;
+  try {
+    return ((JSON.parse(line) as AuditEntry).details as { witnessed?: { note?: unknown } } | undefined)?.witnessed?.note;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The signed note an external item holds: a `checkpoint` record's line, or the note itself. */
@@ -44,6 +55,7 @@ export function openExternal(
   trust: NoteVerifier[] | undefined,
   ledger: BreakLedger,
   out: Map<string, TrustedCheckpoint[]>,
+  policy: WitnessPolicy | undefined,
 ): void {
   if (trust === undefined) throw new AuditConfigError('checkpoints need trusted keys (trust)', { path: 'checkpoints' });
   if (!Array.isArray(list)) throw new AuditConfigError('checkpoints must be an array', { path: 'checkpoints' });
@@ -52,6 +64,10 @@ export function openExternal(
     const source = x.source ?? `checkpoint destination item ${i + 1}`;
     const note = noteOf(x);
     if (note === null) continue;
+    if (policy) {
+      gatherCosignatures(note, trust, policy);
+      gatherCosignatures(witnessedNote(x.line), trust, policy);
+    }
     const c = openTrusted(note, trust, source, openCheckpoint);
     if ('error' in c) {
       ledger.add({ kind: 'checkpoint-signature', message: `${source}: the checkpoint does not open under the trusted keys (${c.error})` });
@@ -64,9 +80,18 @@ export function openExternal(
 }
 
 /** A `checkpoint` record: its note must open under a trusted key, name this chain, and match the tree. */
-export function checkpointRecord(s: ChainTrack, sink: TreeSink, e: AuditEntry, seq: number, pos: Position, trust: NoteVerifier[]): void {
+export function checkpointRecord(
+  s: ChainTrack,
+  sink: TreeSink,
+  e: AuditEntry,
+  seq: number,
+  pos: Position,
+  trust: NoteVerifier[],
+  policy: WitnessPolicy | undefined,
+): void {
   const tree = s.tree as ChainTree;
   tree.recordSeqs.push(seq);
+  if (policy) gatherCosignatures((e.details as { witnessed?: { note?: unknown } } | undefined)?.witnessed?.note, trust, policy);
   const d = (e.details ?? {}) as { note?: unknown; origin?: unknown };
   const c = openTrusted(d.note, trust, `the log (seq ${seq})`, openCheckpoint);
   if ('error' in c) {
@@ -78,6 +103,7 @@ export function checkpointRecord(s: ChainTrack, sink: TreeSink, e: AuditEntry, s
     return;
   }
   sink.record(tree.idx, seq, { ...c, ts: e.ts }, (e.details as { tree?: unknown }).tree, pos);
+  if (policy && tree.maxTs !== undefined) tree.tsAt.set(c.size, tree.maxTs);
   const rotation = (e.details as { rotation?: { statement?: unknown } } | undefined)?.rotation;
   if (rotation !== undefined) followRotation(s, tree, rotation.statement, c.origin, seq, pos, trust);
 }
@@ -120,10 +146,12 @@ export function settleTrees(
   external: Map<string, TrustedCheckpoint[]>,
   ledger: BreakLedger,
   extract: boolean,
+  policy: WitnessPolicy | undefined,
 ): void {
   for (const s of chains.values()) {
     const tree = s.tree as ChainTree;
     const r = results[tree.idx] as TreeResult;
+    const w = policy ? witnessedOf(s.id, r, policy, tree.tsAt) : undefined;
     for (const b of r.breaks) s.brk(b.kind, b.seq, b.message, b.pos ?? {});
     for (const c of r.beyond)
       ledger.add({
@@ -133,9 +161,16 @@ export function settleTrees(
         toSeq: c.size - 1,
         message: `${c.source} holds checkpoint ${c.size} signed by ${c.keyName}, but the log of chain ${s.id} ends at seq ${s.maxSeq}: entries were cut behind a checkpoint`,
       });
-    const n = r.newest;
-    if (n) s.commit({ seq: n.size - 1, by: `checkpoint ${n.size} signed by ${n.keyName} (${n.source}${n.ts ? `, sealed ${n.ts}` : ''})` });
+    // With witnesses, only a checkpoint that enough of them cosigned proves completeness.
+    const n = w ? w.newest : r.newest;
+    const by = w?.cosigners ? `, cosigned by ${w.cosigners.map((x) => x.name).join(', ')}` : '';
+    if (n)
+      s.commit({ seq: n.size - 1, by: `checkpoint ${n.size} signed by ${n.keyName}${by} (${n.source}${n.ts ? `, sealed ${n.ts}` : ''})` });
     tree.summary = checkpointSummary(r, s, tree.recordSeqs, tree.rotations);
+    if (w) {
+      if (w.newest && w.cosigners) tree.summary.witnessed = { size: w.newest.size, cosigners: w.cosigners };
+      if (w.clockAhead.length > 0) tree.summary.clockAhead = w.clockAhead;
+    }
   }
   if (extract) return;
   for (const [chain, list] of external) {

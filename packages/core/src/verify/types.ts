@@ -192,6 +192,15 @@ export interface VerifyOptions {
    * verify(), which await it; a Verifier used directly then needs finishAsync().
    */
   parallel?: boolean;
+  /**
+   * Witnesses' cosignature keys (C2SP tlog-cosignature, `name+id+base64(0x04 || key)`). With them a
+   * checkpoint proves completeness only when at least `witnessThreshold` of them cosigned it (the
+   * cosignatures the log and the destinations carry), and entries later than a cosignature of a
+   * checkpoint that covers them are reported (`clockAhead`). Needs `trust`.
+   */
+  witnesses?: (string | NoteVerifier)[];
+  /** Cosignatures required (k of the witnesses given). Default 1. */
+  witnessThreshold?: number;
 }
 
 export type VerifyItem = string | AuditEntry | Record<string, unknown> | { line?: string; entry?: unknown; file?: string; lineNo?: number };

@@ -9,7 +9,7 @@
  * Each entry is checked on its own here (hash or HMAC, canonical bytes, schema); ChainTrack
  * decides its place in its chain; settle() (commitments.ts) decides what only the end can.
  */
-import { AuditInputError } from '../errors.js';
+import { AuditConfigError, AuditInputError } from '../errors.js';
 import { hashCanonical, hashLineBytes, type ResolvedKey, resolveKey, ZERO_HASH } from '../hash.js';
 import { canonicalForms } from '../hash-chain.js';
 import type { NoteVerifier } from '../note.js';
@@ -21,11 +21,12 @@ import { settle } from './commitments.js';
 import { checkOptions, schemaBreak, unwrap } from './input.js';
 import { type RetentionClaim, readLibraryRecord } from './records.js';
 import { chainReport } from './report.js';
-import { ascii, bytesEqual, isJsonPrefix, scanLine } from './scan.js';
+import { ascii, bytesEqual, isJsonPrefix, scanLine, tsOf } from './scan.js';
 import type { TreeResult, TrustedCheckpoint } from './tree.js';
 import { LocalTreeSink, type TreeSink, workerTreeSink } from './tree-sink.js';
 import { checkpointRecord, openExternal, settleTrees, trustedKeys } from './trust.js';
 import type { Position, VerifyItem, VerifyOptions, VerifyReport } from './types.js';
+import { noteTs, type WitnessPolicy, witnessPolicy } from './witnessed.js';
 
 const UTF8 = new TextDecoder('utf-8');
 const UTF8_ENCODER = new TextEncoder();
@@ -60,6 +61,8 @@ export class Verifier {
   readonly #trust: NoteVerifier[] | undefined;
   /** Where the trees are built (with `trust`): this thread, or a worker thread (`parallel`). */
   readonly #sink: TreeSink | undefined;
+  /** Witness keys and threshold (`witnesses`): who must have cosigned a checkpoint for it to count. */
+  readonly #policy: WitnessPolicy | undefined;
   #treeResults: TreeResult[] | undefined;
   /** External checkpoints (`checkpoints`), opened, by chain. */
   readonly #external = new Map<string, TrustedCheckpoint[]>();
@@ -89,7 +92,9 @@ export class Verifier {
     this.#window = options.window ?? 100_000;
     this.#fastPath = options.fastPath !== false;
     this.#trust = options.trust === undefined ? undefined : trustedKeys(options.trust);
-    if (options.checkpoints !== undefined) openExternal(options.checkpoints, this.#trust, this.#ledger, this.#external);
+    this.#policy = witnessPolicy(options.witnesses, options.witnessThreshold);
+    if (this.#policy && this.#trust === undefined) throw new AuditConfigError('witnesses need the log keys (trust)', { path: 'witnesses' });
+    if (options.checkpoints !== undefined) openExternal(options.checkpoints, this.#trust, this.#ledger, this.#external, this.#policy);
     if (this.#trust !== undefined) this.#sink = (options.parallel === true ? workerTreeSink() : undefined) ?? new LocalTreeSink();
   }
 
@@ -208,7 +213,10 @@ export class Verifier {
     // The bookkeeping of #onEntry + ChainTrack.advance for exactly this case.
     this.#entries++;
     const seq = scan.seq;
-    if (s.tree) this.#sink?.leaf(s.tree.idx, seq, buf, start, end);
+    if (s.tree) {
+      this.#sink?.leaf(s.tree.idx, seq, buf, start, end);
+      if (this.#policy) noteTs(s.tree, tsOf(buf, start, end));
+    }
     s.count++;
     const prevRec = s.bySeq.get(seq - 1);
     if (prevRec) prevRec.continued = true;
@@ -237,7 +245,7 @@ export class Verifier {
     if (!s) {
       s = new ChainTrack(e.chain, e.seq, this.#window, this.#ledger);
       if (this.#sink !== undefined) {
-        s.tree = { idx: this.#chains.size, recordSeqs: [], rotations: [] };
+        s.tree = { idx: this.#chains.size, recordSeqs: [], rotations: [], tsAt: new Map() };
         this.#sink.open(s.tree.idx, this.#external.get(e.chain) ?? []);
       }
       this.#chains.set(e.chain, s);
@@ -306,7 +314,8 @@ export class Verifier {
     const bytes = UTF8_ENCODER.encode(line ?? forms.line);
     const sink = this.#sink as TreeSink;
     sink.leaf(s.tree.idx, seq, bytes, 0, bytes.length);
-    if (e.kind === 'checkpoint') checkpointRecord(s, sink, e, seq, pos, this.#trust as NoteVerifier[]);
+    if (this.#policy) noteTs(s.tree, e.ts);
+    if (e.kind === 'checkpoint') checkpointRecord(s, sink, e, seq, pos, this.#trust as NoteVerifier[], this.#policy);
   }
 
   /** The first entry of its chain in the input. Returns the seq it stands for. */
@@ -378,7 +387,7 @@ export class Verifier {
         throw new AuditInputError('Verifier.finish(): the trees are built in a worker thread (parallel): use finishAsync()');
       this.#finished = true;
       if (this.#pendingTorn) this.#resolveTorn();
-      if (trees !== undefined) settleTrees(this.#chains, trees, this.#external, this.#ledger, this.#extract);
+      if (trees !== undefined) settleTrees(this.#chains, trees, this.#external, this.#ledger, this.#extract, this.#policy);
       settle(this.#chains, { retained: this.#retained, anchors: this.#anchors, requireKeyed: this.#requireKeyed }, this.#ledger);
     }
     const breaks = this.#ledger.list();
