@@ -88,6 +88,11 @@ Options:
                            kafka://host:port/topic):
                            each checkpoint there must match the log, and a log that ends before
                            one was cut (needs --trust)
+  --witness <key|file>     a witness's cosignature key (name+id+base64, type 0x04, as litewitness
+                           prints it), or a file of them (repeatable): only a checkpoint cosigned
+                           by enough of them proves completeness, and entries later than a
+                           cosignature of a checkpoint that covers them are reported (clock ahead)
+  --witness-threshold <k>  cosignatures required (default 1)
 ${KEY_HELP}
 ${READER_HELP}
 
@@ -201,6 +206,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         checkpoint: { type: 'string' },
         trust: { type: 'string', multiple: true },
         checkpoints: { type: 'string', multiple: true },
+        witness: { type: 'string', multiple: true },
+        'witness-threshold': { type: 'string' },
       });
       if (values.help) {
         process.stdout.write(VERIFY_HELP);
@@ -221,6 +228,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         ...(values.checkpoint !== undefined ? { checkpoint: values.checkpoint } : {}),
         trust: readTrust(values.trust ?? []),
         checkpointLogs: values.checkpoints ?? [],
+        witnesses: readTrust(values.witness ?? [], 'witness'),
+        ...(values['witness-threshold'] !== undefined
+          ? { witnessThreshold: wholeNumber(values['witness-threshold'], '--witness-threshold') }
+          : {}),
         reader,
         argv: redactArgs(argv),
       });
@@ -292,4 +303,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     }
     throw err;
   }
+}
+
+function wholeNumber(v: string, flag: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} ${v}: a whole number of at least 1`);
+  return n;
 }

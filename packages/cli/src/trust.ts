@@ -4,12 +4,12 @@
  * or a directory of log files, plain or gzip, or a kafka:// topic).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { parseVerifierKey } from '@auditready/core';
+import { parseVerifierKey, parseWitnessKey } from '@auditready/core';
 import { expandInputs, readLines, UsageError } from './inputs.js';
 import { parseKafkaUrl, readKafka } from './verify-kafka.js';
 
-/** Verifier keys from --trust values: a key (`name+id+base64`) or a file of them (one per line, # comments). */
-export function readTrust(values: readonly string[]): string[] {
+/** Verifier keys from --trust (or --witness) values: a key (`name+id+base64`) or a file of them (one per line, # comments). */
+export function readTrust(values: readonly string[], kind: 'trust' | 'witness' = 'trust'): string[] {
   const keys: string[] = [];
   for (const v of values) {
     const lines = existsSync(v) ? readFileSync(v, 'utf8').split('\n') : [v];
@@ -17,10 +17,11 @@ export function readTrust(values: readonly string[]): string[] {
       const line = raw.trim();
       if (line === '' || line.startsWith('#')) continue;
       try {
-        parseVerifierKey(line);
+        if (kind === 'trust') parseVerifierKey(line);
+        else parseWitnessKey(line);
       } catch (err) {
         throw new UsageError(
-          `--trust ${existsSync(v) ? `${v}: a line` : v}: not a verifier key (name+id+base64) or a file of them: ${(err as Error).message}`,
+          `--${kind} ${existsSync(v) ? `${v}: a line` : v}: not a ${kind === 'trust' ? 'verifier' : 'witness'} key (name+id+base64) or a file of them: ${(err as Error).message}`,
         );
       }
       keys.push(line);

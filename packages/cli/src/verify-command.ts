@@ -22,6 +22,9 @@ export interface VerifyCommandOptions {
   trust?: string[];
   /** Checkpoint destinations (--checkpoints): files or directories. */
   checkpointLogs?: string[];
+  /** Witness cosignature keys (--witness) and how many must have cosigned (--witness-threshold). */
+  witnesses?: string[];
+  witnessThreshold?: number;
   /** kafka:// only: a checkpoint file to continue from and update. */
   checkpoint?: string;
   reader: ReaderLog;
@@ -58,6 +61,14 @@ function checkpointLines(c: VerifyFilesResult['report']['chains'][number]): stri
   return [
     `    checkpoint ${n(x.size)} signed by ${x.keyName} (${x.keyId}) at ${x.ts ?? 'an unknown time'}, from ${x.source}: ${k.verified} checkpoint${k.verified === 1 ? '' : 's'} verified against the tree${k.unchecked ? `, ${k.unchecked} not checkable` : ''}`,
     `    ${n(k.unsealed)} entr${k.unsealed === 1 ? 'y follows' : 'ies follow'} the newest checkpoint, not yet sealed by one`,
+    ...(k.witnessed
+      ? [
+          `    cosigned: checkpoint ${n(k.witnessed.size)} by ${k.witnessed.cosigners.map((w) => `${w.name} at ${new Date(w.timestamp * 1000).toISOString()}`).join(', ')}`,
+        ]
+      : []),
+    ...(k.clockAhead ?? []).map(
+      (a) => `    CLOCK AHEAD: checkpoint ${n(a.size)} was cosigned at ${a.cosignedAt}, but an entry it covers says ${a.latestTs}`,
+    ),
   ];
 }
 
@@ -95,7 +106,16 @@ export async function runVerify(o: VerifyCommandOptions): Promise<number> {
   const trust = o.trust && o.trust.length > 0 ? o.trust : undefined;
   if (o.checkpointLogs?.length && !trust) throw new UsageError('--checkpoints needs --trust <verifier key>');
   // Trusted checkpoint keys, and the checkpoints a destination holds (read before the log).
-  const trusted = trust ? { trust, checkpoints: await readCheckpointLines(o.checkpointLogs ?? []) } : {};
+  const witnesses = o.witnesses && o.witnesses.length > 0 ? o.witnesses : undefined;
+  if ((witnesses || o.witnessThreshold !== undefined) && !trust)
+    throw new UsageError('--witness needs --trust <verifier key> (the log key)');
+  const trusted = trust
+    ? {
+        trust,
+        checkpoints: await readCheckpointLines(o.checkpointLogs ?? []),
+        ...(witnesses ? { witnesses, ...(o.witnessThreshold !== undefined ? { witnessThreshold: o.witnessThreshold } : {}) } : {}),
+      }
+    : {};
   let files: { display: string }[];
   let result: VerifyFilesResult;
   let duplicates = 0;

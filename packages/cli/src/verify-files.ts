@@ -29,6 +29,8 @@ export interface VerifyFilesOptions {
   trust?: string[];
   /** Checkpoint destination lines (needs trust). */
   checkpoints?: { line: string; source: string }[];
+  witnesses?: string[];
+  witnessThreshold?: number;
   /** Called with the raw bytes read so far (compressed bytes for .gz). */
   onProgress?: (bytesRead: number) => void;
 }
@@ -42,6 +44,8 @@ export async function verifyFiles(files: readonly InputFile[], options: VerifyFi
     ...(options.extract ? { extract: true } : {}),
     ...(options.trust ? { trust: options.trust } : {}),
     ...(options.checkpoints ? { checkpoints: options.checkpoints } : {}),
+    ...(options.witnesses ? { witnesses: options.witnesses } : {}),
+    ...(options.witnessThreshold !== undefined ? { witnessThreshold: options.witnessThreshold } : {}),
   });
   let read = 0;
   const counts = new Map<string, number>();

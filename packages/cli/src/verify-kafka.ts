@@ -41,6 +41,8 @@ export async function verifyKafka(
     from?: TopicCheckpoint;
     trust?: string[];
     checkpoints?: { line: string; source: string }[];
+    witnesses?: string[];
+    witnessThreshold?: number;
   },
 ): Promise<VerifyFilesResult & { duplicates: number; replayed: number; checkpoint: TopicCheckpoint; from?: TopicCheckpoint }> {
   const { verifyOptionsFrom } = (await load('@auditready/transport-kafka')) as typeof import('@auditready/transport-kafka');
@@ -52,6 +54,8 @@ export async function verifyKafka(
         ...(options.keys ? { keys: options.keys } : {}),
         ...(options.allowPartialStart ? { allowPartialStart: true } : {}),
         ...(options.trust ? { trust: options.trust, checkpoints: options.checkpoints ?? [], parallel: true } : {}),
+        ...(options.witnesses ? { witnesses: options.witnesses } : {}),
+        ...(options.witnessThreshold !== undefined ? { witnessThreshold: options.witnessThreshold } : {}),
       },
       options.from,
       read.lines,

@@ -1,0 +1,59 @@
+/**
+ * `auditready verify --trust <log key> --witness <witness key> [--witness-threshold k]` on a log
+ * whose checkpoints a real litewitness cosigned: COMPLETE names the cosigning witness and its time;
+ * with more cosignatures required than the log carries, not proven complete (exit 3).
+ */
+import { join } from 'node:path';
+import { createAuditLogger, generateNoteKey } from '@auditready/core';
+import { createFileTransport } from '@auditready/transport-file';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { installLitewitness, type Litewitness, startLitewitness, witnessAvailable } from '../../../test-support/litewitness.js';
+import { cli, tempDir } from './helpers.js';
+
+let witness: Litewitness;
+
+describe.skipIf(!witnessAvailable)('auditready verify --witness', () => {
+  beforeAll(async () => {
+    witness = await startLitewitness(installLitewitness(), 'witness.test/cli');
+  }, 600_000);
+  afterAll(async () => {
+    await witness?.close();
+  });
+
+  it('COMPLETE through a cosigned checkpoint, naming the witness; k above what the log carries: exit 3', async () => {
+    const key = generateNoteKey('cli.example/audit');
+    witness.addLog('cli.example/audit/chain-w', key.verifierKey);
+    const dir = tempDir();
+    const log = createAuditLogger({
+      service: { name: 'cli' },
+      transports: [createFileTransport({ dir })],
+      handleSignals: false,
+      chain: { id: 'chain-w' },
+      checkpoints: { signer: key.signerKey, everyEntries: 10, witnesses: [{ url: witness.url, key: witness.key }] },
+    });
+    for (let i = 0; i < 30; i++) log.record({ action: 'doc.read' });
+    await log.close();
+    const file = join(dir, 'audit.log'); // the file alone: no head file, the checkpoints are the commitment
+    const ok = cli(['verify', file, '--trust', key.verifierKey, '--witness', witness.key]);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/cosigned: checkpoint \d+ by witness\.test\/cli at 20\d\d-/);
+    expect(ok.stdout).toMatch(/committed by checkpoint \d+ signed by cli\.example\/audit, cosigned by witness\.test\/cli/);
+    const silent = 'witness.test/silent+de45c02a+BO1JKMYo0cLG6ukDOJBZlWEpWSc6XGP5NjbBRhSshzfR';
+    const strict = cli([
+      'verify',
+      file,
+      '--trust',
+      key.verifierKey,
+      '--witness',
+      witness.key,
+      '--witness',
+      silent,
+      '--witness-threshold',
+      '2',
+    ]);
+    expect(strict.stderr).toBe('');
+    expect(strict.code).toBe(3);
+    expect(cli(['verify', file, '--witness', witness.key]).stderr).toMatch(/--witness needs --trust/);
+    expect(cli(['verify', file, '--trust', key.verifierKey, '--witness', key.verifierKey]).code).toBe(2); // a log key is not a witness key
+  });
+});
