@@ -98,7 +98,7 @@ export interface HashChainOptions {
 
 export class HashChain {
   readonly id: string;
-  readonly #key: ResolvedKey | undefined;
+  #key: ResolvedKey | undefined;
   #seq: number;
   #prev: string;
 
@@ -137,6 +137,11 @@ export class HashChain {
 
   get keyId(): string | undefined {
     return this.#key?.id;
+  }
+
+  /** The key for the records sealed from now on (a forward-secure chain's next epoch). */
+  rekey(key: ResolvedKey): void {
+    this.#key = key;
   }
 
   /**

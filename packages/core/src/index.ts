@@ -35,6 +35,8 @@ export {
   AuditTransportError,
   AuditUnavailableError,
 } from './errors.js';
+export type { ForwardSecureOptions, ForwardSecureState, ForwardSecureStore } from './forward-secure.js';
+export { DEFAULT_EPOCH_MS, evolveKey } from './forward-secure.js';
 export type { AuditKey } from './hash.js';
 export { ENTRY_DOMAIN_TAG, hashCanonical, REDACTION_DOMAIN_TAG, ZERO_HASH } from './hash.js';
 export type { EntryBody, HashChainOptions, SealedRecord } from './hash-chain.js';

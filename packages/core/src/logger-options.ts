@@ -8,6 +8,7 @@ import type { AuditClock } from './clock.js';
 import { createSystemClock } from './clock.js';
 import type { LaneSettings, OverflowPolicy } from './delivery-lane.js';
 import { AuditConfigError, AuditError, AuditHookError, AuditTransportError } from './errors.js';
+import type { ForwardSecureOptions } from './forward-secure.js';
 import { type AuditKey, type ResolvedKey, resolveKey } from './hash.js';
 import type { EntryBody } from './hash-chain.js';
 import { CHAIN_ID_PATTERN, type SealedRecord } from './hash-chain.js';
@@ -29,6 +30,11 @@ export interface AuditLoggerOptions {
     id?: string;
     /** HMAC-SHA256 key: entries then carry `kid` and only key holders can recompute hashes. */
     hmacKey?: AuditKey;
+    /**
+     * A forward-secure keyed chain instead (docs/spec/hash-chain.md): the key evolves every epoch
+     * and the old one is erased; a key stolen at epoch e cannot forge an earlier entry.
+     */
+    forwardSecure?: ForwardSecureOptions;
     /** Head of the previous chain (e.g. the last process's), linked from this chain's genesis. */
     previous?: ChainHead;
     /**
@@ -157,6 +163,10 @@ function checkPrevious(prev: unknown): ChainHead | undefined {
  */
 export function resolveChainStart(o: AuditLoggerOptions, transports: Transport[]): ChainStart {
   const c = o.chain ?? {};
+  if (c.hmacKey !== undefined && c.forwardSecure !== undefined)
+    throw new AuditConfigError('chain.hmacKey and chain.forwardSecure are two ways to key a chain: choose one', {
+      path: 'chain.forwardSecure',
+    });
   const key = c.hmacKey === undefined ? undefined : resolveKey(c.hmacKey, 'chain.hmacKey');
   let resume: ResumePoint | undefined = c.resume;
   let previous: ChainHead | undefined = c.previous;
@@ -181,7 +191,11 @@ export function resolveChainStart(o: AuditLoggerOptions, transports: Transport[]
 const LIB = `auditready/${CORE_VERSION}`;
 
 /** The chain's first record of a logger: genesis of a new chain, or `recovered` for a resumed one. */
-export function firstRecord(start: ChainStart, processInfo: boolean): { kind: 'genesis' | 'recovered'; fields: Partial<EntryBody> } {
+export function firstRecord(
+  start: ChainStart,
+  processInfo: boolean,
+  forwardSecure?: { id: string; start: string; epochMs: number },
+): { kind: 'genesis' | 'recovered'; fields: Partial<EntryBody> } {
   const { resume, previous: prev, key } = start;
   if (resume === undefined) {
     return {
@@ -189,7 +203,8 @@ export function firstRecord(start: ChainStart, processInfo: boolean): { kind: 'g
       fields: {
         details: {
           library: LIB,
-          hash: key ? 'hmac-sha256' : 'sha256',
+          hash: key || forwardSecure ? 'hmac-sha256' : 'sha256',
+          ...(forwardSecure ? { forwardSecure } : {}),
           ...(prev ? { previous: { chain: prev.chain, seq: prev.seq, hash: prev.hash } } : {}),
           ...(processInfo && nodeProcess?.pid !== undefined ? { pid: nodeProcess.pid } : {}),
         },

@@ -1,15 +1,11 @@
 /**
- * createAuditLogger: the pipeline of docs/spec/delivery.md.
- *
- *   record(): build -> redact (copy) -> validate (ajv) -> canonicalize + seal (chain) -> hand to lanes
- *
- * record() is synchronous and returns the sealed entry. Building is entry-body.ts; sealing is
- * hash-chain.ts; each transport has its own DeliveryLane (delivery-lane.ts: bounded queue,
- * overflow, gaps, batches, retries). When a queue is full the overflow policy decides: drop the
- * newest or oldest entries for that transport (and a `gap` record in the chain says which seqs and
- * why), or fail closed (record() throws AuditUnavailableError so the caller can refuse to serve
- * unaudited).
+ * createAuditLogger: the pipeline of docs/spec/delivery.md — record(): build (entry-body.ts) ->
+ * redact (copy) -> validate (ajv) -> canonicalize + seal (hash-chain.ts) -> one DeliveryLane per
+ * transport (delivery-lane.ts: bounded queue, batches, retries). A full queue drops the newest or
+ * oldest entries for that transport (a `gap` record says which and why) or fails closed
+ * (AuditUnavailableError). Checkpoints: checkpointer.ts; forward-secure epochs: forward-secure.ts.
  */
+
 import { Checkpointer, type IssuedCheckpoint, resolveCheckpoints, resolveSigner, startRange, treeStart } from './checkpointer.js';
 import { type AuditClock, type ClockStep, clockStepFields, formatMicros } from './clock.js';
 import { DeliveryLane, IdleSignal, type LaneSettings } from './delivery-lane.js';
@@ -23,6 +19,7 @@ import {
   AuditTransportError,
   AuditUnavailableError,
 } from './errors.js';
+import { EpochSealer, forwardSecureKey } from './forward-secure.js';
 import { type EntryBody, HashChain, type SealedRecord } from './hash-chain.js';
 import { CLOCK_STEP, ROOM, SEAL_AT, SEAL_REJECTED, TREE } from './internal.js';
 import {
@@ -71,6 +68,8 @@ class Logger implements AuditLogger {
   /** Checkpoint destinations: they get `checkpoint` records only. */
   readonly #destLanes: DeliveryLane[] = [];
   readonly #checkpointer: Checkpointer | undefined;
+  /** A forward-secure chain's epochs (chain.forwardSecure). */
+  readonly #epochs: EpochSealer | undefined;
   readonly #settings: LaneSettings;
   readonly #clock: AuditClock;
   readonly #body: BodyContext;
@@ -123,9 +122,11 @@ class Logger implements AuditLogger {
         : treeStart(resolveChainStart(o, transports));
     const start = planned.start;
     const cp = resolveCheckpoints(o.checkpoints, start.id);
+    const fss = forwardSecureKey(o.chain?.forwardSecure, this.#clock);
+    const key = fss?.key ?? start.key;
     this.#chain = new HashChain({
       id: start.id,
-      ...(start.key ? { key: start.key } : {}),
+      ...(key ? { key } : {}),
       ...(start.resume ? { resume: start.resume } : {}),
     });
     const hooks = { report: (e: AuditError) => this.#report(e), gapsDue: () => this.#emitGaps(), idle: () => this.#idle.notify() };
@@ -139,8 +140,12 @@ class Logger implements AuditLogger {
     }
     this.#handleSignals = o.handleSignals !== false;
     if (this.#handleSignals) registerShutdown(this.#participant);
-    const first = firstRecord(start, o.processInfo !== false);
+    const first = firstRecord(start, o.processInfo !== false, fss?.info);
     this.#sealInternal(first.kind, first.fields);
+    // Epochs that ended while no logger ran are sealed now, each under its own key, in order.
+    this.#epochs =
+      fss && new EpochSealer(fss, (d, reason) => this.#sealInternal('epoch', { reason, details: d }), this.#chain, this.#clock);
+    this.#epochs?.advance();
     for (const t of transports) t.attach?.(this.#transportContext());
   }
 
@@ -172,6 +177,7 @@ class Logger implements AuditLogger {
   /** Seals a library-written record (genesis, gap, clock, recovered, rejected). */
   #sealInternal(kind: EntryKind, fields: Partial<EntryBody>, ts?: string): SealedRecord {
     if (this.#later.length > 0) this.#sealLater();
+    if (kind !== 'epoch') this.#epochs?.advance();
     const body = { kind, ts: ts ?? formatMicros(this.#clock.nowMicros()), service: this.#body.service, ...fields } as EntryBody;
     const sealed = this.#chain.seal(body);
     this.#enqueue(sealed, true);
@@ -223,6 +229,7 @@ class Logger implements AuditLogger {
 
   /** `deferred`: sealing what recordLater() took, where nobody could catch a throw (strict mode reports instead). */
   #seal(input: AuditRecordInput, ts: string | undefined, deferred = false): AuditEntry {
+    this.#epochs?.advance();
     let built: ReturnType<typeof buildBody>;
     try {
       built = buildBody(input, ts, this.#body);
@@ -347,6 +354,7 @@ class Logger implements AuditLogger {
     if (cp) await cp.finish(options.timeoutMs ?? 30000);
     const result = await this.flush(options);
     this.#closed = true;
+    this.#epochs?.stop();
     if (this.#handleSignals) unregisterShutdown(this.#participant);
     const lanes = [...this.#lanes, ...this.#destLanes];
     for (const lane of lanes) lane.stop();

@@ -21,8 +21,9 @@ import {
   writeFileSync,
   writeSync,
 } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { AuditConfigError, AuditTransportError } from './errors.js';
+import type { ForwardSecureState, ForwardSecureStore } from './forward-secure.js';
 import type { SealedRecord } from './hash-chain.js';
 import { intOption } from './options.js';
 import type { ResumePoint } from './transport.js';
@@ -298,4 +299,41 @@ export class Spool {
       pending,
     };
   }
+}
+
+/**
+ * A forward-secure chain's key state in a file (chain.forwardSecure.store): JSON holding only the
+ * current epoch's key, mode 0600, replaced atomically (temporary file, fsync, rename, directory
+ * fsync) before the key is used, so an evolved key never coexists on disk with the one it replaced.
+ */
+export function fileKeyState(path: string): ForwardSecureStore {
+  if (typeof path !== 'string' || path === '') throw new AuditConfigError('fileKeyState(path): a file path', { path: 'path' });
+  return {
+    load: () => {
+      let text: string;
+      try {
+        text = readFileSync(path, 'utf8');
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw new AuditConfigError(`${path}: cannot read the forward-secure key state: ${(err as Error).message}`);
+      }
+      try {
+        return JSON.parse(text) as ForwardSecureState;
+      } catch {
+        throw new AuditConfigError(`${path}: the forward-secure key state is not JSON (damaged)`);
+      }
+    },
+    save: (state) => {
+      const tmp = `${path}.tmp-${process.pid}`;
+      const fd = openSync(tmp, 'w', 0o600);
+      try {
+        writeSync(fd, `${JSON.stringify(state)}\n`);
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(tmp, path);
+      fsyncDir(dirname(path));
+    },
+  };
 }

@@ -6,7 +6,18 @@
 export const FORMAT_VERSION = 1 as const;
 
 /** `access` and `event` are the app's records; the others are written by the library itself. */
-export type EntryKind = 'access' | 'event' | 'genesis' | 'checkpoint' | 'gap' | 'recovered' | 'clock' | 'rejected' | 'retention' | 'notice';
+export type EntryKind =
+  | 'access'
+  | 'event'
+  | 'genesis'
+  | 'checkpoint'
+  | 'gap'
+  | 'recovered'
+  | 'clock'
+  | 'rejected'
+  | 'retention'
+  | 'notice'
+  | 'epoch';
 export type Outcome = 'success' | 'failure' | 'denied' | 'error' | 'aborted';
 export type ActorType = 'user' | 'service' | 'anonymous' | 'system';
 

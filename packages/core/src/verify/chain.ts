@@ -6,6 +6,7 @@
  */
 import type { AuditEntry, ChainHead } from '../types.js';
 import type { BreakLedger, BreakRef } from './breaks.js';
+import type { EpochTrack } from './epochs.js';
 import { type SeqRecord, SeqWindow } from './seq-window.js';
 import type { ChainCheckpoints } from './tree.js';
 import { type BreakKind, type Commitment, type DeclaredGap, describePos, type Position, type RetainedRange } from './types.js';
@@ -73,6 +74,10 @@ export class ChainTrack {
   firstHashOk = true;
   /** The newest commitment to this chain's head that it meets (see commitments.ts). */
   commitment?: Commitment;
+  /** The kid of the last entry read (a change is an epoch boundary on a forward-secure chain). */
+  lastKid?: string;
+  /** A forward-secure chain's epochs (epochs.ts). */
+  epochs?: EpochTrack;
   /** With trusted keys: the chain's tree (built by a TreeSink, tree-sink.ts) and what the main thread keeps of its checkpoints. */
   tree?: ChainTree;
   readonly #ledger: BreakLedger;

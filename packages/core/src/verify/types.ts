@@ -57,6 +57,8 @@ export interface VerifyBreak extends Position {
   seq?: number;
   /** Last seq of a range (deleted, truncated). */
   toSeq?: number;
+  /** On a forward-secure chain: the epoch the break is in. */
+  epoch?: number;
   message: string;
 }
 
@@ -201,6 +203,11 @@ export interface VerifyOptions {
   witnesses?: (string | NoteVerifier)[];
   /** Cosignatures required (k of the witnesses given). Default 1. */
   witnessThreshold?: number;
+  /**
+   * Initial keys k(0) of forward-secure chains (`chain.forwardSecure`): each epoch's key is derived
+   * from them. Their holder can forge any epoch: keep them offline, with the auditor.
+   */
+  forwardSecure?: AuditKey[];
 }
 
 export type VerifyItem = string | AuditEntry | Record<string, unknown> | { line?: string; entry?: unknown; file?: string; lineNo?: number };

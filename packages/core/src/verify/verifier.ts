@@ -1,15 +1,13 @@
 /**
- * The Verifier: push lines or entries in input order, then finish() for the report
- * (docs/spec/hash-chain.md §Verification). Several chains may be interleaved. It keeps going after
- * the first break, as CloudTrail's validate-logs does, and reports per chain: count, first and
- * last seq, head hash, every break with its kind and position, and the gaps the chain itself
- * declared. Memory is bounded: per chain, the hashes of the last `window` seqs are kept for
- * reorder and duplicate detection (see seq-window.ts).
- *
- * Each entry is checked on its own here (hash or HMAC, canonical bytes, schema); ChainTrack
- * decides its place in its chain; settle() (commitments.ts) decides what only the end can.
+ * The Verifier: push lines or entries in input order, then finish() (docs/spec/hash-chain.md
+ * §Verification). Chains may be interleaved; it goes on after a break (as CloudTrail's
+ * validate-logs) and reports per chain: count, seq range, head, every break with kind and position,
+ * declared gaps. Bounded memory (seq-window.ts). Each entry is checked on its own here; ChainTrack
+ * places it in its chain; settle() (commitments.ts) decides what only the end can; trees:
+ * tree-sink.ts, trust.ts; witnesses: witnessed.ts; forward-secure epochs: epochs.ts.
  */
 import { AuditConfigError, AuditInputError } from '../errors.js';
+import { EpochKeys } from '../forward-secure.js';
 import { hashCanonical, hashLineBytes, type ResolvedKey, resolveKey, ZERO_HASH } from '../hash.js';
 import { canonicalForms } from '../hash-chain.js';
 import type { NoteVerifier } from '../note.js';
@@ -18,6 +16,7 @@ import type { AuditEntry, ChainHead } from '../types.js';
 import { BreakLedger, type BreakRef } from './breaks.js';
 import { ChainTrack } from './chain.js';
 import { settle } from './commitments.js';
+import { annotateEpochs, epochOpen, epochStep } from './epochs.js';
 import { checkOptions, schemaBreak, unwrap } from './input.js';
 import { type RetentionClaim, readLibraryRecord } from './records.js';
 import { chainReport } from './report.js';
@@ -49,6 +48,8 @@ function modifiedMessage(e: AuditEntry, key: ResolvedKey | undefined): string {
 /** Incremental verifier: push items in order, then finish(). */
 export class Verifier {
   readonly #keys = new Map<string, ResolvedKey>();
+  /** Forward-secure chains' initial keys: epoch keys are derived on demand (then kept in #keys). */
+  #epochKeys: EpochKeys | undefined;
   readonly #requireKeyed: boolean;
   readonly #anchors: (ChainHead & { source?: string })[];
   readonly #allowPartialStart: boolean;
@@ -84,7 +85,8 @@ export class Verifier {
       const r = resolveKey(k, `keys[${i}]`);
       this.#keys.set(r.id, r);
     }
-    this.#requireKeyed = options.requireKeyed ?? this.#keys.size > 0;
+    if (options.forwardSecure !== undefined) this.#epochKeys = new EpochKeys(options.forwardSecure);
+    this.#requireKeyed = options.requireKeyed ?? (this.#keys.size > 0 || this.#epochKeys !== undefined);
     this.#anchors = options.anchors ?? [];
     this.#extract = options.extract === true;
     this.#allowPartialStart = options.allowPartialStart === true || this.#extract;
@@ -145,10 +147,7 @@ export class Verifier {
     this.#onEntry(parsed as AuditEntry, line, where);
   }
 
-  /**
-   * A line longer than any entry (`bytes` over `max`), which the stream reader skipped without
-   * holding it: an `unparseable` break, and a line like any other for torn-write detection.
-   */
+  /** A line over `max` bytes the stream reader skipped unheld: `unparseable`, and a line for torn-write detection. */
   pushOverlong(bytes: number, max: number, pos: Position): void {
     if (this.#finished) throw new AuditInputError('Verifier.pushOverlong() after finish()');
     this.#items++;
@@ -163,11 +162,7 @@ export class Verifier {
     else this.#pendingTorn = undefined;
   }
 
-  /**
-   * Adds one line given as bytes: `buf[start, end)`, without its newline. The common case, the
-   * next entry of a chain linking to its head, is checked from the bytes without decoding or
-   * parsing; everything else is decoded and takes the full path of push().
-   */
+  /** Adds one line as bytes `buf[start, end)` (no newline): the fast path when it can, else decoded, push()'s full path. */
   pushBytes(buf: Uint8Array, start: number, end: number, pos: Position): void {
     if (this.#finished) throw new AuditInputError('Verifier.pushBytes() after finish()');
     if (end > start && buf[end - 1] === 13) end--; // CRLF
@@ -206,7 +201,8 @@ export class Verifier {
     )
       return false;
     const kid = scan.kidStart < 0 ? undefined : ascii(buf, scan.kidStart, scan.kidEnd);
-    const key = kid === undefined ? undefined : this.#keys.get(kid);
+    const key = kid === undefined ? undefined : this.#key(kid);
+    if (s.epochs !== undefined && (kid !== s.lastKid || !epochOpen(s))) return false; // an epoch boundary: the full path
     if (kid !== undefined ? key === undefined : this.#requireKeyed) return false;
     const hash = hashLineBytes(buf, start, scan.hashStart, scan.hashEnd, end, key);
     if (!bytesEqual(buf, scan.hashValStart, scan.hashValEnd, hash)) return false;
@@ -268,7 +264,7 @@ export class Verifier {
       return { key: undefined, checkable: true };
     }
     s.keyIds.add(e.kid);
-    const key = this.#keys.get(e.kid);
+    const key = this.#key(e.kid);
     if (key) return { key, checkable: true };
     if (!s.missingKeyReported.has(e.kid)) {
       s.missingKeyReported.add(e.kid);
@@ -280,6 +276,13 @@ export class Verifier {
       );
     }
     return { key: undefined, checkable: false };
+  }
+
+  /** The key a `kid` names: supplied, or derived for an epoch of a forward-secure chain. */
+  #key(kid: string): ResolvedKey | undefined {
+    const k = this.#keys.get(kid) ?? this.#epochKeys?.keyFor(kid);
+    if (k !== undefined) this.#keys.set(kid, k);
+    return k;
   }
 
   #onEntry(e: AuditEntry, line: string | undefined, pos: Position): void {
@@ -310,6 +313,8 @@ export class Verifier {
     const before = s.expected;
     const seq = before === -1 ? this.#first(c, own) : this.#next(c, own);
     readLibraryRecord(e, s, seq, key !== undefined && hashOk, this.#retained);
+    if (before === -1 || seq >= before) epochStep(s, e, seq, pos);
+    s.lastKid = e.kid;
     if (s.tree === undefined || (before !== -1 && seq < before)) return; // a late entry is not in the tree's order
     const bytes = UTF8_ENCODER.encode(line ?? forms.line);
     const sink = this.#sink as TreeSink;
@@ -391,6 +396,7 @@ export class Verifier {
       settle(this.#chains, { retained: this.#retained, anchors: this.#anchors, requireKeyed: this.#requireKeyed }, this.#ledger);
     }
     const breaks = this.#ledger.list();
+    annotateEpochs(this.#chains.values(), breaks);
     const omitted = this.#ledger.omitted();
     const chains = [...this.#chains.values()].map((s) => chainReport(s, breaks, this.#ledger.omittedOf(s.id)));
     const valid = breaks.length === 0 && Object.keys(omitted).length === 0;
