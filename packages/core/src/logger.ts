@@ -143,8 +143,7 @@ class Logger implements AuditLogger {
     const first = firstRecord(start, o.processInfo !== false, fss?.info);
     this.#sealInternal(first.kind, first.fields);
     // Epochs that ended while no logger ran are sealed now, each under its own key, in order.
-    this.#epochs =
-      fss && new EpochSealer(fss, (d, reason) => this.#sealInternal('epoch', { reason, details: d }), this.#chain, this.#clock);
+    this.#epochs = fss && new EpochSealer(fss, (d, r) => this.#sealInternal('epoch', { reason: r, details: d }), this.#chain, this.#clock);
     this.#epochs?.advance();
     for (const t of transports) t.attach?.(this.#transportContext());
   }

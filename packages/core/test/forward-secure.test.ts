@@ -71,7 +71,7 @@ describe('forward-secure chain', () => {
       ...Array(5).fill('e3'),
     ]);
     expect(entries.map(epochOf)).toEqual([0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 2, 3, 3, 3, 3, 3]);
-    expect((entries[0]?.details as { forwardSecure?: unknown }).forwardSecure).toMatchObject({ id: 'fss1', epochMs: EPOCH });
+    expect(((entries[0] as AuditEntry).details as { forwardSecure?: unknown }).forwardSecure).toMatchObject({ id: 'fss1', epochMs: EPOCH });
     const r = verifySync(lines, { forwardSecure: [K0] });
     expect(r.breaks).toEqual([]);
     expect(r.valid).toBe(true);
