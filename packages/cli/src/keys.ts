@@ -44,6 +44,25 @@ export function collectKeys(flags: readonly string[], keyFiles: readonly string[
   return keys;
 }
 
+/**
+ * Initial keys of forward-secure chains: from files (`--fss-key-file`, `id=secret` lines) and the
+ * environment (AUDITREADY_FSS_KEYS) only — never from the command line, where other users see it.
+ */
+export function collectFssKeys(keyFiles: readonly string[], env: string | undefined): AuditKey[] {
+  const keys: AuditKey[] = [];
+  for (const path of keyFiles) {
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch {
+      throw new UsageError(`--fss-key-file ${path}: cannot read it`);
+    }
+    keys.push(...parseLines(text, `--fss-key-file ${path}`));
+  }
+  if (env) keys.push(...parseLines(env, 'AUDITREADY_FSS_KEYS'));
+  return keys;
+}
+
 /** Arguments as they may be recorded in the reader log: key secrets removed. */
 export function redactArgs(argv: readonly string[]): string[] {
   const out: string[] = [];

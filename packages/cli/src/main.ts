@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { readAnchor, UsageError } from './inputs.js';
 import { KEYGEN_HELP, runKeygen } from './keygen-command.js';
-import { collectKeys, redactArgs } from './keys.js';
+import { collectFssKeys, collectKeys, redactArgs } from './keys.js';
 import { PROOF_HELP, runConsistency, runProve, runVerifyProof } from './proof-commands.js';
 import { type QueryFilters, runQuery } from './query-command.js';
 import { openReaderLog, readerLogDir } from './reader-log.js';
@@ -36,6 +36,9 @@ const KEY_HELP = `Keys (for HMAC-keyed chains):
   --key <id>=<secret>      repeatable; secret is hex:<hex> or base64:<base64>
   --key-file <path>        one <id>=<secret> per line (# comments)
   AUDITREADY_KEYS          the same lines, from the environment
+  --fss-key-file <path>    initial keys k(0) of forward-secure chains, <id>=<secret> lines (or
+                           AUDITREADY_FSS_KEYS); never on the command line. Their holder can forge
+                           any epoch: keep them offline, with the auditor
   Prefer a key file or the environment: command lines are visible to other users.`;
 
 const READER_HELP = `Reader log (reads of the log are themselves audited):
@@ -208,6 +211,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         checkpoints: { type: 'string', multiple: true },
         witness: { type: 'string', multiple: true },
         'witness-threshold': { type: 'string' },
+        'fss-key-file': { type: 'string', multiple: true },
       });
       if (values.help) {
         process.stdout.write(VERIFY_HELP);
@@ -229,6 +233,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         trust: readTrust(values.trust ?? []),
         checkpointLogs: values.checkpoints ?? [],
         witnesses: readTrust(values.witness ?? [], 'witness'),
+        forwardSecure: collectFssKeys(values['fss-key-file'] ?? [], env.AUDITREADY_FSS_KEYS),
         ...(values['witness-threshold'] !== undefined
           ? { witnessThreshold: wholeNumber(values['witness-threshold'], '--witness-threshold') }
           : {}),

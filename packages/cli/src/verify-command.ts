@@ -25,6 +25,8 @@ export interface VerifyCommandOptions {
   /** Witness cosignature keys (--witness) and how many must have cosigned (--witness-threshold). */
   witnesses?: string[];
   witnessThreshold?: number;
+  /** Initial keys of forward-secure chains. */
+  forwardSecure?: AuditKey[];
   /** kafka:// only: a checkpoint file to continue from and update. */
   checkpoint?: string;
   reader: ReaderLog;
@@ -37,7 +39,8 @@ function describe(b: VerifyBreak): string {
   const where = b.line !== undefined ? `line ${b.line}` : '';
   const seq = b.seq !== undefined ? `seq ${b.seq}${b.toSeq !== undefined ? `..${b.toSeq}` : ''}` : '';
   const chain = b.chain ? `chain ${b.chain.slice(0, 8)}` : '';
-  return `${b.kind.padEnd(12)} ${[where, chain, seq].filter(Boolean).join(', ')}: ${b.message}`;
+  const epoch = b.epoch !== undefined ? `epoch ${b.epoch}` : '';
+  return `${b.kind.padEnd(12)} ${[where, chain, seq, epoch].filter(Boolean).join(', ')}: ${b.message}`;
 }
 
 /** Exit codes (docs/cli.md): the verdict, and what a script can rely on. */
@@ -126,6 +129,7 @@ export async function runVerify(o: VerifyCommandOptions): Promise<number> {
     const from = o.checkpoint !== undefined ? loadCheckpoint(o.checkpoint, source.topic) : undefined;
     kafka = await verifyKafka(source, {
       keys: o.keys,
+      ...(o.forwardSecure?.length ? { forwardSecure: o.forwardSecure } : {}),
       ...trusted,
       allowPartialStart: o.allowPartialStart,
       ...(from ? { from } : {}),
@@ -139,6 +143,7 @@ export async function runVerify(o: VerifyCommandOptions): Promise<number> {
     const total = expanded.files.reduce((s, f) => s + f.bytes, 0);
     const progress = createProgress(total, o.progress ?? (process.stderr.isTTY === true && total > 50e6));
     result = await verifyFiles(expanded.files, {
+      ...(o.forwardSecure?.length ? { forwardSecure: o.forwardSecure } : {}),
       ...trusted,
       keys: o.keys,
       anchors: [...(o.useHeads ? expanded.anchors : []), ...o.anchors],

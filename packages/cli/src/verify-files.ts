@@ -31,6 +31,7 @@ export interface VerifyFilesOptions {
   checkpoints?: { line: string; source: string }[];
   witnesses?: string[];
   witnessThreshold?: number;
+  forwardSecure?: AuditKey[];
   /** Called with the raw bytes read so far (compressed bytes for .gz). */
   onProgress?: (bytesRead: number) => void;
 }
@@ -45,6 +46,7 @@ export async function verifyFiles(files: readonly InputFile[], options: VerifyFi
     ...(options.trust ? { trust: options.trust } : {}),
     ...(options.checkpoints ? { checkpoints: options.checkpoints } : {}),
     ...(options.witnesses ? { witnesses: options.witnesses } : {}),
+    ...(options.forwardSecure ? { forwardSecure: options.forwardSecure } : {}),
     ...(options.witnessThreshold !== undefined ? { witnessThreshold: options.witnessThreshold } : {}),
   });
   let read = 0;

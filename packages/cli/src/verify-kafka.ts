@@ -43,6 +43,7 @@ export async function verifyKafka(
     checkpoints?: { line: string; source: string }[];
     witnesses?: string[];
     witnessThreshold?: number;
+    forwardSecure?: AuditKey[];
   },
 ): Promise<VerifyFilesResult & { duplicates: number; replayed: number; checkpoint: TopicCheckpoint; from?: TopicCheckpoint }> {
   const { verifyOptionsFrom } = (await load('@auditready/transport-kafka')) as typeof import('@auditready/transport-kafka');
@@ -55,6 +56,7 @@ export async function verifyKafka(
         ...(options.allowPartialStart ? { allowPartialStart: true } : {}),
         ...(options.trust ? { trust: options.trust, checkpoints: options.checkpoints ?? [], parallel: true } : {}),
         ...(options.witnesses ? { witnesses: options.witnesses } : {}),
+        ...(options.forwardSecure ? { forwardSecure: options.forwardSecure } : {}),
         ...(options.witnessThreshold !== undefined ? { witnessThreshold: options.witnessThreshold } : {}),
       },
       options.from,
