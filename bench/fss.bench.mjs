@@ -18,7 +18,10 @@ const base = {
 };
 const keyed = createAuditLogger({ ...base, chain: { hmacKey: { id: 'k1', secret } } });
 const dir = mkdtempSync(join(tmpdir(), 'ar-fss-bench-'));
-const fss = createAuditLogger({ ...base, chain: { forwardSecure: { store: fileKeyState(join(dir, 'state')), initialKey: { id: 'f1', secret } } } });
+const fss = createAuditLogger({
+  ...base,
+  chain: { forwardSecure: { store: fileKeyState(join(dir, 'state')), initialKey: { id: 'f1', secret } } },
+});
 
 const cpu = () => {
   const u = process.cpuUsage();
