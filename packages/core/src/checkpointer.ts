@@ -46,6 +46,8 @@ export interface CheckpointOptions {
   witnesses?: WitnessOptions[];
   /** Bound on one request to a witness. Default 10000 ms. */
   witnessTimeoutMs?: number;
+  /** The policy: how many witnesses must cosign a checkpoint (k of n; health() says which is witnessed). Default 1. */
+  witnessThreshold?: number;
 }
 
 /** A checkpoint the logger issued. */
@@ -67,6 +69,7 @@ export interface ResolvedCheckpoints {
   destinations: Transport[];
   witnesses: WitnessOptions[];
   witnessTimeoutMs: number;
+  witnessThreshold: number;
 }
 
 const ORIGIN_PREFIX = /^[^\s+]{1,200}$/u;
@@ -112,6 +115,7 @@ export function resolveCheckpoints(o: unknown, chainId: string): ResolvedCheckpo
     destinations,
     witnesses: resolveWitnesses(c.witnesses),
     witnessTimeoutMs: intOption(c.witnessTimeoutMs, 10_000, 1, 'checkpoints.witnessTimeoutMs'),
+    witnessThreshold: intOption(c.witnessThreshold, 1, 1, 'checkpoints.witnessThreshold'),
   };
 }
 
@@ -165,7 +169,11 @@ export class Checkpointer {
     this.#range = range;
     this.#hooks = hooks;
     if (c.witnesses.length > 0) {
-      this.#witnessing = new Witnessing(c.witnesses, (e) => hooks.report(e), c.witnessTimeoutMs);
+      if (c.witnessThreshold > c.witnesses.length)
+        throw new AuditConfigError(`checkpoints.witnessThreshold ${c.witnessThreshold} > ${c.witnesses.length} witnesses`, {
+          path: 'checkpoints.witnessThreshold',
+        });
+      this.#witnessing = new Witnessing(c.witnesses, (e) => hooks.report(e), c.witnessTimeoutMs, c.witnessThreshold);
       this.#witnessing.start(range);
     }
     if (c.intervalMs > 0) {
@@ -323,6 +331,7 @@ export class Checkpointer {
     uncovered: number;
     last?: { size: number; seq: number };
     witnesses?: WitnessHealth[];
+    witnessed?: number;
   } {
     return {
       origin: this.#c.origin,
@@ -331,6 +340,7 @@ export class Checkpointer {
       uncovered: this.#since,
       ...(this.#last ? { last: { size: this.#last.size, seq: this.#last.record.entry.seq } } : {}),
       ...(this.#witnessing ? { witnesses: this.#witnessing.health() } : {}),
+      ...(this.#witnessing?.witnessed !== undefined ? { witnessed: this.#witnessing.witnessed } : {}),
     };
   }
 }

@@ -40,6 +40,8 @@ export interface AuditHealth {
     destinations: TransportHealth[];
     /** With witnesses: each one's state (`behind`: has not cosigned the newest checkpoint yet). */
     witnesses?: WitnessHealth[];
+    /** The newest checkpoint size that `witnessThreshold` witnesses cosigned. */
+    witnessed?: number;
   };
 }
 

@@ -74,11 +74,21 @@ export class Witnessing {
   readonly #gathered = new Map<number, { note: string; lines: Set<string> }>();
   #stopped = false;
   readonly #idle: (() => void)[] = [];
+  readonly #threshold: number;
+  /** Witnesses that cosigned each recent checkpoint size, and the newest size that k of them did. */
+  readonly #cosigners = new Map<number, Set<string>>();
+  #witnessed: number | undefined;
 
-  constructor(witnesses: WitnessOptions[], report: (e: AuditHookError | AuditTransportError) => void, timeoutMs = 10_000) {
+  constructor(witnesses: WitnessOptions[], report: (e: AuditHookError | AuditTransportError) => void, timeoutMs = 10_000, threshold = 1) {
     this.#witnesses = witnesses.map((w) => new Witness(w));
     this.#report = report;
     this.#timeoutMs = timeoutMs;
+    this.#threshold = threshold;
+  }
+
+  /** The newest checkpoint size that at least `threshold` witnesses cosigned (the policy, k of n). */
+  get witnessed(): number | undefined {
+    return this.#witnessed;
   }
 
   /** Starts from a resumed tree: witnesses will be asked from size 0 and answer 409 with theirs. */
@@ -218,6 +228,11 @@ export class Witnessing {
     const g = this.#gathered.get(c.size) ?? { note: c.note, lines: new Set<string>() };
     g.lines.add(good);
     this.#gathered.set(c.size, g);
+    const who = this.#cosigners.get(c.size) ?? new Set<string>();
+    who.add(w.url);
+    this.#cosigners.set(c.size, who);
+    if (who.size >= this.#threshold && (this.#witnessed === undefined || c.size > this.#witnessed)) this.#witnessed = c.size;
+    for (const size of this.#cosigners.keys()) if (size < (this.#witnessed ?? 0)) this.#cosigners.delete(size);
     this.#prune();
   }
 

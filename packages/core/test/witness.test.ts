@@ -69,6 +69,7 @@ describe.skipIf(!witnessAvailable)('witnessing with a real litewitness', () => {
       timeout: 10_000,
       interval: 20,
     });
+    expect(log.health().checkpoints?.witnessed).toBe(log.health().checkpoints?.last?.size); // k = 1 of 1
     await log.close();
     expect(errors).toEqual([]);
     const notes = witnessed(mem.entries());
@@ -86,6 +87,10 @@ describe.skipIf(!witnessAvailable)('witnessing with a real litewitness', () => {
     expect(notes.at(-1)?.size).toBe(((cps.at(-2) as AuditEntry).details as { size: number }).size);
     // After close only the carrier record (the last cosignatures) is left uncosigned.
     expect(log.health().checkpoints?.witnesses?.[0]?.cosigned).toBeGreaterThanOrEqual(notes.at(-1)?.size ?? Number.POSITIVE_INFINITY);
+  });
+
+  it('the policy: witnessThreshold above the witnesses configured is a configuration error', () => {
+    expect(() => logger('chain-x', witness.url, { witnessThreshold: 2 })).toThrow(/witnessThreshold 2 > 1 witnesses/);
   });
 
   it('a second history signed by the same log key is refused: the witness does not cosign a split view', async () => {
