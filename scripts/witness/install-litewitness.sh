@@ -10,6 +10,14 @@ if [ -x "$DIR/litewitness" ] && [ -x "$DIR/witnessctl" ]; then
   exit 0
 fi
 mkdir -p "$DIR"
-GOBIN="$DIR" GOFLAGS=-mod=mod go install \
+# Test files build it in parallel: one at a time, and the others find it built.
+exec 9>"$DIR.lock"
+flock 9
+if [ -x "$DIR/litewitness" ] && [ -x "$DIR/witnessctl" ]; then
+  echo "$DIR"
+  exit 0
+fi
+GOBIN="$DIR.tmp" GOFLAGS=-mod=mod go install \
   "filippo.io/torchwood/cmd/litewitness@$VERSION" "filippo.io/torchwood/cmd/witnessctl@$VERSION" 1>&2
+mv "$DIR.tmp/litewitness" "$DIR.tmp/witnessctl" "$DIR/"
 echo "$DIR"
