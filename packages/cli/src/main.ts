@@ -3,6 +3,7 @@
  * 2 usage or I/O error.
  */
 import { parseArgs } from 'node:util';
+import { runEvidence } from './evidence-command.js';
 import { readAnchor, UsageError } from './inputs.js';
 import { KEYGEN_HELP, runKeygen } from './keygen-command.js';
 import { collectFssKeys, collectKeys, redactArgs } from './keys.js';
@@ -22,6 +23,7 @@ Usage:
   auditready verify <files|dirs|globs...> [options]   prove logs complete and untampered
   auditready query  <files|dirs|globs...> [filters]   search logs (NDJSON, CSV or a table)
   auditready keygen --name <name> --out <file>        a key pair for signing checkpoints
+  auditready evidence <log...> [filters] --out <dir>  an evidence pack for an auditor (and evidence verify)
   auditready prove <log...> --seq <n>                 one entry's inclusion proof (C2SP tlog-proof)
   auditready verify-proof <file> --trust <key>        check such a proof offline
   auditready consistency <old checkpoint> <log...>    prove the log extends a checkpoint you kept
@@ -198,6 +200,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       if (command === 'verify-proof') return runVerifyProof(positionals[0], { trust, json: values.json === true });
       return await runConsistency(positionals, { trust, ...out });
     }
+    if (command === 'evidence') return await runEvidence(rest, env, argv);
     if (command === 'verify') {
       const { values, positionals } = parse(rest, {
         json: { type: 'boolean' },
@@ -300,7 +303,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         argv: redactArgs(argv),
       });
     }
-    throw new UsageError(`unknown command "${command}" (commands: verify, query, keygen, prove, verify-proof, consistency, help)`);
+    throw new UsageError(
+      `unknown command "${command}" (commands: verify, query, evidence, keygen, prove, verify-proof, consistency, help)`,
+    );
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(`auditready: ${err.message}\n`);

@@ -106,7 +106,7 @@ export function buildPredicate(f: QueryFilters): (e: AuditEntry) => boolean {
   return (e) => tests.every((t) => t(e));
 }
 
-const COLUMNS: [string, (e: AuditEntry) => unknown][] = [
+export const COLUMNS: [string, (e: AuditEntry) => unknown][] = [
   ['ts', (e) => e.ts],
   ['kind', (e) => e.kind],
   ['actor', (e) => e.actor?.id ?? e.actor?.type],
@@ -125,7 +125,7 @@ const COLUMNS: [string, (e: AuditEntry) => unknown][] = [
 ];
 
 /** RFC 4180 field; cells that a spreadsheet would run as a formula are prefixed with a quote. */
-function csvField(v: unknown): string {
+export function csvField(v: unknown): string {
   if (v === undefined || v === null) return '';
   let s = String(v);
   if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;

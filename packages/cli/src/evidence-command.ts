@@ -1,0 +1,120 @@
+/** `auditready evidence` and `auditready evidence verify` (docs/evidence.md). */
+import { existsSync, readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { createEvidencePack, EvidenceRefusedError, verifyEvidencePack } from './evidence.js';
+import { UsageError } from './inputs.js';
+import { collectKeys, redactArgs } from './keys.js';
+import type { QueryFilters } from './query-command.js';
+import { openReaderLog, readerLogDir } from './reader-log.js';
+import { readTrust } from './trust.js';
+
+export const EVIDENCE_HELP = `auditready evidence — an evidence pack for an auditor
+
+Usage:
+  auditready evidence <log files|dirs...> [filters] --trust <key|file> --sign-key <file> --out <dir>
+                      [--sample <n>] [--seed <text>]
+      The population of records in the scope (the filters of auditready query: --actor, --action,
+      --resource, --outcome, --status, --since, --until, --kind ...), verified complete, with a
+      reproducible sample (seed printed) each with its inclusion proof, the checkpoints, the log's
+      own records of the window (gaps, clock steps, retention), PCI DSS 10.2.2 field coverage, and
+      a manifest of every file's SHA-256 signed with --sign-key (a signer key as keygen writes it).
+      A log that does not verify gives no pack (exit 1, the break named).
+  auditready evidence verify <dir> --trust <key|file>...
+      Checks a pack offline, without the log: the manifest's signature (give the extraction key
+      with --trust as well), every file's hash, each population record's own hash, each sample
+      proof against its signed checkpoint. Exit 0 valid, 1 not.
+`;
+
+const FILTERS = ['actor', 'action', 'resource', 'outcome', 'since', 'until', 'kind'] as const;
+
+export async function runEvidence(rest: string[], env: NodeJS.ProcessEnv, argv: string[]): Promise<number> {
+  const verifyMode = rest[0] === 'verify';
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({
+      args: verifyMode ? rest.slice(1) : rest,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        trust: { type: 'string', multiple: true },
+        'sign-key': { type: 'string' },
+        out: { type: 'string' },
+        sample: { type: 'string' },
+        seed: { type: 'string' },
+        key: { type: 'string', multiple: true },
+        'key-file': { type: 'string', multiple: true },
+        'reader-log': { type: 'string' },
+        status: { type: 'string', multiple: true },
+        ...Object.fromEntries(FILTERS.map((f) => [f, { type: 'string' as const }])),
+      },
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const { values, positionals } = parsed as { values: Record<string, string | string[] | boolean | undefined>; positionals: string[] };
+  if (values.help) {
+    process.stdout.write(EVIDENCE_HELP);
+    return 0;
+  }
+  const trust = readTrust((values.trust as string[] | undefined) ?? []);
+  if (trust.length === 0)
+    throw new UsageError('evidence needs --trust <verifier key>: the log key (and, to verify a pack, the extraction key)');
+  if (verifyMode) {
+    const dir = positionals[0];
+    if (dir === undefined || !existsSync(dir)) throw new UsageError('evidence verify needs the pack directory');
+    const r = verifyEvidencePack(dir, trust);
+    process.stdout.write(
+      r.valid
+        ? `VALID: ${r.population} records, ${r.sampleVerified} sample proofs verified, every file as signed\n`
+        : `INVALID:\n${r.problems.map((p) => `  ${p}`).join('\n')}\n`,
+    );
+    return r.valid ? 0 : 1;
+  }
+  const signKey = values['sign-key'] as string | undefined;
+  const out = values.out as string | undefined;
+  if (!signKey || !existsSync(signKey)) throw new UsageError('evidence needs --sign-key <file> (a signer key: auditready keygen)');
+  if (!out) throw new UsageError('evidence needs --out <dir>');
+  if (existsSync(out)) throw new UsageError(`${out} exists: a pack is written to a new directory`);
+  if (positionals.length === 0) throw new UsageError('evidence needs the log (files or directories)');
+  const filters: QueryFilters = {};
+  for (const f of FILTERS) if (typeof values[f] === 'string') filters[f] = values[f] as string;
+  if (Array.isArray(values.status)) filters.status = values.status.join(',');
+  const sample = values.sample === undefined ? undefined : Number(values.sample);
+  if (sample !== undefined && (!Number.isInteger(sample) || sample < 0)) throw new UsageError(`--sample ${values.sample}: a whole number`);
+  const reader = await openReaderLog(readerLogDir(values['reader-log'] as string | undefined, env));
+  try {
+    const r = await createEvidencePack({
+      inputs: positionals,
+      filters,
+      trust,
+      signerKey: readFileSync(signKey, 'utf8').trim(),
+      out,
+      keys: collectKeys((values.key as string[]) ?? [], (values['key-file'] as string[]) ?? [], env.AUDITREADY_KEYS),
+      ...(sample !== undefined ? { sample } : {}),
+      ...(typeof values.seed === 'string' ? { seed: values.seed } : {}),
+    });
+    await reader.record({
+      command: 'evidence',
+      argv: redactArgs(argv),
+      files: positionals,
+      outcome: 'success',
+      summary: { filters, population: r.population, out },
+    });
+    process.stdout.write(
+      `evidence pack written to ${out}: ${r.population} records, ${r.sample} sampled (seed ${r.seed}), ${r.complete ? 'proven complete' : 'NOT proven complete (see scope.json)'}\n`,
+    );
+    return 0;
+  } catch (err) {
+    if (!(err instanceof EvidenceRefusedError)) throw err;
+    await reader.record({
+      command: 'evidence',
+      argv: redactArgs(argv),
+      files: positionals,
+      outcome: 'failure',
+      summary: { filters, refused: err.message },
+    });
+    process.stdout.write(`REFUSED: ${err.message}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,305 @@
+/**
+ * Evidence packs (docs/evidence.md): what an auditor asks for, the population of records in a
+ * scope, proven complete, and a sample to check one by one — in a directory that checks offline.
+ *
+ *   scope.json         the request (filters, window), sources with their hashes, extraction time,
+ *                      and the completeness statement (per chain: seq range, commitment, checkpoint)
+ *   population.jsonl   the matching records, lines unchanged (each verifies on its own)
+ *   population.csv     the same, flattened for a spreadsheet
+ *   events.jsonl       the log's own records in the window: gaps, clock steps, retention, rejects
+ *   coverage.json      share of records carrying each field PCI DSS v4.0 10.2.2 names
+ *   sample.json        the seed and the records drawn; sample/*.proof: each one's C2SP tlog-proof
+ *   manifest.json      SHA-256 of every file; manifest.note: it signed (a C2SP signed note)
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import {
+  type AuditEntry,
+  type AuditKey,
+  checkpointOrigin,
+  type Hash,
+  leafHash,
+  openCheckpoint,
+  openNote,
+  parseSignerKey,
+  parseVerifierKey,
+  proveInclusionFromLeaves,
+  rootOf,
+  signNote,
+  verifyTlogProof,
+} from '@auditready/core';
+import { Verifier, type VerifyReport } from '@auditready/core/verify';
+import { expandInputs, readLines } from './inputs.js';
+import { buildPredicate, COLUMNS, csvField, parseTime, type QueryFilters } from './query-command.js';
+
+export interface EvidenceOptions {
+  inputs: string[];
+  filters: QueryFilters;
+  /** The log's checkpoint verifier keys. */
+  trust: string[];
+  /** The extraction's signer key (text): signs the manifest. */
+  signerKey: string;
+  out: string;
+  /** Records drawn for the sample. Default 25. */
+  sample?: number;
+  /** The sample's seed (any text); default random, printed and kept in sample.json. */
+  seed?: string;
+  keys?: AuditKey[];
+  witnesses?: string[];
+  witnessThreshold?: number;
+}
+
+export interface EvidenceResult {
+  dir: string;
+  population: number;
+  sample: number;
+  seed: string;
+  complete: boolean;
+}
+
+/** A log that does not verify gives no evidence: the break is named. */
+export class EvidenceRefusedError extends Error {
+  readonly report: VerifyReport;
+  constructor(report: VerifyReport) {
+    const b = report.breaks[0];
+    super(
+      `the log does not verify (${report.breaks.length} break(s); first: ${b?.kind} at ${b?.file ?? ''}:${b?.line ?? ''}: ${b?.message})`,
+    );
+    this.name = 'EvidenceRefusedError';
+    this.report = report;
+  }
+}
+
+const MANIFEST_HEADER = 'auditready.dev/evidence-manifest@v1';
+const EVENT_KINDS = new Set(['gap', 'clock', 'retention', 'rejected', 'notice', 'recovered']);
+const sha256 = (b: string | Buffer) => createHash('sha256').update(b).digest('hex');
+
+/** PCI DSS v4.0 requirement 10.2.2: what each audit record must carry, as this format names it. */
+const PCI_10_2_2: [string, string, (e: AuditEntry) => boolean][] = [
+  ['10.2.2.1', 'user identification', (e) => Boolean(e.actor?.id)],
+  ['10.2.2.2', 'type of event', (e) => Boolean(e.action)],
+  ['10.2.2.3', 'date and time', (e) => Boolean(e.ts)],
+  ['10.2.2.4', 'success and failure indication', (e) => Boolean(e.outcome)],
+  ['10.2.2.5', 'origination of event', (e) => Boolean(e.actor?.ip ?? e.service?.host)],
+  ['10.2.2.6', 'identity or name of affected data, system component, resource, or service', (e) => Boolean(e.resource?.type)],
+];
+
+/** A deterministic draw of `k` of `n` indexes from `seed` (SHA-256 in counter mode, Fisher-Yates). */
+export function drawSample(seed: string, n: number, k: number): number[] {
+  const idx = Array.from({ length: n }, (_, i) => i);
+  const take = Math.min(k, n);
+  for (let i = 0; i < take; i++) {
+    const r = Number.parseInt(sha256(`${seed}:${i}`).slice(0, 12), 16);
+    const j = i + (r % (n - i));
+    [idx[i], idx[j]] = [idx[j] as number, idx[i] as number];
+  }
+  return idx.slice(0, take).sort((a, b) => a - b);
+}
+
+interface ChainData {
+  leaves: Hash[];
+  /** Checkpoint notes by size. */
+  notes: Map<number, string>;
+  /** False once a seq was out of order (retention, a hole): no proofs from it. */
+  whole: boolean;
+}
+
+/** Builds the pack; throws EvidenceRefusedError when the log does not verify. */
+export async function createEvidencePack(o: EvidenceOptions): Promise<EvidenceResult> {
+  const signer = parseSignerKey(o.signerKey);
+  const predicate = buildPredicate(o.filters);
+  const since = o.filters.since === undefined ? undefined : parseTime(o.filters.since, '--since');
+  const until = o.filters.until === undefined ? undefined : parseTime(o.filters.until, '--until');
+  const { files } = await expandInputs(o.inputs);
+  const v = new Verifier({
+    trust: o.trust,
+    parallel: true,
+    ...(o.keys?.length ? { keys: o.keys } : {}),
+    ...(o.witnesses?.length ? { witnesses: o.witnesses } : {}),
+    ...(o.witnessThreshold !== undefined ? { witnessThreshold: o.witnessThreshold } : {}),
+  });
+  const population: { line: string; e: AuditEntry }[] = [];
+  const events: string[] = [];
+  const chains = new Map<string, ChainData>();
+  const sources: { file: string; sha256: string; lines: number }[] = [];
+  for (const f of files) {
+    const hash = createHash('sha256');
+    let n = 0;
+    for await (const line of readLines(f, () => {})) {
+      n++;
+      hash.update(`${line}\n`);
+      v.push(line, { file: f.display, line: n });
+      let e: AuditEntry;
+      try {
+        e = JSON.parse(line) as AuditEntry;
+      } catch {
+        continue;
+      }
+      let c = chains.get(e.chain);
+      if (!c) chains.set(e.chain, (c = { leaves: [], notes: new Map(), whole: true }));
+      if (c.whole && e.seq === c.leaves.length) c.leaves.push(leafHash(line));
+      else c.whole = false;
+      const d = e.details as { note?: unknown; size?: unknown } | undefined;
+      if (e.kind === 'checkpoint' && typeof d?.note === 'string' && typeof d.size === 'number') c.notes.set(d.size, d.note);
+      const t = Date.parse(e.ts);
+      const inWindow = (since === undefined || t >= since) && (until === undefined || t < until);
+      if (EVENT_KINDS.has(e.kind) && inWindow) events.push(line);
+      if (predicate(e)) population.push({ line, e });
+    }
+    sources.push({ file: f.display, sha256: hash.digest('hex'), lines: n });
+  }
+  const report = await v.finishAsync();
+  if (!report.valid) throw new EvidenceRefusedError(report);
+
+  const seed = o.seed ?? randomBytes(8).toString('hex');
+  const drawn = drawSample(seed, population.length, o.sample ?? 25);
+  mkdirSync(join(o.out, 'sample'), { recursive: true });
+  mkdirSync(join(o.out, 'checkpoints'), { recursive: true });
+  const verifiers = o.trust.map(parseVerifierKey);
+  const usedNotes = new Map<string, string>();
+  const sample = drawn.map((i, n) => {
+    const { line, e } = population[i] as { line: string; e: AuditEntry };
+    const c = chains.get(e.chain) as ChainData;
+    const note = newestCovering(c, e.seq, verifiers);
+    if (note === undefined)
+      return {
+        n: n + 1,
+        chain: e.chain,
+        seq: e.seq,
+        proof: null,
+        why: 'no checkpoint signed by a trusted key covers it with every leaf at hand',
+      };
+    const file = `sample/${String(n + 1).padStart(3, '0')}-seq-${e.seq}.proof`;
+    writeFileSync(join(o.out, file), proveInclusionFromLeaves(c.leaves, e.seq, line, note));
+    usedNotes.set(`${e.chain}:${checkpointOrigin(note)}`, note);
+    return { n: n + 1, chain: e.chain, seq: e.seq, proof: file };
+  });
+  for (const [, note] of usedNotes) writeFileSync(join(o.out, 'checkpoints', `${sha256(note).slice(0, 16)}.note`), note);
+
+  writeFileSync(join(o.out, 'population.jsonl'), population.map((p) => `${p.line}\n`).join(''));
+  writeFileSync(
+    join(o.out, 'population.csv'),
+    `${COLUMNS.map(([h]) => h).join(',')}\n${population.map((p) => `${COLUMNS.map(([, get]) => csvField(get(p.e))).join(',')}\n`).join('')}`,
+  );
+  writeFileSync(join(o.out, 'events.jsonl'), events.map((l) => `${l}\n`).join(''));
+  const coverage = PCI_10_2_2.map(([req, field, has]) => {
+    const n = population.filter((p) => has(p.e)).length;
+    return { requirement: `PCI DSS v4.0 ${req}`, field, records: n, share: population.length ? n / population.length : 1 };
+  });
+  writeFileSync(join(o.out, 'coverage.json'), `${JSON.stringify({ population: population.length, fields: coverage }, null, 2)}\n`);
+  writeFileSync(
+    join(o.out, 'sample.json'),
+    `${JSON.stringify({ seed, size: sample.length, of: population.length, records: sample }, null, 2)}\n`,
+  );
+  const complete = report.complete && report.chains.every((c) => c.gaps.length === 0);
+  const scope = {
+    request: { filters: o.filters },
+    extractedAt: new Date().toISOString(),
+    sources,
+    population: population.length,
+    verdict: {
+      consistent: report.consistent,
+      complete,
+      chains: report.chains.map((c) => ({
+        chain: c.chain,
+        seqs: [c.firstSeq, c.lastSeq],
+        entries: c.count,
+        ...(c.commitment ? { completeThrough: c.commitment } : {}),
+        ...(c.checkpoints?.newest ? { checkpoint: c.checkpoints.newest } : {}),
+        ...(c.checkpoints?.witnessed ? { witnessed: c.checkpoints.witnessed } : {}),
+        gaps: c.gaps,
+        retained: c.retained,
+      })),
+    },
+    howToCheck: [`auditready evidence verify ${o.out} --trust <log verifier key> --trust <extraction verifier key>`],
+  };
+  writeFileSync(join(o.out, 'scope.json'), `${JSON.stringify(scope, null, 2)}\n`);
+  const manifest = { version: 1, files: Object.fromEntries(listFiles(o.out).map((f) => [f, sha256(readFileSync(join(o.out, f)))])) };
+  const manifestText = `${JSON.stringify(manifest, null, 2)}\n`;
+  writeFileSync(join(o.out, 'manifest.json'), manifestText);
+  writeFileSync(join(o.out, 'manifest.note'), await signNote(`${MANIFEST_HEADER}\n${sha256(manifestText)}\n`, [signer]));
+  return { dir: o.out, population: population.length, sample: sample.length, seed, complete };
+}
+
+/** The newest checkpoint of the chain covering `seq`, signed by a trusted key and matching its leaves. */
+function newestCovering(c: ChainData, seq: number, verifiers: ReturnType<typeof parseVerifierKey>[]): string | undefined {
+  if (!c.whole && c.leaves.length <= seq) return undefined;
+  const sizes = [...c.notes.keys()].filter((s) => s > seq && s <= c.leaves.length).sort((a, b) => b - a);
+  for (const size of sizes) {
+    const note = c.notes.get(size) as string;
+    try {
+      const cp = openCheckpoint(note, checkpointOrigin(note), verifiers);
+      if (Buffer.from(cp.root).equals(Buffer.from(rootOf(c.leaves, size)))) return note;
+    } catch {
+      // not signed by a trusted key: another one may be
+    }
+  }
+  return undefined;
+}
+
+function listFiles(dir: string, under = dir): string[] {
+  const out: string[] = [];
+  for (const d of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, d.name);
+    if (d.isDirectory()) out.push(...listFiles(p, under));
+    else if (!['manifest.json', 'manifest.note'].includes(relative(under, p))) out.push(relative(under, p));
+  }
+  return out.sort();
+}
+
+export interface EvidenceCheck {
+  valid: boolean;
+  problems: string[];
+  population: number;
+  sampleVerified: number;
+}
+
+/** Checks a pack offline, without the log: manifest signature and hashes, every sample proof, the population lines. */
+export function verifyEvidencePack(dir: string, trust: string[]): EvidenceCheck {
+  const problems: string[] = [];
+  const verifiers = trust.map(parseVerifierKey);
+  let manifestText = '';
+  try {
+    manifestText = readFileSync(join(dir, 'manifest.json'), 'utf8');
+    const note = openNote(readFileSync(join(dir, 'manifest.note'), 'utf8'), verifiers);
+    if (note.text !== `${MANIFEST_HEADER}\n${sha256(manifestText)}\n`) problems.push('manifest.note does not sign this manifest.json');
+  } catch (err) {
+    problems.push(`manifest: ${(err as Error).message}`);
+  }
+  const listed = manifestText ? (JSON.parse(manifestText) as { files: Record<string, string> }).files : {};
+  for (const f of listFiles(dir)) if (!(f in listed)) problems.push(`${f}: not in the manifest (added after export)`);
+  for (const [f, h] of Object.entries(listed)) {
+    let actual: string | undefined;
+    try {
+      actual = sha256(readFileSync(join(dir, f)));
+    } catch {
+      problems.push(`${f}: missing`);
+      continue;
+    }
+    if (actual !== h) problems.push(`${f}: changed after export (SHA-256 differs from the manifest)`);
+  }
+  const lines = readFileSync(join(dir, 'population.jsonl'), 'utf8').split('\n').filter(Boolean);
+  const v = new Verifier({ extract: true, requireKeyed: false });
+  lines.forEach((l, i) => v.push(l, { file: 'population.jsonl', line: i + 1 }));
+  const r = v.finish();
+  for (const b of r.breaks.slice(0, 20)) problems.push(`population.jsonl:${b.line}: ${b.kind}: ${b.message}`);
+  const inPopulation = new Set(lines);
+  const sample = JSON.parse(readFileSync(join(dir, 'sample.json'), 'utf8')) as { records: { proof: string | null; seq: number }[] };
+  let sampleVerified = 0;
+  for (const s of sample.records) {
+    if (s.proof === null) continue;
+    try {
+      const text = readFileSync(join(dir, s.proof), 'utf8');
+      const extra = text.split('\n')[1]?.startsWith('extra ')
+        ? Buffer.from((text.split('\n')[1] as string).slice(6), 'base64').toString('utf8')
+        : '';
+      verifyTlogProof(text, extra, checkpointOrigin(text.slice(text.indexOf('\n\n') + 2)), verifiers);
+      if (!inPopulation.has(extra)) problems.push(`${s.proof}: its record is not in the population`);
+      else sampleVerified++;
+    } catch (err) {
+      problems.push(`${s.proof}: ${(err as Error).message}`);
+    }
+  }
+  return { valid: problems.length === 0, problems, population: lines.length, sampleVerified };
+}

@@ -1,0 +1,126 @@
+/**
+ * `auditready evidence` and `evidence verify` on a real log with checkpoints: a pack for one actor
+ * checks offline; its sample is reproducible from the seed; a pack edited after export fails; a
+ * tampered log gives no pack, with the break named.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createAuditLogger } from '@auditready/core';
+import { createFileTransport } from '@auditready/transport-file';
+import { describe, expect, it } from 'vitest';
+import { cli, tempDir } from './helpers.js';
+
+async function setup() {
+  const dir = tempDir();
+  const logKeyFile = join(dir, 'log.key');
+  const logPub = cli(['keygen', '--name', 'billing.example/audit', '--out', logKeyFile]).stdout.trim();
+  const exKeyFile = join(dir, 'extraction.key');
+  const exPub = cli(['keygen', '--name', 'audit-team.example/evidence', '--out', exKeyFile]).stdout.trim();
+  const logs = join(dir, 'logs');
+  const log = createAuditLogger({
+    service: { name: 'billing' },
+    transports: [createFileTransport({ dir: logs })],
+    handleSignals: false,
+    checkpoints: { signer: readFileSync(logKeyFile, 'utf8').trim(), everyEntries: 25 },
+  });
+  for (let i = 0; i < 120; i++)
+    log.record({
+      action: i % 5 === 0 ? 'invoice.delete' : 'invoice.read',
+      actor: { id: `u${i % 4}`, type: 'user', ip: '203.0.113.7' },
+      resource: { type: 'invoice', id: `inv_${i}` },
+      outcome: i % 7 === 0 ? 'denied' : 'success',
+    });
+  await log.close();
+  return { dir, logs, logPub, exPub, exKeyFile };
+}
+
+describe('auditready evidence', () => {
+  it("a pack of one actor's records: proven complete, the sample's proofs check offline, the coverage table", async () => {
+    const s = await setup();
+    const out = join(s.dir, 'pack');
+    const r = cli([
+      'evidence',
+      s.logs,
+      '--actor',
+      'u1',
+      '--trust',
+      s.logPub,
+      '--sign-key',
+      s.exKeyFile,
+      '--out',
+      out,
+      '--sample',
+      '10',
+      '--seed',
+      'audit-2026-q4',
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/30 records, 10 sampled \(seed audit-2026-q4\), proven complete/);
+    const population = readFileSync(join(out, 'population.jsonl'), 'utf8').trim().split('\n');
+    expect(population).toHaveLength(30);
+    expect(population.every((l) => JSON.parse(l).actor.id === 'u1')).toBe(true);
+    expect(readFileSync(join(out, 'population.csv'), 'utf8').split('\n')[0]).toMatch(/^ts,kind,actor,action/);
+    const coverage = JSON.parse(readFileSync(join(out, 'coverage.json'), 'utf8'));
+    expect(coverage.fields.map((f: { share: number }) => f.share)).toEqual([1, 1, 1, 1, 1, 1]);
+    const scope = JSON.parse(readFileSync(join(out, 'scope.json'), 'utf8'));
+    expect(scope.verdict.complete).toBe(true);
+    expect(scope.verdict.chains[0].checkpoint.keyName).toBe('billing.example/audit');
+    const v = cli(['evidence', 'verify', out, '--trust', s.logPub, '--trust', s.exPub]);
+    expect(v.stdout).toMatch(/^VALID: 30 records, 10 sample proofs verified/);
+    expect(v.code).toBe(0);
+    // Without the extraction key, the manifest's signature is not trusted.
+    expect(cli(['evidence', 'verify', out, '--trust', s.logPub]).code).toBe(1);
+  });
+
+  it('the sample is reproducible from its seed; another seed draws another sample', async () => {
+    const s = await setup();
+    const draw = (name: string, seed: string) => {
+      const out = join(s.dir, name);
+      cli([
+        'evidence',
+        s.logs,
+        '--outcome',
+        'success',
+        '--trust',
+        s.logPub,
+        '--sign-key',
+        s.exKeyFile,
+        '--out',
+        out,
+        '--sample',
+        '12',
+        '--seed',
+        seed,
+      ]);
+      return JSON.parse(readFileSync(join(out, 'sample.json'), 'utf8')).records.map((x: { seq: number }) => x.seq);
+    };
+    const a = draw('a', 'seed-1');
+    expect(draw('b', 'seed-1')).toEqual(a);
+    expect(draw('c', 'seed-2')).not.toEqual(a);
+    expect(a).toHaveLength(12);
+  });
+
+  it('a pack edited after export fails evidence verify; a tampered log gives no pack', async () => {
+    const s = await setup();
+    const out = join(s.dir, 'pack');
+    cli(['evidence', s.logs, '--actor', 'u2', '--trust', s.logPub, '--sign-key', s.exKeyFile, '--out', out, '--seed', 'x']);
+    const file = join(out, 'population.jsonl');
+    const lines = readFileSync(file, 'utf8').split('\n');
+    lines[0] = (lines[0] as string)
+      .replace('"outcome":"success"', '"outcome":"denied"')
+      .replace('"outcome":"denied"', '"outcome":"success"');
+    lines.splice(1, 1); // a record removed from the population
+    writeFileSync(file, lines.join('\n'));
+    const v = cli(['evidence', 'verify', out, '--trust', s.logPub, '--trust', s.exPub]);
+    expect(v.code).toBe(1);
+    expect(v.stdout).toMatch(/population\.jsonl: changed after export/);
+
+    const logFile = join(s.logs, 'audit.log');
+    const log = readFileSync(logFile, 'utf8').split('\n');
+    log[40] = (log[40] as string).replace('"outcome":"success"', '"outcome":"denied"');
+    writeFileSync(logFile, log.join('\n'));
+    const refused = cli(['evidence', s.logs, '--trust', s.logPub, '--sign-key', s.exKeyFile, '--out', join(s.dir, 'pack2')]);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toMatch(/^REFUSED: the log does not verify .*modified at .*audit\.log:41/);
+  });
+});
