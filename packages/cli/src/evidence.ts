@@ -281,7 +281,7 @@ export function verifyEvidencePack(dir: string, trust: string[]): EvidenceCheck 
   }
   const lines = readFileSync(join(dir, 'population.jsonl'), 'utf8').split('\n').filter(Boolean);
   const v = new Verifier({ extract: true, requireKeyed: false });
-  lines.forEach((l, i) => v.push(l, { file: 'population.jsonl', line: i + 1 }));
+  for (const [i, l] of lines.entries()) v.push(l, { file: 'population.jsonl', line: i + 1 });
   const r = v.finish();
   for (const b of r.breaks.slice(0, 20)) problems.push(`population.jsonl:${b.line}: ${b.kind}: ${b.message}`);
   const inPopulation = new Set(lines);
