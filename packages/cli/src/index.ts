@@ -1,5 +1,7 @@
 // @auditready/cli: the programmatic side of the `auditready` command, listed by hand.
 
+export type { EvidenceCheck, EvidenceOptions, EvidenceResult } from './evidence.js';
+export { createEvidencePack, drawSample, EvidenceRefusedError, verifyEvidencePack } from './evidence.js';
 export type { InputFile } from './inputs.js';
 export { expandInputs, isLogFile, readLines, UsageError } from './inputs.js';
 export { collectKeys, redactArgs } from './keys.js';
