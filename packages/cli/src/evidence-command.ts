@@ -1,11 +1,14 @@
 /** `auditready evidence` and `auditready evidence verify` (docs/evidence.md). */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createEvidencePack, EvidenceRefusedError, verifyEvidencePack } from './evidence.js';
 import { UsageError } from './inputs.js';
 import { collectKeys, redactArgs } from './keys.js';
 import type { QueryFilters } from './query-command.js';
 import { openReaderLog, readerLogDir } from './reader-log.js';
+import { readTarGz, writeTarGz } from './tar.js';
 import { readTrust } from './trust.js';
 
 export const EVIDENCE_HELP = `auditready evidence — an evidence pack for an auditor
@@ -17,9 +20,10 @@ Usage:
       --resource, --outcome, --status, --since, --until, --kind ...), verified complete, with a
       reproducible sample (seed printed) each with its inclusion proof, the checkpoints, the log's
       own records of the window (gaps, clock steps, retention), PCI DSS 10.2.2 field coverage, and
-      a manifest of every file's SHA-256 signed with --sign-key (a signer key as keygen writes it).
+      a manifest of every file's SHA-256 signed with --sign-key (a signer key as keygen writes it);
+      in <dir> and as one file, <dir>.tar.gz.
       A log that does not verify gives no pack (exit 1, the break named).
-  auditready evidence verify <dir> --trust <key|file>...
+  auditready evidence verify <dir|pack.tar.gz> --trust <key|file>...
       Checks a pack offline, without the log: the manifest's signature (give the extraction key
       with --trust as well), every file's hash, each population record's own hash, each sample
       proof against its signed checkpoint. Exit 0 valid, 1 not.
@@ -61,8 +65,9 @@ export async function runEvidence(rest: string[], env: NodeJS.ProcessEnv, argv: 
   if (trust.length === 0)
     throw new UsageError('evidence needs --trust <verifier key>: the log key (and, to verify a pack, the extraction key)');
   if (verifyMode) {
-    const dir = positionals[0];
-    if (dir === undefined || !existsSync(dir)) throw new UsageError('evidence verify needs the pack directory');
+    let dir = positionals[0];
+    if (dir === undefined || !existsSync(dir)) throw new UsageError('evidence verify needs the pack (its directory or .tar.gz)');
+    if (dir.endsWith('.tar.gz') || dir.endsWith('.tgz')) dir = readTarGz(dir, mkdtempSync(join(tmpdir(), 'ar-evidence-')));
     const r = verifyEvidencePack(dir, trust);
     process.stdout.write(
       r.valid
@@ -101,8 +106,9 @@ export async function runEvidence(rest: string[], env: NodeJS.ProcessEnv, argv: 
       outcome: 'success',
       summary: { filters, population: r.population, out },
     });
+    writeTarGz(out, `${out}.tar.gz`, basename(out));
     process.stdout.write(
-      `evidence pack written to ${out}: ${r.population} records, ${r.sample} sampled (seed ${r.seed}), ${r.complete ? 'proven complete' : 'NOT proven complete (see scope.json)'}\n`,
+      `evidence pack written to ${out} (and ${out}.tar.gz): ${r.population} records, ${r.sample} sampled (seed ${r.seed}), ${r.complete ? 'proven complete' : 'NOT proven complete (see scope.json)'}\n`,
     );
     return 0;
   } catch (err) {

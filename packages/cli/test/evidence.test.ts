@@ -3,6 +3,7 @@
  * checks offline; its sample is reproducible from the seed; a pack edited after export fails; a
  * tampered log gives no pack, with the break named.
  */
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createAuditLogger } from '@auditready/core';
@@ -68,6 +69,10 @@ describe('auditready evidence', () => {
     const v = cli(['evidence', 'verify', out, '--trust', s.logPub, '--trust', s.exPub]);
     expect(v.stdout).toMatch(/^VALID: 30 records, 10 sample proofs verified/);
     expect(v.code).toBe(0);
+    // The single-file form: a gzipped tar that tar reads, and that verifies the same.
+    const listing = spawnSync('tar', ['tzf', `${out}.tar.gz`], { encoding: 'utf8' });
+    expect(listing.stdout.split('\n')).toContain('pack/manifest.note');
+    expect(cli(['evidence', 'verify', `${out}.tar.gz`, '--trust', s.logPub, '--trust', s.exPub]).stdout).toMatch(/^VALID: 30 records/);
     // Without the extraction key, the manifest's signature is not trusted.
     expect(cli(['evidence', 'verify', out, '--trust', s.logPub]).code).toBe(1);
   });
