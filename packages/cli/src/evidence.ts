@@ -9,11 +9,12 @@
  *   events.jsonl       the log's own records in the window: gaps, clock steps, retention, rejects
  *   coverage.json      share of records carrying each field PCI DSS v4.0 10.2.2 names
  *   sample.json        the seed and the records drawn; sample/*.proof: each one's C2SP tlog-proof
+ *   report.html        the same for people: verdict, activity, denials, who accessed what (report-html.ts)
  *   manifest.json      SHA-256 of every file; manifest.note: it signed (a C2SP signed note)
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import {
   type AuditEntry,
   type AuditKey,
@@ -32,6 +33,7 @@ import {
 import { Verifier, type VerifyReport } from '@auditready/core/verify';
 import { expandInputs, readLines } from './inputs.js';
 import { buildPredicate, COLUMNS, csvField, parseTime, type QueryFilters } from './query-command.js';
+import { renderReport } from './report-html.js';
 
 export interface EvidenceOptions {
   inputs: string[];
@@ -215,6 +217,30 @@ export async function createEvidencePack(o: EvidenceOptions): Promise<EvidenceRe
     howToCheck: [`auditready evidence verify ${o.out} --trust <log verifier key> --trust <extraction verifier key>`],
   };
   writeFileSync(join(o.out, 'scope.json'), `${JSON.stringify(scope, null, 2)}\n`);
+  writeFileSync(
+    join(o.out, 'report.html'),
+    renderReport({
+      title: `Evidence: ${
+        Object.entries(o.filters)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ') || 'all records'
+      }`,
+      filters: o.filters as Record<string, unknown>,
+      extractedAt: scope.extractedAt,
+      complete,
+      consistent: report.consistent,
+      chains: scope.verdict.chains,
+      population: population.map((p) => p.e),
+      events: events.map((l) => JSON.parse(l) as AuditEntry),
+      coverage,
+      sample,
+      seed,
+      commands: [
+        `auditready evidence verify ${basename(o.out)} --trust ${o.trust[0] ?? '<log key>'} --trust ${signer.verifierKey}`,
+        'auditready verify-proof <a sample/*.proof file> --trust <log key>',
+      ],
+    }),
+  );
   const manifest = { version: 1, files: Object.fromEntries(listFiles(o.out).map((f) => [f, sha256(readFileSync(join(o.out, f)))])) };
   const manifestText = `${JSON.stringify(manifest, null, 2)}\n`;
   writeFileSync(join(o.out, 'manifest.json'), manifestText);

@@ -118,8 +118,8 @@ Filters (all must match; * is a wildcard in actor, action and resource):
   --until <time>           (exclusive)
   --request-id <id>        exact; * is a wildcard (req-7*)
   --trace-id <id>
-  --kind <k[,k]>           access, event, gap, retention, ... (genesis and recovered records, the
-                           chain's own bookkeeping, are listed only when named here)
+  --kind <k[,k]>           access, event, gap, retention, ... (genesis, recovered, checkpoint and
+                           epoch records, the chain's own bookkeeping, are listed only when named here)
 
 Options:
   --format <f>             ndjson (default: the lines unchanged, verifiable on their own), csv, table

@@ -45,8 +45,8 @@ function globToRegExp(pattern: string): RegExp {
   );
 }
 
-/** Kinds hidden unless --kind names them. */
-const BOOKKEEPING = new Set(['genesis', 'recovered']);
+/** Kinds hidden unless --kind names them: the chain's own bookkeeping (starts, resumes, checkpoints, epochs). */
+const BOOKKEEPING = new Set(['genesis', 'recovered', 'checkpoint', 'epoch']);
 
 export function buildPredicate(f: QueryFilters): (e: AuditEntry) => boolean {
   const tests: ((e: AuditEntry) => boolean)[] = [];
