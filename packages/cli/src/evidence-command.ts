@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { createEvidencePack, EvidenceRefusedError, verifyEvidencePack } from './evidence.js';
 import { UsageError } from './inputs.js';
 import { collectKeys, redactArgs } from './keys.js';
+import { readCheckpointNote } from './proof-commands.js';
 import type { QueryFilters } from './query-command.js';
 import { openReaderLog, readerLogDir } from './reader-log.js';
 import { readTarGz, writeTarGz } from './tar.js';
@@ -15,13 +16,15 @@ export const EVIDENCE_HELP = `auditready evidence — an evidence pack for an au
 
 Usage:
   auditready evidence <log files|dirs...> [filters] --trust <key|file> --sign-key <file> --out <dir>
-                      [--sample <n>] [--seed <text>]
+                      [--sample <n>] [--seed <text>] [--earlier-checkpoint <file>]
       The population of records in the scope (the filters of auditready query: --actor, --action,
       --resource, --outcome, --status, --since, --until, --kind ...), verified complete, with a
       reproducible sample (seed printed) each with its inclusion proof, the checkpoints, the log's
       own records of the window (gaps, clock steps, retention), PCI DSS 10.2.2 field coverage, and
       a manifest of every file's SHA-256 signed with --sign-key (a signer key as keygen writes it);
-      in <dir> and as one file, <dir>.tar.gz.
+      in <dir> and as one file, <dir>.tar.gz. With --earlier-checkpoint (a checkpoint you kept, a
+      signed note or a checkpoint record's line), a consistency proof from it to today's newest;
+      the reader log's records of the window (who read the logs) go in reads.jsonl.
       A log that does not verify gives no pack (exit 1, the break named).
   auditready evidence verify <dir|pack.tar.gz> --trust <key|file>...
       Checks a pack offline, without the log: the manifest's signature (give the extraction key
@@ -46,6 +49,7 @@ export async function runEvidence(rest: string[], env: NodeJS.ProcessEnv, argv: 
         out: { type: 'string' },
         sample: { type: 'string' },
         seed: { type: 'string' },
+        'earlier-checkpoint': { type: 'string', multiple: true },
         key: { type: 'string', multiple: true },
         'key-file': { type: 'string', multiple: true },
         'reader-log': { type: 'string' },
@@ -98,6 +102,10 @@ export async function runEvidence(rest: string[], env: NodeJS.ProcessEnv, argv: 
       keys: collectKeys((values.key as string[]) ?? [], (values['key-file'] as string[]) ?? [], env.AUDITREADY_KEYS),
       ...(sample !== undefined ? { sample } : {}),
       ...(typeof values.seed === 'string' ? { seed: values.seed } : {}),
+      earlierCheckpoints: ((values['earlier-checkpoint'] as string[] | undefined) ?? []).map(readCheckpointNote),
+      ...(readerLogDir(values['reader-log'] as string | undefined, env) !== 'off'
+        ? { readerLog: readerLogDir(values['reader-log'] as string | undefined, env) }
+        : {}),
     });
     await reader.record({
       command: 'evidence',

@@ -13,7 +13,7 @@
  *   manifest.json      SHA-256 of every file; manifest.note: it signed (a C2SP signed note)
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import {
   type AuditEntry,
@@ -25,9 +25,11 @@ import {
   openNote,
   parseSignerKey,
   parseVerifierKey,
+  proveConsistencyFromLeaves,
   proveInclusionFromLeaves,
   rootOf,
   signNote,
+  verifyCheckpointConsistency,
   verifyTlogProof,
 } from '@auditready/core';
 import { Verifier, type VerifyReport } from '@auditready/core/verify';
@@ -50,6 +52,10 @@ export interface EvidenceOptions {
   keys?: AuditKey[];
   witnesses?: string[];
   witnessThreshold?: number;
+  /** Checkpoints the auditor kept from earlier (signed notes): each gets a consistency proof to today's newest. */
+  earlierCheckpoints?: string[];
+  /** The reader log's directory: its records of the window go into the pack (reads.jsonl). */
+  readerLog?: string;
 }
 
 export interface EvidenceResult {
@@ -178,6 +184,9 @@ export async function createEvidencePack(o: EvidenceOptions): Promise<EvidenceRe
     return { n: n + 1, chain: e.chain, seq: e.seq, proof: file };
   });
   for (const [, note] of usedNotes) writeFileSync(join(o.out, 'checkpoints', `${sha256(note).slice(0, 16)}.note`), note);
+  const consistency = (o.earlierCheckpoints ?? []).map((old, i) => earlierProof(o.out, old, i, chains, verifiers));
+  const reads = o.readerLog ? await readerRecords(o.readerLog, since, until) : [];
+  writeFileSync(join(o.out, 'reads.jsonl'), reads.map((l) => `${l}\n`).join(''));
 
   writeFileSync(join(o.out, 'population.jsonl'), population.map((p) => `${p.line}\n`).join(''));
   writeFileSync(
@@ -214,6 +223,8 @@ export async function createEvidencePack(o: EvidenceOptions): Promise<EvidenceRe
         retained: c.retained,
       })),
     },
+    consistencyWithEarlier: consistency,
+    reads: o.readerLog ? { from: o.readerLog, records: reads.length } : 'no reader log given',
     howToCheck: [`auditready evidence verify ${o.out} --trust <log verifier key> --trust <extraction verifier key>`],
   };
   writeFileSync(join(o.out, 'scope.json'), `${JSON.stringify(scope, null, 2)}\n`);
@@ -246,6 +257,53 @@ export async function createEvidencePack(o: EvidenceOptions): Promise<EvidenceRe
   writeFileSync(join(o.out, 'manifest.json'), manifestText);
   writeFileSync(join(o.out, 'manifest.note'), await signNote(`${MANIFEST_HEADER}\n${sha256(manifestText)}\n`, [signer]));
   return { dir: o.out, population: population.length, sample: sample.length, seed, complete };
+}
+
+/** A consistency proof from a checkpoint the auditor kept to today's newest of that log, written with the old checkpoint. */
+function earlierProof(
+  out: string,
+  old: string,
+  i: number,
+  chains: Map<string, ChainData>,
+  verifiers: ReturnType<typeof parseVerifierKey>[],
+): { old: number; to?: number; proof?: string; why?: string } {
+  let size = -1;
+  try {
+    const c = openCheckpoint(old, checkpointOrigin(old), verifiers);
+    size = c.size;
+    const chain = chains.get(c.origin.slice(c.origin.lastIndexOf('/') + 1));
+    const note = chain && newestCovering(chain, c.size - 1, verifiers);
+    if (!chain || !note) return { old: c.size, why: 'no newer checkpoint of that log in the input' };
+    mkdirSync(join(out, 'consistency'), { recursive: true });
+    const file = `consistency/${i + 1}`;
+    writeFileSync(join(out, `${file}.old.note`), old);
+    writeFileSync(join(out, `${file}.proof`), proveConsistencyFromLeaves(chain.leaves, c.size, note));
+    return { old: c.size, to: Number(note.split('\n')[1]), proof: `${file}.proof` };
+  } catch (err) {
+    return { old: size, why: (err as Error).message };
+  }
+}
+
+/** The reader log's records in the window (who read or queried the logs). */
+async function readerRecords(dir: string, since: number | undefined, until: number | undefined): Promise<string[]> {
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  let found: Awaited<ReturnType<typeof expandInputs>>;
+  try {
+    found = await expandInputs([dir]);
+  } catch {
+    return []; // nothing recorded there yet
+  }
+  for (const f of found.files)
+    for await (const line of readLines(f, () => {})) {
+      try {
+        const t = Date.parse((JSON.parse(line) as AuditEntry).ts);
+        if ((since === undefined || t >= since) && (until === undefined || t < until)) out.push(line);
+      } catch {
+        // not a record
+      }
+    }
+  return out;
 }
 
 /** The newest checkpoint of the chain covering `seq`, signed by a trusted key and matching its leaves. */
@@ -325,6 +383,19 @@ export function verifyEvidencePack(dir: string, trust: string[]): EvidenceCheck 
       else sampleVerified++;
     } catch (err) {
       problems.push(`${s.proof}: ${(err as Error).message}`);
+    }
+  }
+  const scope = JSON.parse(readFileSync(join(dir, 'scope.json'), 'utf8')) as { consistencyWithEarlier?: { proof?: string }[] };
+  for (const c of scope.consistencyWithEarlier ?? []) {
+    if (!c.proof) continue;
+    try {
+      verifyCheckpointConsistency(
+        readFileSync(join(dir, c.proof.replace(/\.proof$/, '.old.note')), 'utf8'),
+        readFileSync(join(dir, c.proof), 'utf8'),
+        verifiers,
+      );
+    } catch (err) {
+      problems.push(`${c.proof}: ${(err as Error).message}`);
     }
   }
   return { valid: problems.length === 0, problems, population: lines.length, sampleVerified };

@@ -128,4 +128,32 @@ describe('auditready evidence', () => {
     expect(refused.code).toBe(1);
     expect(refused.stdout).toMatch(/^REFUSED: the log does not verify .*modified at .*audit\.log:41/);
   });
+
+  it("an auditor's earlier checkpoint gets a consistency proof to today's; the reader log's records of the window are in the pack", async () => {
+    const s = await setup();
+    const readerLog = tempDir('ar-reads-');
+    const first = readFileSync(join(s.logs, 'audit.log'), 'utf8')
+      .split('\n')
+      .find((l) => l.includes('"kind":"checkpoint"')) as string;
+    const old = join(s.dir, 'kept.checkpoint');
+    writeFileSync(old, `${first}\n`);
+    cli(['verify', s.logs, '--trust', s.logPub], { AUDITREADY_READER_LOG: readerLog }); // a read, recorded
+    const out = join(s.dir, 'pack');
+    const r = cli(['evidence', s.logs, '--trust', s.logPub, '--sign-key', s.exKeyFile, '--out', out, '--earlier-checkpoint', old], {
+      AUDITREADY_READER_LOG: readerLog,
+    });
+    expect(r.code).toBe(0);
+    const scope = JSON.parse(readFileSync(join(out, 'scope.json'), 'utf8'));
+    expect(scope.consistencyWithEarlier).toEqual([{ old: 25, to: expect.any(Number), proof: 'consistency/1.proof' }]);
+    expect(readFileSync(join(out, 'reads.jsonl'), 'utf8')).toMatch(/"action":"auditlog.verify"/);
+    expect(cli(['evidence', 'verify', out, '--trust', s.logPub, '--trust', s.exPub]).code).toBe(0);
+    // A proof that does not lead from the kept checkpoint fails the check (re-signed manifest aside: the hash check comes first).
+    writeFileSync(
+      join(out, 'consistency', '1.proof'),
+      readFileSync(join(out, 'consistency', '1.proof'), 'utf8').replace(/^old 25$/m, 'old 24'),
+    );
+    const bad = cli(['evidence', 'verify', out, '--trust', s.logPub, '--trust', s.exPub]);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toMatch(/consistency\/1\.proof/);
+  });
 });
