@@ -208,6 +208,10 @@ export async function runVerify(o: VerifyCommandOptions): Promise<number> {
       `  ${c.chain}  seq ${c.firstSeq}..${c.lastSeq}  ${n(c.count)} entries  head ${c.headHash.slice(0, 16)}…  ${c.valid ? 'valid' : `INVALID (${c.breaks.length} break${c.breaks.length === 1 ? '' : 's'})`}${c.keyIds.length ? `  keys ${c.keyIds.join(',')}` : ''}`,
     );
     out.push(...checkpointLines(c));
+    for (const q of c.silences ?? [])
+      out.push(
+        `    SILENT: no record from ${q.from} to ${q.to} (${Math.round(q.ms / 60_000)} min; heartbeats expected): the logger was down, or records are missing`,
+      );
     for (const r of c.retained) out.push(`    retained by policy: seq ${r.from}..${r.to} (${r.file}), declared at seq ${r.declaredAt.seq}`);
     for (const g of c.gaps)
       out.push(`    DECLARED GAP: ${g.from !== undefined ? `seq ${g.from}..${g.to}, ` : ''}${g.count} entries lost: ${g.reason}`);

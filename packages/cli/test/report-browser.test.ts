@@ -67,7 +67,7 @@ describe.skipIf(chromium === '')('the evidence report in headless Chromium', () 
       expect(await page.$eval('#verdict', (e) => e.textContent)).toBe('COMPLETE');
       const population = readFileSync(join(out, 'population.jsonl'), 'utf8').trim().split('\n').length;
       expect(await page.$eval('#population-count', (e) => e.textContent)).toBe(String(population));
-      const text = await page.$eval('body', (b) => (b as unknown as { innerText: string }).innerText);
+      const text = await page.$eval('body', (b) => b.textContent ?? '');
       expect(text).toContain(`Denied, failed and error accesses (10)`);
       expect(text).toContain('Sample (5, seed s)');
       expect(text).toContain('PCI DSS v4.0 10.2.2.1');

@@ -80,6 +80,11 @@ export interface AuditLoggerOptions {
   shutdownTimeoutMs?: number;
   /** A Merkle tree over the chain and signed checkpoints (docs/spec/checkpoints.md). Off by default. */
   checkpoints?: CheckpointOptions;
+  /**
+   * After this long without a record, a `heartbeat` record is sealed, so that silence can be told
+   * from loss (verifiers report longer silences). Default 300000 ms (5 minutes); 0 = off.
+   */
+  heartbeatMs?: number;
 }
 
 const SERVICE_LIMITS: Record<string, number> = { name: 256, version: 128, env: 64, host: 256, instance: 256 };
@@ -195,7 +200,9 @@ export function firstRecord(
   start: ChainStart,
   processInfo: boolean,
   forwardSecure?: { id: string; start: string; epochMs: number },
+  heartbeatMs = 0,
 ): { kind: 'genesis' | 'recovered'; fields: Partial<EntryBody> } {
+  const hb = heartbeatMs > 0 ? { heartbeatMs } : {};
   const { resume, previous: prev, key } = start;
   if (resume === undefined) {
     return {
@@ -205,6 +212,7 @@ export function firstRecord(
           library: LIB,
           hash: key || forwardSecure ? 'hmac-sha256' : 'sha256',
           ...(forwardSecure ? { forwardSecure } : {}),
+          ...hb,
           ...(prev ? { previous: { chain: prev.chain, seq: prev.seq, hash: prev.hash } } : {}),
           ...(processInfo && nodeProcess?.pid !== undefined ? { pid: nodeProcess.pid } : {}),
         },
@@ -214,7 +222,7 @@ export function firstRecord(
   return {
     kind: 'recovered',
     fields: {
-      details: { ...resume.note, library: LIB, resumedAfter: { seq: resume.seq, hash: resume.hash } },
+      details: { ...resume.note, library: LIB, resumedAfter: { seq: resume.seq, hash: resume.hash }, ...hb },
       reason: resume.note ? 'chain resumed by a new logger after repairing its log' : 'chain resumed by a new logger',
     },
   };

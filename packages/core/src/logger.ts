@@ -21,6 +21,8 @@ import {
 } from './errors.js';
 import { EpochSealer, forwardSecureKey } from './forward-secure.js';
 import { type EntryBody, HashChain, type SealedRecord } from './hash-chain.js';
+import { loggerHealth } from './health.js';
+import { DEFAULT_HEARTBEAT_MS, Heartbeat } from './heartbeat.js';
 import { CLOCK_STEP, ROOM, SEAL_AT, SEAL_REJECTED, TREE } from './internal.js';
 import {
   type AuditLoggerOptions,
@@ -70,6 +72,7 @@ class Logger implements AuditLogger {
   readonly #checkpointer: Checkpointer | undefined;
   /** A forward-secure chain's epochs (chain.forwardSecure). */
   readonly #epochs: EpochSealer | undefined;
+  readonly #heartbeat: Heartbeat | undefined;
   readonly #settings: LaneSettings;
   readonly #clock: AuditClock;
   readonly #body: BodyContext;
@@ -140,11 +143,14 @@ class Logger implements AuditLogger {
     }
     this.#handleSignals = o.handleSignals !== false;
     if (this.#handleSignals) registerShutdown(this.#participant);
-    const first = firstRecord(start, o.processInfo !== false, fss?.info);
+    const hbMs = intOption(o.heartbeatMs, DEFAULT_HEARTBEAT_MS, 0, 'heartbeatMs');
+    const first = firstRecord(start, o.processInfo !== false, fss?.info, hbMs);
     this.#sealInternal(first.kind, first.fields);
     // Epochs that ended while no logger ran are sealed now, each under its own key, in order.
     this.#epochs = fss && new EpochSealer(fss, (d, r) => this.#sealInternal('epoch', { reason: r, details: d }), this.#chain, this.#clock);
     this.#epochs?.advance();
+    this.#heartbeat =
+      hbMs > 0 ? new Heartbeat(hbMs, () => this.#sealInternal('heartbeat', { reason: 'alive, nothing to record' })) : undefined;
     for (const t of transports) t.attach?.(this.#transportContext());
   }
 
@@ -274,10 +280,7 @@ class Logger implements AuditLogger {
     this.#recordClockStep(step);
   }
 
-  /**
-   * How many more entries every open queue can take now (what fail-closed accepting() checks); 0
-   * when closed. Entries recordLater() took count too: they reach every queue before the next delivery.
-   */
+  /** Entries every open queue can still take (fail-closed's accepting()), counting those recordLater() took; 0 when closed. */
   [ROOM](): number {
     if (this.#closed) return 0;
     const later = this.#later.length / 2 + this.#reserved;
@@ -293,6 +296,7 @@ class Logger implements AuditLogger {
   }
 
   #enqueue(sealed: SealedRecord, internal: boolean): void {
+    this.#heartbeat?.touch();
     this.#checkpointer?.append(sealed);
     if (this.#onSealed) {
       try {
@@ -354,6 +358,7 @@ class Logger implements AuditLogger {
     const result = await this.flush(options);
     this.#closed = true;
     this.#epochs?.stop();
+    this.#heartbeat?.stop();
     if (this.#handleSignals) unregisterShutdown(this.#participant);
     const lanes = [...this.#lanes, ...this.#destLanes];
     for (const lane of lanes) lane.stop();
@@ -399,21 +404,16 @@ class Logger implements AuditLogger {
   }
 
   health(): AuditHealth {
-    const transports = this.#lanes.map((l) => l.health());
-    const degraded = transports.some((t) => t.status === 'retrying' || t.dropped > 0) || this.#rejected > 0;
-    const head = this.#chain.head;
-    const keyId = this.#chain.keyId;
-    return {
-      status: this.#closed ? 'closed' : degraded ? 'degraded' : 'ok',
+    const [c, lanes] = [this.#chain, { lanes: this.#lanes, destLanes: this.#destLanes, checkpointer: this.#checkpointer }];
+    const chain = { id: c.id, ...(c.head ? { head: c.head } : {}), ...(c.keyId ? { keyId: c.keyId } : {}) };
+    const counts = { recorded: this.#recorded, rejected: this.#rejected };
+    return loggerHealth({
+      ...lanes,
+      ...counts,
+      chain,
+      closed: this.#closed,
       accepting: this.accepting(),
       overflow: this.#settings.overflow,
-      chain: { id: this.#chain.id, ...(head ? { head } : {}), ...(keyId ? { keyId } : {}) },
-      recorded: this.#recorded,
-      rejected: this.#rejected,
-      transports,
-      ...(this.#checkpointer
-        ? { checkpoints: { ...this.#checkpointer.health(), destinations: this.#destLanes.map((l) => l.health()) } }
-        : {}),
-    };
+    });
   }
 }

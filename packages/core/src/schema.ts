@@ -54,7 +54,22 @@ const serviceProps = { name: str(256), version: str(128), env: str(64), host: st
 
 const entryProps = {
   v: { const: 1 },
-  kind: { enum: ['access', 'event', 'genesis', 'checkpoint', 'gap', 'recovered', 'clock', 'rejected', 'retention', 'notice', 'epoch'] },
+  kind: {
+    enum: [
+      'access',
+      'event',
+      'genesis',
+      'checkpoint',
+      'gap',
+      'recovered',
+      'clock',
+      'rejected',
+      'retention',
+      'notice',
+      'epoch',
+      'heartbeat',
+    ],
+  },
   chain: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' },
   seq: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
   prev: { type: 'string', pattern: '^[0-9a-f]{64}$' },

@@ -17,7 +17,8 @@ export type EntryKind =
   | 'rejected'
   | 'retention'
   | 'notice'
-  | 'epoch';
+  | 'epoch'
+  | 'heartbeat';
 export type Outcome = 'success' | 'failure' | 'denied' | 'error' | 'aborted';
 export type ActorType = 'user' | 'service' | 'anonymous' | 'system';
 

@@ -74,6 +74,10 @@ export class ChainTrack {
   firstHashOk = true;
   /** The newest commitment to this chain's head that it meets (see commitments.ts). */
   commitment?: Commitment;
+  /** Heartbeat interval the chain declared (genesis/recovered), the last entry's ts, and the silences found (silence.ts). */
+  heartbeatMs?: number;
+  lastTs?: string;
+  silences?: { from: string; to: string; ms: number }[];
   /** The kid of the last entry read (a change is an epoch boundary on a forward-secure chain). */
   lastKid?: string;
   /** A forward-secure chain's epochs (epochs.ts). */

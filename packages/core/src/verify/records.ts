@@ -80,4 +80,8 @@ export function readLibraryRecord(e: AuditEntry, s: ChainTrack, seq: number, aut
     readRemoved(e, at, authenticated, retained);
   } else if (e.kind === 'gap') readGap(e, s, seq);
   else if (e.kind === 'genesis' && seq === 0) readGenesis(e, s, authenticated);
+  if (e.kind === 'genesis' || e.kind === 'recovered') {
+    const hb = (e.details as { heartbeatMs?: unknown } | undefined)?.heartbeatMs;
+    s.heartbeatMs = typeof hb === 'number' && hb > 0 ? hb : undefined;
+  }
 }

@@ -23,5 +23,6 @@ export function chainReport(s: ChainTrack, breaks: VerifyReport['breaks'], omitt
     ),
     ...(s.previous ? { previous: s.previous } : {}),
     ...(s.tree?.summary ? { checkpoints: s.tree.summary } : {}),
+    ...(s.silences ? { silences: s.silences } : {}),
   };
 }

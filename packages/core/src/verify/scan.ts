@@ -15,8 +15,8 @@ const CLOSE_BRACKET = 0x5d; // ]
 const DIGIT_0 = 0x30;
 const DIGIT_1 = 0x31;
 
-/** Kinds whose records carry nothing the verifier must read (genesis, gap, retention, checkpoint do). */
-const PLAIN_KINDS = ['access', 'event', 'recovered', 'clock', 'rejected', 'notice'];
+/** Kinds whose records carry nothing the verifier must read (genesis, recovered, gap, retention, checkpoint, epoch do). */
+const PLAIN_KINDS = ['access', 'event', 'clock', 'rejected', 'notice', 'heartbeat'];
 
 const NodeBuffer = (globalThis as { Buffer?: { isBuffer(b: unknown): boolean } }).Buffer;
 

@@ -117,6 +117,8 @@ export interface ChainReport {
   previous?: ChainHead;
   /** With trusted keys (`trust`): the chain's checkpoints checked against the tree of its entries. */
   checkpoints?: ChainCheckpoints;
+  /** On a chain with heartbeats: stretches longer than twice the interval with no record at all. */
+  silences?: { from: string; to: string; ms: number }[];
 }
 
 export interface VerifyReport {

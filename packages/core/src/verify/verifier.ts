@@ -21,6 +21,7 @@ import { checkOptions, schemaBreak, unwrap } from './input.js';
 import { type RetentionClaim, readLibraryRecord } from './records.js';
 import { chainReport } from './report.js';
 import { ascii, bytesEqual, isJsonPrefix, scanLine, tsOf } from './scan.js';
+import { noteTime } from './silence.js';
 import type { TreeResult, TrustedCheckpoint } from './tree.js';
 import { LocalTreeSink, type TreeSink, workerTreeSink } from './tree-sink.js';
 import { checkpointRecord, openExternal, settleTrees, trustedKeys } from './trust.js';
@@ -209,10 +210,9 @@ export class Verifier {
     // The bookkeeping of #onEntry + ChainTrack.advance for exactly this case.
     this.#entries++;
     const seq = scan.seq;
-    if (s.tree) {
-      this.#sink?.leaf(s.tree.idx, seq, buf, start, end);
-      if (this.#policy) noteTs(s.tree, tsOf(buf, start, end));
-    }
+    if (s.tree) this.#sink?.leaf(s.tree.idx, seq, buf, start, end);
+    if (s.tree && this.#policy) noteTs(s.tree, tsOf(buf, start, end));
+    if (s.heartbeatMs !== undefined) noteTime(s, tsOf(buf, start, end));
     s.count++;
     const prevRec = s.bySeq.get(seq - 1);
     if (prevRec) prevRec.continued = true;
@@ -313,7 +313,10 @@ export class Verifier {
     const before = s.expected;
     const seq = before === -1 ? this.#first(c, own) : this.#next(c, own);
     readLibraryRecord(e, s, seq, key !== undefined && hashOk, this.#retained);
-    if (before === -1 || seq >= before) epochStep(s, e, seq, pos);
+    if (before === -1 || seq >= before) {
+      epochStep(s, e, seq, pos);
+      noteTime(s, e.ts);
+    }
     s.lastKid = e.kid;
     if (s.tree === undefined || (before !== -1 && seq < before)) return; // a late entry is not in the tree's order
     const bytes = UTF8_ENCODER.encode(line ?? forms.line);
