@@ -61,6 +61,8 @@ export function createTestAuditLogger(options: TestAuditLoggerOptions = {}): Tes
     service: { name: 'test-service' },
     transports: [transport],
     handleSignals: false,
+    // No heartbeat timer in a unit test (and none in its bytes): the same records give the same log.
+    heartbeatMs: 0,
     ...(deterministic ? { clock: createFixedClock(TEST_START, 1000), processInfo: false } : {}),
     ...rest,
     chain: { ...(deterministic ? { id: TEST_CHAIN_ID } : {}), ...rest.chain, ...(hmacKey ? { hmacKey } : {}) },
