@@ -24,6 +24,7 @@ import {
   openCheckpoint,
   openNote,
   parseSignerKey,
+  parseTlogProof,
   parseVerifierKey,
   proveConsistencyFromLeaves,
   proveInclusionFromLeaves,
@@ -375,10 +376,9 @@ export function verifyEvidencePack(dir: string, trust: string[]): EvidenceCheck 
     if (s.proof === null) continue;
     try {
       const text = readFileSync(join(dir, s.proof), 'utf8');
-      const extra = text.split('\n')[1]?.startsWith('extra ')
-        ? Buffer.from((text.split('\n')[1] as string).slice(6), 'base64').toString('utf8')
-        : '';
-      verifyTlogProof(text, extra, checkpointOrigin(text.slice(text.indexOf('\n\n') + 2)), verifiers);
+      const parsed = parseTlogProof(text);
+      const extra = parsed.extra ? new TextDecoder().decode(parsed.extra) : '';
+      verifyTlogProof(text, extra, checkpointOrigin(parsed.checkpoint), verifiers);
       if (!inPopulation.has(extra)) problems.push(`${s.proof}: its record is not in the population`);
       else sampleVerified++;
     } catch (err) {

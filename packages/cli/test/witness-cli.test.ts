@@ -4,7 +4,7 @@
  * with more cosignatures required than the log carries, not proven complete (exit 3).
  */
 import { join } from 'node:path';
-import { createAuditLogger, generateNoteKey } from '@auditready/core';
+import { createAuditLogger, createFixedClock, generateNoteKey } from '@auditready/core';
 import { createFileTransport } from '@auditready/transport-file';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installLitewitness, type Litewitness, startLitewitness, witnessAvailable } from '../../../test-support/litewitness.js';
@@ -55,5 +55,23 @@ describe.skipIf(!witnessAvailable)('auditready verify --witness', () => {
     expect(strict.code).toBe(3);
     expect(cli(['verify', file, '--witness', witness.key]).stderr).toMatch(/--witness needs --trust/);
     expect(cli(['verify', file, '--trust', key.verifierKey, '--witness', key.verifierKey]).code).toBe(2); // a log key is not a witness key
+  });
+
+  it('CLOCK AHEAD: a log whose clock runs a day ahead of the witness is flagged in the verdict', async () => {
+    const key = generateNoteKey('cli.example/ahead');
+    witness.addLog('cli.example/ahead/chain-ahead', key.verifierKey);
+    const dir = tempDir();
+    const log = createAuditLogger({
+      service: { name: 'cli' },
+      transports: [createFileTransport({ dir })],
+      handleSignals: false,
+      chain: { id: 'chain-ahead' },
+      clock: createFixedClock(new Date(Date.now() + 86_400_000).toISOString()),
+      checkpoints: { signer: key.signerKey, everyEntries: 10, witnesses: [{ url: witness.url, key: witness.key }] },
+    });
+    for (let i = 0; i < 25; i++) log.record({ action: 'doc.read' });
+    await log.close();
+    const r = cli(['verify', join(dir, 'audit.log'), '--trust', key.verifierKey, '--witness', witness.key]);
+    expect(r.stdout).toMatch(/CLOCK AHEAD: checkpoint \d+ was cosigned at 20\d\d-.* but an entry it covers says 20\d\d-/);
   });
 });
