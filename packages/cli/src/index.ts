@@ -1,5 +1,7 @@
 // @auditready/cli: the programmatic side of the `auditready` command, listed by hand.
 
+export type { CoverageReport, CoverageStatus, InventoryRoute, RouteCoverage } from './coverage.js';
+export { readInventory, routeCoverage } from './coverage.js';
 export type { EvidenceCheck, EvidenceOptions, EvidenceResult } from './evidence.js';
 export { createEvidencePack, drawSample, EvidenceRefusedError, verifyEvidencePack } from './evidence.js';
 export type { InputFile } from './inputs.js';

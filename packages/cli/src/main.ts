@@ -3,7 +3,8 @@
  * 2 usage or I/O error.
  */
 import { parseArgs } from 'node:util';
-import { runEvidence } from './evidence-command.js';
+import { COVERAGE_HELP, runCoverage } from './coverage.js';
+import { EVIDENCE_HELP, runEvidence } from './evidence-command.js';
 import { readAnchor, UsageError } from './inputs.js';
 import { KEYGEN_HELP, runKeygen } from './keygen-command.js';
 import { collectFssKeys, collectKeys, redactArgs } from './keys.js';
@@ -24,6 +25,7 @@ Usage:
   auditready query  <files|dirs|globs...> [filters]   search logs (NDJSON, CSV or a table)
   auditready keygen --name <name> --out <file>        a key pair for signing checkpoints
   auditready evidence <log...> [filters] --out <dir>  an evidence pack for an auditor (and evidence verify)
+  auditready coverage --routes <file> <log...>        which of the app's routes the log shows audited
   auditready prove <log...> --seq <n>                 one entry's inclusion proof (C2SP tlog-proof)
   auditready verify-proof <file> --trust <key>        check such a proof offline
   auditready consistency <old checkpoint> <log...>    prove the log extends a checkpoint you kept
@@ -151,17 +153,15 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   try {
     if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
       const topic = rest[0];
-      process.stdout.write(
-        topic === 'verify'
-          ? VERIFY_HELP
-          : topic === 'query'
-            ? QUERY_HELP
-            : topic === 'keygen'
-              ? KEYGEN_HELP
-              : topic && PROOF_TOPICS.has(topic)
-                ? PROOF_HELP
-                : MAIN_HELP,
-      );
+      const topics: Record<string, string> = {
+        verify: VERIFY_HELP,
+        query: QUERY_HELP,
+        keygen: KEYGEN_HELP,
+        evidence: EVIDENCE_HELP,
+        coverage: COVERAGE_HELP,
+        ...Object.fromEntries([...PROOF_TOPICS].map((t) => [t, PROOF_HELP])),
+      };
+      process.stdout.write((topic !== undefined ? topics[topic] : undefined) ?? MAIN_HELP);
       return 0;
     }
     if (command === '--version' || command === '-v') {
@@ -201,6 +201,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       return await runConsistency(positionals, { trust, ...out });
     }
     if (command === 'evidence') return await runEvidence(rest, env, argv);
+    if (command === 'coverage') return await runCoverage(rest, env, argv);
     if (command === 'verify') {
       const { values, positionals } = parse(rest, {
         json: { type: 'boolean' },
@@ -304,7 +305,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       });
     }
     throw new UsageError(
-      `unknown command "${command}" (commands: verify, query, evidence, keygen, prove, verify-proof, consistency, help)`,
+      `unknown command "${command}" (commands: verify, query, evidence, coverage, keygen, prove, verify-proof, consistency, help)`,
     );
   } catch (err) {
     if (err instanceof UsageError) {

@@ -9,6 +9,7 @@ import {
   type AppRequest,
   type AppResponse,
   type AuditRequestApi,
+  markAuditor,
   noteRequestError,
   type RequestAuditOptions,
   RequestAuditor,
@@ -33,9 +34,9 @@ declare global {
 
 export function auditMiddleware(options: AuditMiddlewareOptions) {
   const auditor = new RequestAuditor(options, 'auditMiddleware');
-  return function auditready(req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void): void {
+  return markAuditor(function auditready(req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void): void {
     if (auditor.begin(req as AppRequest, res as AppResponse) === 'next') next();
-  };
+  }, auditor);
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { AuditLogger } from '@auditready/core';
-import { type AppRequest, type AppResponse, type AuditRequestApi, RequestAuditor, requestAudit } from '@auditready/node-http';
+import { type AppRequest, type AppResponse, type AuditRequestApi, markAuditor, RequestAuditor, requestAudit } from '@auditready/node-http';
 import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
 import { requestContext } from './context.js';
 import type { AuditModuleOptions } from './options.js';
@@ -40,6 +40,7 @@ export class AuditNestMiddleware implements NestMiddleware {
     const { logger: _l, global: _g, requestContext, ...rest } = options;
     this.#context = requestContext !== false;
     this.#auditor = new RequestAuditor({ ...rest, logger, onResponseEnd: reasonFromErrorBody }, 'AuditModule');
+    markAuditor(this, this.#auditor); // listNestRoutes() applies its policy
   }
 
   use(req: Record<string, unknown>, res: unknown, next: Next): void {

@@ -7,6 +7,8 @@ export { noteRequestError, RequestAuditor } from './auditor.js';
 export { clientIp, defaultActor, defaultResource, outcomeOf, singular } from './defaults.js';
 export { requestAudit } from './request-state.js';
 export { routeOf, routeTemplate } from './route-template.js';
+export type { RouteAudit, RouteInfo, RouteInventory } from './routes.js';
+export { auditorOf, classifyRoute, joinRoute, MUTATING_METHODS, markAuditor } from './routes.js';
 export { safeMessage } from './safe.js';
 export { parseTraceparent, REQUEST_ID } from './trace.js';
 export type { AppRequest, AppResponse, AuditRequestApi, BodyCapture, PolicyRule, RequestAuditOptions } from './types.js';
