@@ -329,7 +329,7 @@ export class Checkpointer {
     issued: number;
     size: number;
     uncovered: number;
-    last?: { size: number; seq: number };
+    last?: { size: number; seq: number; at: string };
     witnesses?: WitnessHealth[];
     witnessed?: number;
   } {
@@ -338,7 +338,7 @@ export class Checkpointer {
       issued: this.#issued,
       size: this.#range.size,
       uncovered: this.#since,
-      ...(this.#last ? { last: { size: this.#last.size, seq: this.#last.record.entry.seq } } : {}),
+      ...(this.#last ? { last: { size: this.#last.size, seq: this.#last.record.entry.seq, at: this.#last.record.entry.ts } } : {}),
       ...(this.#witnessing ? { witnesses: this.#witnessing.health() } : {}),
       ...(this.#witnessing?.witnessed !== undefined ? { witnessed: this.#witnessing.witnessed } : {}),
     };

@@ -36,7 +36,8 @@ export interface AuditHealth {
     size: number;
     /** Entries sealed since the newest checkpoint was cut. */
     uncovered: number;
-    last?: { size: number; seq: number };
+    /** The newest checkpoint: its size, its record's seq and time (ISO 8601). */
+    last?: { size: number; seq: number; at: string };
     destinations: TransportHealth[];
     /** With witnesses: each one's state (`behind`: has not cosigned the newest checkpoint yet). */
     witnesses?: WitnessHealth[];

@@ -29,6 +29,8 @@ export interface WitnessHealth {
   status: 'ok' | 'behind' | 'refusing' | 'unreachable';
   /** The size this witness last cosigned. */
   cosigned?: number;
+  /** When its newest cosignature arrived (ISO 8601): the age an SRE alerts on. */
+  cosignedAt?: string;
   lastError?: string;
 }
 
@@ -46,6 +48,7 @@ class Witness {
   /** The size the witness last cosigned (or told us in a 409); 0 before anything. */
   size = 0;
   cosigned: number | undefined;
+  cosignedAt: string | undefined;
   status: WitnessHealth['status'] = 'ok';
   lastError: string | undefined;
   /** A request is in flight, or scheduled (a timer). */
@@ -135,6 +138,7 @@ export class Witnessing {
       url: w.url,
       status: w.status === 'ok' && this.#latest && w.cosigned !== this.#latest.size && !w.busy ? 'behind' : w.status,
       ...(w.cosigned !== undefined ? { cosigned: w.cosigned } : {}),
+      ...(w.cosignedAt !== undefined ? { cosignedAt: w.cosignedAt } : {}),
       ...(w.lastError ? { lastError: w.lastError } : {}),
     }));
   }
@@ -222,6 +226,7 @@ export class Witnessing {
     }
     w.size = c.size;
     w.cosigned = c.size;
+    w.cosignedAt = new Date().toISOString();
     w.failures = 0;
     w.status = 'ok';
     w.lastError = undefined;

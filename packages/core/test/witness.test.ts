@@ -70,6 +70,9 @@ describe.skipIf(!witnessAvailable)('witnessing with a real litewitness', () => {
       interval: 20,
     });
     expect(log.health().checkpoints?.witnessed).toBe(log.health().checkpoints?.last?.size); // k = 1 of 1
+    // When it cosigned, and when the checkpoint was cut: the ages @auditready/metrics exports.
+    expect(Date.now() - Date.parse(log.health().checkpoints?.witnesses?.[0]?.cosignedAt ?? '')).toBeLessThan(60_000);
+    expect(log.health().checkpoints?.last?.at).toMatch(/^\d{4}-\d\d-\d\dT/);
     await log.close();
     expect(errors).toEqual([]);
     const notes = witnessed(mem.entries());

@@ -1,0 +1,3 @@
+import { describePublished, packageDir } from '../../../test-support/published.js';
+
+describePublished({ pkgDir: packageDir(import.meta.dirname), name: '@auditready/metrics', exportName: 'registerOpenTelemetryMetrics' });
