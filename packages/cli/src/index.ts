@@ -2,6 +2,8 @@
 
 export type { CoverageReport, CoverageStatus, InventoryRoute, RouteCoverage } from './coverage.js';
 export { readInventory, routeCoverage } from './coverage.js';
+export type { DrillOptions, DrillProbe, DrillRequest, DrillResult } from './drill.js';
+export { outcomeForStatus, parseDrillRequest, runDrill } from './drill.js';
 export type { EvidenceCheck, EvidenceOptions, EvidenceResult } from './evidence.js';
 export { createEvidencePack, drawSample, EvidenceRefusedError, verifyEvidencePack } from './evidence.js';
 export type { InputFile } from './inputs.js';

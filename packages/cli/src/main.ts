@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { COVERAGE_HELP, runCoverage } from './coverage.js';
+import { DRILL_HELP, runDrillCommand } from './drill.js';
 import { EVIDENCE_HELP, runEvidence } from './evidence-command.js';
 import { readAnchor, UsageError } from './inputs.js';
 import { KEYGEN_HELP, runKeygen } from './keygen-command.js';
@@ -26,6 +27,7 @@ Usage:
   auditready keygen --name <name> --out <file>        a key pair for signing checkpoints
   auditready evidence <log...> [filters] --out <dir>  an evidence pack for an auditor (and evidence verify)
   auditready coverage --routes <file> <log...>        which of the app's routes the log shows audited
+  auditready drill <url> --log <source>               a simulated audit: marked requests must reach the log
   auditready prove <log...> --seq <n>                 one entry's inclusion proof (C2SP tlog-proof)
   auditready verify-proof <file> --trust <key>        check such a proof offline
   auditready consistency <old checkpoint> <log...>    prove the log extends a checkpoint you kept
@@ -159,6 +161,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         keygen: KEYGEN_HELP,
         evidence: EVIDENCE_HELP,
         coverage: COVERAGE_HELP,
+        drill: DRILL_HELP,
         ...Object.fromEntries([...PROOF_TOPICS].map((t) => [t, PROOF_HELP])),
       };
       process.stdout.write((topic !== undefined ? topics[topic] : undefined) ?? MAIN_HELP);
@@ -202,6 +205,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     }
     if (command === 'evidence') return await runEvidence(rest, env, argv);
     if (command === 'coverage') return await runCoverage(rest, env, argv);
+    if (command === 'drill') return await runDrillCommand(rest, env, argv);
     if (command === 'verify') {
       const { values, positionals } = parse(rest, {
         json: { type: 'boolean' },
@@ -305,7 +309,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       });
     }
     throw new UsageError(
-      `unknown command "${command}" (commands: verify, query, evidence, coverage, keygen, prove, verify-proof, consistency, help)`,
+      `unknown command "${command}" (commands: verify, query, evidence, coverage, drill, keygen, prove, verify-proof, consistency, help)`,
     );
   } catch (err) {
     if (err instanceof UsageError) {
