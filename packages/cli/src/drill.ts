@@ -273,6 +273,14 @@ function parseHeaders(lines: string[], where: string): Record<string, string> {
   return out;
 }
 
+/** Header values (credentials) never reach the reader log: `--header "Authorization: [redacted]"`. */
+function withoutHeaderValues(argv: string[]): string[] {
+  return argv.map((a, i) => {
+    if (a.startsWith('--header=')) return a.replace(/:.*/, ': [redacted]');
+    return argv[i - 1] === '--header' ? a.replace(/:.*/, ': [redacted]') : a;
+  });
+}
+
 export async function runDrillCommand(rest: string[], env: NodeJS.ProcessEnv, argv: string[]): Promise<number> {
   let parsed: ReturnType<typeof parseArgs>;
   try {
@@ -329,7 +337,7 @@ export async function runDrillCommand(rest: string[], env: NodeJS.ProcessEnv, ar
   const result = await runDrill(options);
   await reader.record({
     command: 'drill',
-    argv: redactArgs(argv).map((a) => (a.includes(':') && !/^(https?|kafka):\/\//.test(a) ? a.replace(/:.*/, ': [redacted]') : a)),
+    argv: withoutHeaderValues(redactArgs(argv)),
     files: log,
     outcome: result.passed ? 'success' : 'failure',
     summary: {

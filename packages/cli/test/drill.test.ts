@@ -4,7 +4,7 @@
  * covered by a checkpoint; a request the policy skips, a wrong actor and an edited log fail.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -17,9 +17,9 @@ import { createApp, issueToken } from '../../../examples/express-basic/app.mjs';
 import { BIN, tempDir } from './helpers.js';
 
 /** The CLI as a child process, without blocking this process's event loop (the server lives here). */
-function drill(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function drill(args: string[], reads = tempDir('ar-reads-')): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(BIN, ['drill', ...args], { env: { ...process.env, AUDITREADY_READER_LOG: tempDir('ar-reads-') } });
+    const child = spawn(BIN, ['drill', ...args], { env: { ...process.env, AUDITREADY_READER_LOG: reads } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => {
@@ -130,6 +130,24 @@ describe('auditready drill against a running service', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^BREAK /m);
     expect(r.stdout).toContain('FAIL');
+  });
+
+  it('the run is recorded in the reader log, without the credentials given with --header', async () => {
+    const reads = tempDir('ar-reads-');
+    const token = issueToken('alice');
+    const r = await drill(
+      [url, '--log', dir, '--header', `Authorization: Bearer ${token}`, '--request', 'GET /invoices {"a":1}', '--deadline', '10s'],
+      reads,
+    );
+    expect(r.stdout).toContain('/invoices');
+    const record = readdirSync(reads)
+      .filter((f) => f.endsWith('.log'))
+      .map((f) => readFileSync(join(reads, f), 'utf8'))
+      .join('');
+    expect(record).toContain('"drill"');
+    expect(record).toMatch(/Authorization: \[(redacted|REDACTED:[a-z-]+)\]/);
+    expect(record).toContain('GET /invoices {\\"a\\":1}');
+    expect(record).not.toContain(token);
   });
 
   it('usage errors exit 2', async () => {
