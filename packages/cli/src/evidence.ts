@@ -7,6 +7,8 @@
  *   population.jsonl   the matching records, lines unchanged (each verifies on its own)
  *   population.csv     the same, flattened for a spreadsheet
  *   events.jsonl       the log's own records in the window: gaps, clock steps, retention, rejects
+ *   retention.json     segments read (seq and time ranges per chain), segments removed by policy
+ *                      (from the retention records: when, which seqs, under which policy)
  *   coverage.json      share of records carrying each field PCI DSS v4.0 10.2.2 names
  *   sample.json        the seed and the records drawn; sample/*.proof: each one's C2SP tlog-proof
  *   report.html        the same for people: verdict, activity, denials, who accessed what (report-html.ts)
@@ -37,6 +39,7 @@ import { Verifier, type VerifyReport } from '@auditready/core/verify';
 import { expandInputs, readLines } from './inputs.js';
 import { buildPredicate, COLUMNS, csvField, parseTime, type QueryFilters } from './query-command.js';
 import { renderReport } from './report-html.js';
+import { RetentionCollector } from './retention-inventory.js';
 
 export interface EvidenceOptions {
   inputs: string[];
@@ -132,6 +135,7 @@ export async function createEvidencePack(o: EvidenceOptions): Promise<EvidenceRe
   const events: string[] = [];
   const chains = new Map<string, ChainData>();
   const sources: { file: string; sha256: string; lines: number }[] = [];
+  const retention = new RetentionCollector(since, until);
   for (const f of files) {
     const hash = createHash('sha256');
     let n = 0;
@@ -145,6 +149,7 @@ export async function createEvidencePack(o: EvidenceOptions): Promise<EvidenceRe
       } catch {
         continue;
       }
+      retention.add(e);
       let c = chains.get(e.chain);
       if (!c) chains.set(e.chain, (c = { leaves: [], notes: new Map(), whole: true }));
       if (c.whole && e.seq === c.leaves.length) c.leaves.push(leafHash(line));
@@ -156,7 +161,9 @@ export async function createEvidencePack(o: EvidenceOptions): Promise<EvidenceRe
       if (EVENT_KINDS.has(e.kind) && inWindow) events.push(line);
       if (predicate(e)) population.push({ line, e });
     }
-    sources.push({ file: f.display, sha256: hash.digest('hex'), lines: n });
+    const digest = hash.digest('hex');
+    sources.push({ file: f.display, sha256: digest, lines: n });
+    retention.endFile(f.display, digest, n);
   }
   const report = await v.finishAsync();
   if (!report.valid) throw new EvidenceRefusedError(report);
@@ -195,6 +202,8 @@ export async function createEvidencePack(o: EvidenceOptions): Promise<EvidenceRe
     `${COLUMNS.map(([h]) => h).join(',')}\n${population.map((p) => `${COLUMNS.map(([, get]) => csvField(get(p.e))).join(',')}\n`).join('')}`,
   );
   writeFileSync(join(o.out, 'events.jsonl'), events.map((l) => `${l}\n`).join(''));
+  const inventory = retention.inventory();
+  writeFileSync(join(o.out, 'retention.json'), `${JSON.stringify(inventory, null, 2)}\n`);
   const coverage = PCI_10_2_2.map(([req, field, has]) => {
     const n = population.filter((p) => has(p.e)).length;
     return { requirement: `PCI DSS v4.0 ${req}`, field, records: n, share: population.length ? n / population.length : 1 };
@@ -226,6 +235,11 @@ export async function createEvidencePack(o: EvidenceOptions): Promise<EvidenceRe
     },
     consistencyWithEarlier: consistency,
     reads: o.readerLog ? { from: o.readerLog, records: reads.length } : 'no reader log given',
+    retention: {
+      segmentsKept: inventory.kept.length,
+      segmentsRemoved: inventory.removed.length,
+      removedInWindow: inventory.removed.filter((r) => r.inWindow).map((r) => ({ file: r.file, chain: r.chain, seqs: r.seqs })),
+    },
     howToCheck: [`auditready evidence verify ${o.out} --trust <log verifier key> --trust <extraction verifier key>`],
   };
   writeFileSync(join(o.out, 'scope.json'), `${JSON.stringify(scope, null, 2)}\n`);
@@ -247,6 +261,7 @@ export async function createEvidencePack(o: EvidenceOptions): Promise<EvidenceRe
       coverage,
       sample,
       seed,
+      retention: inventory,
       commands: [
         `auditready evidence verify ${basename(o.out)} --trust ${o.trust[0] ?? '<log key>'} --trust ${signer.verifierKey}`,
         'auditready verify-proof <a sample/*.proof file> --trust <log key>',

@@ -6,6 +6,7 @@
  * attacker may have chosen (an actor id can be `<script>…`).
  */
 import type { AuditEntry } from '@auditready/core';
+import type { RetentionInventory } from './retention-inventory.js';
 
 export interface ReportInput {
   title: string;
@@ -19,6 +20,7 @@ export interface ReportInput {
   coverage: { requirement: string; field: string; records: number; share: number }[];
   sample: { n: number; chain: string; seq: number; proof: string | null; why?: string }[];
   seed: string;
+  retention?: RetentionInventory;
   commands: string[];
 }
 
@@ -94,6 +96,30 @@ function matrix(population: AuditEntry[]): string {
   return table(['actor', 'records', ...types], rows, 'matrix');
 }
 
+function retentionSection(inv: RetentionInventory | undefined): string {
+  if (!inv) return '<p>No inventory.</p>';
+  const kept = table(
+    ['segment kept', 'chain', 'seqs', 'from', 'to'],
+    inv.kept.flatMap((k) => k.chains.map((c) => [k.file, c.chain, `${c.firstSeq}–${c.lastSeq}`, c.firstTs, c.lastTs])),
+  );
+  const removed = inv.removed.length
+    ? table(
+        ['segment removed', 'chain', 'seqs', 'records from', 'to', 'removed at', 'policy', 'in the window'],
+        inv.removed.map((x) => [
+          x.file,
+          x.chain,
+          `${x.seqs[0]}–${x.seqs[1]}`,
+          x.firstTs,
+          x.lastTs,
+          x.removedBy.ts,
+          JSON.stringify(x.policy),
+          x.inWindow ? 'YES' : 'no',
+        ]),
+      )
+    : '<p id="retention-removed">No segment removed by policy.</p>';
+  return `${kept}${removed}`;
+}
+
 export function renderReport(r: ReportInput): string {
   const verdict = !r.consistent ? 'INVALID' : r.complete ? 'COMPLETE' : 'NOT PROVEN COMPLETE';
   const problems = r.population.filter((e) => e.outcome === 'denied' || e.outcome === 'error' || e.outcome === 'failure');
@@ -149,6 +175,8 @@ ${table(
   flagged.map((e) => [e.ts, e.kind, e.chain, e.seq, e.reason ?? '']),
   'flag',
 )}
+<h2>Retention: segments kept and removed by policy</h2>
+${retentionSection(r.retention)}
 <h2>Sample (${r.sample.length}, seed <code>${esc(r.seed)}</code>)</h2>
 ${table(
   ['#', 'chain', 'seq', 'inclusion proof'],

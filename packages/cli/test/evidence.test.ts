@@ -4,7 +4,7 @@
  * tampered log gives no pack, with the break named.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createAuditLogger } from '@auditready/core';
 import { createFileTransport } from '@auditready/transport-file';
@@ -155,5 +155,58 @@ describe('auditready evidence', () => {
     const bad = cli(['evidence', 'verify', out, '--trust', s.logPub, '--trust', s.exPub]);
     expect(bad.code).toBe(1);
     expect(bad.stdout).toMatch(/consistency\/1\.proof/);
+  });
+});
+
+describe('evidence: the retention inventory', () => {
+  it('lists every segment read with its seq and time ranges, and each segment the policy removed, flagged when it falls in the window', async () => {
+    const dir = tempDir();
+    const logKeyFile = join(dir, 'log.key');
+    const logPub = cli(['keygen', '--name', 'billing.example/audit', '--out', logKeyFile]).stdout.trim();
+    const exKeyFile = join(dir, 'extraction.key');
+    const exPub = cli(['keygen', '--name', 'audit-team.example/evidence', '--out', exKeyFile]).stdout.trim();
+    const logs = join(dir, 'logs');
+    const transport = createFileTransport({ dir: logs, rotate: { maxBytes: 3000 }, retention: { maxFiles: 3 } });
+    const log = createAuditLogger({
+      service: { name: 'billing' },
+      transports: [transport],
+      handleSignals: false,
+      checkpoints: { signer: readFileSync(logKeyFile, 'utf8').trim(), everyEntries: 10 },
+    });
+    for (let i = 0; i < 120; i++) {
+      log.record({ action: 'invoice.read', actor: { id: `u${i % 3}`, type: 'user' }, resource: { type: 'invoice', id: `inv_${i}` } });
+      await new Promise((r) => setImmediate(r));
+    }
+    await log.close();
+    const out = join(dir, 'pack');
+    const r = cli(['evidence', logs, '--trust', logPub, '--sign-key', exKeyFile, '--out', out, '--sample', '3']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const inv = JSON.parse(readFileSync(join(out, 'retention.json'), 'utf8'));
+    const onDisk = readdirSync(logs).filter((f) => /\.log$/.test(f));
+    expect(inv.kept.map((k: { file: string }) => k.file.split('/').pop()).sort()).toEqual(onDisk.sort());
+    for (const k of inv.kept) for (const c of k.chains) expect(c.firstSeq).toBeLessThanOrEqual(c.lastSeq);
+    expect(inv.removed.length).toBeGreaterThan(0);
+    const removed = inv.removed[0];
+    expect(removed).toMatchObject({ seqs: [0, expect.any(Number)], policy: { maxFiles: 3 }, inWindow: true });
+    expect(onDisk).not.toContain(removed.file);
+    // The verifier agrees: those seqs are declared retained, not missing.
+    const scope = JSON.parse(readFileSync(join(out, 'scope.json'), 'utf8'));
+    expect(scope.verdict.chains[0].retained[0]).toMatchObject({ from: 0 });
+    expect(scope.retention.removedInWindow.length).toBe(inv.removed.filter((x: { inWindow: boolean }) => x.inWindow).length);
+    // A window after every removed segment: none of them is in it.
+    const later = join(dir, 'pack-later');
+    const last = JSON.parse(
+      readFileSync(join(logs, onDisk.sort().at(-1) as string), 'utf8')
+        .trim()
+        .split('\n')
+        .at(-1) as string,
+    );
+    cli(['evidence', logs, '--trust', logPub, '--sign-key', exKeyFile, '--out', later, '--since', last.ts]);
+    expect(JSON.parse(readFileSync(join(later, 'retention.json'), 'utf8')).removed.every((x: { inWindow: boolean }) => !x.inWindow)).toBe(
+      true,
+    );
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('segment removed');
+    expect(cli(['evidence', 'verify', out, '--trust', logPub, '--trust', exPub]).code).toBe(0);
   });
 });
