@@ -22,7 +22,7 @@ import {
   type AuditKey,
   checkpointOrigin,
   type Hash,
-  leafHash,
+  leafHashOf,
   openCheckpoint,
   openNote,
   parseSignerKey,
@@ -35,8 +35,8 @@ import {
   verifyCheckpointConsistency,
   verifyTlogProof,
 } from '@auditready/core';
-import { Verifier, type VerifyReport } from '@auditready/core/verify';
-import { expandInputs, readLines } from './inputs.js';
+import { feedStream, Verifier, type VerifyReport } from '@auditready/core/verify';
+import { expandInputs, openBytes, readLines } from './inputs.js';
 import { buildPredicate, COLUMNS, csvField, parseTime, type QueryFilters } from './query-command.js';
 import { renderReport } from './report-html.js';
 import { RetentionCollector } from './retention-inventory.js';
@@ -117,6 +117,18 @@ interface ChainData {
   whole: boolean;
 }
 
+/** Passes the chunks on, hashing them on the way. */
+async function* tap(chunks: AsyncIterable<Uint8Array>, hash: ReturnType<typeof createHash>): AsyncGenerator<Uint8Array> {
+  for await (const c of chunks) {
+    hash.update(c);
+    yield c;
+  }
+}
+
+const DECODER = new TextDecoder();
+const textOf = (buf: Uint8Array, start: number, end: number): string =>
+  Buffer.isBuffer(buf) ? buf.toString('utf8', start, end) : DECODER.decode(buf.subarray(start, end));
+
 /** Builds the pack; throws EvidenceRefusedError when the log does not verify. */
 export async function createEvidencePack(o: EvidenceOptions): Promise<EvidenceResult> {
   const signer = parseSignerKey(o.signerKey);
@@ -137,30 +149,40 @@ export async function createEvidencePack(o: EvidenceOptions): Promise<EvidenceRe
   const sources: { file: string; sha256: string; lines: number }[] = [];
   const retention = new RetentionCollector(since, until);
   for (const f of files) {
+    // One pass over the bytes: the file's SHA-256 (of its content), the verifier, each line's
+    // Merkle leaf (from the bytes, not re-encoded), the line as text for the population.
     const hash = createHash('sha256');
-    let n = 0;
-    for await (const line of readLines(f, () => {})) {
-      n++;
-      hash.update(`${line}\n`);
-      v.push(line, { file: f.display, line: n });
-      let e: AuditEntry;
-      try {
-        e = JSON.parse(line) as AuditEntry;
-      } catch {
-        continue;
-      }
-      retention.add(e);
-      let c = chains.get(e.chain);
-      if (!c) chains.set(e.chain, (c = { leaves: [], notes: new Map(), whole: true }));
-      if (c.whole && e.seq === c.leaves.length) c.leaves.push(leafHash(line));
-      else c.whole = false;
-      const d = e.details as { note?: unknown; size?: unknown } | undefined;
-      if (e.kind === 'checkpoint' && typeof d?.note === 'string' && typeof d.size === 'number') c.notes.set(d.size, d.note);
-      const t = Date.parse(e.ts);
-      const inWindow = (since === undefined || t >= since) && (until === undefined || t < until);
-      if (EVENT_KINDS.has(e.kind) && inWindow) events.push(line);
-      if (predicate(e)) population.push({ line, e });
-    }
+    const n = await feedStream(
+      v,
+      tap(
+        openBytes(f, () => {}),
+        hash,
+      ),
+      {
+        file: f.display,
+        onLine: (buf, start, end) => {
+          const line = textOf(buf, start, end);
+          let e: AuditEntry;
+          try {
+            e = JSON.parse(line) as AuditEntry;
+          } catch {
+            return; // the verifier reports it
+          }
+          retention.add(e);
+          let c = chains.get(e.chain);
+          if (!c) chains.set(e.chain, (c = { leaves: [], notes: new Map(), whole: true }));
+          if (c.whole && e.seq === c.leaves.length) c.leaves.push(leafHashOf(buf, start, end));
+          else c.whole = false;
+          const d = e.details as { note?: unknown; size?: unknown } | undefined;
+          if (e.kind === 'checkpoint' && typeof d?.note === 'string' && typeof d.size === 'number') c.notes.set(d.size, d.note);
+          if (EVENT_KINDS.has(e.kind)) {
+            const t = Date.parse(e.ts);
+            if ((since === undefined || t >= since) && (until === undefined || t < until)) events.push(line);
+          }
+          if (predicate(e)) population.push({ line, e });
+        },
+      },
+    );
     const digest = hash.digest('hex');
     sources.push({ file: f.display, sha256: digest, lines: n });
     retention.endFile(f.display, digest, n);

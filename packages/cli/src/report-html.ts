@@ -117,7 +117,13 @@ function retentionSection(inv: RetentionInventory | undefined): string {
         ]),
       )
     : '<p id="retention-removed">No segment removed by policy.</p>';
-  return `${kept}${removed}`;
+  const through = inv.removedThrough
+    .map(
+      (t) =>
+        `<p>Chain <code>${esc(t.chain)}</code>: everything through seq ${t.seq} removed by policy (declared at ${esc(t.declaredBy.ts)}).</p>`,
+    )
+    .join('');
+  return `${kept}${through}${removed}`;
 }
 
 export function renderReport(r: ReportInput): string {

@@ -30,7 +30,13 @@ export interface SegmentRemoved {
 
 export interface RetentionInventory {
   kept: SegmentKept[];
+  /** Removals whose retention record is still in the log (older ones were removed in turn). */
   removed: SegmentRemoved[];
+  /**
+   * Per chain, the seq through which retention removed everything (the newest retention record's
+   * watermark): it accounts for removals whose own records are gone too.
+   */
+  removedThrough: { chain: string; seq: number; declaredBy: { chain: string; seq: number; ts: string } }[];
 }
 
 type Ranges = Map<string, SegmentKept['chains'][number]>;
@@ -38,6 +44,7 @@ type Ranges = Map<string, SegmentKept['chains'][number]>;
 export class RetentionCollector {
   readonly #kept: SegmentKept[] = [];
   readonly #removed: SegmentRemoved[] = [];
+  readonly #through = new Map<string, RetentionInventory['removedThrough'][number]>();
   #current: Ranges = new Map();
   readonly #since: number | undefined;
   readonly #until: number | undefined;
@@ -67,7 +74,14 @@ export class RetentionCollector {
   }
 
   #retention(e: AuditEntry): void {
-    const d = e.details as { policy?: unknown; removed?: unknown } | undefined;
+    const d = e.details as { policy?: unknown; removed?: unknown; through?: unknown } | undefined;
+    if (Array.isArray(d?.through))
+      for (const t of d.through as Record<string, unknown>[]) {
+        if (typeof t?.chain !== 'string' || typeof t.seq !== 'number') continue;
+        const had = this.#through.get(t.chain);
+        if (!had || t.seq > had.seq)
+          this.#through.set(t.chain, { chain: t.chain, seq: t.seq, declaredBy: { chain: e.chain, seq: e.seq, ts: e.ts } });
+      }
     if (!Array.isArray(d?.removed)) return;
     for (const x of d.removed as Record<string, unknown>[]) {
       if (typeof x?.file !== 'string' || typeof x.lastSeq !== 'number') continue;
@@ -94,6 +108,6 @@ export class RetentionCollector {
   }
 
   inventory(): RetentionInventory {
-    return { kept: this.#kept, removed: this.#removed };
+    return { kept: this.#kept, removed: this.#removed, removedThrough: [...this.#through.values()] };
   }
 }

@@ -59,6 +59,7 @@ export {
   EMPTY_ROOT,
   inclusionProof,
   leafHash,
+  leafHashOf,
   nodeHash,
   rootOf,
   verifyConsistency,

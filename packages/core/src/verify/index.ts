@@ -15,6 +15,7 @@
  */
 export type { AuditKey } from '../hash.js';
 export type { ChainHead } from '../types.js';
+export type { FeedOptions } from './stream.js';
 export { feedStream, splitLines, verify, verifyStream, verifySync, verifyText } from './stream.js';
 export type {
   BreakKind,

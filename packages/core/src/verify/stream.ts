@@ -31,6 +31,13 @@ function toBytes(chunk: unknown): Uint8Array {
 /** The longest line read (bytes); longer ones are reported, not buffered. An entry is far smaller. */
 export const MAX_LINE_BYTES = 1024 * 1024;
 
+export interface FeedOptions {
+  file?: string;
+  maxLineBytes?: number;
+  /** Also called with each line's bytes (`buf[start, end)`, valid during the call only) after the verifier took it. */
+  onLine?: (buf: Uint8Array, start: number, end: number, line: number) => void;
+}
+
 /**
  * Feeds a byte or text stream of NDJSON to a verifier, line by line, with positions relative to
  * `file`. Returns the number of lines read. Used by verifyStream and by tools that verify several
@@ -41,7 +48,7 @@ export const MAX_LINE_BYTES = 1024 * 1024;
 export async function feedStream(
   verifier: Verifier,
   chunks: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>,
-  options: { file?: string; maxLineBytes?: number } = {},
+  options: FeedOptions = {},
 ): Promise<number> {
   assertIterable(chunks, true);
   const max = options.maxLineBytes ?? MAX_LINE_BYTES;
@@ -56,6 +63,7 @@ export async function feedStream(
     if (overlong >= 0) verifier.pushOverlong(overlong + (end - start), max, at(lineNo));
     else if (partsLen === 0) {
       if (end > start) verifier.pushBytes(buf, start, end, at(lineNo));
+      if (end > start) options.onLine?.(buf, start, end, lineNo);
     } else {
       const joined = new Uint8Array(partsLen + (end - start));
       let o = 0;
@@ -65,6 +73,7 @@ export async function feedStream(
       }
       joined.set(buf.subarray(start, end), o);
       verifier.pushBytes(joined, 0, joined.length, at(lineNo));
+      options.onLine?.(joined, 0, joined.length, lineNo);
     }
     parts = [];
     partsLen = 0;
