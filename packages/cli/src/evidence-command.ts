@@ -18,13 +18,15 @@ Usage:
   auditready evidence <log files|dirs...> [filters] --trust <key|file> --sign-key <file> --out <dir>
                       [--sample <n>] [--seed <text>] [--earlier-checkpoint <file>]
       The population of records in the scope (the filters of auditready query: --actor, --action,
-      --resource, --outcome, --status, --since, --until, --kind ...), verified complete, with a
+      --resource, --outcome, --status, --since, --until, --service, --kind), verified complete, with a
       reproducible sample (seed printed) each with its inclusion proof, the checkpoints, the log's
       own records of the window (gaps, clock steps, retention), PCI DSS 10.2.2 field coverage, and
       a manifest of every file's SHA-256 signed with --sign-key (a signer key as keygen writes it);
       in <dir> and as one file, <dir>.tar.gz. With --earlier-checkpoint (a checkpoint you kept, a
       signed note or a checkpoint record's line), a consistency proof from it to today's newest;
-      the reader log's records of the window (who read the logs) go in reads.jsonl.
+      the reader log's records of the window (who read the logs) go in reads.jsonl. With --witness
+      <key|file> (repeatable) and --witness-threshold <k>, completeness needs a checkpoint cosigned
+      by k of those witnesses (see auditready help verify).
       A log that does not verify gives no pack (exit 1, the break named).
   auditready evidence verify <dir|pack.tar.gz> --trust <key|file>...
       Checks a pack offline, without the log: the manifest's signature (give the extraction key
@@ -32,7 +34,7 @@ Usage:
       proof against its signed checkpoint. Exit 0 valid, 1 not.
 `;
 
-const FILTERS = ['actor', 'action', 'resource', 'outcome', 'since', 'until', 'kind'] as const;
+const FILTERS = ['actor', 'action', 'resource', 'outcome', 'since', 'until', 'kind', 'service'] as const;
 
 export async function runEvidence(rest: string[], env: NodeJS.ProcessEnv, argv: string[]): Promise<number> {
   const verifyMode = rest[0] === 'verify';
@@ -50,6 +52,8 @@ export async function runEvidence(rest: string[], env: NodeJS.ProcessEnv, argv: 
         sample: { type: 'string' },
         seed: { type: 'string' },
         'earlier-checkpoint': { type: 'string', multiple: true },
+        witness: { type: 'string', multiple: true },
+        'witness-threshold': { type: 'string' },
         key: { type: 'string', multiple: true },
         'key-file': { type: 'string', multiple: true },
         'reader-log': { type: 'string' },
@@ -91,6 +95,9 @@ export async function runEvidence(rest: string[], env: NodeJS.ProcessEnv, argv: 
   if (Array.isArray(values.status)) filters.status = values.status.join(',');
   const sample = values.sample === undefined ? undefined : Number(values.sample);
   if (sample !== undefined && (!Number.isInteger(sample) || sample < 0)) throw new UsageError(`--sample ${values.sample}: a whole number`);
+  const threshold = values['witness-threshold'] === undefined ? undefined : Number(values['witness-threshold']);
+  if (threshold !== undefined && (!Number.isInteger(threshold) || threshold < 1))
+    throw new UsageError(`--witness-threshold ${values['witness-threshold']}: a whole number >= 1`);
   const reader = await openReaderLog(readerLogDir(values['reader-log'] as string | undefined, env));
   try {
     const r = await createEvidencePack({
@@ -103,6 +110,8 @@ export async function runEvidence(rest: string[], env: NodeJS.ProcessEnv, argv: 
       ...(sample !== undefined ? { sample } : {}),
       ...(typeof values.seed === 'string' ? { seed: values.seed } : {}),
       earlierCheckpoints: ((values['earlier-checkpoint'] as string[] | undefined) ?? []).map(readCheckpointNote),
+      witnesses: readTrust((values.witness as string[] | undefined) ?? [], 'witness'),
+      ...(threshold !== undefined ? { witnessThreshold: threshold } : {}),
       ...(readerLogDir(values['reader-log'] as string | undefined, env) !== 'off'
         ? { readerLog: readerLogDir(values['reader-log'] as string | undefined, env) }
         : {}),

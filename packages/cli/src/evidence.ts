@@ -9,7 +9,7 @@
  *   events.jsonl       the log's own records in the window: gaps, clock steps, retention, rejects
  *   retention.json     segments read (seq and time ranges per chain), segments removed by policy
  *                      (from the retention records: when, which seqs, under which policy)
- *   coverage.json      share of records carrying each field PCI DSS v4.0 10.2.2 names
+ *   coverage.json      share of records carrying each field PCI DSS v4.0 10.2.2 and ISO/IEC 27002 8.15 name
  *   sample.json        the seed and the records drawn; sample/*.proof: each one's C2SP tlog-proof
  *   report.html        the same for people: verdict, activity, denials, who accessed what (report-html.ts)
  *   manifest.json      SHA-256 of every file; manifest.note: it signed (a C2SP signed note)
@@ -89,12 +89,25 @@ const sha256 = (b: string | Buffer) => createHash('sha256').update(b).digest('he
 
 /** PCI DSS v4.0 requirement 10.2.2: what each audit record must carry, as this format names it. */
 const PCI_10_2_2: [string, string, (e: AuditEntry) => boolean][] = [
-  ['10.2.2.1', 'user identification', (e) => Boolean(e.actor?.id)],
-  ['10.2.2.2', 'type of event', (e) => Boolean(e.action)],
-  ['10.2.2.3', 'date and time', (e) => Boolean(e.ts)],
-  ['10.2.2.4', 'success and failure indication', (e) => Boolean(e.outcome)],
-  ['10.2.2.5', 'origination of event', (e) => Boolean(e.actor?.ip ?? e.service?.host)],
-  ['10.2.2.6', 'identity or name of affected data, system component, resource, or service', (e) => Boolean(e.resource?.type)],
+  ['PCI DSS v4.0 10.2.2.1', 'user identification', (e) => Boolean(e.actor?.id)],
+  ['PCI DSS v4.0 10.2.2.2', 'type of event', (e) => Boolean(e.action)],
+  ['PCI DSS v4.0 10.2.2.3', 'date and time', (e) => Boolean(e.ts)],
+  ['PCI DSS v4.0 10.2.2.4', 'success and failure indication', (e) => Boolean(e.outcome)],
+  ['PCI DSS v4.0 10.2.2.5', 'origination of event', (e) => Boolean(e.actor?.ip ?? e.service?.host)],
+  ['PCI DSS v4.0 10.2.2.6', 'identity or name of affected data, system component, resource, or service', (e) => Boolean(e.resource?.type)],
+];
+
+/**
+ * ISO/IEC 27001:2022 control A.8.15 (logging), whose guidance (ISO/IEC 27002:2022 8.15) lists what
+ * event logs should include: user IDs, system activities, dates and times with details of the
+ * event, device identity or system identifier (and location), network addresses and protocols.
+ */
+const ISO_8_15: [string, string, (e: AuditEntry) => boolean][] = [
+  ['ISO/IEC 27002:2022 8.15 a', 'user IDs', (e) => Boolean(e.actor?.id)],
+  ['ISO/IEC 27002:2022 8.15 b', 'system activities', (e) => Boolean(e.action)],
+  ['ISO/IEC 27002:2022 8.15 c', 'dates, times and details of relevant events', (e) => Boolean(e.ts && (e.resource || e.http || e.details))],
+  ['ISO/IEC 27002:2022 8.15 d', 'device identity or system identifier', (e) => Boolean(e.service?.name && e.service?.host)],
+  ['ISO/IEC 27002:2022 8.15 e', 'network addresses and protocols', (e) => Boolean(e.actor?.ip && (e.http?.protocol || e.http?.method))],
 ];
 
 /** A deterministic draw of `k` of `n` indexes from `seed` (SHA-256 in counter mode, Fisher-Yates). */
@@ -226,9 +239,9 @@ export async function createEvidencePack(o: EvidenceOptions): Promise<EvidenceRe
   writeFileSync(join(o.out, 'events.jsonl'), events.map((l) => `${l}\n`).join(''));
   const inventory = retention.inventory();
   writeFileSync(join(o.out, 'retention.json'), `${JSON.stringify(inventory, null, 2)}\n`);
-  const coverage = PCI_10_2_2.map(([req, field, has]) => {
+  const coverage = [...PCI_10_2_2, ...ISO_8_15].map(([requirement, field, has]) => {
     const n = population.filter((p) => has(p.e)).length;
-    return { requirement: `PCI DSS v4.0 ${req}`, field, records: n, share: population.length ? n / population.length : 1 };
+    return { requirement, field, records: n, share: population.length ? n / population.length : 1 };
   });
   writeFileSync(join(o.out, 'coverage.json'), `${JSON.stringify({ population: population.length, fields: coverage }, null, 2)}\n`);
   writeFileSync(

@@ -112,7 +112,7 @@ const QUERY_HELP = `auditready query — search audit logs
 
 Usage: auditready query <files|dirs|globs...> [filters] [options]
 
-Filters (all must match; * is a wildcard in actor, action and resource):
+Filters (all must match; * is a wildcard in actor, action, resource and service):
   --actor <id>             actor id (or the impersonator's)
   --action <name>          e.g. invoice.read, 'admin.*'
   --resource <type[:id]>   e.g. invoice, invoice:inv_1001
@@ -122,6 +122,7 @@ Filters (all must match; * is a wildcard in actor, action and resource):
   --until <time>           (exclusive)
   --request-id <id>        exact; * is a wildcard (req-7*)
   --trace-id <id>
+  --service <name>         the service that wrote the entry (service.name); * is a wildcard
   --kind <k[,k]>           access, event, gap, retention, ... (genesis, recovered, checkpoint and
                            epoch records, the chain's own bookkeeping, are listed only when named here)
 
@@ -261,6 +262,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         'request-id': { type: 'string' },
         'trace-id': { type: 'string' },
         kind: { type: 'string' },
+        service: { type: 'string' },
         format: { type: 'string' },
         limit: { type: 'string' },
         verify: { type: 'boolean' },
@@ -291,6 +293,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         ['request-id', 'requestId'],
         ['trace-id', 'traceId'],
         ['kind', 'kind'],
+        ['service', 'service'],
       ] as const) {
         const v = values[flag];
         if (typeof v === 'string') filters[name] = v;

@@ -14,6 +14,8 @@ export interface QueryFilters {
   requestId?: string;
   traceId?: string;
   kind?: string;
+  /** service.name; * is a wildcard. */
+  service?: string;
 }
 
 export interface QueryCommandOptions {
@@ -94,6 +96,10 @@ export function buildPredicate(f: QueryFilters): (e: AuditEntry) => boolean {
     tests.push((e) => re.test(e.http?.requestId ?? (e.details?.requestId as string | undefined) ?? '\u0000'));
   }
   if (f.traceId !== undefined) tests.push((e) => e.trace?.traceId === f.traceId);
+  if (f.service !== undefined) {
+    const re = globToRegExp(f.service);
+    tests.push((e) => re.test(e.service?.name ?? ''));
+  }
   if (f.kind !== undefined) {
     const kinds = new Set(f.kind.split(','));
     tests.push((e) => kinds.has(e.kind));

@@ -188,7 +188,7 @@ ${table(
   ['#', 'chain', 'seq', 'inclusion proof'],
   r.sample.map((s) => [s.n, s.chain, s.seq, s.proof ? `${s.proof} (checked at export; re-check below)` : `none: ${s.why ?? ''}`]),
 )}
-<h2>Field coverage (PCI DSS v4.0 10.2.2)</h2>
+<h2>Field coverage (PCI DSS v4.0 10.2.2, ISO/IEC 27002:2022 8.15)</h2>
 ${table(
   ['requirement', 'field', 'records', 'share'],
   r.coverage.map((c) => [c.requirement, c.field, c.records, `${(c.share * 100).toFixed(1)}%`]),

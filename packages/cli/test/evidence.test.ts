@@ -62,7 +62,13 @@ describe('auditready evidence', () => {
     expect(population.every((l) => JSON.parse(l).actor.id === 'u1')).toBe(true);
     expect(readFileSync(join(out, 'population.csv'), 'utf8').split('\n')[0]).toMatch(/^ts,kind,actor,action/);
     const coverage = JSON.parse(readFileSync(join(out, 'coverage.json'), 'utf8'));
-    expect(coverage.fields.map((f: { share: number }) => f.share)).toEqual([1, 1, 1, 1, 1, 1]);
+    const share = Object.fromEntries(coverage.fields.map((f: { requirement: string; share: number }) => [f.requirement, f.share]));
+    for (const r of ['10.2.2.1', '10.2.2.2', '10.2.2.3', '10.2.2.4', '10.2.2.5', '10.2.2.6']) expect(share[`PCI DSS v4.0 ${r}`]).toBe(1);
+    // ISO/IEC 27002 8.15: these records name the user, the activity, the time and the service, but
+    // not a protocol (no http member): that row says so.
+    expect(share['ISO/IEC 27002:2022 8.15 a']).toBe(1);
+    expect(share['ISO/IEC 27002:2022 8.15 c']).toBe(1);
+    expect(share['ISO/IEC 27002:2022 8.15 e']).toBe(0);
     const scope = JSON.parse(readFileSync(join(out, 'scope.json'), 'utf8'));
     expect(scope.verdict.complete).toBe(true);
     expect(scope.verdict.chains[0].checkpoint.keyName).toBe('billing.example/audit');
@@ -75,6 +81,19 @@ describe('auditready evidence', () => {
     expect(cli(['evidence', 'verify', `${out}.tar.gz`, '--trust', s.logPub, '--trust', s.exPub]).stdout).toMatch(/^VALID: 30 records/);
     // Without the extraction key, the manifest's signature is not trusted.
     expect(cli(['evidence', 'verify', out, '--trust', s.logPub]).code).toBe(1);
+  });
+
+  it('--service scopes by the service that wrote the records', async () => {
+    const s = await setup();
+    const none = join(s.dir, 'none');
+    expect(cli(['evidence', s.logs, '--service', 'payroll', '--trust', s.logPub, '--sign-key', s.exKeyFile, '--out', none]).stdout).toMatch(
+      / 0 records/,
+    );
+    const all = join(s.dir, 'all');
+    expect(
+      cli(['evidence', s.logs, '--service', 'bill*', '--actor', 'u1', '--trust', s.logPub, '--sign-key', s.exKeyFile, '--out', all]).stdout,
+    ).toMatch(/ 30 records/);
+    expect(cli(['query', s.logs, '--service', 'payroll', '--format', 'csv']).stdout.trim().split('\n')).toHaveLength(1); // the header
   });
 
   it('the sample is reproducible from its seed; another seed draws another sample', async () => {

@@ -3,6 +3,7 @@
  * whose checkpoints a real litewitness cosigned: COMPLETE names the cosigning witness and its time;
  * with more cosignatures required than the log carries, not proven complete (exit 3).
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createAuditLogger, createFixedClock, generateNoteKey } from '@auditready/core';
 import { createFileTransport } from '@auditready/transport-file';
@@ -54,6 +55,46 @@ describe.skipIf(!witnessAvailable)('auditready verify --witness', () => {
     expect(strict.stderr).toBe('');
     expect(strict.code).toBe(3);
     expect(cli(['verify', file, '--witness', witness.key]).stderr).toMatch(/--witness needs --trust/);
+    // An evidence pack states the cosigned checkpoint it is complete through; with more cosigners
+    // required than the log carries, the pack says it is not proven complete.
+    const exKey = join(dir, 'ex.key');
+    cli(['keygen', '--name', 'audit-team.example/evidence', '--out', exKey]);
+    const pack = join(dir, 'pack');
+    const ev = cli([
+      'evidence',
+      file,
+      '--trust',
+      key.verifierKey,
+      '--witness',
+      witness.key,
+      '--sign-key',
+      exKey,
+      '--out',
+      pack,
+      '--sample',
+      '2',
+    ]);
+    expect(ev.stdout).toMatch(/proven complete/);
+    const scope = JSON.parse(readFileSync(join(pack, 'scope.json'), 'utf8'));
+    expect(scope.verdict.chains[0].witnessed.cosigners[0].name).toBe('witness.test/cli');
+    const pack2 = join(dir, 'pack2');
+    const ev2 = cli([
+      'evidence',
+      file,
+      '--trust',
+      key.verifierKey,
+      '--witness',
+      witness.key,
+      '--witness',
+      silent,
+      '--witness-threshold',
+      '2',
+      '--sign-key',
+      exKey,
+      '--out',
+      pack2,
+    ]);
+    expect(ev2.stdout).toMatch(/NOT proven complete/);
     expect(cli(['verify', file, '--trust', key.verifierKey, '--witness', key.verifierKey]).code).toBe(2); // a log key is not a witness key
   });
 

@@ -30,7 +30,10 @@ describe('feedStream onLine', () => {
   it('does not pass on a line over maxLineBytes (the verifier reports it)', async () => {
     const seen: number[] = [];
     const v = new Verifier();
-    await feedStream(v, [new Uint8Array(100).fill(0x61), new Uint8Array([0x0a])], { maxLineBytes: 50, onLine: (_b, s, e) => seen.push(e - s) });
+    await feedStream(v, [new Uint8Array(100).fill(0x61), new Uint8Array([0x0a])], {
+      maxLineBytes: 50,
+      onLine: (_b, s, e) => seen.push(e - s),
+    });
     expect(seen).toEqual([]);
     expect(v.finish().breaks.map((b) => b.kind)).toEqual(['unparseable']);
   });
