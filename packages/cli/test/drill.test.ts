@@ -5,15 +5,18 @@
  */
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createAuditLogger, generateNoteKey } from '@auditready/core';
 import { createFileTransport } from '@auditready/transport-file';
+import { createHttpTransport } from '@auditready/transport-http';
 import express from 'express5';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error: plain JS example app
 import { createApp, issueToken } from '../../../examples/express-basic/app.mjs';
+// @ts-expect-error: plain JS example receiver
+import { createReceiver } from '../../../examples/http-receiver/receiver.mjs';
 import { BIN, tempDir } from './helpers.js';
 
 /** The CLI as a child process, without blocking this process's event loop (the server lives here). */
@@ -154,5 +157,48 @@ describe('auditready drill against a running service', () => {
     expect((await drill(['--log', dir])).code).toBe(2);
     expect((await drill([url])).code).toBe(2);
     expect((await drill([url, '--log', dir, '--request', 'nonsense'])).code).toBe(2);
+  });
+});
+
+describe("auditready drill reading an HTTP collector's store", () => {
+  it('PASS when the service ships its entries to a collector (examples/http-receiver) and the drill reads what it stored', async () => {
+    const store = tempDir('ar-drill-store-');
+    const { handler } = createReceiver({ dir: store });
+    const collector = createServer((req, res) => handler(req, res));
+    await new Promise<void>((r) => collector.listen(0, '127.0.0.1', r));
+    const logger = createAuditLogger({
+      service: { name: 'invoice-api' },
+      transports: [
+        createHttpTransport({
+          url: `http://127.0.0.1:${(collector.address() as AddressInfo).port}/ingest`,
+          deadLetterFile: join(store, 'dead.ndjson'),
+        }),
+      ],
+      handleSignals: false,
+    });
+    const server: Server = await new Promise((r) => {
+      const s = createApp({ express, logger }).listen(0, '127.0.0.1', () => r(s));
+    });
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const r = await drill([
+        url,
+        '--log',
+        join(store, 'received.log'),
+        '--request',
+        'GET /invoices',
+        '--request',
+        'GET /nope',
+        '--deadline',
+        '20s',
+      ]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/-> 404 .*failure/);
+    } finally {
+      await new Promise((r) => server.close(r));
+      await logger.close();
+      await new Promise((r) => collector.close(r));
+    }
   });
 });
