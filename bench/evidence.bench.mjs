@@ -99,8 +99,14 @@ for (let round = 0; round < 3; round++) {
 }
 const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
 const mb = statSync(logFile).size / 1e6;
-console.log(`evidence pack vs query, same scope (one actor, one month): ${entries.toLocaleString('en-US')} entries, ${mb.toFixed(0)} MB; node ${process.version}`);
+console.log(
+  `evidence pack vs query, same scope (one actor, one month): ${entries.toLocaleString('en-US')} entries, ${mb.toFixed(0)} MB; node ${process.version}`,
+);
 console.log(`  ${population}`);
-console.log(`${'auditready query'.padEnd(22)} wall ${median(q.map((x) => x.wall)).toFixed(2)} s  cpu ${median(q.map((x) => x.cpu)).toFixed(2)} s`);
-console.log(`${'auditready evidence'.padEnd(22)} wall ${median(ev.map((x) => x.wall)).toFixed(2)} s  cpu ${median(ev.map((x) => x.cpu)).toFixed(2)} s`);
+console.log(
+  `${'auditready query'.padEnd(22)} wall ${median(q.map((x) => x.wall)).toFixed(2)} s  cpu ${median(q.map((x) => x.cpu)).toFixed(2)} s`,
+);
+console.log(
+  `${'auditready evidence'.padEnd(22)} wall ${median(ev.map((x) => x.wall)).toFixed(2)} s  cpu ${median(ev.map((x) => x.cpu)).toFixed(2)} s`,
+);
 console.log(`evidence / query wall time: median ${median(ratios).toFixed(2)}x (rounds: ${ratios.map((r) => r.toFixed(2)).join(', ')})`);

@@ -1,7 +1,8 @@
 import type { AuditEntry, AuditKey, ChainHead } from '@auditready/core';
-import { Verifier } from '@auditready/core/verify';
-import { expandInputs, readLines, UsageError } from './inputs.js';
+import { feedStream, Verifier } from '@auditready/core/verify';
+import { expandInputs, openBytes, UsageError } from './inputs.js';
 import type { ReaderLog } from './reader-log.js';
+import { BufferedOutput, lineFilterOf, mayMatch, scanLines } from './scan.js';
 
 export interface QueryFilters {
   actor?: string;
@@ -161,33 +162,61 @@ export async function runQuery(o: QueryCommandOptions): Promise<number> {
         tableWidths,
       )}\n`,
     );
+  const since = o.filters.since === undefined ? undefined : parseTime(o.filters.since, '--since');
+  const until = o.filters.until === undefined ? undefined : parseTime(o.filters.until, '--until');
+  const filter = lineFilterOf(o.filters, since, until);
+  const output = new BufferedOutput(out);
+  // A line that may match (its bytes hold what the filters need) is parsed and tested in full.
+  const consider = (buf: Buffer, start: number, end: number): boolean => {
+    if (o.limit !== undefined && matched >= o.limit) return false;
+    const line = buf.toString('utf8', start, end);
+    let e: AuditEntry;
+    try {
+      e = JSON.parse(line) as AuditEntry;
+    } catch {
+      unparseable++;
+      return true;
+    }
+    if (e === null || typeof e !== 'object' || !predicate(e)) return true;
+    matched++;
+    if (o.format === 'ndjson') output.push(`${line}\n`);
+    else if (o.format === 'csv') output.push(`${COLUMNS.map(([, get]) => csvField(get(e))).join(',')}\n`);
+    else
+      output.push(
+        `${tableRow(
+          COLUMNS.slice(0, 9).map(([, get]) => String(get(e) ?? '')),
+          tableWidths,
+        )}\n`,
+      );
+    return true;
+  };
   for (const f of files) {
-    let lineNo = 0;
-    for await (const line of readLines(f, () => {})) {
-      lineNo++;
-      verifier?.push(line, { file: f.display, line: lineNo });
-      if (o.limit !== undefined && matched >= o.limit) continue;
-      let e: AuditEntry;
-      try {
-        e = JSON.parse(line) as AuditEntry;
-      } catch {
-        unparseable++;
-        continue;
-      }
-      if (e === null || typeof e !== 'object' || !predicate(e)) continue;
-      matched++;
-      if (o.format === 'ndjson') out.write(`${line}\n`);
-      else if (o.format === 'csv') out.write(`${COLUMNS.map(([, get]) => csvField(get(e))).join(',')}\n`);
-      else
-        out.write(
-          `${tableRow(
-            COLUMNS.slice(0, 9).map(([, get]) => String(get(e) ?? '')),
-            tableWidths,
-          )}\n`,
-        );
+    if (verifier) {
+      // Every line goes to the verifier; only those that may match are parsed.
+      await feedStream(
+        verifier,
+        openBytes(f, () => {}),
+        {
+          file: f.display,
+          onLine: (buf, start, end) => {
+            const b = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+            if (mayMatch(filter, b, start, end)) consider(b, start, end);
+          },
+        },
+      );
+      await output.flush();
+    } else {
+      await scanLines(
+        openBytes(f, () => {}),
+        filter,
+        consider,
+        () => output.flush(),
+      );
+      if (o.limit !== undefined && matched >= o.limit) break;
     }
   }
-  const report = verifier?.finish();
+  await output.flush();
+  const report = verifier ? await verifier.finishAsync() : undefined;
   const gaps = report ? report.chains.reduce((s, c) => s + c.gaps.length, 0) : 0;
   // Known-good evidence: untampered, nothing declared lost, and proven complete by a commitment.
   const ok = report === undefined || (report.complete && gaps === 0);

@@ -35,6 +35,17 @@ export {
   AuditTransportError,
   AuditUnavailableError,
 } from './errors.js';
+export type { EntryFormat } from './formats/index.js';
+export {
+  ECS_VERSION,
+  ENTRY_FORMATS,
+  formatEntry,
+  OCSF_SCHEMA_VERSION,
+  OTEL_SEMCONV_VERSION,
+  toEcs,
+  toOcsf,
+  toOtelLog,
+} from './formats/index.js';
 export type { ForwardSecureOptions, ForwardSecureState, ForwardSecureStore } from './forward-secure.js';
 export { DEFAULT_EPOCH_MS, evolveKey } from './forward-secure.js';
 export type { AuditKey } from './hash.js';
