@@ -10,7 +10,7 @@ import { readAnchor, UsageError } from './inputs.js';
 import { KEYGEN_HELP, runKeygen } from './keygen-command.js';
 import { collectFssKeys, collectKeys, redactArgs } from './keys.js';
 import { PROOF_HELP, runConsistency, runProve, runVerifyProof } from './proof-commands.js';
-import { type QueryFilters, runQuery } from './query-command.js';
+import { type QueryCommandOptions, type QueryFilters, runQuery } from './query-command.js';
 import { openReaderLog, readerLogDir } from './reader-log.js';
 import { readTrust } from './trust.js';
 import { runVerify } from './verify-command.js';
@@ -127,7 +127,10 @@ Filters (all must match; * is a wildcard in actor, action, resource and service)
                            epoch records, the chain's own bookkeeping, are listed only when named here)
 
 Options:
-  --format <f>             ndjson (default: the lines unchanged, verifiable on their own), csv, table
+  --format <f>             ndjson (default: the lines unchanged, verifiable on their own), csv, table,
+                           or a SIEM's schema, one JSON document per line, each carrying the original
+                           line: ocsf (OCSF 1.x API Activity / Authentication), ecs (Elastic Common
+                           Schema), otel-json (OTLP/JSON log records) — docs/formats.md
   --limit <n>              stop printing after n matches
   --verify                 verify everything read, while reading; the summary goes to stderr and
                            the exit code is 1 unless the input is complete and untampered (a
@@ -272,8 +275,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         return 0;
       }
       const format = values.format ?? 'ndjson';
-      if (format !== 'ndjson' && format !== 'csv' && format !== 'table')
-        throw new UsageError(`--format ${format}: one of ndjson, csv, table`);
+      if (!['ndjson', 'csv', 'table', 'ocsf', 'ecs', 'otel-json'].includes(format))
+        throw new UsageError(`--format ${format}: one of ndjson, csv, table, ocsf, ecs, otel-json`);
       let limit: number | undefined;
       if (values.limit !== undefined) {
         limit = Number(values.limit);
@@ -303,7 +306,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       return await runQuery({
         inputs: positionals,
         filters,
-        format,
+        format: format as QueryCommandOptions['format'],
         verify: values.verify === true,
         keys,
         limit,

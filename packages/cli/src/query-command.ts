@@ -1,4 +1,4 @@
-import type { AuditEntry, AuditKey, ChainHead } from '@auditready/core';
+import { type AuditEntry, type AuditKey, type ChainHead, type EntryFormat, formatEntry } from '@auditready/core';
 import { feedStream, Verifier } from '@auditready/core/verify';
 import { expandInputs, openBytes, UsageError } from './inputs.js';
 import type { ReaderLog } from './reader-log.js';
@@ -22,7 +22,7 @@ export interface QueryFilters {
 export interface QueryCommandOptions {
   inputs: string[];
   filters: QueryFilters;
-  format: 'ndjson' | 'csv' | 'table';
+  format: 'ndjson' | 'csv' | 'table' | EntryFormat;
   verify: boolean;
   keys: AuditKey[];
   limit: number | undefined;
@@ -181,6 +181,7 @@ export async function runQuery(o: QueryCommandOptions): Promise<number> {
     matched++;
     if (o.format === 'ndjson') output.push(`${line}\n`);
     else if (o.format === 'csv') output.push(`${COLUMNS.map(([, get]) => csvField(get(e))).join(',')}\n`);
+    else if (o.format === 'ocsf' || o.format === 'ecs' || o.format === 'otel-json') output.push(`${JSON.stringify(formatEntry(o.format, e, line))}\n`);
     else
       output.push(
         `${tableRow(
