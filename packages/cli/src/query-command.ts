@@ -181,7 +181,8 @@ export async function runQuery(o: QueryCommandOptions): Promise<number> {
     matched++;
     if (o.format === 'ndjson') output.push(`${line}\n`);
     else if (o.format === 'csv') output.push(`${COLUMNS.map(([, get]) => csvField(get(e))).join(',')}\n`);
-    else if (o.format === 'ocsf' || o.format === 'ecs' || o.format === 'otel-json') output.push(`${JSON.stringify(formatEntry(o.format, e, line))}\n`);
+    else if (o.format === 'ocsf' || o.format === 'ecs' || o.format === 'otel-json')
+      output.push(`${JSON.stringify(formatEntry(o.format, e, line))}\n`);
     else
       output.push(
         `${tableRow(
