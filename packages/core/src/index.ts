@@ -37,6 +37,7 @@ export {
 } from './errors.js';
 export type { EntryFormat } from './formats/index.js';
 export {
+  canonicalLineOf,
   ECS_VERSION,
   ENTRY_FORMATS,
   formatEntry,

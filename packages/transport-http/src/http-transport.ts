@@ -26,7 +26,7 @@ import {
   type TransportContext,
 } from '@auditready/core';
 import { batchKey as keyOf, Spool } from '@auditready/core/spool';
-import { encode, type HttpFormat } from './formats.js';
+import { encode, HTTP_FORMATS, type HttpFormat } from './formats.js';
 
 export interface HttpTransportOptions {
   url: string;
@@ -121,8 +121,8 @@ export class HttpTransport implements Transport {
     this.#timeoutMs = positiveOption(options.timeoutMs, 10_000, 'timeoutMs');
     this.#maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
     this.#format = options.format ?? { type: 'ndjson' };
-    if (!['ndjson', 'elasticsearch', 'splunk-hec'].includes(this.#format.type))
-      throw new AuditConfigError('format.type must be ndjson, elasticsearch or splunk-hec', { path: 'format' });
+    if (!(HTTP_FORMATS as readonly string[]).includes(this.#format.type))
+      throw new AuditConfigError(`format.type must be one of ${HTTP_FORMATS.join(', ')}`, { path: 'format' });
     if (this.#format.type === 'elasticsearch' && !this.#format.index)
       throw new AuditConfigError('format.index is required for elasticsearch', { path: 'format.index' });
     this.name = options.transportName ?? `http:${url.origin}${url.pathname}`;

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AuditConfigError, type AuditError, createAuditLogger } from '@auditready/core';
+import { AuditConfigError, type AuditError, createAuditLogger, createMemoryTransport, type SealedRecord } from '@auditready/core';
 import { verifySync } from '@auditready/core/verify';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runToEnd } from '../../../test-support/child.js';
+import { validateEcs, validateOcsf, validateOtelLogs } from '../../../test-support/schemas.js';
 import { createHttpTransport, encode, type HttpTransportOptions } from '../src/index.js';
 import { type Behaviour, startReceiver, tempDir } from './helpers.js';
 
@@ -172,35 +173,65 @@ describe('http transport against servers that fail on purpose', () => {
 });
 
 describe('formats', () => {
-  const records = [
-    {
-      line: '{"chain":"c","seq":0}',
-      entry: {
-        chain: 'c',
-        seq: 0,
-        ts: '2026-01-01T00:00:00.000000Z',
-        kind: 'event',
-        action: 'x',
-        outcome: 'success',
-        actor: { type: 'user', id: 'u1' },
-      },
-    },
-  ] as never;
+  // Records the real logger sealed: an access (with HTTP and trace), a business event, the genesis.
+  let real: SealedRecord[] = [];
+  beforeAll(async () => {
+    const mem = createMemoryTransport();
+    const log = createAuditLogger({ service: { name: 'billing-api', host: 'api-1' }, transports: [mem], handleSignals: false });
+    log.record({
+      kind: 'access',
+      action: 'GET /invoices/:id',
+      outcome: 'success',
+      actor: { type: 'user', id: 'u1', ip: '203.0.113.5' },
+      resource: { type: 'invoice', id: '7' },
+      http: { method: 'GET', route: '/invoices/:id', path: '/invoices/7', status: 200, requestId: 'r1' },
+      trace: { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7' },
+    });
+    log.record({ action: 'invoice.issued', actor: { type: 'system' } });
+    await log.close();
+    real = mem.entries().map((entry, i) => ({ entry, line: mem.lines()[i] as string })) as SealedRecord[];
+  });
 
-  it('Elasticsearch _bulk keeps the canonical line as a field and uses chain:seq as _id', () => {
-    const { body, contentType } = encode(records, { type: 'elasticsearch', index: 'audit' });
-    const [action, doc] = body
+  it('Elasticsearch _bulk sends ECS documents (the canonical line as event.original) with chain:seq as _id', () => {
+    const { body, contentType } = encode(real, { type: 'elasticsearch', index: 'audit' });
+    const docs = body
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l));
     expect(contentType).toBe('application/x-ndjson');
-    expect(action).toEqual({ index: { _index: 'audit', _id: 'c:0' } });
-    expect(doc.line).toBe('{"chain":"c","seq":0}');
+    expect(docs[0]).toEqual({ index: { _index: 'audit', _id: `${real[0]?.entry.chain}:0` } });
+    expect(docs[1].event.original).toBe(real[0]?.line);
+    expect(validateEcs(docs[1])).toEqual([]);
   });
 
-  it('Splunk HEC keeps the canonical line as the event', () => {
-    const { body } = encode(records, { type: 'splunk-hec', index: 'main' });
-    expect(JSON.parse(body)).toEqual({ time: 1767225600, sourcetype: 'auditready', index: 'main', event: '{"chain":"c","seq":0}' });
+  it('Splunk HEC sends OCSF events (the canonical line as raw_data)', () => {
+    const { body } = encode(real, { type: 'splunk-hec', index: 'main' });
+    const first = JSON.parse(body.split('\n')[0] as string);
+    expect(first).toMatchObject({ sourcetype: 'ocsf:auditready', index: 'main', event: { raw_data: real[0]?.line } });
+    expect(validateOcsf(first.event)).toEqual([]);
+  });
+
+  it('ocsf / ecs: one valid document per line; otel-json: one OTLP/JSON request with every record', () => {
+    for (const [type, validate, lineOf] of [
+      ['ocsf', validateOcsf, (d: { raw_data: string }) => d.raw_data],
+      ['ecs', validateEcs, (d: { event: { original: string } }) => d.event.original],
+    ] as const) {
+      const docs = encode(real, { type })
+        .body.trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      expect(docs.map((d) => (lineOf as (d: unknown) => string)(d))).toEqual(real.map((r) => r.line));
+      for (const d of docs) expect(validate(d)).toEqual([]);
+    }
+    const otel = encode(real, { type: 'otel-json' });
+    expect(otel.contentType).toBe('application/json');
+    const req = JSON.parse(otel.body);
+    expect(validateOtelLogs(req)).toEqual([]);
+    expect(
+      req.resourceLogs.map(
+        (r: { scopeLogs: { logRecords: { body: { stringValue: string } }[] }[] }) => r.scopeLogs[0]?.logRecords[0]?.body.stringValue,
+      ),
+    ).toEqual(real.map((r) => r.line));
   });
 });
 
@@ -210,6 +241,7 @@ describe('configuration', () => {
     [{ url: 'ftp://x/y' }, /http: or https:/],
     [{ url: 'http://x/y' }, /deadLetterFile is required/],
     [{ url: 'http://x/y', deadLetterFile: '/tmp/dl', format: { type: 'elasticsearch' } }, /index is required/],
+    [{ url: 'http://x/y', deadLetterFile: '/tmp/dl', format: { type: 'xml' } }, /format.type must be one of ndjson, ocsf, ecs, otel-json/],
     [{ url: 'http://x/y', deadLetterFile: '/tmp/dl', auth: { token: 'x' } }, /auth must be/],
   ])('%j', (opts, msg) => {
     expect(() => createHttpTransport(opts as never)).toThrow(AuditConfigError);

@@ -12,6 +12,9 @@ import {
   AuditClosedError,
   AuditConfigError,
   checkOptionsObject,
+  ENTRY_FORMATS,
+  type EntryFormat,
+  formatEntry,
   type ResumePoint,
   type SealedRecord,
   type Transport,
@@ -50,6 +53,12 @@ export interface KafkaTransportOptions {
    * holds, and crashes during them. When the spool is full, the logger's overflow policy applies.
    */
   spool?: { dir: string; maxBytes?: number };
+  /**
+   * The message value: 'canonical' (default) the canonical line; 'ocsf', 'ecs' or 'otel-json' the
+   * entry mapped to that schema (docs/formats.md), which still carries the line (readTopic and
+   * `auditready verify kafka://` take it back out).
+   */
+  format?: 'canonical' | EntryFormat;
 }
 
 export function createKafkaTransport(options: KafkaTransportOptions): KafkaTransport {
@@ -72,6 +81,7 @@ export class KafkaTransport implements Transport {
   #ctx: TransportContext | undefined;
   #closed = false;
   readonly #spool: Spool | undefined;
+  readonly #format: 'canonical' | EntryFormat;
   readonly stats = { batches: 0, messages: 0, recreated: 0 };
 
   constructor(options: KafkaTransportOptions) {
@@ -86,6 +96,9 @@ export class KafkaTransport implements Transport {
     if (options.client !== undefined && options.client !== 'kafkajs' && options.client !== 'confluent')
       throw new AuditConfigError("client must be 'kafkajs' or 'confluent'", { path: 'client' });
     this.#client = options.client;
+    if (options.format !== undefined && options.format !== 'canonical' && !ENTRY_FORMATS.includes(options.format))
+      throw new AuditConfigError(`format must be canonical, ${ENTRY_FORMATS.join(', ')}`, { path: 'format' });
+    this.#format = options.format ?? 'canonical';
     this.#topic = options.topic;
     this.#factory = options.createProducer;
     this.#owned = options.createProducer !== undefined;
@@ -136,7 +149,7 @@ export class KafkaTransport implements Transport {
   async #send(batch: readonly SealedRecord[]): Promise<void> {
     const messages = batch.map((r) => ({
       key: r.entry.chain,
-      value: r.line,
+      value: this.#format === 'canonical' ? r.line : JSON.stringify(formatEntry(this.#format, r.entry, r.line)),
       headers: { 'auditready-chain': r.entry.chain, 'auditready-seq': String(r.entry.seq), 'auditready-hash': r.entry.hash },
     }));
     try {

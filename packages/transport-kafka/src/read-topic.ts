@@ -5,7 +5,7 @@
  * head of each chain — from which the next read continues, still linking every chain to what was
  * verified before.
  */
-import { AuditConfigError, AuditTransportError, type ChainHead } from '@auditready/core';
+import { AuditConfigError, AuditTransportError, type ChainHead, canonicalLineOf } from '@auditready/core';
 import { Verifier, type VerifyOptions, type VerifyReport } from '@auditready/core/verify';
 
 type EachMessage = (p: { partition: number; message: { value: Buffer | null; offset: string } }) => Promise<void>;
@@ -106,7 +106,8 @@ export async function readTopic(options: ReadTopicOptions): Promise<ReadTopicRes
   const eachMessage: EachMessage = async ({ partition, message }) => {
     last = Date.now();
     offsets[String(partition)] = (BigInt(message.offset) + 1n).toString();
-    const line = message.value?.toString('utf8') ?? '';
+    // A topic written in a SIEM format carries the canonical line inside each document.
+    const line = canonicalLineOf(message.value?.toString('utf8') ?? '');
     // Identity of an entry: chain, seq and hash. A line that does not parse is kept as it is (the
     // verifier reports it) and identified by its own text.
     let id = line;

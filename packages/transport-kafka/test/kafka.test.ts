@@ -281,3 +281,39 @@ describe.skipIf(bootstrap === '')('auditready verify kafka://… --checkpoint', 
     expect(existsSync(`${file}.tmp`)).toBe(false);
   });
 });
+
+describe.skipIf(bootstrap === '')('format: a topic in a SIEM schema', () => {
+  it('ocsf values validate against the pinned OCSF schema, and the topic still verifies (the line is taken back out)', async () => {
+    const { verifyTopic } = await import('../src/index.js');
+    const { validateOcsf } = await import('../../../test-support/schemas.js');
+    const kafka = new Kafka({ brokers: [bootstrap], clientId: 'auditready-format', logLevel: logLevel.NOTHING });
+    const topic = `audit-ocsf-${Date.now()}`;
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    await admin.disconnect();
+    const log = createAuditLogger({
+      service: { name: 'siem-test' },
+      transports: [createKafkaTransport({ topic, format: 'ocsf', createProducer: () => kafka.producer() })],
+      handleSignals: false,
+    });
+    for (let i = 0; i < 20; i++)
+      log.record({
+        kind: 'access',
+        action: 'GET /doc',
+        outcome: i % 5 ? 'success' : 'denied',
+        actor: { type: 'user', id: 'u1', ip: '203.0.113.9' },
+        http: { method: 'GET', path: '/doc', status: i % 5 ? 200 : 403 },
+      });
+    expect((await log.close({ timeoutMs: 30_000 })).ok).toBe(true);
+    const values = (await readAll(kafka, topic, 21)).map((v) => JSON.parse(v));
+    for (const v of values) expect(validateOcsf(v)).toEqual([]);
+    expect(values.filter((v) => v.class_uid === 6003)).toHaveLength(20);
+    const report = await verifyTopic({ kafka, topic, idleMs: 1500 });
+    expect(report.breaks).toEqual([]);
+    expect(report.chains[0]?.count).toBe(21);
+    expect(() => createKafkaTransport({ topic, format: 'xml' as never, createProducer: () => kafka.producer() })).toThrow(
+      /format must be canonical/,
+    );
+  });
+});

@@ -15,3 +15,25 @@ export function formatEntry(format: EntryFormat, entry: AuditEntry, line?: strin
   if (format === 'ecs') return toEcs(entry, line);
   return toOtelLog(entry, line);
 }
+
+/**
+ * The canonical line inside a record in any of these formats (OCSF `raw_data`, ECS
+ * `event.original`, the OTLP log record's body), or the text itself when it is a canonical line
+ * already (or not JSON at all: the verifier then reports it). Readers of mapped streams use it.
+ */
+export function canonicalLineOf(text: string): string {
+  if (text.startsWith('{"chain":') || !text.startsWith('{')) return text;
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    return text;
+  }
+  const d = doc as {
+    raw_data?: unknown;
+    event?: { original?: unknown };
+    resourceLogs?: { scopeLogs?: { logRecords?: { body?: { stringValue?: unknown } }[] }[] }[];
+  };
+  const line = d.raw_data ?? d.event?.original ?? d.resourceLogs?.[0]?.scopeLogs?.[0]?.logRecords?.[0]?.body?.stringValue;
+  return typeof line === 'string' ? line : text;
+}
