@@ -7,7 +7,7 @@
 import { createReadStream, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { createGunzip } from 'node:zlib';
-import { AuditConfigError, type ChainHead } from '@auditready/core';
+import { AuditConfigError, type ChainHead, canonicalLineOf } from '@auditready/core';
 import { splitLines } from '@auditready/core/verify';
 import { glob, isDynamicPattern } from 'tinyglobby';
 
@@ -41,6 +41,12 @@ export async function expandInputs(args: readonly string[]): Promise<{ files: In
     files.push({ path, display: relative(process.cwd(), path) || path, bytes: statSync(path).size });
   };
   for (const arg of args) {
+    if (arg === '-') {
+      // Standard input: a collected stream (`kubectl logs pod | auditready verify -`).
+      if (!seen.has('-')) files.push({ path: '-', display: 'stdin', bytes: 0 });
+      seen.add('-');
+      continue;
+    }
     if (isDynamicPattern(arg)) {
       // Log files only: a glob over a log directory also matches its head file, locks, temp files.
       const matches = (await glob(arg, { absolute: true, onlyFiles: true, dot: false })).filter((m) => isLogFile(basename(m))).sort();
@@ -101,6 +107,7 @@ function readHead(path: string): ChainHead | undefined {
 
 /** One file's bytes (decompressing .gz), reporting raw bytes read for progress. */
 export function openBytes(file: InputFile, onBytes: (n: number) => void): AsyncIterable<Uint8Array> {
+  if (file.path === '-') return process.stdin;
   const raw = createReadStream(file.path, { highWaterMark: 1024 * 1024 });
   raw.on('data', (chunk) => onBytes((chunk as Buffer).length));
   if (!file.path.endsWith('.gz')) return raw;
@@ -116,4 +123,18 @@ export async function* readLines(file: InputFile, onBytes: (n: number) => void):
 
 export function shortName(path: string): string {
   return basename(path);
+}
+
+/**
+ * Only the audit entries of a stream that also carries other output (a container's stdout with
+ * the app's own logs): lines that are canonical entries, or records in a SIEM format that carry
+ * one (taken back out). The others are counted in `skipped`. Skipping cannot hide tampering: an
+ * entry edited into something else is missing from its chain, and that is reported.
+ */
+export async function* auditLinesOnly(chunks: AsyncIterable<Uint8Array>, counts: { skipped: number }): AsyncGenerator<string> {
+  for await (const raw of splitLines(chunks)) {
+    const line = canonicalLineOf(raw.trim());
+    if (line.startsWith('{') && line.includes('"chain":"') && line.includes('"hash":"')) yield `${line}\n`;
+    else if (raw.trim() !== '') counts.skipped++;
+  }
 }

@@ -55,6 +55,7 @@ const READER_HELP = `Reader log (reads of the log are themselves audited):
 const VERIFY_HELP = `auditready verify — prove audit logs complete and untampered
 
 Usage: auditready verify <files|dirs|globs...> [options]
+       kubectl logs deploy/api | auditready verify - --mixed     (- is standard input)
        auditready verify kafka://host:port[,host:port...]/topic [options]
 
 A kafka:// input reads the topic from the beginning until no message arrives for 3 s, drops exact
@@ -84,6 +85,10 @@ Options:
   --anchor <file>          a commitment to a chain's head: a head file, or JSON { chain, seq, hash }
                            kept elsewhere (repeatable)
   --partial                the input starts mid-chain on purpose (do not report the missing start)
+  --mixed                  other output shares the input (a container's stdout, the app's own
+                           logs): only lines that are audit entries (or SIEM-format records that
+                           carry one) are read, the others counted; a tampered entry still shows
+                           as missing from its chain
   --extract                the input is a query's output: each entry's hash and the links between
                            consecutive seqs are checked, left-out seqs are not breaks (never COMPLETE)
   --checkpoint <file>      kafka:// only: continue from this checkpoint (if the file exists) and
@@ -224,6 +229,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         witness: { type: 'string', multiple: true },
         'witness-threshold': { type: 'string' },
         'fss-key-file': { type: 'string', multiple: true },
+        mixed: { type: 'boolean' },
       });
       if (values.help) {
         process.stdout.write(VERIFY_HELP);
@@ -241,6 +247,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         anchors: (values.anchor ?? []).map(readAnchor),
         allowPartialStart: values.partial === true,
         extract: values.extract === true,
+        mixed: values.mixed === true,
         ...(values.checkpoint !== undefined ? { checkpoint: values.checkpoint } : {}),
         trust: readTrust(values.trust ?? []),
         checkpointLogs: values.checkpoints ?? [],

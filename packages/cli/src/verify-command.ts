@@ -29,6 +29,8 @@ export interface VerifyCommandOptions {
   forwardSecure?: AuditKey[];
   /** kafka:// only: a checkpoint file to continue from and update. */
   checkpoint?: string;
+  /** Other output shares the input (a container's stdout): only audit entries are read. */
+  mixed?: boolean;
   reader: ReaderLog;
   argv: string[];
 }
@@ -149,6 +151,7 @@ export async function runVerify(o: VerifyCommandOptions): Promise<number> {
       anchors: [...(o.useHeads ? expanded.anchors : []), ...o.anchors],
       allowPartialStart: o.allowPartialStart,
       extract: o.extract === true,
+      mixed: o.mixed === true,
       onProgress: (b) => progress.update(b),
     });
     progress.done();
@@ -183,11 +186,12 @@ export async function runVerify(o: VerifyCommandOptions): Promise<number> {
 
   if (o.json) {
     process.stdout.write(
-      `${JSON.stringify({ verdict, valid: report.valid, consistent: report.consistent, complete: verdict === 'complete', files: result.files, chains: report.chains, breaks: report.breaks, ...(kafka ? { duplicates, replayed: kafka.replayed, checkpoint: kafka.checkpoint, checkpointSaved: savedCheckpoint } : {}) }, null, 2)}\n`,
+      `${JSON.stringify({ verdict, valid: report.valid, consistent: report.consistent, complete: verdict === 'complete', ...(result.skipped !== undefined ? { skipped: result.skipped } : {}), files: result.files, chains: report.chains, breaks: report.breaks, ...(kafka ? { duplicates, replayed: kafka.replayed, checkpoint: kafka.checkpoint, checkpointSaved: savedCheckpoint } : {}) }, null, 2)}\n`,
     );
     return code;
   }
   const out: string[] = [];
+  if (result.skipped !== undefined) out.push(`(--mixed: ${n(result.skipped)} line(s) that are not audit entries skipped)`);
   const width = Math.min(60, Math.max(...files.map((f) => f.display.length), 4));
   for (const f of result.files) {
     if (f.valid) out.push(`${f.file.padEnd(width)}  valid     ${n(f.lines)} lines`);

@@ -4,7 +4,7 @@
  */
 import type { AuditKey, ChainHead } from '@auditready/core';
 import { feedStream, Verifier, type VerifyBreak, type VerifyReport } from '@auditready/core/verify';
-import { type InputFile, openBytes } from './inputs.js';
+import { auditLinesOnly, type InputFile, openBytes } from './inputs.js';
 
 export interface FileStatus {
   file: string;
@@ -18,6 +18,8 @@ export interface VerifyFilesResult {
   report: VerifyReport;
   files: FileStatus[];
   bytes: number;
+  /** With `mixed`: lines that were not audit entries. */
+  skipped?: number;
 }
 
 export interface VerifyFilesOptions {
@@ -32,6 +34,8 @@ export interface VerifyFilesOptions {
   witnesses?: string[];
   witnessThreshold?: number;
   forwardSecure?: AuditKey[];
+  /** The input also carries other output (a container's stdout): only audit entries are read, the rest counted in `skipped`. */
+  mixed?: boolean;
   /** Called with the raw bytes read so far (compressed bytes for .gz). */
   onProgress?: (bytesRead: number) => void;
 }
@@ -51,17 +55,18 @@ export async function verifyFiles(files: readonly InputFile[], options: VerifyFi
   });
   let read = 0;
   const counts = new Map<string, number>();
+  const mixed = { skipped: 0 };
   for (const f of files) {
     const bytes = openBytes(f, (b) => {
       read += b;
       options.onProgress?.(read);
     });
-    counts.set(f.display, await feedStream(v, bytes, { file: f.display }));
+    counts.set(f.display, await feedStream(v, options.mixed ? auditLinesOnly(bytes, mixed) : bytes, { file: f.display }));
   }
   const report = await v.finishAsync();
   const statuses = files.map((f) => {
     const breaks = report.breaks.filter((b) => b.file === f.display);
     return { file: f.display, bytes: f.bytes, lines: counts.get(f.display) ?? 0, valid: breaks.length === 0, breaks };
   });
-  return { report, files: statuses, bytes: read };
+  return { report, files: statuses, bytes: read, ...(options.mixed ? { skipped: mixed.skipped } : {}) };
 }

@@ -22,7 +22,8 @@ export function formatEntry(format: EntryFormat, entry: AuditEntry, line?: strin
  * already (or not JSON at all: the verifier then reports it). Readers of mapped streams use it.
  */
 export function canonicalLineOf(text: string): string {
-  if (text.startsWith('{"chain":') || !text.startsWith('{')) return text;
+  // A canonical line has none of these at its top level; only a mapped record is opened.
+  if (!text.startsWith('{') || !/"(raw_data|original|resourceLogs)":/.test(text)) return text;
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -34,6 +35,7 @@ export function canonicalLineOf(text: string): string {
     event?: { original?: unknown };
     resourceLogs?: { scopeLogs?: { logRecords?: { body?: { stringValue?: unknown } }[] }[] }[];
   };
+  if (typeof d !== 'object' || d === null || 'chain' in d) return text; // an entry itself (its details may hold such words)
   const line = d.raw_data ?? d.event?.original ?? d.resourceLogs?.[0]?.scopeLogs?.[0]?.logRecords?.[0]?.body?.stringValue;
   return typeof line === 'string' ? line : text;
 }
