@@ -137,6 +137,8 @@ Options:
                            line: ocsf (OCSF 1.x API Activity / Authentication), ecs (Elastic Common
                            Schema), otel-json (OTLP/JSON log records) — docs/formats.md
   --limit <n>              stop printing after n matches
+  --no-index               read every segment (by default a segment whose index sidecar, trusted
+                           through the log's own commitments, says it cannot match is skipped)
   --verify                 verify everything read, while reading; the summary goes to stderr and
                            the exit code is 1 unless the input is complete and untampered (a
                            simulated audit run: evidence handed over is known-good)
@@ -276,6 +278,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         format: { type: 'string' },
         limit: { type: 'string' },
         verify: { type: 'boolean' },
+        index: { type: 'boolean' },
       });
       if (values.help) {
         process.stdout.write(QUERY_HELP);
@@ -315,6 +318,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         filters,
         format: format as QueryCommandOptions['format'],
         verify: values.verify === true,
+        index: values.index !== false,
         keys,
         limit,
         reader,

@@ -3,6 +3,7 @@ import { feedStream, Verifier } from '@auditready/core/verify';
 import { expandInputs, openBytes, UsageError } from './inputs.js';
 import type { ReaderLog } from './reader-log.js';
 import { BufferedOutput, lineFilterOf, mayMatch, scanLines } from './scan.js';
+import { indexCriteria, planSegments } from './segment-plan.js';
 
 export interface QueryFilters {
   actor?: string;
@@ -28,6 +29,8 @@ export interface QueryCommandOptions {
   limit: number | undefined;
   reader: ReaderLog;
   argv: string[];
+  /** Use segment index sidecars to skip segments (default true; never with verify). */
+  index?: boolean;
 }
 
 /** `24h`, `7d`, `30m`, `90s` ago, or an RFC 3339 / ISO date. Returns epoch ms. */
@@ -192,7 +195,10 @@ export async function runQuery(o: QueryCommandOptions): Promise<number> {
       );
     return true;
   };
-  for (const f of files) {
+  // Segments whose trusted index says they cannot match are not read (never when verifying).
+  const plan = verifier || o.index === false ? undefined : await planSegments(files, indexCriteria(o.filters, since, until));
+  for (const d of plan?.distrusted ?? []) process.stderr.write(`warning: ${d}\n`);
+  for (const f of plan?.read ?? files) {
     if (verifier) {
       // Every line goes to the verifier; only those that may match are parsed.
       await feedStream(
@@ -230,6 +236,7 @@ export async function runQuery(o: QueryCommandOptions): Promise<number> {
     summary: {
       filters: o.filters,
       matched,
+      ...(plan ? { segments: { read: plan.read.length, skipped: plan.skipped.length } } : {}),
       ...(report ? { verified: { valid: report.valid, entries: report.entries, breaks: report.breaks.length, gaps } } : {}),
     },
   });

@@ -9,6 +9,8 @@
  * the logger resumes the chain; a torn last line (a crash mid-write) is set aside or truncated and
  * the `recovered` record says so.
  */
+
+import { createHash } from 'node:crypto';
 import {
   closeSync,
   createReadStream,
@@ -32,12 +34,14 @@ import {
 } from 'node:fs';
 import { readdir, rename, stat, unlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { createGzip } from 'node:zlib';
 import {
   AuditClosedError,
   AuditConfigError,
+  type AuditEntry,
   AuditTransportError,
   checkOptionsObject,
   intOption,
@@ -45,6 +49,7 @@ import {
   type ResumePoint,
   resumeTree,
   type SealedRecord,
+  SegmentIndexBuilder,
   type Transport,
   type TransportContext,
 } from '@auditready/core';
@@ -57,6 +62,11 @@ const writeAsync = promisify(write);
 const fdatasyncAsync = promisify(fdatasync);
 
 export type Durability = 'fsync' | 'none' | { groupCommitMs: number };
+
+/** This transport's own records: retention, and the notices committing index sidecars. */
+function isBookkeeping(e: AuditEntry): boolean {
+  return e.kind === 'retention' || (e.kind === 'notice' && (e.details as { index?: unknown } | undefined)?.index !== undefined);
+}
 
 export interface FileTransportOptions {
   /** Directory of the active file and its segments; created with mode 0700 if missing. */
@@ -82,6 +92,12 @@ export interface FileTransportOptions {
   };
   /** gzip closed segments (in the background). Default false. */
   compress?: boolean;
+  /**
+   * Write an index sidecar (`<segment>.idx.json`: time range, chains' seq ranges, membership
+   * filters) for each closed segment, committed in the chain by a `notice` record, so that
+   * `auditready query` skips segments that cannot match (docs/spec/segment-index.md). Default true.
+   */
+  index?: boolean;
   retention?: {
     /** Delete segments last written more than this long ago (ms). */
     maxAgeMs?: number;
@@ -125,6 +141,7 @@ export class FileTransport implements Transport {
   readonly #maxBytes: number | undefined;
   readonly #intervalMs: number | undefined;
   readonly #compress: boolean;
+  readonly #index: boolean;
   readonly #maxAgeMs: number | undefined;
   readonly #maxFiles: number | undefined;
   readonly #headIntervalMs: number;
@@ -176,6 +193,7 @@ export class FileTransport implements Transport {
     this.#maxBytes = positive(options.rotate?.maxBytes, 'rotate.maxBytes');
     this.#intervalMs = positive(options.rotate?.intervalMs, 'rotate.intervalMs');
     this.#compress = options.compress === true;
+    this.#index = options.index !== false;
     this.#maxAgeMs = positive(options.retention?.maxAgeMs, 'retention.maxAgeMs');
     this.#maxFiles = positive(options.retention?.maxFiles, 'retention.maxFiles');
     if (this.#maxFiles !== undefined && !Number.isInteger(this.#maxFiles))
@@ -285,7 +303,7 @@ export class FileTransport implements Transport {
         this.#activeFirstTs = (batch[0] as SealedRecord).entry.ts;
         this.#activeOpenedAt = Date.now();
       }
-      if (!this.#activeHasAppEntries && batch.some((r) => r.entry.kind !== 'retention')) this.#activeHasAppEntries = true;
+      if (!this.#activeHasAppEntries && batch.some((r) => !isBookkeeping(r.entry))) this.#activeHasAppEntries = true;
       const before = this.#size;
       try {
         let off = 0;
@@ -347,7 +365,9 @@ export class FileTransport implements Transport {
     const ready = this.#pendingDeletions.filter((p) => (p as { ready?: boolean }).ready);
     this.#pendingDeletions = this.#pendingDeletions.filter((p) => !(p as { ready?: boolean }).ready);
     for (const p of ready) {
-      for (const f of p.files) {
+      // A segment's index sidecar goes with it.
+      const sidecars = p.files.filter((x) => /\.log(\.gz)?$/.test(x)).map((x) => `${x.replace(/\.gz$/, '')}.idx.json`);
+      for (const f of [...new Set([...p.files, ...sidecars])]) {
         try {
           unlinkSync(join(this.dir, f));
         } catch (err) {
@@ -479,7 +499,11 @@ export class FileTransport implements Transport {
     }
     closeSync(oldFd);
     this.#writeHead();
-    if (this.#compress) this.#inBackground(this.#compressSegment(seg));
+    // The index is built from the plain segment, before it is compressed (and its plain copy removed).
+    // A segment of this transport's own records only (retention, index notices) is not indexed:
+    // its notice would fill the next segment, and so on.
+    const indexed = this.#index && this.#activeHasAppEntries ? this.#indexSegment(seg) : Promise.resolve();
+    this.#inBackground(this.#compress ? indexed.then(() => this.#compressSegment(seg)) : indexed);
     // A segment holding only retention records must not trigger retention again: with tiny
     // segments that would feed itself (record -> rotation -> retention -> record ...).
     if ((this.#maxAgeMs !== undefined || this.#maxFiles !== undefined) && this.#activeHasAppEntries)
@@ -492,6 +516,36 @@ export class FileTransport implements Transport {
   #inBackground(p: Promise<void>): void {
     const tracked = p.catch((err) => this.#ctx?.reportError(err as Error)).finally(() => this.#background.delete(tracked));
     this.#background.add(tracked);
+  }
+
+  /** Builds `<seg>.idx.json` from the closed segment and commits its SHA-256 in the chain. */
+  async #indexSegment(seg: string): Promise<void> {
+    if (!this.#ctx) return; // nowhere to commit it: an index nobody can trust is not written
+    const builder = new SegmentIndexBuilder();
+    const lines = createInterface({ input: createReadStream(join(this.dir, seg)), crlfDelay: Number.POSITIVE_INFINITY });
+    for await (const line of lines) {
+      if (line === '') continue;
+      try {
+        builder.add(JSON.parse(line) as AuditEntry);
+      } catch {
+        // a line that is not an entry is the verifier's business
+      }
+    }
+    const text = `${JSON.stringify(builder.finish(seg))}\n`;
+    const file = join(this.dir, `${seg}.idx.json`);
+    const tmp = `${file}.tmp`;
+    writeFileSync(tmp, text, { mode: this.#mode });
+    const fd = openSync(tmp, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    await rename(tmp, file);
+    this.#ctx.record('notice', {
+      reason: `index of segment ${seg}`,
+      details: { index: { segment: seg, sha256: createHash('sha256').update(text).digest('hex') } },
+    });
   }
 
   async #compressSegment(seg: string): Promise<void> {

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import {
   appendFileSync,
   existsSync,
@@ -212,7 +213,18 @@ describe('file transport: rotation, compression, retention', () => {
     for (const s of segs) expect(statSync(join(dir, s)).size).toBeLessThanOrEqual(3000);
     const r = verifyDir(dir);
     expect(r.valid).toBe(true);
-    expect(r.chains[0]?.count).toBe(61);
+    // 60 entries, the genesis, and one notice per closed segment committing its index sidecar.
+    const indexed = entriesOf(dir).filter((e) => e.kind === 'notice' && (e.details as { index?: unknown }).index);
+    expect(r.chains[0]?.count).toBe(61 + indexed.length);
+    expect(indexed.length).toBeGreaterThanOrEqual(segs.length - 1);
+    for (const e of indexed) {
+      const { segment, sha256 } = (e.details as { index: { segment: string; sha256: string } }).index;
+      expect(
+        createHash('sha256')
+          .update(readFileSync(join(dir, `${segment}.idx.json`)))
+          .digest('hex'),
+      ).toBe(sha256);
+    }
   });
 
   it('rotates by time', async () => {
@@ -243,7 +255,10 @@ describe('file transport: rotation, compression, retention', () => {
     expect(segs.every((s) => s.endsWith('.log.gz'))).toBe(true);
     const r = verifyDir(dir);
     expect(r.valid).toBe(true);
-    expect(r.chains[0]?.count).toBe(81);
+    const indexed = entriesOf(dir).filter((e) => e.kind === 'notice' && (e.details as { index?: unknown }).index);
+    expect(r.chains[0]?.count).toBe(81 + indexed.length);
+    // Each gzipped segment keeps its sidecar, named after the plain segment.
+    for (const seg of segs.slice(0, -1)) expect(existsSync(join(dir, `${seg.replace(/\.gz$/, '')}.idx.json`))).toBe(true);
   });
 
   it('retention by count deletes old segments only after recording them; the verifier tells retention from tampering', async () => {
@@ -257,9 +272,10 @@ describe('file transport: rotation, compression, retention', () => {
     await transport.idle();
     await log.close();
     expect(errors).toEqual([]);
-    // maxFiles is applied at each rotation of a segment with app entries; a segment holding only
-    // the last retention record may be one more until the next such rotation.
-    expect(listSegments(dir, 'audit').length).toBeLessThanOrEqual(4);
+    // maxFiles is applied at each rotation of a segment with app entries; segments holding only
+    // the transport's own records (the last retention record, index notices) may be one or two
+    // more until the next such rotation.
+    expect(listSegments(dir, 'audit').length).toBeLessThanOrEqual(5);
     const entries = entriesOf(dir);
     const retention = entries.filter((e) => e.kind === 'retention');
     expect(retention.length).toBeGreaterThan(0);

@@ -1,0 +1,104 @@
+/**
+ * Which segments of an archive a query must read (docs/spec/segment-index.md). A segment's index
+ * sidecar is trusted only through the log: the newest segments (read in any case) hold `notice`
+ * records committing the SHA-256 of the sidecar before them, and each trusted sidecar lists the
+ * commitments inside its own segment, and so on back. A sidecar that is missing costs a full read
+ * of its segment; one that matches no commitment (forged, stale, from another log) is not used,
+ * and is reported: it cannot hide an entry.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { type AuditEntry, type IndexCriteria, type SegmentIndex, segmentMayMatch } from '@auditready/core';
+import { type InputFile, openBytes } from './inputs.js';
+import type { QueryFilters } from './query-command.js';
+import { scanLines } from './scan.js';
+
+export interface SegmentPlan {
+  read: InputFile[];
+  skipped: InputFile[];
+  /** Sidecars not used, with why. */
+  distrusted: string[];
+}
+
+const literal = (s: string | undefined) => (s !== undefined && !s.includes('*') ? s : undefined);
+
+/** The filters the index can decide on (literal values only), or undefined when none. */
+export function indexCriteria(f: QueryFilters, since: number | undefined, until: number | undefined): IndexCriteria | undefined {
+  const q: IndexCriteria = {};
+  const actor = literal(f.actor);
+  if (actor !== undefined) q.actor = actor;
+  const action = literal(f.action);
+  if (action !== undefined) q.action = action;
+  const resource = literal(f.resource);
+  if (resource !== undefined) q.resource = resource;
+  if (f.outcome !== undefined) q.outcomes = f.outcome.split(',');
+  if (f.status !== undefined) q.statuses = f.status.split(',');
+  if (f.kind !== undefined) q.kinds = f.kind.split(',');
+  const service = literal(f.service);
+  if (service !== undefined) q.service = service;
+  if (since !== undefined) q.since = since;
+  if (until !== undefined) q.until = until;
+  return Object.keys(q).length > 0 ? q : undefined;
+}
+
+const COMMIT = { groups: [[Buffer.from('"index":{"segment":')]] };
+
+/** The index commitments a segment holds (its `notice` records naming a sidecar). */
+async function commitmentsIn(f: InputFile): Promise<{ segment: string; sha256: string }[]> {
+  const out: { segment: string; sha256: string }[] = [];
+  await scanLines(
+    openBytes(f, () => {}),
+    COMMIT,
+    (buf, s, e) => {
+      try {
+        const entry = JSON.parse(buf.toString('utf8', s, e)) as AuditEntry;
+        const ix = (entry.details as { index?: { segment?: unknown; sha256?: unknown } } | undefined)?.index;
+        if (entry.kind === 'notice' && typeof ix?.segment === 'string' && typeof ix.sha256 === 'string')
+          out.push({ segment: ix.segment, sha256: ix.sha256 });
+      } catch {
+        // not an entry
+      }
+      return true;
+    },
+  );
+  return out;
+}
+
+export async function planSegments(files: readonly InputFile[], criteria: IndexCriteria | undefined): Promise<SegmentPlan> {
+  if (!criteria) return { read: [...files], skipped: [], distrusted: [] };
+  const skip = new Set<InputFile>();
+  const distrusted: string[] = [];
+  const groups = new Map<string, InputFile[]>();
+  for (const f of files) {
+    if (f.path === '-') continue;
+    const d = dirname(f.path);
+    groups.set(d, [...(groups.get(d) ?? []), f]);
+  }
+  for (const [dir, group] of groups) {
+    // Newest first: commitments to a sidecar are in the segments after it.
+    const trusted = new Map<string, string>();
+    const trust = (c: { segment: string; sha256: string }) => {
+      if (!trusted.has(c.segment)) trusted.set(c.segment, c.sha256);
+    };
+    for (const f of [...group].reverse()) {
+      const seg = basename(f.path).replace(/\.gz$/, '');
+      const sidecar = join(dir, `${seg}.idx.json`);
+      if (existsSync(sidecar)) {
+        const text = readFileSync(sidecar, 'utf8');
+        const committed = trusted.get(seg);
+        if (committed !== undefined && committed === createHash('sha256').update(text).digest('hex')) {
+          const ix = JSON.parse(text) as SegmentIndex;
+          for (const c of ix.commits) trust(c);
+          if (!segmentMayMatch(ix, criteria)) skip.add(f);
+          continue;
+        }
+        distrusted.push(
+          `${f.display}: its index ${committed === undefined ? 'is committed nowhere in the log read' : "does not match the log's commitment to it (forged or stale)"}: read in full`,
+        );
+      }
+      for (const c of await commitmentsIn(f)) trust(c);
+    }
+  }
+  return { read: files.filter((f) => !skip.has(f)), skipped: files.filter((f) => skip.has(f)), distrusted };
+}

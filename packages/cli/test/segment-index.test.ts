@@ -1,0 +1,119 @@
+/**
+ * Index sidecars of closed segments: query results are identical with and without them on random
+ * archives (rotation, gzip, random filters); selective queries skip segments; a forged, stale or
+ * foreign sidecar is not trusted (the segment is read, a warning names it) and cannot hide a match.
+ */
+import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createAuditLogger, createFixedClock } from '@auditready/core';
+import { createFileTransport } from '@auditready/transport-file';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { expandInputs } from '../src/inputs.js';
+import { indexCriteria, planSegments } from '../src/segment-plan.js';
+import { cli, tempDir } from './helpers.js';
+
+async function archive(seed: number, n: number, compress: boolean): Promise<string> {
+  const dir = tempDir('ar-idx-');
+  const transport = createFileTransport({ dir, rotate: { maxBytes: 6000 }, compress });
+  const log = createAuditLogger({
+    service: { name: seed % 3 ? 'billing' : 'payroll' },
+    transports: [transport],
+    handleSignals: false,
+    clock: createFixedClock('2026-01-01T00:00:00.000Z', 3_600_000_000),
+  });
+  const rnd = fc.sample(fc.tuple(fc.nat(9), fc.nat(5), fc.nat(3)), { numRuns: n, seed });
+  let actor = 0;
+  for (const [i, [jump, act, out]] of rnd.entries()) {
+    if (jump === 0) actor = (actor + 1) % 30; // actors come and go: a segment sees a few of them
+    log.record({
+      kind: out === 3 ? 'access' : 'event',
+      action: ['invoice.read', 'invoice.update', 'user.login', 'report.export', 'admin.users', 'invoice.delete'][act] as string,
+      outcome: (['success', 'failure', 'denied', 'success'] as const)[out],
+      actor: { type: 'user', id: `u${actor}` },
+      resource: { type: 'invoice', id: `inv_${i % 40}` },
+      ...(out === 3 ? { http: { method: 'GET', path: '/x', status: [200, 403, 500][i % 3] as number } } : {}),
+    });
+    await log.flush();
+  }
+  await log.close();
+  await transport.idle();
+  return dir;
+}
+
+const query = (dir: string, args: string[]) => cli(['query', dir, ...args]);
+
+describe('segment index sidecars', () => {
+  it('query gives identical results with and without the index on random archives and filters, and skips segments', async () => {
+    let skippedSomewhere = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 1e6 }),
+        fc.boolean(),
+        fc.constantFrom<string[][]>(
+          [['--actor', 'u3']],
+          [
+            ['--actor', 'u17'],
+            ['--outcome', 'denied'],
+          ],
+          [['--action', 'user.login']],
+          [['--resource', 'invoice:inv_7']],
+          [['--status', '5xx']],
+          [
+            ['--kind', 'access'],
+            ['--since', '2026-01-03T00:00:00Z'],
+          ],
+          [['--until', '2026-01-02T12:00:00Z']],
+          [['--service', 'payroll']],
+          [['--actor', 'u1*']],
+        ),
+        async (seed, compress, filters) => {
+          const dir = await archive(seed, 120, compress);
+          const args = filters.flat();
+          const withIndex = query(dir, args);
+          const without = query(dir, [...args, '--no-index']);
+          expect(withIndex.stderr).toBe('');
+          expect(withIndex.stdout).toBe(without.stdout);
+          const { files } = await expandInputs([dir]);
+          const f = Object.fromEntries(filters.map(([k, v]) => [k?.slice(2) === 'status' ? 'status' : (k?.slice(2) as string), v]));
+          const since = f.since ? Date.parse(f.since) : undefined;
+          const until = f.until ? Date.parse(f.until) : undefined;
+          const plan = await planSegments(files, indexCriteria(f, since, until));
+          expect(plan.distrusted).toEqual([]);
+          skippedSomewhere += plan.skipped.length;
+        },
+      ),
+      { numRuns: 12 },
+    );
+    expect(skippedSomewhere).toBeGreaterThan(0);
+  }, 240_000);
+
+  it("a forged, a stale (another segment's) or a deleted sidecar cannot hide a match: the segment is read and the forgery named", async () => {
+    const dir = await archive(42, 150, false);
+    const sidecars = readdirSync(dir)
+      .filter((f) => f.endsWith('.idx.json'))
+      .sort();
+    expect(sidecars.length).toBeGreaterThan(3);
+    const truth = query(dir, ['--actor', 'u2', '--no-index']).stdout;
+    expect(truth.length).toBeGreaterThan(0);
+    // Forge: the sidecar of a segment that holds u2 claims nothing is in it (an empty actor filter).
+    const victim = sidecars.find((s) => readFileSync(join(dir, s.replace('.idx.json', '')), 'utf8').includes('"id":"u2"')) as string;
+    const ix = JSON.parse(readFileSync(join(dir, victim), 'utf8'));
+    ix.actors = { bits: Buffer.alloc(8).toString('base64'), k: 7 };
+    writeFileSync(join(dir, victim), `${JSON.stringify(ix)}\n`);
+    const forged = query(dir, ['--actor', 'u2']);
+    expect(forged.stdout).toBe(truth);
+    expect(forged.stderr).toMatch(
+      new RegExp(
+        `warning: .*${victim.replace('.idx.json', '').replace(/[.]/g, '\\.')}: its index does not match the log's commitment to it \\(forged or stale\\): read in full`,
+      ),
+    );
+    // Stale or foreign: another segment's (valid, committed) sidecar put in its place.
+    const other = sidecars.find((s) => s !== victim) as string;
+    copyFileSync(join(dir, other), join(dir, victim));
+    expect(query(dir, ['--actor', 'u2']).stdout).toBe(truth);
+    // Deleted: speed only.
+    for (const s of sidecars) if (existsSync(join(dir, s))) writeFileSync(join(dir, s), '');
+    expect(query(dir, ['--actor', 'u2']).stdout).toBe(truth);
+  }, 60_000);
+});
