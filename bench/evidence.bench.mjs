@@ -65,6 +65,7 @@ if (!existsSync(join(dir, 'done'))) {
   writeFileSync(join(dir, 'done'), '');
 }
 
+if (process.env.EVIDENCE_BENCH_ONLY_GENERATE) process.exit(0);
 const verifier = readFileSync(join(dir, 'log.pub'), 'utf8').trim();
 const scope = ['--actor', 'usr_0007', '--since', '2026-11-01T00:00:00Z', '--until', '2026-12-01T00:00:00Z'];
 const env = { ...process.env, AUDITREADY_READER_LOG: 'off' };

@@ -108,7 +108,7 @@ function readHead(path: string): ChainHead | undefined {
 /** One file's bytes (decompressing .gz), reporting raw bytes read for progress. */
 export function openBytes(file: InputFile, onBytes: (n: number) => void): AsyncIterable<Uint8Array> {
   if (file.path === '-') return process.stdin;
-  const raw = createReadStream(file.path, { highWaterMark: 1024 * 1024 });
+  const raw = createReadStream(file.path, { highWaterMark: 4 * 1024 * 1024 });
   raw.on('data', (chunk) => onBytes((chunk as Buffer).length));
   if (!file.path.endsWith('.gz')) return raw;
   const gunzip = createGunzip();

@@ -1,6 +1,8 @@
-import { type AuditEntry, type AuditKey, type ChainHead, type EntryFormat, formatEntry } from '@auditready/core';
+import type { AuditEntry, AuditKey, ChainHead, EntryFormat } from '@auditready/core';
 import { feedStream, Verifier } from '@auditready/core/verify';
 import { expandInputs, openBytes, UsageError } from './inputs.js';
+import { type LineCounts, lineHandler, TABLE_WIDTHS } from './line-handler.js';
+import { PARALLEL_MIN_BYTES, scanFileParallel } from './parallel-scan.js';
 import type { ReaderLog } from './reader-log.js';
 import { BufferedOutput, lineFilterOf, mayMatch, scanLines } from './scan.js';
 import { indexCriteria, planSegments } from './segment-plan.js';
@@ -142,7 +144,7 @@ export function csvField(v: unknown): string {
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-function tableRow(cells: string[], widths: number[]): string {
+export function tableRow(cells: string[], widths: number[]): string {
   return cells
     .map((c, i) => (c.length > (widths[i] as number) ? `${c.slice(0, (widths[i] as number) - 1)}…` : c.padEnd(widths[i] as number)))
     .join('  ')
@@ -154,15 +156,12 @@ export async function runQuery(o: QueryCommandOptions): Promise<number> {
   const { files, anchors } = await expandInputs(o.inputs);
   const verifier = o.verify ? new Verifier({ keys: o.keys, anchors: anchors as ChainHead[] }) : undefined;
   const out = process.stdout;
-  const tableWidths = [27, 9, 16, 24, 24, 8, 6, 6, 28];
-  let matched = 0;
-  let unparseable = 0;
   if (o.format === 'csv') out.write(`${COLUMNS.map(([h]) => h).join(',')}\n`);
   if (o.format === 'table')
     out.write(
       `${tableRow(
         COLUMNS.slice(0, 9).map(([h]) => h),
-        tableWidths,
+        TABLE_WIDTHS,
       )}\n`,
     );
   const since = o.filters.since === undefined ? undefined : parseTime(o.filters.since, '--since');
@@ -170,29 +169,12 @@ export async function runQuery(o: QueryCommandOptions): Promise<number> {
   const filter = lineFilterOf(o.filters, since, until);
   const output = new BufferedOutput(out);
   // A line that may match (its bytes hold what the filters need) is parsed and tested in full.
+  const counts: LineCounts = { matched: 0, unparseable: 0 };
+  const handle = lineHandler(o.filters, o.format, counts);
   const consider = (buf: Buffer, start: number, end: number): boolean => {
-    if (o.limit !== undefined && matched >= o.limit) return false;
-    const line = buf.toString('utf8', start, end);
-    let e: AuditEntry;
-    try {
-      e = JSON.parse(line) as AuditEntry;
-    } catch {
-      unparseable++;
-      return true;
-    }
-    if (e === null || typeof e !== 'object' || !predicate(e)) return true;
-    matched++;
-    if (o.format === 'ndjson') output.push(`${line}\n`);
-    else if (o.format === 'csv') output.push(`${COLUMNS.map(([, get]) => csvField(get(e))).join(',')}\n`);
-    else if (o.format === 'ocsf' || o.format === 'ecs' || o.format === 'otel-json')
-      output.push(`${JSON.stringify(formatEntry(o.format, e, line))}\n`);
-    else
-      output.push(
-        `${tableRow(
-          COLUMNS.slice(0, 9).map(([, get]) => String(get(e) ?? '')),
-          tableWidths,
-        )}\n`,
-      );
+    if (o.limit !== undefined && counts.matched >= o.limit) return false;
+    const text = handle(buf, start, end);
+    if (text !== undefined) output.push(text);
     return true;
   };
   // Segments whose trusted index says they cannot match are not read (never when verifying).
@@ -213,6 +195,9 @@ export async function runQuery(o: QueryCommandOptions): Promise<number> {
         },
       );
       await output.flush();
+    } else if (o.limit === undefined && f.path !== '-' && !f.path.endsWith('.gz') && f.bytes >= PARALLEL_MIN_BYTES) {
+      // A large plain file: both cores (parallel-scan.ts).
+      await scanFileParallel(f.path, o.filters, o.format, filter, output, counts);
     } else {
       await scanLines(
         openBytes(f, () => {}),
@@ -220,7 +205,7 @@ export async function runQuery(o: QueryCommandOptions): Promise<number> {
         consider,
         () => output.flush(),
       );
-      if (o.limit !== undefined && matched >= o.limit) break;
+      if (o.limit !== undefined && counts.matched >= o.limit) break;
     }
   }
   await output.flush();
@@ -235,16 +220,16 @@ export async function runQuery(o: QueryCommandOptions): Promise<number> {
     outcome: ok ? 'success' : 'failure',
     summary: {
       filters: o.filters,
-      matched,
+      matched: counts.matched,
       ...(plan ? { segments: { read: plan.read.length, skipped: plan.skipped.length } } : {}),
       ...(report ? { verified: { valid: report.valid, entries: report.entries, breaks: report.breaks.length, gaps } } : {}),
     },
   });
-  if (unparseable > 0) process.stderr.write(`warning: ${unparseable} unparseable line(s) skipped\n`);
+  if (counts.unparseable > 0) process.stderr.write(`warning: ${counts.unparseable} unparseable line(s) skipped\n`);
   if (report) {
     if (ok)
       process.stderr.write(
-        `verified: COMPLETE — ${report.entries} entries in ${report.chains.length} chain(s) verify, link, and are proven complete by ${[...new Set(report.chains.map((c) => c.commitment?.by))].join(', ')}; ${matched} matched\n`,
+        `verified: COMPLETE — ${report.entries} entries in ${report.chains.length} chain(s) verify, link, and are proven complete by ${[...new Set(report.chains.map((c) => c.commitment?.by))].join(', ')}; ${counts.matched} matched\n`,
       );
     else {
       process.stderr.write(

@@ -116,30 +116,55 @@ export async function scanLines(
   /** Awaited after each chunk (to flush output with backpressure). */
   afterChunk?: () => Promise<void>,
 ): Promise<void> {
-  let anchor = -1;
-  for (let g = 0; g < f.groups.length; g++) {
-    const group = f.groups[g] as Buffer[];
-    if (group.length === 1 && (anchor < 0 || (group[0] as Buffer).length > ((f.groups[anchor] as Buffer[])[0] as Buffer).length))
-      anchor = g;
-  }
+  const anchor = anchorOf(f);
   const needle = anchor >= 0 ? ((f.groups[anchor] as Buffer[])[0] as Buffer) : undefined;
   let carry: Buffer | undefined;
   for await (const chunk of chunks) {
     const raw = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    const buf = carry ? Buffer.concat([carry, raw]) : raw;
-    const last = buf.lastIndexOf(NL);
-    if (last < 0) {
-      carry = buf;
+    let from = 0;
+    if (carry) {
+      // Only the line that straddles the chunks is joined; the rest is scanned in place.
+      const nl = raw.indexOf(NL);
+      if (nl < 0) {
+        carry = Buffer.concat([carry, raw]);
+        continue;
+      }
+      const joined = Buffer.concat([carry, raw.subarray(0, nl + 1)]);
+      carry = undefined;
+      if (!scanComplete(joined, joined.length - 1, f, needle, anchor, onLine)) return;
+      from = nl + 1;
+    }
+    const last = raw.lastIndexOf(NL);
+    if (last < from) {
+      carry = from < raw.length ? Buffer.from(raw.subarray(from)) : undefined;
       continue;
     }
-    if (!scanComplete(buf, last, f, needle, anchor, onLine)) return;
-    carry = last + 1 < buf.length ? Buffer.from(buf.subarray(last + 1)) : undefined;
+    if (!scanComplete(from === 0 ? raw : raw.subarray(from), last - from, f, needle, anchor, onLine)) return;
+    carry = last + 1 < raw.length ? Buffer.from(raw.subarray(last + 1)) : undefined;
     await afterChunk?.();
   }
   if (carry && carry.length > 0) {
     const buf = Buffer.concat([carry, Buffer.from([NL])]);
     scanComplete(buf, buf.length - 1, f, needle, anchor, onLine);
   }
+}
+
+function anchorOf(f: LineFilter): number {
+  let anchor = -1;
+  for (let g = 0; g < f.groups.length; g++) {
+    const group = f.groups[g] as Buffer[];
+    if (group.length === 1 && (anchor < 0 || (group[0] as Buffer).length > ((f.groups[anchor] as Buffer[])[0] as Buffer).length))
+      anchor = g;
+  }
+  return anchor;
+}
+
+/** Every line of a block that ends with a newline (a block of parallel-scan.ts). */
+export function scanBlock(buf: Buffer, f: LineFilter, onLine: (buf: Buffer, start: number, end: number) => boolean): void {
+  const anchor = anchorOf(f);
+  const needle = anchor >= 0 ? ((f.groups[anchor] as Buffer[])[0] as Buffer) : undefined;
+  const last = buf.lastIndexOf(NL);
+  if (last >= 0) scanComplete(buf, last, f, needle, anchor, onLine);
 }
 
 /** The complete lines of buf[0, last]; false when onLine asked to stop. */

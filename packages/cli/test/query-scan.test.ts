@@ -102,6 +102,26 @@ describe('query: the byte scan never loses a match', () => {
     );
   });
 
+  it('both cores (a large file in blocks, odd ones to a worker): the same output, in the same order, as one core', async () => {
+    const { lines } = await randomLog(11, 400);
+    const dir = mkdtempSync(join(tmpdir(), 'ar-qpar-'));
+    const file = join(dir, 'audit.log');
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const small = { AUDITREADY_QUERY_PARALLEL_BYTES: '0', AUDITREADY_QUERY_BLOCK_BYTES: '4096' };
+    for (const args of [
+      ['--actor', 'ali*'],
+      ['--outcome', 'denied,error'],
+      ['--kind', 'access', '--format', 'csv'],
+      ['--since', '2026-11-05T00:00:00Z', '--format', 'ecs'],
+    ]) {
+      const serial = cli(['query', file, ...args, '--limit', '100000']); // --limit keeps one core
+      const parallel = cli(['query', file, ...args], small);
+      expect(parallel.stderr).toBe('');
+      expect(parallel.stdout).toBe(serial.stdout);
+      expect(serial.stdout.length).toBeGreaterThan(0);
+    }
+  });
+
   it('the CLI in each SIEM format: one document per match, each valid and carrying its line', async () => {
     const { lines } = await randomLog(7, 30);
     const dir = mkdtempSync(join(tmpdir(), 'ar-qfmt-'));
