@@ -129,7 +129,8 @@ Filters (all must match; * is a wildcard in actor, action, resource and service)
   --trace-id <id>
   --service <name>         the service that wrote the entry (service.name); * is a wildcard
   --kind <k[,k]>           access, event, gap, retention, ... (genesis, recovered, checkpoint and
-                           epoch records, the chain's own bookkeeping, are listed only when named here)
+                           epoch records and index notices, the chain's own bookkeeping, are
+                           listed only when named here)
 
 Options:
   --format <f>             ndjson (default: the lines unchanged, verifiable on their own), csv, table,

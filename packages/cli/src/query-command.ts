@@ -113,7 +113,10 @@ export function buildPredicate(f: QueryFilters): (e: AuditEntry) => boolean {
     // The chain's own bookkeeping (where a chain starts or resumes) answers no question about
     // accesses: shown only when asked for with --kind. Gaps, rejected input, clock steps and
     // retention stay: an auditor must see them.
-    tests.push((e) => !BOOKKEEPING.has(e.kind));
+    // Index notices (the file transport committing a segment's sidecar) are bookkeeping too.
+    tests.push(
+      (e) => !BOOKKEEPING.has(e.kind) && !(e.kind === 'notice' && (e.details as { index?: unknown } | undefined)?.index !== undefined),
+    );
   }
   return (e) => tests.every((t) => t(e));
 }

@@ -117,3 +117,20 @@ describe('segment index sidecars', () => {
     expect(query(dir, ['--actor', 'u2']).stdout).toBe(truth);
   }, 60_000);
 });
+
+describe('index notices are bookkeeping', () => {
+  it('query hides the notices committing sidecars unless --kind names notice', async () => {
+    const dir = await archive(5, 80, false);
+    const all = query(dir, [])
+      .stdout.trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(all.some((e) => e.kind === 'notice')).toBe(false);
+    const notices = query(dir, ['--kind', 'notice'])
+      .stdout.trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(notices.length).toBeGreaterThan(0);
+    expect(notices.every((e) => typeof e.details.index.sha256 === 'string')).toBe(true);
+  });
+});

@@ -10,6 +10,7 @@ import { formatCheckpoint, ROTATION_HEADER } from './checkpoint.js';
 import { AuditConfigError, AuditHookError, AuditProofError } from './errors.js';
 import type { SealedRecord } from './hash-chain.js';
 import type { ChainStart } from './logger-options.js';
+import type { FlushResult } from './logger-types.js';
 import { CompactRange, leafHash } from './merkle.js';
 import { type NoteSigner, parseSignerKey, parseWitnessKey, signNoteNow } from './note.js';
 import { intOption } from './options.js';
@@ -317,6 +318,22 @@ export class Checkpointer {
       w.stop();
     }
     this.stop();
+  }
+
+  /**
+   * The end of a logger's life: the last checkpoint, then the flush; records a transport seals
+   * while the logger flushes (a file transport committing an index sidecar, a retention record)
+   * get one more checkpoint, a few times at most, so that the last checkpoint covers everything.
+   */
+  static async finishClosing(cp: Checkpointer | undefined, flush: () => Promise<FlushResult>, ms: number): Promise<FlushResult> {
+    if (cp) await cp.finish(ms);
+    let result = await flush();
+    for (let round = 0; cp && round < 3 && cp.health().uncovered > 0; round++) {
+      void cp.issue();
+      await cp.settle(ms);
+      result = await flush();
+    }
+    return result;
   }
 
   stop(): void {

@@ -85,7 +85,10 @@ export interface FileTransportOptions {
   /** File mode of new log files. Default 0o600. */
   mode?: number;
   rotate?: {
-    /** Start a new segment before the active file would exceed this size. */
+    /**
+     * Start a new segment before the active file would exceed this size (the transport's own
+     * records, index notices and retention, may pass it by one batch: they never open a segment).
+     */
     maxBytes?: number;
     /** Start a new segment when the active one is this old (ms). */
     intervalMs?: number;
@@ -298,7 +301,9 @@ export class FileTransport implements Transport {
       if (batch.length === 0) return;
       this.#checkActiveFile();
       const buf = Buffer.from(`${batch.map((r) => r.line).join('\n')}\n`, 'utf8');
-      if (this.#shouldRotate(buf.length)) await this.#rotate();
+      // A batch of this transport's own records (retention, index notices) joins the active
+      // segment even past maxBytes: rotating for it would leave segments of bookkeeping only.
+      if (this.#shouldRotate(buf.length) && batch.some((r) => !isBookkeeping(r.entry))) await this.#rotate();
       if (this.#size === 0) {
         this.#activeFirstTs = (batch[0] as SealedRecord).entry.ts;
         this.#activeOpenedAt = Date.now();
