@@ -4,7 +4,7 @@ import { expandInputs, openBytes, UsageError } from './inputs.js';
 import { type LineCounts, lineHandler, TABLE_WIDTHS } from './line-handler.js';
 import { PARALLEL_MIN_BYTES, scanFileParallel } from './parallel-scan.js';
 import type { ReaderLog } from './reader-log.js';
-import { BufferedOutput, lineFilterOf, mayMatch, scanLines } from './scan.js';
+import { BufferedOutput, isSelective, lineFilterOf, mayMatch, scanLines } from './scan.js';
 import { indexCriteria, planSegments } from './segment-plan.js';
 
 export interface QueryFilters {
@@ -198,8 +198,14 @@ export async function runQuery(o: QueryCommandOptions): Promise<number> {
         },
       );
       await output.flush();
-    } else if (o.limit === undefined && f.path !== '-' && !f.path.endsWith('.gz') && f.bytes >= PARALLEL_MIN_BYTES) {
-      // A large plain file: both cores (parallel-scan.ts).
+    } else if (
+      o.limit === undefined &&
+      f.path !== '-' &&
+      !f.path.endsWith('.gz') &&
+      f.bytes >= PARALLEL_MIN_BYTES &&
+      !isSelective(filter)
+    ) {
+      // A large plain file where many lines must be parsed: both cores (parallel-scan.ts).
       await scanFileParallel(f.path, o.filters, o.format, filter, output, counts);
     } else {
       await scanLines(

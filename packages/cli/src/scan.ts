@@ -159,6 +159,15 @@ function anchorOf(f: LineFilter): number {
   return anchor;
 }
 
+/**
+ * True when the scan can jump from one occurrence of a distinctive byte string to the next (a
+ * selective query): memory search then dominates and a second core costs more than it saves.
+ */
+export function isSelective(f: LineFilter): boolean {
+  const anchor = anchorOf(f);
+  return anchor >= 0 && ((f.groups[anchor] as Buffer[])[0] as Buffer).length >= 6;
+}
+
 /** Every line of a block that ends with a newline (a block of parallel-scan.ts). */
 export function scanBlock(buf: Buffer, f: LineFilter, onLine: (buf: Buffer, start: number, end: number) => boolean): void {
   const anchor = anchorOf(f);
