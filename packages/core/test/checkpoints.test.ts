@@ -101,7 +101,7 @@ describe('checkpoints cut by the logger', () => {
   it('every intervalMs when entries are waiting, not when idle', async () => {
     const { log, mem } = logger({}, { everyEntries: 1000, intervalMs: 30 });
     log.record({ action: 'a.b' });
-    await vi.waitFor(() => expect(cps(mem.entries()).length).toBe(1), { timeout: 2000, interval: 10 });
+    await vi.waitFor(() => expect(cps(mem.entries()).length).toBe(1), { timeout: 20_000, interval: 10 });
     await new Promise((r) => setTimeout(r, 120));
     expect(cps(mem.entries()).length).toBe(1); // idle: no new checkpoint
     await log.close();

@@ -171,7 +171,7 @@ async function corpus(): Promise<{ lines: string[]; entries: AuditEntry[] }> {
   // A quiet logger: after its interval with nothing sealed, a heartbeat.
   const quiet = createMemoryTransport();
   const log3 = createAuditLogger({ service: { name: 'quiet' }, transports: [quiet], handleSignals: false, heartbeatMs: 40 });
-  await vi.waitFor(() => expect(quiet.entries().some((e) => e.kind === 'heartbeat')).toBe(true), { timeout: 5000, interval: 10 });
+  await vi.waitFor(() => expect(quiet.entries().some((e) => e.kind === 'heartbeat')).toBe(true), { timeout: 20_000, interval: 10 });
   await log3.close();
   return {
     lines: [...mem.lines(), ...resumed.lines(), ...quiet.lines()],

@@ -152,7 +152,7 @@ describe.skipIf(!witnessAvailable)('witnessing with a real litewitness', () => {
     front.on('request', () => requests++);
     for (let i = 0; i < 40; i++) log.record({ action: 'doc.read' });
     expect(requests).toBe(0); // record() returned 40 times, three checkpoints cut, before any witness was contacted
-    await vi.waitFor(() => expect(log.health().checkpoints?.witnesses?.[0]?.status).not.toBe('ok'), { timeout: 5000, interval: 10 });
+    await vi.waitFor(() => expect(log.health().checkpoints?.witnesses?.[0]?.status).not.toBe('ok'), { timeout: 20_000, interval: 10 });
     // It catches up on its own (backoff) and with the next checkpoint.
     for (let i = 0; i < 10; i++) log.record({ action: 'doc.read' });
     await vi.waitFor(
@@ -223,7 +223,7 @@ describe.skipIf(!witnessAvailable)('witnessing with a real litewitness', () => {
     await witness.down();
     const { log, errors } = logger('chain-f', witness.url);
     for (let i = 0; i < 25; i++) log.record({ action: 'doc.read' });
-    await vi.waitFor(() => expect(log.health().checkpoints?.witnesses?.[0]?.status).toBe('unreachable'), { timeout: 5000, interval: 20 });
+    await vi.waitFor(() => expect(log.health().checkpoints?.witnesses?.[0]?.status).toBe('unreachable'), { timeout: 20_000, interval: 20 });
     await witness.up();
     for (let i = 0; i < 10; i++) log.record({ action: 'doc.read' });
     await vi.waitFor(
@@ -238,7 +238,7 @@ describe.skipIf(!witnessAvailable)('witnessing with a real litewitness', () => {
   it('a log the witness does not know: refusing, with the HTTP status in onError', async () => {
     const { log, errors } = logger('chain-unregistered', witness.url);
     for (let i = 0; i < 12; i++) log.record({ action: 'doc.read' });
-    await vi.waitFor(() => expect(log.health().checkpoints?.witnesses?.[0]?.status).toBe('refusing'), { timeout: 5000, interval: 20 });
+    await vi.waitFor(() => expect(log.health().checkpoints?.witnesses?.[0]?.status).toBe('refusing'), { timeout: 20_000, interval: 20 });
     await log.close();
     expect(errors.map((e) => e.message).join('\n')).toMatch(/HTTP 40[34]/);
   });

@@ -135,7 +135,7 @@ describe('startWorkerAuditLogger', () => {
       expect(logger.accepting()).toBe(false);
       // The destination comes back: deliveries free the queue and accepting() sees it, no flush().
       writeFileSync(join(dir, 'go'), '');
-      await vi.waitFor(() => expect(logger.accepting()).toBe(true), { timeout: 5000, interval: 5 });
+      await vi.waitFor(() => expect(logger.accepting()).toBe(true), { timeout: 20_000, interval: 5 });
       logger.recordLater({ action: 'after' });
       await logger.close();
       const written = lines(dir).map((l) => JSON.parse(l));
@@ -160,7 +160,7 @@ describe('startWorkerAuditLogger', () => {
       restart: false,
     });
     logger.recordLater({ action: 'triggers the crash' });
-    await vi.waitFor(() => expect(logger.accepting()).toBe(false), { timeout: 5000, interval: 20 });
+    await vi.waitFor(() => expect(logger.accepting()).toBe(false), { timeout: 20_000, interval: 20 });
     expect(errors.map((e) => e.message).join('\n')).toMatch(/audit worker exited \(code 3\).*restart is off.*loss is not in the log/);
     expect(() => logger.recordLater({ action: 'after' })).toThrow(AuditUnavailableError);
     expect(() => logger.record({ action: 'after' })).toThrow(AuditUnavailableError);
