@@ -9,6 +9,7 @@
 //     and without the index.
 // Medians of 5 interleaved rounds (3 for the archive), wall time per command (child processes).
 //   npm run build && node bench/evidence.bench.mjs (once, for the log) && node bench/query.bench.mjs
+//   QUERY_BENCH_PARTS=archive QUERY_ARCHIVE_ENTRIES=167000000 node bench/query.bench.mjs (the 10 GB archive only)
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,7 +20,7 @@ import { createFileTransport } from '@auditready/transport-file';
 const bin = join(import.meta.dirname, '..', 'node_modules', '.bin', 'auditready');
 const logDir = join(process.env.EVIDENCE_BENCH_DIR ?? join(tmpdir(), 'auditready-bench-evidence-1m'), 'log');
 const logFile = join(logDir, 'audit.log');
-if (!existsSync(logFile)) {
+if (!existsSync(logFile) && (process.env.QUERY_BENCH_PARTS ?? 'plain').includes('plain')) {
   console.log('generating the log (bench/evidence.bench.mjs) ...');
   execFileSync(process.execPath, [join(import.meta.dirname, 'evidence.bench.mjs')], {
     stdio: 'inherit',
@@ -41,38 +42,42 @@ function rounds(n, cases) {
   return Object.fromEntries(Object.entries(times).map(([k, xs]) => [k, { median: median(xs), all: xs }]));
 }
 
-const mb = statSync(logFile).size / 1e6;
-const gz = `${logFile}.gz.bench`;
-if (!existsSync(gz)) execFileSync('sh', ['-c', `gzip -c -6 '${logFile}' > '${gz}'`]);
-const gzDir = join(tmpdir(), 'auditready-bench-query-gz');
-mkdirSync(gzDir, { recursive: true });
-const gzLog = join(gzDir, 'audit.log.gz');
-if (!existsSync(gzLog)) execFileSync('cp', [gz, gzLog]);
-wall('cat', [logFile]); // page cache
-const plain = rounds(5, {
-  grep: () => wall('grep', ['-F', '-c', '"usr_0007"', logFile]),
-  query: () => wall(bin, ['query', logFile, '--actor', 'usr_0007']),
-  fullParse: () => wall(bin, ['query', logFile, '--actor', 'usr*7']),
-  zgrep: () => wall('zgrep', ['-F', '-c', '"usr_0007"', gzLog]),
-  queryGz: () => wall(bin, ['query', gzLog, '--actor', 'usr_0007']),
-});
-console.log(`query vs grep -F on ${mb.toFixed(0)} MB (1,000,000 entries, page-cached); node ${process.version}`);
-console.log(`  grep -F -c '"usr_0007"'            ${plain.grep.median.toFixed(2)} s`);
-console.log(
-  `  query --actor usr_0007 (selective) ${plain.query.median.toFixed(2)} s  = ${((plain.grep.median / plain.query.median) * 100).toFixed(0)}% of grep's speed`,
-);
-console.log(
-  `  query --actor 'usr*7' (full parse) ${plain.fullParse.median.toFixed(2)} s  = ${(mb / plain.fullParse.median).toFixed(0)} MB/s`,
-);
-console.log(`  zgrep -F -c (gzip)                 ${plain.zgrep.median.toFixed(2)} s`);
-console.log(
-  `  query on the .gz                   ${plain.queryGz.median.toFixed(2)} s  = ${((plain.zgrep.median / plain.queryGz.median) * 100).toFixed(0)}% of zgrep's speed`,
-);
+const parts = (process.env.QUERY_BENCH_PARTS ?? 'plain,archive').split(',');
+if (parts.includes('plain')) {
+  const mb = statSync(logFile).size / 1e6;
+  const gz = `${logFile}.gz.bench`;
+  if (!existsSync(gz)) execFileSync('sh', ['-c', `gzip -c -6 '${logFile}' > '${gz}'`]);
+  const gzDir = join(tmpdir(), 'auditready-bench-query-gz');
+  mkdirSync(gzDir, { recursive: true });
+  const gzLog = join(gzDir, 'audit.log.gz');
+  if (!existsSync(gzLog)) execFileSync('cp', [gz, gzLog]);
+  wall('cat', [logFile]); // page cache
+  const plain = rounds(5, {
+    grep: () => wall('grep', ['-F', '-c', '"usr_0007"', logFile]),
+    query: () => wall(bin, ['query', logFile, '--actor', 'usr_0007']),
+    fullParse: () => wall(bin, ['query', logFile, '--actor', 'usr*7']),
+    zgrep: () => wall('zgrep', ['-F', '-c', '"usr_0007"', gzLog]),
+    queryGz: () => wall(bin, ['query', gzLog, '--actor', 'usr_0007']),
+  });
+  console.log(`query vs grep -F on ${mb.toFixed(0)} MB (1,000,000 entries, page-cached); node ${process.version}`);
+  console.log(`  grep -F -c '"usr_0007"'            ${plain.grep.median.toFixed(2)} s`);
+  console.log(
+    `  query --actor usr_0007 (selective) ${plain.query.median.toFixed(2)} s  = ${((plain.grep.median / plain.query.median) * 100).toFixed(0)}% of grep's speed`,
+  );
+  console.log(
+    `  query --actor 'usr*7' (full parse) ${plain.fullParse.median.toFixed(2)} s  = ${(mb / plain.fullParse.median).toFixed(0)} MB/s`,
+  );
+  console.log(`  zgrep -F -c (gzip)                 ${plain.zgrep.median.toFixed(2)} s`);
+  console.log(
+    `  query on the .gz                   ${plain.queryGz.median.toFixed(2)} s  = ${((plain.zgrep.median / plain.queryGz.median) * 100).toFixed(0)}% of zgrep's speed`,
+  );
+}
 
 // The archive: a year of gzipped 64 MB segments with index sidecars.
 const entries = Number(process.env.QUERY_ARCHIVE_ENTRIES ?? 1_500_000);
-const archive = process.env.QUERY_ARCHIVE_DIR ?? join(tmpdir(), `auditready-bench-archive-${entries}`);
+const archive = process.env.QUERY_ARCHIVE_DIR ?? join(tmpdir(), `auditready-bench-archive-v2-${entries}`);
 if (!existsSync(join(archive, 'done'))) {
+  const t0 = performance.now();
   rmSync(archive, { recursive: true, force: true });
   mkdirSync(archive, { recursive: true });
   const start = Date.parse('2026-01-01T00:00:00Z');
@@ -115,6 +120,7 @@ if (!existsSync(join(archive, 'done'))) {
   await transport.idle(600_000);
   await log.close();
   writeFileSync(join(archive, 'done'), '');
+  console.log(`archive generated in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
 }
 const files = readdirSync(archive);
 const gzBytes = files.filter((f) => f.endsWith('.gz')).reduce((s, f) => s + statSync(join(archive, f)).size, 0);

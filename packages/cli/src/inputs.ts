@@ -5,11 +5,15 @@
  * memory does not grow with the size of the log.
  */
 import { createReadStream, readdirSync, readFileSync, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
-import { createGunzip } from 'node:zlib';
+import { promisify } from 'node:util';
+import { createGunzip, gunzip } from 'node:zlib';
 import { AuditConfigError, type ChainHead, canonicalLineOf } from '@auditready/core';
 import { splitLines } from '@auditready/core/verify';
 import { glob, isDynamicPattern } from 'tinyglobby';
+
+const gunzipAsync = promisify(gunzip);
 
 /** The command line is wrong (unknown flag, missing argument): exit code 2. */
 export class UsageError extends AuditConfigError {}
@@ -19,6 +23,11 @@ export interface InputFile {
   /** How the file is named in reports: relative to the working directory. */
   display: string;
   bytes: number;
+  /**
+   * Only these byte ranges of the file hold what is asked (its index blocks say so): each a gzip
+   * member when the file is gzipped. Read in full if any of them does not read back.
+   */
+  ranges?: { at: number; bytes: number }[];
 }
 
 const LOG_FILE = /\.(log|ndjson|jsonl)(\.gz)?$/;
@@ -105,9 +114,41 @@ function readHead(path: string): ChainHead | undefined {
   return undefined;
 }
 
+/**
+ * The blocks of a file its index selected, decompressed. All are read before any is given out:
+ * one that does not read back (the file differs from what its index describes) means the whole
+ * file is read instead, so nothing is missed.
+ */
+async function* rangesOf(
+  file: InputFile,
+  ranges: { at: number; bytes: number }[],
+  onBytes: (n: number) => void,
+): AsyncGenerator<Uint8Array> {
+  const out: Buffer[] = [];
+  const fh = await open(file.path, 'r');
+  try {
+    for (const r of ranges) {
+      const raw = Buffer.allocUnsafe(r.bytes);
+      const { bytesRead } = await fh.read(raw, 0, r.bytes, r.at);
+      onBytes(bytesRead);
+      const plain = file.path.endsWith('.gz') ? await gunzipAsync(raw.subarray(0, bytesRead)) : raw.subarray(0, bytesRead);
+      if (bytesRead !== r.bytes || (plain.length > 0 && plain[plain.length - 1] !== 0x0a)) throw new Error('short block');
+      out.push(plain);
+    }
+  } catch {
+    process.stderr.write(`warning: ${file.display}: its blocks do not read back as its index describes: read in full\n`);
+    yield* openBytes({ path: file.path, display: file.display, bytes: file.bytes }, onBytes);
+    return;
+  } finally {
+    await fh.close();
+  }
+  yield* out;
+}
+
 /** One file's bytes (decompressing .gz), reporting raw bytes read for progress. */
 export function openBytes(file: InputFile, onBytes: (n: number) => void): AsyncIterable<Uint8Array> {
   if (file.path === '-') return process.stdin;
+  if (file.ranges !== undefined) return rangesOf(file, file.ranges, onBytes);
   const raw = createReadStream(file.path, { highWaterMark: 4 * 1024 * 1024 });
   raw.on('data', (chunk) => onBytes((chunk as Buffer).length));
   if (!file.path.endsWith('.gz')) return raw;

@@ -10,7 +10,7 @@ import { readAnchor, UsageError } from './inputs.js';
 import { KEYGEN_HELP, runKeygen } from './keygen-command.js';
 import { collectFssKeys, collectKeys, redactArgs } from './keys.js';
 import { PROOF_HELP, runConsistency, runProve, runVerifyProof } from './proof-commands.js';
-import { type QueryCommandOptions, type QueryFilters, runQuery } from './query-command.js';
+import { parseTime, type QueryCommandOptions, type QueryFilters, runQuery } from './query-command.js';
 import { openReaderLog, readerLogDir } from './reader-log.js';
 import { readTrust } from './trust.js';
 import { runVerify } from './verify-command.js';
@@ -107,6 +107,11 @@ Options:
                            by enough of them proves completeness, and entries later than a
                            cosignature of a checkpoint that covers them are reported (clock ahead)
   --witness-threshold <k>  cosignatures required (default 1)
+  --since <time> / --until <time>   verify a window of an archive (RFC 3339, or 30m / 24h / 7d
+                           ago): segments whose index sidecar puts them wholly outside it are not
+                           read; each chain must link across them through the hashes their
+                           sidecars hold, and those sidecars count only through index notices a
+                           head file or --anchor covers (docs/spec/segment-index.md)
 ${KEY_HELP}
 ${READER_HELP}
 
@@ -233,6 +238,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         'witness-threshold': { type: 'string' },
         'fss-key-file': { type: 'string', multiple: true },
         mixed: { type: 'boolean' },
+        since: { type: 'string' },
+        until: { type: 'string' },
       });
       if (values.help) {
         process.stdout.write(VERIFY_HELP);
@@ -251,6 +258,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         allowPartialStart: values.partial === true,
         extract: values.extract === true,
         mixed: values.mixed === true,
+        ...(values.since !== undefined ? { since: parseTime(values.since, '--since') } : {}),
+        ...(values.until !== undefined ? { until: parseTime(values.until, '--until') } : {}),
         ...(values.checkpoint !== undefined ? { checkpoint: values.checkpoint } : {}),
         trust: readTrust(values.trust ?? []),
         checkpointLogs: values.checkpoints ?? [],

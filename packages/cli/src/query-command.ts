@@ -155,7 +155,6 @@ export function tableRow(cells: string[], widths: number[]): string {
 }
 
 export async function runQuery(o: QueryCommandOptions): Promise<number> {
-  const predicate = buildPredicate(o.filters);
   const { files, anchors } = await expandInputs(o.inputs);
   const verifier = o.verify ? new Verifier({ keys: o.keys, anchors: anchors as ChainHead[] }) : undefined;
   const out = process.stdout;
@@ -201,6 +200,7 @@ export async function runQuery(o: QueryCommandOptions): Promise<number> {
     } else if (
       o.limit === undefined &&
       f.path !== '-' &&
+      f.ranges === undefined &&
       !f.path.endsWith('.gz') &&
       f.bytes >= PARALLEL_MIN_BYTES &&
       !isSelective(filter)

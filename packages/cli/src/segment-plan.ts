@@ -9,7 +9,14 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { type AuditEntry, type IndexCriteria, type SegmentIndex, segmentMayMatch } from '@auditready/core';
+import {
+  type AuditEntry,
+  blockMayMatch,
+  type IndexCriteria,
+  type SegmentBlocks,
+  type SegmentIndex,
+  segmentMayMatch,
+} from '@auditready/core';
 import { type InputFile, openBytes } from './inputs.js';
 import type { QueryFilters } from './query-command.js';
 import { scanLines } from './scan.js';
@@ -19,6 +26,15 @@ export interface SegmentPlan {
   skipped: InputFile[];
   /** Sidecars not used, with why. */
   distrusted: string[];
+  /** The trusted sidecars of the skipped segments. */
+  indexes: Map<InputFile, SegmentIndex>;
+}
+
+export interface PlanOptions {
+  /** Read only the blocks that may match (default true); false: whole segments (verify). */
+  blocks?: boolean;
+  /** Which index notices read from segments count (default all): verify trusts only those a commitment covers. */
+  acceptNotice?: (e: AuditEntry) => boolean;
 }
 
 const literal = (s: string | undefined) => (s !== undefined && !s.includes('*') ? s : undefined);
@@ -45,7 +61,7 @@ export function indexCriteria(f: QueryFilters, since: number | undefined, until:
 const COMMIT = { groups: [[Buffer.from('"index":{"segment":')]] };
 
 /** The index commitments a segment holds (its `notice` records naming a sidecar). */
-async function commitmentsIn(f: InputFile): Promise<{ segment: string; sha256: string }[]> {
+async function commitmentsIn(f: InputFile, accept: (e: AuditEntry) => boolean): Promise<{ segment: string; sha256: string }[]> {
   const out: { segment: string; sha256: string }[] = [];
   await scanLines(
     openBytes(f, () => {}),
@@ -54,7 +70,7 @@ async function commitmentsIn(f: InputFile): Promise<{ segment: string; sha256: s
       try {
         const entry = JSON.parse(buf.toString('utf8', s, e)) as AuditEntry;
         const ix = (entry.details as { index?: { segment?: unknown; sha256?: unknown } } | undefined)?.index;
-        if (entry.kind === 'notice' && typeof ix?.segment === 'string' && typeof ix.sha256 === 'string')
+        if (entry.kind === 'notice' && typeof ix?.segment === 'string' && typeof ix.sha256 === 'string' && accept(entry))
           out.push({ segment: ix.segment, sha256: ix.sha256 });
       } catch {
         // not an entry
@@ -65,9 +81,56 @@ async function commitmentsIn(f: InputFile): Promise<{ segment: string; sha256: s
   return out;
 }
 
-export async function planSegments(files: readonly InputFile[], criteria: IndexCriteria | undefined): Promise<SegmentPlan> {
-  if (!criteria) return { read: [...files], skipped: [], distrusted: [] };
+/** Selected blocks read into memory at most (larger selections read the file as a stream). */
+const MAX_RANGE_BYTES = 32 * 1024 * 1024;
+
+/**
+ * The blocks of a segment that may match, from its blocks file (trusted through the sidecar's
+ * commitment to it); undefined when the file is to be read in full (no blocks file, one that
+ * describes another form or size of the file, or most of the file selected).
+ */
+function blockRanges(
+  dir: string,
+  f: InputFile,
+  ix: SegmentIndex,
+  criteria: IndexCriteria,
+  distrusted: string[],
+): { at: number; bytes: number }[] | undefined {
+  if (!ix.blocks) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(join(dir, basename(ix.blocks.file)), 'utf8');
+  } catch {
+    return undefined; // derived data: without it, only speed is lost
+  }
+  if (createHash('sha256').update(text).digest('hex') !== ix.blocks.sha256) {
+    distrusted.push(`${f.display}: its blocks file does not match its index's commitment to it (forged or stale): read in full`);
+    return undefined;
+  }
+  const b = JSON.parse(text) as SegmentBlocks;
+  if (b.form !== (f.path.endsWith('.gz') ? 'gzip' : 'plain') || b.fileBytes !== f.bytes) return undefined;
+  const ranges: { at: number; bytes: number }[] = [];
+  let total = 0;
+  for (const block of b.blocks) {
+    if (!blockMayMatch(block, criteria)) continue;
+    const last = ranges[ranges.length - 1];
+    // Adjacent plain blocks are one read; gzip members are decompressed one by one.
+    if (last && b.form === 'plain' && last.at + last.bytes === block.at) last.bytes += block.bytes;
+    else ranges.push({ at: block.at, bytes: block.bytes });
+    total += block.bytes;
+  }
+  return total > MAX_RANGE_BYTES || total > f.bytes / 2 ? undefined : ranges;
+}
+
+export async function planSegments(
+  files: readonly InputFile[],
+  criteria: IndexCriteria | undefined,
+  o: PlanOptions = {},
+): Promise<SegmentPlan> {
+  const indexes = new Map<InputFile, SegmentIndex>();
+  if (!criteria) return { read: [...files], skipped: [], distrusted: [], indexes };
   const skip = new Set<InputFile>();
+  const narrowed = new Map<InputFile, { at: number; bytes: number }[]>();
   const distrusted: string[] = [];
   const groups = new Map<string, InputFile[]>();
   for (const f of files) {
@@ -90,15 +153,29 @@ export async function planSegments(files: readonly InputFile[], criteria: IndexC
         if (committed !== undefined && committed === createHash('sha256').update(text).digest('hex')) {
           const ix = JSON.parse(text) as SegmentIndex;
           for (const c of ix.commits) trust(c);
-          if (!segmentMayMatch(ix, criteria)) skip.add(f);
+          if (!segmentMayMatch(ix, criteria)) {
+            skip.add(f);
+            indexes.set(f, ix);
+          } else if (o.blocks !== false) {
+            const ranges = blockRanges(dir, f, ix, criteria, distrusted);
+            if (ranges?.length === 0) skip.add(f);
+            else if (ranges) narrowed.set(f, ranges);
+          }
           continue;
         }
         distrusted.push(
           `${f.display}: its index ${committed === undefined ? 'is committed nowhere in the log read' : "does not match the log's commitment to it (forged or stale)"}: read in full`,
         );
       }
-      for (const c of await commitmentsIn(f)) trust(c);
+      for (const c of await commitmentsIn(f, o.acceptNotice ?? (() => true))) trust(c);
     }
   }
-  return { read: files.filter((f) => !skip.has(f)), skipped: files.filter((f) => skip.has(f)), distrusted };
+  return {
+    read: files
+      .filter((f) => !skip.has(f))
+      .map((f) => (narrowed.has(f) ? { ...f, ranges: narrowed.get(f) as { at: number; bytes: number }[] } : f)),
+    skipped: files.filter((f) => skip.has(f)),
+    distrusted,
+    indexes,
+  };
 }

@@ -6,6 +6,7 @@ import type { ReaderLog } from './reader-log.js';
 import { readCheckpointLines } from './trust.js';
 import { type VerifyFilesResult, verifyFiles } from './verify-files.js';
 import { loadCheckpoint, parseKafkaUrl, saveCheckpoint, verifyKafka } from './verify-kafka.js';
+import { planWindow, type VerifyWindow } from './verify-window.js';
 
 export interface VerifyCommandOptions {
   inputs: string[];
@@ -31,6 +32,9 @@ export interface VerifyCommandOptions {
   checkpoint?: string;
   /** Other output shares the input (a container's stdout): only audit entries are read. */
   mixed?: boolean;
+  /** A window (epoch ms): segments wholly outside it are not read, bridged by their trusted index. */
+  since?: number;
+  until?: number;
   reader: ReaderLog;
   argv: string[];
 }
@@ -103,11 +107,30 @@ function verdictLine(verdict: Verdict, report: VerifyFilesResult['report']): str
   ];
 }
 
+const iso = (t: number | undefined) => (t === undefined ? '…' : new Date(t).toISOString());
+
+function windowJson(o: VerifyCommandOptions, w: VerifyWindow) {
+  return {
+    since: o.since === undefined ? null : iso(o.since),
+    until: o.until === undefined ? null : iso(o.until),
+    read: w.read.map((f) => f.display),
+    notRead: w.skipped.map((f) => f.display),
+    notes: w.notes,
+  };
+}
+
+function windowLine(o: VerifyCommandOptions, w: VerifyWindow): string {
+  return `Window ${iso(o.since)} .. ${iso(o.until)}: ${w.read.length} file${w.read.length === 1 ? '' : 's'} read; ${w.skipped.length} segment${w.skipped.length === 1 ? '' : 's'} wholly outside it not read (each chain must link across them through their committed index)`;
+}
+
 /** Returns the exit code (EXIT): 0 complete, 1 a break or declared gaps, 3 consistent but not proven complete. */
 export async function runVerify(o: VerifyCommandOptions): Promise<number> {
   const kafkaInputs = o.inputs.filter((i) => i.startsWith('kafka://'));
   if (kafkaInputs.length > 0 && o.inputs.length > 1) throw new UsageError('a kafka:// topic is verified on its own (one input)');
   if (o.checkpoint !== undefined && kafkaInputs.length === 0) throw new UsageError('--checkpoint applies to a kafka:// input only');
+  const windowed = o.since !== undefined || o.until !== undefined;
+  if (windowed && kafkaInputs.length > 0)
+    throw new UsageError('--since/--until apply to files and directories (a kafka:// topic is read whole)');
   const trust = o.trust && o.trust.length > 0 ? o.trust : undefined;
   if (o.checkpointLogs?.length && !trust) throw new UsageError('--checkpoints needs --trust <verifier key>');
   // Trusted checkpoint keys, and the checkpoints a destination holds (read before the log).
@@ -125,6 +148,7 @@ export async function runVerify(o: VerifyCommandOptions): Promise<number> {
   let result: VerifyFilesResult;
   let duplicates = 0;
   let kafka: Awaited<ReturnType<typeof verifyKafka>> | undefined;
+  let window: VerifyWindow | undefined;
   const started = performance.now();
   if (kafkaInputs.length === 1) {
     const source = parseKafkaUrl(kafkaInputs[0] as string);
@@ -141,14 +165,18 @@ export async function runVerify(o: VerifyCommandOptions): Promise<number> {
     duplicates = kafka.duplicates;
   } else {
     const expanded = await expandInputs(o.inputs);
-    files = expanded.files;
-    const total = expanded.files.reduce((s, f) => s + f.bytes, 0);
+    const anchors = [...(o.useHeads ? expanded.anchors : []), ...o.anchors];
+    if (windowed) window = await planWindow(expanded.files, anchors, o.since, o.until);
+    const toRead = window?.read ?? expanded.files;
+    files = toRead;
+    const total = toRead.reduce((s, f) => s + f.bytes, 0);
     const progress = createProgress(total, o.progress ?? (process.stderr.isTTY === true && total > 50e6));
-    result = await verifyFiles(expanded.files, {
+    result = await verifyFiles(toRead, {
       ...(o.forwardSecure?.length ? { forwardSecure: o.forwardSecure } : {}),
       ...trusted,
       keys: o.keys,
-      anchors: [...(o.useHeads ? expanded.anchors : []), ...o.anchors],
+      anchors,
+      ...(window ? { bridges: window.bridges } : {}),
       allowPartialStart: o.allowPartialStart,
       extract: o.extract === true,
       mixed: o.mixed === true,
@@ -181,12 +209,14 @@ export async function runVerify(o: VerifyCommandOptions): Promise<number> {
         breaks: report.breaks.length,
         gaps: gaps.length,
       },
+      ...(window ? { window: { read: window.read.length, skipped: window.skipped.length } } : {}),
     },
   });
 
+  for (const note of window?.notes ?? []) process.stderr.write(`warning: ${note}\n`);
   if (o.json) {
     process.stdout.write(
-      `${JSON.stringify({ verdict, valid: report.valid, consistent: report.consistent, complete: verdict === 'complete', ...(result.skipped !== undefined ? { skipped: result.skipped } : {}), files: result.files, chains: report.chains, breaks: report.breaks, ...(kafka ? { duplicates, replayed: kafka.replayed, checkpoint: kafka.checkpoint, checkpointSaved: savedCheckpoint } : {}) }, null, 2)}\n`,
+      `${JSON.stringify({ verdict, valid: report.valid, consistent: report.consistent, complete: verdict === 'complete', ...(result.skipped !== undefined ? { skipped: result.skipped } : {}), ...(window ? { window: windowJson(o, window) } : {}), files: result.files, chains: report.chains, breaks: report.breaks, ...(kafka ? { duplicates, replayed: kafka.replayed, checkpoint: kafka.checkpoint, checkpointSaved: savedCheckpoint } : {}) }, null, 2)}\n`,
     );
     return code;
   }
@@ -216,6 +246,7 @@ export async function runVerify(o: VerifyCommandOptions): Promise<number> {
       out.push(
         `    SILENT: no record from ${q.from} to ${q.to} (${Math.round(q.ms / 60_000)} min; heartbeats expected): the logger was down, or records are missing`,
       );
+    for (const b of c.bridged ?? []) out.push(`    not read (outside the window): seq ${b.from}..${b.to}, linked through ${b.source}`);
     for (const r of c.retained) out.push(`    retained by policy: seq ${r.from}..${r.to} (${r.file}), declared at seq ${r.declaredAt.seq}`);
     for (const g of c.gaps)
       out.push(`    DECLARED GAP: ${g.from !== undefined ? `seq ${g.from}..${g.to}, ` : ''}${g.count} entries lost: ${g.reason}`);
@@ -236,6 +267,7 @@ export async function runVerify(o: VerifyCommandOptions): Promise<number> {
           `Checkpoint ${o.checkpoint}: ${kafka.from ? 'continued from it' : 'none yet, read from the beginning'}${kafka.replayed ? ` (${n(kafka.replayed)} entries from before it seen again, ignored)` : ''}; ${savedCheckpoint ? 'updated' : 'NOT updated (a break, or entries the log declares lost)'}`,
         ]
       : []),
+    ...(window ? [windowLine(o, window)] : []),
     `Read ${(result.bytes / 1e6).toFixed(1)} MB in ${secs.toFixed(2)} s (${(result.bytes / 1e6 / Math.max(secs, 1e-6)).toFixed(0)} MB/s)`,
     ...verdictLine(verdict, report),
   );

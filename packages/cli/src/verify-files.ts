@@ -3,7 +3,7 @@
  * order through one Verifier, so chains that continue across segments are checked across them.
  */
 import type { AuditKey, ChainHead } from '@auditready/core';
-import { feedStream, Verifier, type VerifyBreak, type VerifyReport } from '@auditready/core/verify';
+import { type Bridge, feedStream, Verifier, type VerifyBreak, type VerifyReport } from '@auditready/core/verify';
 import { auditLinesOnly, type InputFile, openBytes } from './inputs.js';
 
 export interface FileStatus {
@@ -25,6 +25,8 @@ export interface VerifyFilesResult {
 export interface VerifyFilesOptions {
   keys?: AuditKey[];
   anchors?: ChainHead[];
+  /** Ranges not read on purpose, vouched for by a trusted index (verify --since/--until). */
+  bridges?: Bridge[];
   allowPartialStart?: boolean;
   extract?: boolean;
   /** Trusted checkpoint keys (verifier key strings). */
@@ -45,6 +47,7 @@ export async function verifyFiles(files: readonly InputFile[], options: VerifyFi
     parallel: true,
     ...(options.keys ? { keys: options.keys } : {}),
     ...(options.anchors ? { anchors: options.anchors } : {}),
+    ...(options.bridges ? { bridges: options.bridges } : {}),
     ...(options.allowPartialStart ? { allowPartialStart: true } : {}),
     ...(options.extract ? { extract: true } : {}),
     ...(options.trust ? { trust: options.trust } : {}),

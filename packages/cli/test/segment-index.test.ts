@@ -5,6 +5,7 @@
  */
 import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { createAuditLogger, createFixedClock } from '@auditready/core';
 import { createFileTransport } from '@auditready/transport-file';
 import fc from 'fast-check';
@@ -13,9 +14,9 @@ import { expandInputs } from '../src/inputs.js';
 import { indexCriteria, planSegments } from '../src/segment-plan.js';
 import { cli, tempDir } from './helpers.js';
 
-async function archive(seed: number, n: number, compress: boolean): Promise<string> {
+async function archive(seed: number, n: number, compress: boolean, blockBytes = 256 * 1024): Promise<string> {
   const dir = tempDir('ar-idx-');
-  const transport = createFileTransport({ dir, rotate: { maxBytes: 6000 }, compress });
+  const transport = createFileTransport({ dir, rotate: { maxBytes: 6000 }, compress, index: { blockBytes } });
   const log = createAuditLogger({
     service: { name: seed % 3 ? 'billing' : 'payroll' },
     transports: [transport],
@@ -46,10 +47,12 @@ const query = (dir: string, args: string[]) => cli(['query', dir, ...args]);
 describe('segment index sidecars', () => {
   it('query gives identical results with and without the index on random archives and filters, and skips segments', async () => {
     let skippedSomewhere = 0;
+    let narrowedSomewhere = 0;
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 1, max: 1e6 }),
         fc.boolean(),
+        fc.integer({ min: 200, max: 3000 }),
         fc.constantFrom<string[][]>(
           [['--actor', 'u3']],
           [
@@ -67,8 +70,8 @@ describe('segment index sidecars', () => {
           [['--service', 'payroll']],
           [['--actor', 'u1*']],
         ),
-        async (seed, compress, filters) => {
-          const dir = await archive(seed, 120, compress);
+        async (seed, compress, blockBytes, filters) => {
+          const dir = await archive(seed, 120, compress, blockBytes);
           const args = filters.flat();
           const withIndex = query(dir, args);
           const without = query(dir, [...args, '--no-index']);
@@ -81,11 +84,14 @@ describe('segment index sidecars', () => {
           const plan = await planSegments(files, indexCriteria(f, since, until));
           expect(plan.distrusted).toEqual([]);
           skippedSomewhere += plan.skipped.length;
+          narrowedSomewhere += plan.read.filter((x) => x.ranges !== undefined).length;
         },
       ),
       { numRuns: 12 },
     );
     expect(skippedSomewhere).toBeGreaterThan(0);
+    // Blocks of a segment were skipped too (only some of its blocks read).
+    expect(narrowedSomewhere).toBeGreaterThan(0);
   }, 240_000);
 
   it("a forged, a stale (another segment's) or a deleted sidecar cannot hide a match: the segment is read and the forgery named", async () => {
@@ -116,6 +122,68 @@ describe('segment index sidecars', () => {
     for (const s of sidecars) if (existsSync(join(dir, s))) writeFileSync(join(dir, s), '');
     expect(query(dir, ['--actor', 'u2']).stdout).toBe(truth);
   }, 60_000);
+});
+
+describe('index blocks', () => {
+  const plainOf = (dir: string, seg: string) =>
+    seg.endsWith('.gz') ? gunzipSync(readFileSync(join(dir, seg))) : readFileSync(join(dir, seg));
+
+  it('a gzipped segment is one member per block: it decompresses to the plain segment byte for byte, and the blocks describe it', async () => {
+    const dir = await archive(7, 150, true, 600);
+    const segs = readdirSync(dir).filter((f) => f.endsWith('.log.gz'));
+    expect(segs.length).toBeGreaterThan(2);
+    for (const seg of segs) {
+      const b = JSON.parse(readFileSync(join(dir, `${seg.replace(/\.gz$/, '')}.blk.json`), 'utf8'));
+      expect(b.form).toBe('gzip');
+      expect(b.fileBytes).toBe(readFileSync(join(dir, seg)).length);
+      expect(b.blocks.length).toBeGreaterThan(1);
+      const gz = readFileSync(join(dir, seg));
+      const members = b.blocks.map((x: { at: number; bytes: number }) => gunzipSync(gz.subarray(x.at, x.at + x.bytes)));
+      expect(Buffer.concat(members).equals(plainOf(dir, seg))).toBe(true);
+      for (const m of members) expect(m[m.length - 1]).toBe(0x0a);
+    }
+    expect(cli(['verify', dir]).code).toBe(0);
+  });
+
+  it('a forged blocks file, or blocks that no longer describe their file, cannot hide a match: read in full', async () => {
+    for (const compress of [false, true]) {
+      const dir = await archive(11, 150, compress, 500);
+      const truth = query(dir, ['--actor', 'u2', '--no-index']).stdout;
+      expect(truth.length).toBeGreaterThan(0);
+      const blk = readdirSync(dir)
+        .filter((f) => f.endsWith('.blk.json'))
+        .find((f) =>
+          plainOf(
+            dir,
+            readdirSync(dir).find((x) => x.startsWith(f.replace('.blk.json', '')) && /\.log(\.gz)?$/.test(x)) as string,
+          ).includes('"id":"u2"'),
+        ) as string;
+      const b = JSON.parse(readFileSync(join(dir, blk), 'utf8'));
+      const empty = { bits: Buffer.alloc(8).toString('base64'), k: 7 };
+      // Forged: every block claims no actor.
+      writeFileSync(join(dir, blk), JSON.stringify({ ...b, blocks: b.blocks.map((x: object) => ({ ...x, actors: empty })) }));
+      const forged = query(dir, ['--actor', 'u2']);
+      expect(forged.stdout).toBe(truth);
+      expect(forged.stderr).toMatch(/its blocks file does not match its index's commitment to it \(forged or stale\): read in full/);
+      writeFileSync(join(dir, blk), `${JSON.stringify(b)}\n`);
+      expect(query(dir, ['--actor', 'u2']).stdout).toBe(truth);
+    }
+  });
+
+  it('a segment recompressed after indexing is read in full (its blocks describe another file)', async () => {
+    const dir = await archive(13, 150, true, 500);
+    const truth = query(dir, ['--actor', 'u4', '--no-index']).stdout;
+    expect(truth.length).toBeGreaterThan(0);
+    const segs = readdirSync(dir).filter((f) => f.endsWith('.log.gz'));
+    // Recompressed as one member (another size): the blocks are not used, the segment is read whole.
+    for (const seg of segs) writeFileSync(join(dir, seg), gzipSync(plainOf(dir, seg), { level: 1 }));
+    const again = query(dir, ['--actor', 'u4']);
+    expect(again.stdout).toBe(truth);
+    expect(again.stderr).toBe('');
+    const { files } = await expandInputs([dir]);
+    const plan = await planSegments(files, { actor: 'u4' });
+    expect(plan.read.every((f) => f.ranges === undefined)).toBe(true);
+  });
 });
 
 describe('index notices are bookkeeping', () => {

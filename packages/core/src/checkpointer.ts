@@ -325,7 +325,19 @@ export class Checkpointer {
    * while the logger flushes (a file transport committing an index sidecar, a retention record)
    * get one more checkpoint, a few times at most, so that the last checkpoint covers everything.
    */
-  static async finishClosing(cp: Checkpointer | undefined, flush: () => Promise<FlushResult>, ms: number): Promise<FlushResult> {
+  static async finishClosing(
+    cp: Checkpointer | undefined,
+    flush: () => Promise<FlushResult>,
+    ms: number,
+    transports: readonly { transport: Transport }[] = [],
+  ): Promise<FlushResult> {
+    // A transport's background work may still record (a file transport's index notices, for a
+    // segment the last writes closed): let it finish while the logger takes records, so they are
+    // sealed and covered like the rest.
+    if (transports.some((l) => l.transport.beforeClose)) {
+      await flush();
+      await Promise.allSettled(transports.map((l) => l.transport.beforeClose?.(ms)));
+    }
     if (cp) await cp.finish(ms);
     let result = await flush();
     for (let round = 0; cp && round < 3 && cp.health().uncovered > 0; round++) {

@@ -85,8 +85,8 @@ export type { RedactionCensor, RedactionMode, RedactionOptions, RedactionRule } 
 export { compileRedaction, keyedHashMarker, MASK, redactBody, truncateString } from './redact.js';
 export type { SchemaResult } from './schema.js';
 export { assertValidEntry, checkEntry, entrySchema } from './schema.js';
-export type { BloomFilter, IndexCommitment, IndexCriteria, SegmentIndex } from './segment-index.js';
-export { bloomHas, SEGMENT_INDEX_VERSION, SegmentIndexBuilder, segmentMayMatch } from './segment-index.js';
+export type { BloomFilter, IndexCommitment, IndexCriteria, SegmentBlock, SegmentBlocks, SegmentIndex } from './segment-index.js';
+export { blockMayMatch, blockOf, bloomHas, SEGMENT_INDEX_VERSION, SegmentIndexBuilder, segmentMayMatch } from './segment-index.js';
 export type { StdoutTransportOptions, WritableLike } from './stdout-transport.js';
 export { createStdoutTransport } from './stdout-transport.js';
 export type { TlogProof } from './tlog-proof.js';

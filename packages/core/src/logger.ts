@@ -354,7 +354,7 @@ class Logger implements AuditLogger {
     if (this.#closed) return { ok: this.#pending() === 0, pending: this.#pending() };
     const cp = this.#checkpointer;
     // The last checkpoint covers everything sealed: a tail cut after close is then visible.
-    const result = await Checkpointer.finishClosing(cp, () => this.flush(options), options.timeoutMs ?? 30000);
+    const result = await Checkpointer.finishClosing(cp, () => this.flush(options), options.timeoutMs ?? 30000, this.#lanes);
     this.#closed = true;
     this.#epochs?.stop();
     this.#heartbeat?.stop();

@@ -26,6 +26,11 @@ export interface SegmentIndex {
   /** First and last ts (RFC 3339, as the entries carry them). */
   time?: [string, string];
   chains: Record<string, [number, number]>;
+  /**
+   * Per chain: the `prev` of its first entry here and the `hash` of its last. A reader that skips
+   * this segment links the segments around it through these (verify --since/--until).
+   */
+  links?: Record<string, [string, string]>;
   outcomes: string[];
   kinds: string[];
   services: string[];
@@ -35,6 +40,32 @@ export interface SegmentIndex {
   resources: BloomFilter;
   /** Index commitments (notice records) inside this segment: the sidecars of earlier segments. */
   commits: IndexCommitment[];
+  /** The segment's blocks (`<segment>.blk.json`), committed here by SHA-256. */
+  blocks?: { file: string; sha256: string };
+}
+
+/**
+ * A segment cut into blocks at line boundaries (each a gzip member when the segment is gzipped),
+ * with a summary per block, so that a reader decompresses and scans only the blocks that may match.
+ */
+export interface SegmentBlocks {
+  v: typeof SEGMENT_INDEX_VERSION;
+  segment: string;
+  /** What the offsets count: the plain segment's bytes, or the gzipped file's (one member per block). */
+  form: 'plain' | 'gzip';
+  /** Size of the file the offsets describe: a file of another size (recompressed, edited) is read in full. */
+  fileBytes: number;
+  blocks: SegmentBlock[];
+}
+
+export interface SegmentBlock {
+  at: number;
+  bytes: number;
+  lines: number;
+  time?: [string, string];
+  actors: BloomFilter;
+  actions: BloomFilter;
+  resources: BloomFilter;
 }
 
 export interface IndexCommitment {
@@ -100,6 +131,7 @@ export class SegmentIndexBuilder {
   #first: string | undefined;
   #last: string | undefined;
   readonly #chains = new Map<string, [number, number]>();
+  readonly #links = new Map<string, [string, string]>();
   readonly #outcomes = new Set<string>();
   readonly #kinds = new Set<string>();
   readonly #services = new Set<string>();
@@ -114,10 +146,13 @@ export class SegmentIndexBuilder {
     if (this.#first === undefined || e.ts < this.#first) this.#first = e.ts;
     if (this.#last === undefined || e.ts > this.#last) this.#last = e.ts;
     const c = this.#chains.get(e.chain);
-    if (!c) this.#chains.set(e.chain, [e.seq, e.seq]);
-    else {
-      c[0] = Math.min(c[0], e.seq);
-      c[1] = Math.max(c[1], e.seq);
+    const l = this.#links.get(e.chain);
+    if (!c || !l) {
+      this.#chains.set(e.chain, [e.seq, e.seq]);
+      this.#links.set(e.chain, [e.prev, e.hash]);
+    } else {
+      if (e.seq < c[0]) [c[0], l[0]] = [e.seq, e.prev];
+      if (e.seq > c[1]) [c[1], l[1]] = [e.seq, e.hash];
     }
     if (e.outcome) this.#outcomes.add(e.outcome);
     this.#kinds.add(e.kind);
@@ -141,6 +176,7 @@ export class SegmentIndexBuilder {
       entries: this.#entries,
       ...(this.#first !== undefined && this.#last !== undefined ? { time: [this.#first, this.#last] as [string, string] } : {}),
       chains: Object.fromEntries(this.#chains),
+      links: Object.fromEntries(this.#links),
       outcomes: [...this.#outcomes].sort(),
       kinds: [...this.#kinds].sort(),
       services: [...this.#services].sort(),
@@ -167,6 +203,22 @@ export interface IndexCriteria {
   /** Epoch ms, [since, until). */
   since?: number;
   until?: number;
+}
+
+/** A block's summary from a builder that saw only that block's entries. */
+export function blockOf(ix: SegmentIndex, at: number, bytes: number, lines: number): SegmentBlock {
+  return { at, bytes, lines, ...(ix.time ? { time: ix.time } : {}), actors: ix.actors, actions: ix.actions, resources: ix.resources };
+}
+
+/** False when no entry of the block can match the criteria (the filters a block keeps). */
+export function blockMayMatch(b: SegmentBlock, q: IndexCriteria): boolean {
+  if (b.time) {
+    if (q.since !== undefined && Date.parse(b.time[1]) < q.since) return false;
+    if (q.until !== undefined && Date.parse(b.time[0]) >= q.until) return false;
+  }
+  if (q.actor !== undefined && !bloomHas(b.actors, q.actor)) return false;
+  if (q.action !== undefined && !bloomHas(b.actions, q.action)) return false;
+  return q.resource === undefined || bloomHas(b.resources, q.resource);
 }
 
 /** False when no entry of the segment can match the criteria; true when one may. */

@@ -53,6 +53,12 @@ export interface Transport {
    */
   idle?(timeoutMs?: number): Promise<boolean>;
   /**
+   * Called by the logger's close() while it still takes records, before its last flush: finish
+   * background work that records in the chain (the file transport's index notices), so those
+   * records are sealed and committed like the rest. Bounded by `timeoutMs`; never rejects.
+   */
+  beforeClose?(timeoutMs: number): Promise<void>;
+  /**
    * The last entry this transport can prove it holds, read synchronously when the logger is
    * created; the logger then continues that chain instead of starting a new one.
    */

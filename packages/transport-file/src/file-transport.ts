@@ -10,7 +10,6 @@
  * the `recovered` record says so.
  */
 
-import { createHash } from 'node:crypto';
 import {
   closeSync,
   createReadStream,
@@ -34,7 +33,6 @@ import {
 } from 'node:fs';
 import { readdir, rename, stat, unlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { createGzip } from 'node:zlib';
@@ -49,11 +47,11 @@ import {
   type ResumePoint,
   resumeTree,
   type SealedRecord,
-  SegmentIndexBuilder,
   type Transport,
   type TransportContext,
 } from '@auditready/core';
 import { fsyncDir } from '@auditready/core/spool';
+import { DEFAULT_BLOCK_BYTES, indexSegment } from './indexer.js';
 import { acquireLock, holdsLock, releaseLock } from './lock.js';
 import { recoverCompression } from './recovery.js';
 import { activeName, type EntryHead, isSegmentOf, linesNewestFirst, listSegments, scanTail, segmentBounds, stampOf } from './segments.js';
@@ -98,9 +96,11 @@ export interface FileTransportOptions {
   /**
    * Write an index sidecar (`<segment>.idx.json`: time range, chains' seq ranges, membership
    * filters) for each closed segment, committed in the chain by a `notice` record, so that
-   * `auditready query` skips segments that cannot match (docs/spec/segment-index.md). Default true.
+   * `auditready query` skips segments that cannot match (docs/spec/segment-index.md), and a
+   * blocks file (`<segment>.blk.json`) so that it reads only the blocks that may (gzip: one member
+   * per block). Default true; `{ blockBytes }` sets the plain bytes per block (default 256 KiB).
    */
-  index?: boolean;
+  index?: boolean | { blockBytes?: number };
   retention?: {
     /** Delete segments last written more than this long ago (ms). */
     maxAgeMs?: number;
@@ -145,6 +145,7 @@ export class FileTransport implements Transport {
   readonly #intervalMs: number | undefined;
   readonly #compress: boolean;
   readonly #index: boolean;
+  readonly #blockBytes: number;
   readonly #maxAgeMs: number | undefined;
   readonly #maxFiles: number | undefined;
   readonly #headIntervalMs: number;
@@ -197,6 +198,11 @@ export class FileTransport implements Transport {
     this.#intervalMs = positive(options.rotate?.intervalMs, 'rotate.intervalMs');
     this.#compress = options.compress === true;
     this.#index = options.index !== false;
+    this.#blockBytes = positiveOption(
+      typeof options.index === 'object' && options.index !== null ? options.index.blockBytes : undefined,
+      DEFAULT_BLOCK_BYTES,
+      'createFileTransport: index.blockBytes',
+    );
     this.#maxAgeMs = positive(options.retention?.maxAgeMs, 'retention.maxAgeMs');
     this.#maxFiles = positive(options.retention?.maxFiles, 'retention.maxFiles');
     if (this.#maxFiles !== undefined && !Number.isInteger(this.#maxFiles))
@@ -371,7 +377,9 @@ export class FileTransport implements Transport {
     this.#pendingDeletions = this.#pendingDeletions.filter((p) => !(p as { ready?: boolean }).ready);
     for (const p of ready) {
       // A segment's index sidecar goes with it.
-      const sidecars = p.files.filter((x) => /\.log(\.gz)?$/.test(x)).map((x) => `${x.replace(/\.gz$/, '')}.idx.json`);
+      const sidecars = p.files
+        .filter((x) => /\.log(\.gz)?$/.test(x))
+        .flatMap((x) => [`${x.replace(/\.gz$/, '')}.idx.json`, `${x.replace(/\.gz$/, '')}.blk.json`]);
       for (const f of [...new Set([...p.files, ...sidecars])]) {
         try {
           unlinkSync(join(this.dir, f));
@@ -504,11 +512,11 @@ export class FileTransport implements Transport {
     }
     closeSync(oldFd);
     this.#writeHead();
-    // The index is built from the plain segment, before it is compressed (and its plain copy removed).
+    // The index is built from the plain segment, in the same pass that compresses it (indexer.ts).
     // A segment of this transport's own records only (retention, index notices) is not indexed:
     // its notice would fill the next segment, and so on.
-    const indexed = this.#index && this.#activeHasAppEntries ? this.#indexSegment(seg) : Promise.resolve();
-    this.#inBackground(this.#compress ? indexed.then(() => this.#compressSegment(seg)) : indexed);
+    if (this.#index && this.#activeHasAppEntries) this.#inBackground(this.#indexSegment(seg));
+    else if (this.#compress) this.#inBackground(this.#compressSegment(seg));
     // A segment holding only retention records must not trigger retention again: with tiny
     // segments that would feed itself (record -> rotation -> retention -> record ...).
     if ((this.#maxAgeMs !== undefined || this.#maxFiles !== undefined) && this.#activeHasAppEntries)
@@ -523,34 +531,17 @@ export class FileTransport implements Transport {
     this.#background.add(tracked);
   }
 
-  /** Builds `<seg>.idx.json` from the closed segment and commits its SHA-256 in the chain. */
+  /** Indexes the closed segment (gzipping it in the same pass when asked) and commits the sidecar's SHA-256 in the chain. */
   async #indexSegment(seg: string): Promise<void> {
-    if (!this.#ctx) return; // nowhere to commit it: an index nobody can trust is not written
-    const builder = new SegmentIndexBuilder();
-    const lines = createInterface({ input: createReadStream(join(this.dir, seg)), crlfDelay: Number.POSITIVE_INFINITY });
-    for await (const line of lines) {
-      if (line === '') continue;
-      try {
-        builder.add(JSON.parse(line) as AuditEntry);
-      } catch {
-        // a line that is not an entry is the verifier's business
-      }
+    const ctx = this.#ctx;
+    if (!ctx) {
+      // nowhere to commit it: an index nobody can trust is not written
+      if (this.#compress) await this.#compressSegment(seg);
+      return;
     }
-    const text = `${JSON.stringify(builder.finish(seg))}\n`;
-    const file = join(this.dir, `${seg}.idx.json`);
-    const tmp = `${file}.tmp`;
-    writeFileSync(tmp, text, { mode: this.#mode });
-    const fd = openSync(tmp, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    await rename(tmp, file);
-    this.#ctx.record('notice', {
-      reason: `index of segment ${seg}`,
-      details: { index: { segment: seg, sha256: createHash('sha256').update(text).digest('hex') } },
-    });
+    const done = await indexSegment(this.dir, seg, { compress: this.#compress, blockBytes: this.#blockBytes, mode: this.#mode });
+    ctx.record('notice', { reason: `index of segment ${seg}`, details: { index: { segment: seg, sha256: done.sha256 } } });
+    await done.finish();
   }
 
   async #compressSegment(seg: string): Promise<void> {
@@ -741,6 +732,11 @@ export class FileTransport implements Transport {
       releaseLock(this.#lockPath);
       if (this.#onSighup) process.off('SIGHUP', this.#onSighup);
     });
+  }
+
+  /** Index notices of closed segments are recorded while the logger still takes records (Transport.beforeClose). */
+  async beforeClose(timeoutMs: number): Promise<void> {
+    await this.idle(timeoutMs);
   }
 
   /** Resolves true once background compression and retention are done, false at the timeout (Transport.idle). */

@@ -16,6 +16,10 @@ export interface Missing {
   from: number;
   to: number;
   ref: BreakRef;
+  /** Hashes the entry before the hole had (stored, recomputed); none when the hole starts the chain. */
+  before?: string[];
+  /** The `prev` of the entry after the hole. */
+  after?: string;
 }
 
 /** An extra entry that claimed a taken seq; it may become the accepted line, or a fork. */
@@ -63,6 +67,7 @@ export class ChainTrack {
   readonly missingKeyReported = new Set<string>();
   readonly declared: DeclaredGap[] = [];
   readonly retained: RetainedRange[] = [];
+  readonly bridged: { from: number; to: number; source: string }[] = [];
   previous?: ChainHead;
   /** The genesis entry was keyed and verified under a supplied key (its `previous` claim is authenticated). */
   genesisAuthenticated = false;
@@ -103,9 +108,9 @@ export class ChainTrack {
     return this.missing.some((m) => m.from <= seq && seq <= m.to);
   }
 
-  /** Opens a hole (tentatively `deleted`). */
-  addHole(from: number, to: number, ref: BreakRef): void {
-    this.missing.push({ from, to, ref });
+  /** Opens a hole (tentatively `deleted`), with the hashes on either side of it. */
+  addHole(from: number, to: number, ref: BreakRef, after?: string): void {
+    this.missing.push({ from, to, ref, ...(from > 0 ? { before: [...this.accept] } : {}), ...(after !== undefined ? { after } : {}) });
   }
 
   /** Remembers an entry at its seq, and marks its predecessor as continued if it links to it. */

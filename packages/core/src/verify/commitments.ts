@@ -4,10 +4,12 @@
  * `retention` record explains are withdrawn; and every commitment to a chain's head (an anchor
  * held elsewhere, a later chain's genesis link) must be met, or the tail is `truncated`.
  */
+import { ZERO_HASH } from '../hash.js';
 import type { ChainHead } from '../types.js';
 import type { BreakLedger } from './breaks.js';
 import type { ChainTrack, Missing } from './chain.js';
 import type { RetentionClaim } from './records.js';
+import type { Bridge, VerifyOptions } from './types.js';
 
 /** Keyed chains where no entry verifies: the key is wrong, not every entry modified. */
 function settleKeys(s: ChainTrack, ledger: BreakLedger): void {
@@ -62,7 +64,14 @@ function settleHoles(s: ChainTrack, retained: RetentionClaim[], ledger: BreakLed
  * A commitment to seq `c.seq` with hash `c.hash`: the chain must reach it, with that hash. A chain
  * that does is proven complete through `c.seq`.
  */
-function checkCommitment(s: ChainTrack, c: ChainHead, by: string, ledger: BreakLedger): void {
+function checkCommitment(s: ChainTrack, c: ChainHead, by: string, ledger: BreakLedger, bridges: Bridge[] = []): void {
+  // The chain's tail not read (a window), vouched for by a bridge that ends at the committed hash.
+  const tail = bridges.find((b) => b.chain === s.id && b.from === s.maxSeq + 1 && b.to === c.seq);
+  if (tail && s.accept.includes(tail.prev) && tail.hash === c.hash) {
+    s.bridged.push({ from: tail.from, to: tail.to, source: tail.source });
+    s.commit({ seq: c.seq, by });
+    return;
+  }
   if (s.maxSeq < c.seq) {
     ledger.add({
       kind: 'truncated',
@@ -119,11 +128,52 @@ function settleChainEdits(chains: Map<string, ChainTrack>, ledger: BreakLedger):
   }
 }
 
+/** Do retention claims cover seqs from..to, one after another? */
+function coveredByRetention(from: number, to: number, ranges: RetentionClaim[]): boolean {
+  let next = from;
+  for (const r of ranges) if (r.from <= next && r.to >= next) next = r.to + 1;
+  return next > to;
+}
+
+/**
+ * Holes a bridge covers (seqs not read on purpose, vouched for by a trusted index): not deleted,
+ * if the entries on either side link to the hashes it vouches for; `modified` if not. A hole at
+ * the chain's start may begin with seqs retention removed before the oldest segment kept.
+ */
+function settleBridges(s: ChainTrack, bridges: Bridge[], retained: RetentionClaim[], ledger: BreakLedger): void {
+  for (const m of s.missing) {
+    if (!m.ref.live) continue;
+    const b = bridges.find((x) => x.chain === s.id && x.to === m.to && (x.from === m.from || (m.from === 0 && x.from > 0)));
+    if (!b) continue;
+    const ranges = retained.filter((r) => r.chain === s.id).sort((x, y) => x.from - y.from);
+    if (b.from > m.from && !coveredByRetention(m.from, b.from - 1, ranges)) continue;
+    ledger.withdraw(m.ref);
+    const before = b.from === 0 ? b.prev === ZERO_HASH : m.from === b.from ? (m.before ?? []).includes(b.prev) : true;
+    if (before && m.after === b.hash) {
+      s.bridged.push({ from: b.from, to: b.to, source: b.source });
+      continue;
+    }
+    ledger.add({
+      kind: 'modified',
+      chain: s.id,
+      seq: before ? m.to + 1 : m.from - 1,
+      message: before
+        ? `seq ${m.to + 1} links to ${(m.after ?? '').slice(0, 12)}…, but ${b.source} says seq ${m.to} (not read) had hash ${b.hash.slice(0, 12)}…`
+        : `${b.source} says seq ${m.from} (not read) links to ${b.prev.slice(0, 12)}…, but seq ${m.from - 1} has another hash`,
+    });
+  }
+}
+
 export interface SettleInputs {
   retained: RetentionClaim[];
+  bridges: Bridge[];
   anchors: (ChainHead & { source?: string })[];
   /** Only claims a key authenticates count (retention, genesis links). */
   requireKeyed: boolean;
+}
+
+export function settleInputs(o: VerifyOptions, retained: RetentionClaim[], requireKeyed: boolean): SettleInputs {
+  return { retained, anchors: o.anchors ?? [], requireKeyed, bridges: o.bridges ?? [] };
 }
 
 export function settle(chains: Map<string, ChainTrack>, inputs: SettleInputs, ledger: BreakLedger): void {
@@ -133,13 +183,14 @@ export function settle(chains: Map<string, ChainTrack>, inputs: SettleInputs, le
   for (const s of chains.values()) {
     settleKeys(s, ledger);
     settleHoles(s, retained, ledger);
-    for (const a of anchors) if (a.chain === s.id) checkCommitment(s, a, a.source ?? 'an anchor', ledger);
+    settleBridges(s, inputs.bridges, retained, ledger);
+    for (const a of anchors) if (a.chain === s.id) checkCommitment(s, a, a.source ?? 'an anchor', ledger, inputs.bridges);
   }
   // A later chain's genesis commits to the previous chain's head: its tail cannot vanish unseen.
   for (const s of chains.values()) {
     if (!s.previous || (requireKeyed && !s.genesisAuthenticated)) continue;
     const p = chains.get(s.previous.chain);
-    if (p) checkCommitment(p, s.previous, `chain ${s.id}'s genesis`, ledger);
+    if (p) checkCommitment(p, s.previous, `chain ${s.id}'s genesis`, ledger, inputs.bridges);
   }
   for (const a of anchors) {
     if (!chains.has(a.chain))

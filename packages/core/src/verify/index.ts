@@ -19,6 +19,7 @@ export type { FeedOptions } from './stream.js';
 export { feedStream, splitLines, verify, verifyStream, verifySync, verifyText } from './stream.js';
 export type {
   BreakKind,
+  Bridge,
   ChainReport,
   DeclaredGap,
   Position,

@@ -1,7 +1,7 @@
 /** What the Verifier takes in: its options checked, items unwrapped, schema failures described. */
 import { AuditConfigError } from '../errors.js';
 import type { ChainHead } from '../types.js';
-import type { VerifyItem, VerifyOptions } from './types.js';
+import type { Bridge, VerifyItem, VerifyOptions } from './types.js';
 
 export function checkOptions(options: VerifyOptions): void {
   if (options === null || typeof options !== 'object') throw new AuditConfigError('verify options must be an object');
@@ -11,6 +11,18 @@ export function checkOptions(options: VerifyOptions): void {
     a !== null && typeof a === 'object' && typeof a.chain === 'string' && Number.isSafeInteger(a.seq) && typeof a.hash === 'string';
   if (options.anchors !== undefined && (!Array.isArray(options.anchors) || !options.anchors.every(isHead)))
     throw new AuditConfigError('anchors must be an array of { chain, seq, hash }', { path: 'anchors' });
+  const isBridge = (b: Bridge) =>
+    b !== null &&
+    typeof b === 'object' &&
+    typeof b.chain === 'string' &&
+    Number.isSafeInteger(b.from) &&
+    Number.isSafeInteger(b.to) &&
+    b.from <= b.to &&
+    typeof b.prev === 'string' &&
+    typeof b.hash === 'string' &&
+    typeof b.source === 'string';
+  if (options.bridges !== undefined && (!Array.isArray(options.bridges) || !options.bridges.every(isBridge)))
+    throw new AuditConfigError('bridges must be an array of { chain, from, to, prev, hash, source } with from <= to', { path: 'bridges' });
   if (options.window !== undefined && (!Number.isInteger(options.window) || options.window < 1))
     throw new AuditConfigError('window must be a positive integer', { path: 'window' });
 }

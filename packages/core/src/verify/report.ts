@@ -21,6 +21,7 @@ export function chainReport(s: ChainTrack, breaks: VerifyReport['breaks'], omitt
     retained: s.retained.filter(
       (r, i) => !s.retained.some((o, j) => j !== i && o.from <= r.from && r.to <= o.to && (o.to - o.from > r.to - r.from || j < i)),
     ),
+    ...(s.bridged.length > 0 ? { bridged: s.bridged } : {}),
     ...(s.previous ? { previous: s.previous } : {}),
     ...(s.tree?.summary ? { checkpoints: s.tree.summary } : {}),
     ...(s.silences ? { silences: s.silences } : {}),

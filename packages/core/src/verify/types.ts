@@ -113,6 +113,8 @@ export interface ChainReport {
   gaps: DeclaredGap[];
   /** Seqs removed by retention and declared by `retention` records (not a break). */
   retained: RetainedRange[];
+  /** Seqs not read, vouched for by a bridge (options.bridges), whose neighbours link to it. */
+  bridged?: { from: number; to: number; source: string }[];
   /** The previous chain this one links to from its genesis, if any. */
   previous?: ChainHead;
   /** With trusted keys (`trust`): the chain's checkpoints checked against the tree of its entries. */
@@ -163,6 +165,14 @@ export interface VerifyOptions {
    */
   allowPartialStart?: boolean;
   /**
+   * Ranges of seqs deliberately not read (a window of an archive, `verify --since/--until`),
+   * vouched for by a trusted source (segment index sidecars the log commits to): the `prev` of the
+   * range's first entry and the `hash` of its last. A hole that a bridge covers exactly, and whose
+   * neighbours link to those hashes, is reported in `bridged`, not `deleted`; one whose neighbours
+   * do not link is `modified`.
+   */
+  bridges?: Bridge[];
+  /**
    * The input is an extract (a query's output: some entries of a log, in order): each entry's hash
    * and the links between consecutive seqs are checked; seqs left out are not breaks, and an
    * extract is never complete. Default false.
@@ -210,6 +220,19 @@ export interface VerifyOptions {
    * from them. Their holder can forge any epoch: keep them offline, with the auditor.
    */
   forwardSecure?: AuditKey[];
+}
+
+/** A range of a chain not read, and the hashes at its ends (VerifyOptions.bridges). */
+export interface Bridge {
+  chain: string;
+  from: number;
+  to: number;
+  /** `prev` of the entry at `from`. */
+  prev: string;
+  /** `hash` of the entry at `to`. */
+  hash: string;
+  /** What vouches for it, as the report names it. */
+  source: string;
 }
 
 export type VerifyItem = string | AuditEntry | Record<string, unknown> | { line?: string; entry?: unknown; file?: string; lineNo?: number };

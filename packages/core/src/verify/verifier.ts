@@ -12,10 +12,10 @@ import { hashCanonical, hashLineBytes, type ResolvedKey, resolveKey, ZERO_HASH }
 import { canonicalForms } from '../hash-chain.js';
 import type { NoteVerifier } from '../note.js';
 import { checkEntry } from '../schema.js';
-import type { AuditEntry, ChainHead } from '../types.js';
+import type { AuditEntry } from '../types.js';
 import { BreakLedger, type BreakRef } from './breaks.js';
 import { ChainTrack } from './chain.js';
-import { settle } from './commitments.js';
+import { type SettleInputs, settle, settleInputs } from './commitments.js';
 import { annotateEpochs, epochOpen, epochStep } from './epochs.js';
 import { checkOptions, schemaBreak, unwrap } from './input.js';
 import { type RetentionClaim, readLibraryRecord } from './records.js';
@@ -52,7 +52,6 @@ export class Verifier {
   /** Forward-secure chains' initial keys: epoch keys are derived on demand (then kept in #keys). */
   #epochKeys: EpochKeys | undefined;
   readonly #requireKeyed: boolean;
-  readonly #anchors: (ChainHead & { source?: string })[];
   readonly #allowPartialStart: boolean;
   readonly #extract: boolean;
   readonly #requireCanonical: boolean;
@@ -72,6 +71,7 @@ export class Verifier {
   #lastChain: ChainTrack | undefined;
   /** Ranges removed by retention, as declared by `retention` records (any chain may declare them). */
   readonly #retained: RetentionClaim[] = [];
+  readonly #settling: SettleInputs; // what settle() weighs at the end: retention claims, anchors, bridges
   readonly #ledger = new BreakLedger();
   #items = 0;
   #entries = 0;
@@ -88,7 +88,7 @@ export class Verifier {
     }
     if (options.forwardSecure !== undefined) this.#epochKeys = new EpochKeys(options.forwardSecure);
     this.#requireKeyed = options.requireKeyed ?? (this.#keys.size > 0 || this.#epochKeys !== undefined);
-    this.#anchors = options.anchors ?? [];
+    this.#settling = settleInputs(options, this.#retained, this.#requireKeyed);
     this.#extract = options.extract === true;
     this.#allowPartialStart = options.allowPartialStart === true || this.#extract;
     this.#requireCanonical = options.requireCanonical !== false;
@@ -331,7 +331,7 @@ export class Verifier {
     const seq = e.seq;
     s.firstPrev = e.prev;
     s.firstPos = pos;
-    const anchor = this.#anchors.find((a) => a.chain === s.id && a.seq === seq - 1);
+    const anchor = this.#settling.anchors.find((a) => a.chain === s.id && a.seq === seq - 1);
     if (seq === 0) {
       if (e.prev !== ZERO_HASH) own ??= s.brk('modified', seq, 'seq 0 must have prev = 64 zeros', pos);
     } else if (anchor) {
@@ -339,7 +339,7 @@ export class Verifier {
         s.brk('modified', seq - 1, `entry ${seq} does not link to the anchored hash of seq ${seq - 1}`, pos);
     } else if (!this.#allowPartialStart) {
       const ref = s.brk('deleted', 0, `chain starts at seq ${seq}: seqs 0..${seq - 1} are missing`, pos, seq - 1);
-      s.addHole(0, seq - 1, ref);
+      s.addHole(0, seq - 1, ref, e.prev);
     }
     if (!hashOk) own ??= s.brk('modified', seq, modifiedMessage(e, key), pos);
     s.advance(e, seq, computed, pos, own);
@@ -373,7 +373,7 @@ export class Verifier {
         pos,
         seq - 1,
       );
-      s.addHole(from, seq - 1, ref);
+      s.addHole(from, seq - 1, ref, e.prev);
       s.advance(e, seq, computed, pos, own);
     } else {
       s.late(e, seq, computed, hashOk, pos, own);
@@ -396,7 +396,7 @@ export class Verifier {
       this.#finished = true;
       if (this.#pendingTorn) this.#resolveTorn();
       if (trees !== undefined) settleTrees(this.#chains, trees, this.#external, this.#ledger, this.#extract, this.#policy);
-      settle(this.#chains, { retained: this.#retained, anchors: this.#anchors, requireKeyed: this.#requireKeyed }, this.#ledger);
+      settle(this.#chains, this.#settling, this.#ledger);
     }
     const breaks = this.#ledger.list();
     annotateEpochs(this.#chains.values(), breaks);
