@@ -12,6 +12,7 @@ import { basename, dirname, join } from 'node:path';
 import {
   type AuditEntry,
   blockMayMatch,
+  filtersMayMatch,
   type IndexCriteria,
   type SegmentBlocks,
   type SegmentIndex,
@@ -84,18 +85,8 @@ async function commitmentsIn(f: InputFile, accept: (e: AuditEntry) => boolean): 
 /** Selected blocks read into memory at most (larger selections read the file as a stream). */
 const MAX_RANGE_BYTES = 32 * 1024 * 1024;
 
-/**
- * The blocks of a segment that may match, from its blocks file (trusted through the sidecar's
- * commitment to it); undefined when the file is to be read in full (no blocks file, one that
- * describes another form or size of the file, or most of the file selected).
- */
-function blockRanges(
-  dir: string,
-  f: InputFile,
-  ix: SegmentIndex,
-  criteria: IndexCriteria,
-  distrusted: string[],
-): { at: number; bytes: number }[] | undefined {
+/** The segment's blocks file, when there is one and its sidecar's commitment holds. */
+function readBlocks(dir: string, f: InputFile, ix: SegmentIndex, distrusted: string[]): SegmentBlocks | undefined {
   if (!ix.blocks) return undefined;
   let text: string;
   try {
@@ -107,7 +98,14 @@ function blockRanges(
     distrusted.push(`${f.display}: its blocks file does not match its index's commitment to it (forged or stale): read in full`);
     return undefined;
   }
-  const b = JSON.parse(text) as SegmentBlocks;
+  return JSON.parse(text) as SegmentBlocks;
+}
+
+/**
+ * The blocks of a segment that may match, or undefined when the file is to be read in full (its
+ * blocks describe another form or size of the file, or most of the file is selected).
+ */
+function blockRanges(f: InputFile, b: SegmentBlocks, criteria: IndexCriteria): { at: number; bytes: number }[] | undefined {
   if (b.form !== (f.path.endsWith('.gz') ? 'gzip' : 'plain') || b.fileBytes !== f.bytes) return undefined;
   const ranges: { at: number; bytes: number }[] = [];
   let total = 0;
@@ -153,14 +151,15 @@ export async function planSegments(
         if (committed !== undefined && committed === createHash('sha256').update(text).digest('hex')) {
           const ix = JSON.parse(text) as SegmentIndex;
           for (const c of ix.commits) trust(c);
-          if (!segmentMayMatch(ix, criteria)) {
+          // The blocks file holds the segment's membership filters and its blocks: read when needed.
+          const may = segmentMayMatch(ix, criteria);
+          const filtered = criteria.actor !== undefined || criteria.action !== undefined || criteria.resource !== undefined;
+          const blocks = may && (filtered || o.blocks !== false) ? readBlocks(dir, f, ix, distrusted) : undefined;
+          const ranges = blocks && o.blocks !== false ? blockRanges(f, blocks, criteria) : undefined;
+          if (!may || (blocks && !filtersMayMatch(blocks, criteria)) || ranges?.length === 0) {
             skip.add(f);
             indexes.set(f, ix);
-          } else if (o.blocks !== false) {
-            const ranges = blockRanges(dir, f, ix, criteria, distrusted);
-            if (ranges?.length === 0) skip.add(f);
-            else if (ranges) narrowed.set(f, ranges);
-          }
+          } else if (ranges) narrowed.set(f, ranges);
           continue;
         }
         distrusted.push(

@@ -86,7 +86,15 @@ export { compileRedaction, keyedHashMarker, MASK, redactBody, truncateString } f
 export type { SchemaResult } from './schema.js';
 export { assertValidEntry, checkEntry, entrySchema } from './schema.js';
 export type { BloomFilter, IndexCommitment, IndexCriteria, SegmentBlock, SegmentBlocks, SegmentIndex } from './segment-index.js';
-export { blockMayMatch, blockOf, bloomHas, SEGMENT_INDEX_VERSION, SegmentIndexBuilder, segmentMayMatch } from './segment-index.js';
+export {
+  blockMayMatch,
+  blockOf,
+  bloomHas,
+  filtersMayMatch,
+  SEGMENT_INDEX_VERSION,
+  SegmentIndexBuilder,
+  segmentMayMatch,
+} from './segment-index.js';
 export type { StdoutTransportOptions, WritableLike } from './stdout-transport.js';
 export { createStdoutTransport } from './stdout-transport.js';
 export type { TlogProof } from './tlog-proof.js';

@@ -35,9 +35,14 @@ export interface SegmentIndex {
   kinds: string[];
   services: string[];
   statusClasses: string[];
-  actors: BloomFilter;
-  actions: BloomFilter;
-  resources: BloomFilter;
+  /**
+   * Membership filters of the whole segment. In the sidecar written without blocks only: with
+   * blocks they are in the blocks file, so that the sidecar a reader hashes for every segment
+   * stays small (the filters of busy segments are tens of KB).
+   */
+  actors?: BloomFilter;
+  actions?: BloomFilter;
+  resources?: BloomFilter;
   /** Index commitments (notice records) inside this segment: the sidecars of earlier segments. */
   commits: IndexCommitment[];
   /** The segment's blocks (`<segment>.blk.json`), committed here by SHA-256. */
@@ -55,6 +60,10 @@ export interface SegmentBlocks {
   form: 'plain' | 'gzip';
   /** Size of the file the offsets describe: a file of another size (recompressed, edited) is read in full. */
   fileBytes: number;
+  /** Membership filters of the whole segment. */
+  actors: BloomFilter;
+  actions: BloomFilter;
+  resources: BloomFilter;
   blocks: SegmentBlock[];
 }
 
@@ -207,7 +216,17 @@ export interface IndexCriteria {
 
 /** A block's summary from a builder that saw only that block's entries. */
 export function blockOf(ix: SegmentIndex, at: number, bytes: number, lines: number): SegmentBlock {
-  return { at, bytes, lines, ...(ix.time ? { time: ix.time } : {}), actors: ix.actors, actions: ix.actions, resources: ix.resources };
+  const { actors, actions, resources } = ix as Required<SegmentIndex>;
+  return { at, bytes, lines, ...(ix.time ? { time: ix.time } : {}), actors, actions, resources };
+}
+
+type Filters = Pick<SegmentIndex, 'actors' | 'actions' | 'resources'>;
+
+/** False when the membership filters rule the criteria out (a filter absent rules nothing out). */
+export function filtersMayMatch(f: Filters, q: IndexCriteria): boolean {
+  if (q.actor !== undefined && f.actors && !bloomHas(f.actors, q.actor)) return false;
+  if (q.action !== undefined && f.actions && !bloomHas(f.actions, q.action)) return false;
+  return q.resource === undefined || !f.resources || bloomHas(f.resources, q.resource);
 }
 
 /** False when no entry of the block can match the criteria (the filters a block keeps). */
@@ -216,9 +235,7 @@ export function blockMayMatch(b: SegmentBlock, q: IndexCriteria): boolean {
     if (q.since !== undefined && Date.parse(b.time[1]) < q.since) return false;
     if (q.until !== undefined && Date.parse(b.time[0]) >= q.until) return false;
   }
-  if (q.actor !== undefined && !bloomHas(b.actors, q.actor)) return false;
-  if (q.action !== undefined && !bloomHas(b.actions, q.action)) return false;
-  return q.resource === undefined || bloomHas(b.resources, q.resource);
+  return filtersMayMatch(b, q);
 }
 
 /** False when no entry of the segment can match the criteria; true when one may. */
@@ -227,9 +244,7 @@ export function segmentMayMatch(ix: SegmentIndex, q: IndexCriteria): boolean {
     if (q.since !== undefined && Date.parse(ix.time[1]) < q.since) return false;
     if (q.until !== undefined && Date.parse(ix.time[0]) >= q.until) return false;
   } else if (ix.entries === 0) return false;
-  if (q.actor !== undefined && !bloomHas(ix.actors, q.actor)) return false;
-  if (q.action !== undefined && !bloomHas(ix.actions, q.action)) return false;
-  if (q.resource !== undefined && !bloomHas(ix.resources, q.resource)) return false;
+  if (!filtersMayMatch(ix, q)) return false;
   if (q.outcomes && !q.outcomes.some((o) => ix.outcomes.includes(o))) return false;
   if (q.kinds && !q.kinds.some((k) => ix.kinds.includes(k))) return false;
   if (q.service !== undefined && !ix.services.includes(q.service)) return false;

@@ -13,7 +13,7 @@ import { rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import { type AuditEntry, blockOf, type SegmentBlock, type SegmentBlocks, SegmentIndexBuilder } from '@auditready/core';
+import { type AuditEntry, blockOf, type SegmentBlock, type SegmentBlocks, type SegmentIndex, SegmentIndexBuilder } from '@auditready/core';
 import { fsyncDir } from '@auditready/core/spool';
 
 const gzipAsync = promisify(gzip);
@@ -116,10 +116,14 @@ export async function indexSegment(
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
-  const blocksText = `${JSON.stringify({ v: 1, segment: seg, form: o.compress ? 'gzip' : 'plain', fileBytes: at, blocks } satisfies SegmentBlocks)}\n`;
+  // The segment's membership filters go with the blocks: the sidecar, hashed by a reader for
+  // every segment of an archive, keeps only what decides most segments (time, chains, lists).
+  const { actors, actions, resources, ...header } = segment.finish(seg) as Required<SegmentIndex>;
+  const form = o.compress ? 'gzip' : 'plain';
+  const blocksText = `${JSON.stringify({ v: 1, segment: seg, form, fileBytes: at, actors, actions, resources, blocks } satisfies SegmentBlocks)}\n`;
   await writeDurably(join(dir, `${seg}.blk.json`), blocksText, o.mode);
   const sha = (t: string) => createHash('sha256').update(t).digest('hex');
-  const index = { ...segment.finish(seg), blocks: { file: `${seg}.blk.json`, sha256: sha(blocksText) } };
+  const index: SegmentIndex = { ...header, blocks: { file: `${seg}.blk.json`, sha256: sha(blocksText) } };
   const text = `${JSON.stringify(index)}\n`;
   await writeDurably(join(dir, `${seg}.idx.json`), text, o.mode);
   return {
