@@ -27,6 +27,10 @@ Usage:
       the reader log's records of the window (who read the logs) go in reads.jsonl. With --witness
       <key|file> (repeatable) and --witness-threshold <k>, completeness needs a checkpoint cosigned
       by k of those witnesses (see auditready help verify).
+      With --since/--until, segments whose index sidecar (committed in the log) puts them wholly
+      outside the window are not read: each chain links across them through their sidecars, and
+      proofs use the Merkle roots the sidecars keep (--no-index reads everything; the pack is the
+      same, and scope.json lists the segments not read).
       A log that does not verify gives no pack (exit 1, the break named).
   auditready evidence verify <dir|pack.tar.gz> --trust <key|file>...
       Checks a pack offline, without the log: the manifest's signature (give the extraction key
@@ -43,6 +47,7 @@ export async function runEvidence(rest: string[], env: NodeJS.ProcessEnv, argv: 
     parsed = parseArgs({
       args: verifyMode ? rest.slice(1) : rest,
       allowPositionals: true,
+      allowNegative: true,
       strict: true,
       options: {
         help: { type: 'boolean', short: 'h' },
@@ -57,6 +62,7 @@ export async function runEvidence(rest: string[], env: NodeJS.ProcessEnv, argv: 
         key: { type: 'string', multiple: true },
         'key-file': { type: 'string', multiple: true },
         'reader-log': { type: 'string' },
+        index: { type: 'boolean' },
         status: { type: 'string', multiple: true },
         ...Object.fromEntries(FILTERS.map((f) => [f, { type: 'string' as const }])),
       },
@@ -109,6 +115,7 @@ export async function runEvidence(rest: string[], env: NodeJS.ProcessEnv, argv: 
       keys: collectKeys((values.key as string[]) ?? [], (values['key-file'] as string[]) ?? [], env.AUDITREADY_KEYS),
       ...(sample !== undefined ? { sample } : {}),
       ...(typeof values.seed === 'string' ? { seed: values.seed } : {}),
+      index: values.index !== false,
       earlierCheckpoints: ((values['earlier-checkpoint'] as string[] | undefined) ?? []).map(readCheckpointNote),
       witnesses: readTrust((values.witness as string[] | undefined) ?? [], 'witness'),
       ...(threshold !== undefined ? { witnessThreshold: threshold } : {}),

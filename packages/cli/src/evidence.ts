@@ -21,16 +21,15 @@ import {
   type AuditEntry,
   type AuditKey,
   checkpointOrigin,
-  type Hash,
   leafHashOf,
   openCheckpoint,
   openNote,
   parseSignerKey,
   parseTlogProof,
   parseVerifierKey,
-  proveConsistencyFromLeaves,
-  proveInclusionFromLeaves,
-  rootOf,
+  proveConsistencyIn,
+  proveInclusionIn,
+  SparseTree,
   signNote,
   verifyCheckpointConsistency,
   verifyTlogProof,
@@ -40,6 +39,7 @@ import { expandInputs, openBytes, readLines } from './inputs.js';
 import { buildPredicate, COLUMNS, csvField, parseTime, type QueryFilters } from './query-command.js';
 import { renderReport } from './report-html.js';
 import { RetentionCollector } from './retention-inventory.js';
+import { planWindow } from './verify-window.js';
 
 export interface EvidenceOptions {
   inputs: string[];
@@ -60,6 +60,8 @@ export interface EvidenceOptions {
   earlierCheckpoints?: string[];
   /** The reader log's directory: its records of the window go into the pack (reads.jsonl). */
   readerLog?: string;
+  /** Use segment index sidecars to skip segments wholly outside --since/--until (default true). */
+  index?: boolean;
 }
 
 export interface EvidenceResult {
@@ -123,12 +125,15 @@ export function drawSample(seed: string, n: number, k: number): number[] {
 }
 
 interface ChainData {
-  leaves: Hash[];
+  /** The chain's tree as far as it is known: leaves read, and compact ranges of segments not read. */
+  tree: SparseTree;
+  /** The next seq whose leaf the tree takes (a late or repeated seq is not a leaf). */
+  next: number;
   /** Checkpoint notes by size. */
   notes: Map<number, string>;
-  /** False once a seq was out of order (retention, a hole): no proofs from it. */
-  whole: boolean;
 }
+
+const chainData = (): ChainData => ({ tree: new SparseTree(), next: 0, notes: new Map() });
 
 /** Passes the chunks on, hashing them on the way. */
 async function* tap(chunks: AsyncIterable<Uint8Array>, hash: ReturnType<typeof createHash>): AsyncGenerator<Uint8Array> {
@@ -148,8 +153,12 @@ export async function createEvidencePack(o: EvidenceOptions): Promise<EvidenceRe
   const predicate = buildPredicate(o.filters);
   const since = o.filters.since === undefined ? undefined : parseTime(o.filters.since, '--since');
   const until = o.filters.until === undefined ? undefined : parseTime(o.filters.until, '--until');
-  const { files } = await expandInputs(o.inputs);
+  const { files, anchors } = await expandInputs(o.inputs);
+  // A window: segments whose trusted index puts them wholly outside it are not read (verify-window.ts).
+  const window =
+    (since !== undefined || until !== undefined) && o.index !== false ? await planWindow(files, anchors, since, until) : undefined;
   const v = new Verifier({
+    ...(window ? { bridges: window.bridges } : {}),
     trust: o.trust,
     parallel: true,
     ...(o.keys?.length ? { keys: o.keys } : {}),
@@ -161,7 +170,25 @@ export async function createEvidencePack(o: EvidenceOptions): Promise<EvidenceRe
   const chains = new Map<string, ChainData>();
   const sources: { file: string; sha256: string; lines: number }[] = [];
   const retention = new RetentionCollector(since, until);
+  const notRead = new Set(window?.skipped ?? []);
   for (const f of files) {
+    const skipped = window?.indexes.get(f);
+    if (notRead.has(f) && skipped) {
+      const { index, sha256: indexSha } = skipped;
+      for (const [chain, roots] of Object.entries(index.trees ?? {})) {
+        const [first, last] = index.chains[chain] ?? [0, -1];
+        let c = chains.get(chain);
+        if (!c) chains.set(chain, (c = chainData()));
+        c.tree.range(
+          first,
+          last + 1,
+          roots.map((r) => Buffer.from(r, 'hex')),
+        );
+        c.next = Math.max(c.next, last + 1);
+      }
+      retention.notRead(f.display, index, indexSha);
+      continue;
+    }
     // One pass over the bytes: the file's SHA-256 (of its content), the verifier, each line's
     // Merkle leaf (from the bytes, not re-encoded), the line as text for the population.
     const hash = createHash('sha256');
@@ -183,9 +210,11 @@ export async function createEvidencePack(o: EvidenceOptions): Promise<EvidenceRe
           }
           retention.add(e);
           let c = chains.get(e.chain);
-          if (!c) chains.set(e.chain, (c = { leaves: [], notes: new Map(), whole: true }));
-          if (c.whole && e.seq === c.leaves.length) c.leaves.push(leafHashOf(buf, start, end));
-          else c.whole = false;
+          if (!c) chains.set(e.chain, (c = chainData()));
+          if (e.seq >= c.next) {
+            c.tree.leaf(e.seq, leafHashOf(buf, start, end));
+            c.next = e.seq + 1;
+          }
           const d = e.details as { note?: unknown; size?: unknown } | undefined;
           if (e.kind === 'checkpoint' && typeof d?.note === 'string' && typeof d.size === 'number') c.notes.set(d.size, d.note);
           if (EVENT_KINDS.has(e.kind)) {
@@ -222,7 +251,7 @@ export async function createEvidencePack(o: EvidenceOptions): Promise<EvidenceRe
         why: 'no checkpoint signed by a trusted key covers it with every leaf at hand',
       };
     const file = `sample/${String(n + 1).padStart(3, '0')}-seq-${e.seq}.proof`;
-    writeFileSync(join(o.out, file), proveInclusionFromLeaves(c.leaves, e.seq, line, note));
+    writeFileSync(join(o.out, file), proveInclusionIn(c.tree, e.seq, line, note));
     usedNotes.set(`${e.chain}:${checkpointOrigin(note)}`, note);
     return { n: n + 1, chain: e.chain, seq: e.seq, proof: file };
   });
@@ -253,6 +282,15 @@ export async function createEvidencePack(o: EvidenceOptions): Promise<EvidenceRe
     request: { filters: o.filters },
     extractedAt: new Date().toISOString(),
     sources,
+    ...(window
+      ? {
+          window: {
+            notRead: window.skipped.map((f) => ({ file: f.display, index: window.indexes.get(f)?.sha256 })),
+            why: 'wholly outside --since/--until by their index sidecars, which the log commits to; each chain links across them (verify-window)',
+            notes: window.notes,
+          },
+        }
+      : {}),
     population: population.length,
     verdict: {
       consistent: report.consistent,
@@ -328,7 +366,7 @@ function earlierProof(
     mkdirSync(join(out, 'consistency'), { recursive: true });
     const file = `consistency/${i + 1}`;
     writeFileSync(join(out, `${file}.old.note`), old);
-    writeFileSync(join(out, `${file}.proof`), proveConsistencyFromLeaves(chain.leaves, c.size, note));
+    writeFileSync(join(out, `${file}.proof`), proveConsistencyIn(chain.tree, c.size, note));
     return { old: c.size, to: Number(note.split('\n')[1]), proof: `${file}.proof` };
   } catch (err) {
     return { old: size, why: (err as Error).message };
@@ -359,15 +397,15 @@ async function readerRecords(dir: string, since: number | undefined, until: numb
 
 /** The newest checkpoint of the chain covering `seq`, signed by a trusted key and matching its leaves. */
 function newestCovering(c: ChainData, seq: number, verifiers: ReturnType<typeof parseVerifierKey>[]): string | undefined {
-  if (!c.whole && c.leaves.length <= seq) return undefined;
-  const sizes = [...c.notes.keys()].filter((s) => s > seq && s <= c.leaves.length).sort((a, b) => b - a);
+  const sizes = [...c.notes.keys()].filter((s) => s > seq && s <= c.next).sort((a, b) => b - a);
   for (const size of sizes) {
     const note = c.notes.get(size) as string;
     try {
       const cp = openCheckpoint(note, checkpointOrigin(note), verifiers);
-      if (Buffer.from(cp.root).equals(Buffer.from(rootOf(c.leaves, size)))) return note;
+      // The root from what is known; a size that needs a leaf not read (a hole) throws.
+      if (Buffer.from(cp.root).equals(Buffer.from(c.tree.root(0, size)))) return note;
     } catch {
-      // not signed by a trusted key: another one may be
+      // not signed by a trusted key, or not computable from what was read: another one may be
     }
   }
   return undefined;

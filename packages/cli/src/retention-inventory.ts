@@ -4,12 +4,15 @@
  * (from the `retention` records: file, seqs, times, policy, when). The segments removed whose
  * records fall in the requested window are named: those records exist no more, by policy.
  */
-import type { AuditEntry } from '@auditready/core';
+import type { AuditEntry, SegmentIndex } from '@auditready/core';
 
 export interface SegmentKept {
   file: string;
+  /** The file's SHA-256; empty for a segment not read (`notRead`). */
   sha256: string;
   lines: number;
+  /** Not read (outside the window): what is shown comes from its index sidecar, committed in the log (its SHA-256 here). */
+  notRead?: { index: string };
   chains: { chain: string; firstSeq: number; lastSeq: number; firstTs: string; lastTs: string }[];
 }
 
@@ -65,6 +68,13 @@ export class RetentionCollector {
       if (e.ts > r.lastTs) r.lastTs = e.ts;
     }
     if (e.kind === 'retention') this.#retention(e);
+  }
+
+  /** A segment not read (its trusted index puts it outside the window): its ranges from the sidecar. */
+  notRead(file: string, ix: SegmentIndex, indexSha256: string): void {
+    const [firstTs, lastTs] = ix.time ?? ['', ''];
+    const chains = Object.entries(ix.chains).map(([chain, [firstSeq, lastSeq]]) => ({ chain, firstSeq, lastSeq, firstTs, lastTs }));
+    this.#kept.push({ file, sha256: '', lines: ix.entries, notRead: { index: indexSha256 }, chains });
   }
 
   /** The file just read is done. */

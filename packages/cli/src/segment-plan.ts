@@ -27,8 +27,13 @@ export interface SegmentPlan {
   skipped: InputFile[];
   /** Sidecars not used, with why. */
   distrusted: string[];
-  /** The trusted sidecars of the skipped segments. */
-  indexes: Map<InputFile, SegmentIndex>;
+  /** The trusted sidecars of the skipped segments, with their SHA-256. */
+  indexes: Map<InputFile, TrustedIndex>;
+}
+
+export interface TrustedIndex {
+  index: SegmentIndex;
+  sha256: string;
 }
 
 export interface PlanOptions {
@@ -125,7 +130,7 @@ export async function planSegments(
   criteria: IndexCriteria | undefined,
   o: PlanOptions = {},
 ): Promise<SegmentPlan> {
-  const indexes = new Map<InputFile, SegmentIndex>();
+  const indexes = new Map<InputFile, TrustedIndex>();
   if (!criteria) return { read: [...files], skipped: [], distrusted: [], indexes };
   const skip = new Set<InputFile>();
   const narrowed = new Map<InputFile, { at: number; bytes: number }[]>();
@@ -149,6 +154,7 @@ export async function planSegments(
         const text = readFileSync(sidecar, 'utf8');
         const committed = trusted.get(seg);
         if (committed !== undefined && committed === createHash('sha256').update(text).digest('hex')) {
+          const sha256 = committed;
           const ix = JSON.parse(text) as SegmentIndex;
           for (const c of ix.commits) trust(c);
           // The blocks file holds the segment's membership filters and its blocks: read when needed.
@@ -158,7 +164,7 @@ export async function planSegments(
           const ranges = blocks && o.blocks !== false ? blockRanges(f, blocks, criteria) : undefined;
           if (!may || (blocks && !filtersMayMatch(blocks, criteria)) || ranges?.length === 0) {
             skip.add(f);
-            indexes.set(f, ix);
+            indexes.set(f, { index: ix, sha256 });
           } else if (ranges) narrowed.set(f, ranges);
           continue;
         }

@@ -11,7 +11,7 @@
 import type { AuditEntry, ChainHead, SegmentIndex } from '@auditready/core';
 import type { Bridge } from '@auditready/core/verify';
 import type { InputFile } from './inputs.js';
-import { planSegments } from './segment-plan.js';
+import { planSegments, type TrustedIndex } from './segment-plan.js';
 
 export interface VerifyWindow {
   read: InputFile[];
@@ -20,6 +20,8 @@ export interface VerifyWindow {
   skipped: InputFile[];
   /** Why some index was not used, or all of them. */
   notes: string[];
+  /** The trusted sidecars of the segments not read. */
+  indexes: Map<InputFile, TrustedIndex>;
 }
 
 /** The bridges over one run of consecutive skipped segments, or undefined when their sidecars do not join up. */
@@ -54,6 +56,7 @@ export async function planWindow(
       bridges: [],
       skipped: [],
       notes: ['--since/--until: no head file or --anchor commits to the log, so no index can be trusted: every segment is read'],
+      indexes: new Map(),
     };
   const covered = (e: AuditEntry) => anchors.some((a) => a.chain === e.chain && e.seq <= a.seq);
   const plan = await planSegments(
@@ -76,10 +79,16 @@ export async function planWindow(
     run = [];
   };
   for (const f of files) {
-    const ix = plan.indexes.get(f);
+    const ix = plan.indexes.get(f)?.index;
     if (skipped.has(f) && ix) run.push({ f, ix });
     else endRun();
   }
   endRun();
-  return { read: files.filter((f) => !skipped.has(f)), bridges, skipped: files.filter((f) => skipped.has(f)), notes };
+  return {
+    read: files.filter((f) => !skipped.has(f)),
+    bridges,
+    skipped: files.filter((f) => skipped.has(f)),
+    notes,
+    indexes: plan.indexes,
+  };
 }

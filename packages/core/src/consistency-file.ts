@@ -13,7 +13,8 @@
 import { toBase64 as b64, fromBase64 } from './base64.js';
 import { type Checkpoint, openCheckpoint, parseCheckpoint } from './checkpoint.js';
 import { AuditProofError } from './errors.js';
-import { consistencyProof, type Hash, inclusionProof, leafHash, rootOf, verifyConsistency } from './merkle.js';
+import { consistencyProof, consistencyProofWith, type Hash, inclusionProof, leafHash, rootOf, verifyConsistency } from './merkle.js';
+import type { SparseTree } from './merkle-sparse.js';
 import type { NoteVerifier, OpenedNote } from './note.js';
 import { formatTlogProof } from './tlog-proof.js';
 
@@ -127,6 +128,31 @@ export function proveConsistency(lines: readonly string[], oldSize: number, chec
     oldSize,
     checkpoint,
   );
+}
+
+/** The checkpoint's tree must be the tree known in part: the root of its size, from what is known. */
+function checkedIn(tree: SparseTree, checkpoint: string): Checkpoint {
+  const c = parseCheckpoint(openNoteText(checkpoint));
+  if (c.size === 0 || !equalBytes(tree.root(0, c.size), c.root))
+    throw new AuditProofError('root_mismatch', `checkpoint ${c.size} is not the tree of these entries`);
+  return c;
+}
+
+/** proveInclusionFromLeaves over a tree known in part (the segments read, and compact ranges of those not read). */
+export function proveInclusionIn(tree: SparseTree, seq: number, line: string, checkpoint: string): string {
+  const c = checkedIn(tree, checkpoint);
+  if (seq >= c.size) throw new AuditProofError('index_out_of_range', `checkpoint ${c.size} does not cover seq ${seq}`);
+  const leaf = tree.leafAt(seq);
+  if (leaf === undefined || !equalBytes(leafHash(line), leaf))
+    throw new AuditProofError('root_mismatch', `the line is not the entry at seq ${seq}`);
+  return formatTlogProof({ index: seq, hashes: tree.inclusionProof(seq, c.size), checkpoint, extra: enc.encode(line) });
+}
+
+/** proveConsistencyFromLeaves over a tree known in part. */
+export function proveConsistencyIn(tree: SparseTree, oldSize: number, checkpoint: string): string {
+  const c = checkedIn(tree, checkpoint);
+  if (oldSize > c.size) throw new AuditProofError('size1_greater_than_size2', `size1 ${oldSize} > size2 ${c.size}`);
+  return formatConsistencyProof({ oldSize, hashes: consistencyProofWith(tree.root, oldSize, c.size), checkpoint });
 }
 
 /** A note's text (before the signatures), without checking them: the caller checks the root against its own tree. */

@@ -13,8 +13,10 @@ export {
   parseConsistencyProof,
   proveConsistency,
   proveConsistencyFromLeaves,
+  proveConsistencyIn,
   proveInclusion,
   proveInclusionFromLeaves,
+  proveInclusionIn,
   verifyCheckpointConsistency,
 } from './consistency-file.js';
 export { COSIGNATURE_V1, cosignatureSigner, cosignedMessage, typedKeyId } from './cosignature.js';
@@ -77,6 +79,7 @@ export {
   verifyConsistency,
   verifyInclusion,
 } from './merkle.js';
+export { compactRangeNodes, compactRangeOf, SparseTree } from './merkle-sparse.js';
 export { consistencyProofFrom } from './merkle-state.js';
 export type { NoteSignature, NoteSigner, NoteVerifier, OpenedNote } from './note.js';
 export { generateNoteKey, noteKeyId, openNote, parseSignerKey, parseVerifierKey, parseWitnessKey, signNote, signNoteNow } from './note.js';

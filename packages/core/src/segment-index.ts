@@ -31,6 +31,12 @@ export interface SegmentIndex {
    * this segment links the segments around it through these (verify --since/--until).
    */
   links?: Record<string, [string, string]>;
+  /**
+   * Per chain: the roots (hex) of the compact range of its leaves here (compactRangeOf: the
+   * maximal aligned perfect subtrees covering seqs first..last), so that a reader that skips this
+   * segment can still compute roots and proofs over the rest (evidence --since/--until).
+   */
+  trees?: Record<string, string[]>;
   outcomes: string[];
   kinds: string[];
   services: string[];

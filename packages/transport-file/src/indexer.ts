@@ -13,7 +13,17 @@ import { rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import { type AuditEntry, blockOf, type SegmentBlock, type SegmentBlocks, type SegmentIndex, SegmentIndexBuilder } from '@auditready/core';
+import {
+  type AuditEntry,
+  blockOf,
+  compactRangeOf,
+  type Hash,
+  leafHashOf,
+  type SegmentBlock,
+  type SegmentBlocks,
+  type SegmentIndex,
+  SegmentIndexBuilder,
+} from '@auditready/core';
 import { fsyncDir } from '@auditready/core/spool';
 
 const gzipAsync = promisify(gzip);
@@ -41,7 +51,10 @@ function writeDurably(file: string, text: string, mode: number): Promise<void> {
   return rename(tmp, file);
 }
 
-function addLines(buf: Buffer, builders: SegmentIndexBuilder[]): number {
+/** Each chain's leaf hashes in the segment, while its seqs follow one another. */
+type Leaves = Map<string, { first: number; leaves: Hash[] } | null>;
+
+function addLines(buf: Buffer, builders: SegmentIndexBuilder[], trees: Leaves): number {
   let lines = 0;
   let start = 0;
   while (start < buf.length) {
@@ -52,6 +65,10 @@ function addLines(buf: Buffer, builders: SegmentIndexBuilder[]): number {
       try {
         const e = JSON.parse(buf.toString('utf8', start, end)) as AuditEntry;
         for (const b of builders) b.add(e);
+        const t = trees.get(e.chain);
+        if (t === undefined) trees.set(e.chain, { first: e.seq, leaves: [leafHashOf(buf, start, end)] });
+        else if (t !== null && t.first + t.leaves.length === e.seq) t.leaves.push(leafHashOf(buf, start, end));
+        else trees.set(e.chain, null); // out of order: no compact range for this chain
       } catch {
         // a line that is not an entry is the verifier's business
       }
@@ -97,12 +114,13 @@ export async function indexSegment(
   const gzTmp = `${path}.gz.tmp`;
   const fd = o.compress ? openSync(gzTmp, 'w', o.mode) : undefined;
   const segment = new SegmentIndexBuilder();
+  const trees: Leaves = new Map();
   const blocks: SegmentBlock[] = [];
   let at = 0;
   try {
     for await (const plain of blocksOf(path, o.blockBytes)) {
       const block = new SegmentIndexBuilder();
-      const lines = addLines(plain, [segment, block]);
+      const lines = addLines(plain, [segment, block], trees);
       let bytes = plain.length;
       if (fd !== undefined) {
         const member = await gzipAsync(plain);
@@ -123,7 +141,12 @@ export async function indexSegment(
   const blocksText = `${JSON.stringify({ v: 1, segment: seg, form, fileBytes: at, actors, actions, resources, blocks } satisfies SegmentBlocks)}\n`;
   await writeDurably(join(dir, `${seg}.blk.json`), blocksText, o.mode);
   const sha = (t: string) => createHash('sha256').update(t).digest('hex');
-  const index: SegmentIndex = { ...header, blocks: { file: `${seg}.blk.json`, sha256: sha(blocksText) } };
+  const ranges = [...trees].filter((t): t is [string, { first: number; leaves: Hash[] }] => t[1] !== null);
+  const index: SegmentIndex = {
+    ...header,
+    trees: Object.fromEntries(ranges.map(([c, t]) => [c, compactRangeOf(t.first, t.leaves).map((h) => Buffer.from(h).toString('hex'))])),
+    blocks: { file: `${seg}.blk.json`, sha256: sha(blocksText) },
+  };
   const text = `${JSON.stringify(index)}\n`;
   await writeDurably(join(dir, `${seg}.idx.json`), text, o.mode);
   return {
