@@ -15,7 +15,7 @@ import { cli, tempDir } from './helpers.js';
 const HOUR = 3_600_000;
 
 /** Four days of entries, one an hour-ish, in segments of a few hours each; head file at close. */
-async function archive(compress: boolean): Promise<string> {
+async function archive(compress: boolean, signer?: string): Promise<string> {
   const dir = tempDir('ar-win-');
   const transport = createFileTransport({ dir, rotate: { maxBytes: 5000 }, compress });
   const log = createAuditLogger({
@@ -24,6 +24,7 @@ async function archive(compress: boolean): Promise<string> {
     handleSignals: false,
     heartbeatMs: 0,
     clock: createFixedClock('2026-03-01T00:00:00.000Z', HOUR * 1000 * 0.9),
+    ...(signer ? { checkpoints: { signer, everyEntries: 9 } } : {}),
   });
   for (let i = 0; i < 110; i++) {
     log.record({ kind: 'event', action: 'invoice.read', outcome: 'success', actor: { type: 'user', id: `u${i % 4}` } });
@@ -155,6 +156,20 @@ describe('verify --since/--until', () => {
     const again = cli(['verify', dir, ...WINDOW]);
     expect(again.code).toBe(1);
     expect(again.stdout).toMatch(/modified/);
+  });
+
+  it('signed checkpoints after the segments not read are checked (the tree resumes from a checkpoint record)', async () => {
+    const keys = tempDir('ar-win-keys-');
+    const pub = cli(['keygen', '--name', 'billing.example/audit', '--out', join(keys, 'log.key')]).stdout.trim();
+    const dir = await archive(true, readFileSync(join(keys, 'log.key'), 'utf8').trim());
+    const r = cli(['verify', dir, ...WINDOW, '--trust', pub, '--json']);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.window.notRead.length).toBeGreaterThan(3);
+    const k = report.chains[0].checkpoints;
+    expect(k.verified).toBeGreaterThan(0);
+    expect(k.newest.keyName).toBe('billing.example/audit');
+    expect(k.newest.size).toBeGreaterThan(report.chains[0].bridged[1].to);
   });
 
   it('without a head file or --anchor no index is trusted: every segment is read', async () => {
