@@ -135,14 +135,6 @@ interface ChainData {
 
 const chainData = (): ChainData => ({ tree: new SparseTree(), next: 0, notes: new Map() });
 
-/** Passes the chunks on, hashing them on the way. */
-async function* tap(chunks: AsyncIterable<Uint8Array>, hash: ReturnType<typeof createHash>): AsyncGenerator<Uint8Array> {
-  for await (const c of chunks) {
-    hash.update(c);
-    yield c;
-  }
-}
-
 const DECODER = new TextDecoder();
 const textOf = (buf: Uint8Array, start: number, end: number): string =>
   Buffer.isBuffer(buf) ? buf.toString('utf8', start, end) : DECODER.decode(buf.subarray(start, end));
@@ -189,14 +181,15 @@ export async function createEvidencePack(o: EvidenceOptions): Promise<EvidenceRe
       retention.notRead(f.display, index, indexSha);
       continue;
     }
-    // One pass over the bytes: the file's SHA-256 (of its content), the verifier, each line's
+    // One pass over the bytes: the file's SHA-256 (as stored, gzip or not), the verifier, each line's
     // Merkle leaf (from the bytes, not re-encoded), the line as text for the population.
     const hash = createHash('sha256');
     const n = await feedStream(
       v,
-      tap(
-        openBytes(f, () => {}),
-        hash,
+      openBytes(
+        f,
+        () => {},
+        (chunk) => hash.update(chunk),
       ),
       {
         file: f.display,

@@ -145,12 +145,18 @@ async function* rangesOf(
   yield* out;
 }
 
-/** One file's bytes (decompressing .gz), reporting raw bytes read for progress. */
-export function openBytes(file: InputFile, onBytes: (n: number) => void): AsyncIterable<Uint8Array> {
+/**
+ * One file's bytes (decompressing .gz), reporting raw bytes read for progress, and the raw bytes
+ * themselves to `onRaw` (the file as stored: what `sha256sum` hashes).
+ */
+export function openBytes(file: InputFile, onBytes: (n: number) => void, onRaw?: (chunk: Buffer) => void): AsyncIterable<Uint8Array> {
   if (file.path === '-') return process.stdin;
   if (file.ranges !== undefined) return rangesOf(file, file.ranges, onBytes);
   const raw = createReadStream(file.path, { highWaterMark: 4 * 1024 * 1024 });
-  raw.on('data', (chunk) => onBytes((chunk as Buffer).length));
+  raw.on('data', (chunk) => {
+    onBytes((chunk as Buffer).length);
+    onRaw?.(chunk as Buffer);
+  });
   if (!file.path.endsWith('.gz')) return raw;
   const gunzip = createGunzip();
   raw.on('error', (err) => gunzip.destroy(err));

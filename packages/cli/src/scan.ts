@@ -163,9 +163,12 @@ function anchorOf(f: LineFilter): number {
  * True when the scan can jump from one occurrence of a distinctive byte string to the next (a
  * selective query): memory search then dominates and a second core costs more than it saves.
  */
+/** A needle this long makes a scan selective (AUDITREADY_QUERY_SELECTIVE_BYTES sets it: tests force both cores). */
+const SELECTIVE_BYTES = Number(process.env.AUDITREADY_QUERY_SELECTIVE_BYTES ?? 6);
+
 export function isSelective(f: LineFilter): boolean {
   const anchor = anchorOf(f);
-  return anchor >= 0 && ((f.groups[anchor] as Buffer[])[0] as Buffer).length >= 6;
+  return anchor >= 0 && ((f.groups[anchor] as Buffer[])[0] as Buffer).length >= SELECTIVE_BYTES;
 }
 
 /** Every line of a block that ends with a newline (a block of parallel-scan.ts). */

@@ -4,6 +4,7 @@
  * the population, the sample and its proofs (roots from the leaves read and the Merkle roots the
  * sidecars keep), the verdict. The pack checks offline.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createAuditLogger, createFixedClock } from '@auditready/core';
@@ -84,6 +85,14 @@ describe('evidence over a window of an archive', () => {
     expect(sample.records.length).toBe(8);
     expect(sample.records.every((r: { proof: string | null }) => r.proof !== null)).toBe(true);
     for (const r of sample.records) expect(readFileSync(join(a, r.proof), 'utf8')).toBe(readFileSync(join(b, r.proof), 'utf8'));
+    // Each source's SHA-256 is the file's as stored (gzipped here): what sha256sum prints.
+    for (const src of scopeB.sources)
+      expect(src.sha256, src.file).toBe(
+        createHash('sha256')
+          .update(readFileSync(join(s.logs, src.file.split('/').pop())))
+          .digest('hex'),
+      );
+    expect(scopeB.sources.some((x: { file: string }) => x.file.endsWith('.gz'))).toBe(true);
     const v = cli(['evidence', 'verify', a, '--trust', s.logPub, '--trust', s.exPub]);
     expect(v.stdout).toMatch(/^VALID: \d+ records, 8 sample proofs verified/);
     // The retention inventory names the segments not read, with their committed sidecar's hash.

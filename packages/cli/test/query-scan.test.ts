@@ -107,7 +107,12 @@ describe('query: the byte scan never loses a match', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ar-qpar-'));
     const file = join(dir, 'audit.log');
     writeFileSync(file, `${lines.join('\n')}\n`);
-    const small = { AUDITREADY_QUERY_PARALLEL_BYTES: '0', AUDITREADY_QUERY_BLOCK_BYTES: '4096' };
+    // Small blocks, and no filter counted selective (a selective scan stays on one core): every case runs on both.
+    const small = {
+      AUDITREADY_QUERY_PARALLEL_BYTES: '0',
+      AUDITREADY_QUERY_BLOCK_BYTES: '4096',
+      AUDITREADY_QUERY_SELECTIVE_BYTES: '100000',
+    };
     for (const args of [
       ['--actor', 'ali*'],
       ['--outcome', 'denied,error'],

@@ -309,12 +309,13 @@ export class FileTransport implements Transport {
       const buf = Buffer.from(`${batch.map((r) => r.line).join('\n')}\n`, 'utf8');
       // A batch of this transport's own records (retention, index notices) joins the active
       // segment even past maxBytes: rotating for it would leave segments of bookkeeping only.
-      if (this.#shouldRotate(buf.length) && batch.some((r) => !isBookkeeping(r.entry))) await this.#rotate();
+      const appEntries = batch.some((r) => !isBookkeeping(r.entry));
+      if (appEntries && this.#shouldRotate(buf.length)) await this.#rotate();
       if (this.#size === 0) {
         this.#activeFirstTs = (batch[0] as SealedRecord).entry.ts;
         this.#activeOpenedAt = Date.now();
       }
-      if (!this.#activeHasAppEntries && batch.some((r) => !isBookkeeping(r.entry))) this.#activeHasAppEntries = true;
+      if (appEntries) this.#activeHasAppEntries = true;
       const before = this.#size;
       try {
         let off = 0;
