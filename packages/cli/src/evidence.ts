@@ -15,26 +15,24 @@
  *   manifest.json      SHA-256 of every file; manifest.note: it signed (a C2SP signed note)
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { basename, join, relative } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import {
   type AuditEntry,
   type AuditKey,
   checkpointOrigin,
   leafHashOf,
   openCheckpoint,
-  openNote,
   parseSignerKey,
-  parseTlogProof,
   parseVerifierKey,
   proveConsistencyIn,
   proveInclusionIn,
   SparseTree,
   signNote,
-  verifyCheckpointConsistency,
-  verifyTlogProof,
 } from '@auditready/core';
 import { feedStream, Verifier, type VerifyReport } from '@auditready/core/verify';
+import { ISO_8_15, PCI_10_2_2 } from './evidence-tables.js';
+import { listFiles, MANIFEST_HEADER, sha256 } from './evidence-verify.js';
 import { expandInputs, openBytes, readLines } from './inputs.js';
 import { buildPredicate, COLUMNS, csvField, parseTime, type QueryFilters } from './query-command.js';
 import { renderReport } from './report-html.js';
@@ -85,32 +83,7 @@ export class EvidenceRefusedError extends Error {
   }
 }
 
-const MANIFEST_HEADER = 'auditready.dev/evidence-manifest@v1';
 const EVENT_KINDS = new Set(['gap', 'clock', 'retention', 'rejected', 'notice', 'recovered']);
-const sha256 = (b: string | Buffer) => createHash('sha256').update(b).digest('hex');
-
-/** PCI DSS v4.0 requirement 10.2.2: what each audit record must carry, as this format names it. */
-const PCI_10_2_2: [string, string, (e: AuditEntry) => boolean][] = [
-  ['PCI DSS v4.0 10.2.2.1', 'user identification', (e) => Boolean(e.actor?.id)],
-  ['PCI DSS v4.0 10.2.2.2', 'type of event', (e) => Boolean(e.action)],
-  ['PCI DSS v4.0 10.2.2.3', 'date and time', (e) => Boolean(e.ts)],
-  ['PCI DSS v4.0 10.2.2.4', 'success and failure indication', (e) => Boolean(e.outcome)],
-  ['PCI DSS v4.0 10.2.2.5', 'origination of event', (e) => Boolean(e.actor?.ip ?? e.service?.host)],
-  ['PCI DSS v4.0 10.2.2.6', 'identity or name of affected data, system component, resource, or service', (e) => Boolean(e.resource?.type)],
-];
-
-/**
- * ISO/IEC 27001:2022 control A.8.15 (logging), whose guidance (ISO/IEC 27002:2022 8.15) lists what
- * event logs should include: user IDs, system activities, dates and times with details of the
- * event, device identity or system identifier (and location), network addresses and protocols.
- */
-const ISO_8_15: [string, string, (e: AuditEntry) => boolean][] = [
-  ['ISO/IEC 27002:2022 8.15 a', 'user IDs', (e) => Boolean(e.actor?.id)],
-  ['ISO/IEC 27002:2022 8.15 b', 'system activities', (e) => Boolean(e.action)],
-  ['ISO/IEC 27002:2022 8.15 c', 'dates, times and details of relevant events', (e) => Boolean(e.ts && (e.resource || e.http || e.details))],
-  ['ISO/IEC 27002:2022 8.15 d', 'device identity or system identifier', (e) => Boolean(e.service?.name && e.service?.host)],
-  ['ISO/IEC 27002:2022 8.15 e', 'network addresses and protocols', (e) => Boolean(e.actor?.ip && (e.http?.protocol || e.http?.method))],
-];
 
 /** A deterministic draw of `k` of `n` indexes from `seed` (SHA-256 in counter mode, Fisher-Yates). */
 export function drawSample(seed: string, n: number, k: number): number[] {
@@ -402,82 +375,4 @@ function newestCovering(c: ChainData, seq: number, verifiers: ReturnType<typeof 
     }
   }
   return undefined;
-}
-
-function listFiles(dir: string, under = dir): string[] {
-  const out: string[] = [];
-  for (const d of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, d.name);
-    if (d.isDirectory()) out.push(...listFiles(p, under));
-    else if (!['manifest.json', 'manifest.note'].includes(relative(under, p))) out.push(relative(under, p));
-  }
-  return out.sort();
-}
-
-export interface EvidenceCheck {
-  valid: boolean;
-  problems: string[];
-  population: number;
-  sampleVerified: number;
-}
-
-/** Checks a pack offline, without the log: manifest signature and hashes, every sample proof, the population lines. */
-export function verifyEvidencePack(dir: string, trust: string[]): EvidenceCheck {
-  const problems: string[] = [];
-  const verifiers = trust.map(parseVerifierKey);
-  let manifestText = '';
-  try {
-    manifestText = readFileSync(join(dir, 'manifest.json'), 'utf8');
-    const note = openNote(readFileSync(join(dir, 'manifest.note'), 'utf8'), verifiers);
-    if (note.text !== `${MANIFEST_HEADER}\n${sha256(manifestText)}\n`) problems.push('manifest.note does not sign this manifest.json');
-  } catch (err) {
-    problems.push(`manifest: ${(err as Error).message}`);
-  }
-  const listed = manifestText ? (JSON.parse(manifestText) as { files: Record<string, string> }).files : {};
-  for (const f of listFiles(dir)) if (!(f in listed)) problems.push(`${f}: not in the manifest (added after export)`);
-  for (const [f, h] of Object.entries(listed)) {
-    let actual: string | undefined;
-    try {
-      actual = sha256(readFileSync(join(dir, f)));
-    } catch {
-      problems.push(`${f}: missing`);
-      continue;
-    }
-    if (actual !== h) problems.push(`${f}: changed after export (SHA-256 differs from the manifest)`);
-  }
-  const lines = readFileSync(join(dir, 'population.jsonl'), 'utf8').split('\n').filter(Boolean);
-  const v = new Verifier({ extract: true, requireKeyed: false });
-  for (const [i, l] of lines.entries()) v.push(l, { file: 'population.jsonl', line: i + 1 });
-  const r = v.finish();
-  for (const b of r.breaks.slice(0, 20)) problems.push(`population.jsonl:${b.line}: ${b.kind}: ${b.message}`);
-  const inPopulation = new Set(lines);
-  const sample = JSON.parse(readFileSync(join(dir, 'sample.json'), 'utf8')) as { records: { proof: string | null; seq: number }[] };
-  let sampleVerified = 0;
-  for (const s of sample.records) {
-    if (s.proof === null) continue;
-    try {
-      const text = readFileSync(join(dir, s.proof), 'utf8');
-      const parsed = parseTlogProof(text);
-      const extra = parsed.extra ? new TextDecoder().decode(parsed.extra) : '';
-      verifyTlogProof(text, extra, checkpointOrigin(parsed.checkpoint), verifiers);
-      if (!inPopulation.has(extra)) problems.push(`${s.proof}: its record is not in the population`);
-      else sampleVerified++;
-    } catch (err) {
-      problems.push(`${s.proof}: ${(err as Error).message}`);
-    }
-  }
-  const scope = JSON.parse(readFileSync(join(dir, 'scope.json'), 'utf8')) as { consistencyWithEarlier?: { proof?: string }[] };
-  for (const c of scope.consistencyWithEarlier ?? []) {
-    if (!c.proof) continue;
-    try {
-      verifyCheckpointConsistency(
-        readFileSync(join(dir, c.proof.replace(/\.proof$/, '.old.note')), 'utf8'),
-        readFileSync(join(dir, c.proof), 'utf8'),
-        verifiers,
-      );
-    } catch (err) {
-      problems.push(`${c.proof}: ${(err as Error).message}`);
-    }
-  }
-  return { valid: problems.length === 0, problems, population: lines.length, sampleVerified };
 }

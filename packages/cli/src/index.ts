@@ -4,8 +4,10 @@ export type { CoverageReport, CoverageStatus, InventoryRoute, RouteCoverage } fr
 export { readInventory, routeCoverage } from './coverage.js';
 export type { DrillOptions, DrillProbe, DrillRequest, DrillResult } from './drill.js';
 export { outcomeForStatus, parseDrillRequest, runDrill } from './drill.js';
-export type { EvidenceCheck, EvidenceOptions, EvidenceResult } from './evidence.js';
-export { createEvidencePack, drawSample, EvidenceRefusedError, verifyEvidencePack } from './evidence.js';
+export type { EvidenceOptions, EvidenceResult } from './evidence.js';
+export { createEvidencePack, drawSample, EvidenceRefusedError } from './evidence.js';
+export type { EvidenceCheck } from './evidence-verify.js';
+export { verifyEvidencePack } from './evidence-verify.js';
 export type { InputFile } from './inputs.js';
 export { expandInputs, isLogFile, readLines, UsageError } from './inputs.js';
 export { collectKeys, redactArgs } from './keys.js';
