@@ -10,14 +10,11 @@ import { join } from 'node:path';
 import { createAuditLogger, createFixedClock } from '@auditready/core';
 import { createFileTransport } from '@auditready/transport-file';
 import { describe, expect, it } from 'vitest';
-import { cli, tempDir } from './helpers.js';
+import { cli, evidenceKeys, tempDir } from './helpers.js';
 
 async function archive() {
   const dir = tempDir();
-  const logKeyFile = join(dir, 'log.key');
-  const logPub = cli(['keygen', '--name', 'billing.example/audit', '--out', logKeyFile]).stdout.trim();
-  const exKeyFile = join(dir, 'extraction.key');
-  const exPub = cli(['keygen', '--name', 'audit-team.example/evidence', '--out', exKeyFile]).stdout.trim();
+  const { logKeyFile, logPub, exKeyFile, exPub } = evidenceKeys(dir);
   const logs = join(dir, 'logs');
   const transport = createFileTransport({ dir: logs, rotate: { maxBytes: 6000 }, compress: true, index: { blockBytes: 1500 } });
   const log = createAuditLogger({

@@ -9,14 +9,11 @@ import { join } from 'node:path';
 import { createAuditLogger } from '@auditready/core';
 import { createFileTransport } from '@auditready/transport-file';
 import { describe, expect, it } from 'vitest';
-import { cli, tempDir } from './helpers.js';
+import { cli, evidenceKeys, tempDir } from './helpers.js';
 
 async function setup() {
   const dir = tempDir();
-  const logKeyFile = join(dir, 'log.key');
-  const logPub = cli(['keygen', '--name', 'billing.example/audit', '--out', logKeyFile]).stdout.trim();
-  const exKeyFile = join(dir, 'extraction.key');
-  const exPub = cli(['keygen', '--name', 'audit-team.example/evidence', '--out', exKeyFile]).stdout.trim();
+  const { logKeyFile, logPub, exKeyFile, exPub } = evidenceKeys(dir);
   const logs = join(dir, 'logs');
   const log = createAuditLogger({
     service: { name: 'billing' },
@@ -180,10 +177,7 @@ describe('auditready evidence', () => {
 describe('evidence: the retention inventory', () => {
   it('lists every segment read with its seq and time ranges, and each segment the policy removed, flagged when it falls in the window', async () => {
     const dir = tempDir();
-    const logKeyFile = join(dir, 'log.key');
-    const logPub = cli(['keygen', '--name', 'billing.example/audit', '--out', logKeyFile]).stdout.trim();
-    const exKeyFile = join(dir, 'extraction.key');
-    const exPub = cli(['keygen', '--name', 'audit-team.example/evidence', '--out', exKeyFile]).stdout.trim();
+    const { logKeyFile, logPub, exKeyFile, exPub } = evidenceKeys(dir);
     const logs = join(dir, 'logs');
     const transport = createFileTransport({ dir: logs, rotate: { maxBytes: 3000 }, retention: { maxFiles: 3 } });
     const log = createAuditLogger({

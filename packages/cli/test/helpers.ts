@@ -47,3 +47,12 @@ export async function writeLog(dir: string, n: number, file: Partial<FileTranspo
   }
   await log.close();
 }
+
+/** An evidence extraction's keys in `dir`: the log's checkpoint key and the extraction's signing key (files and verifier keys). */
+export function evidenceKeys(dir: string) {
+  const logKeyFile = join(dir, 'log.key');
+  const logPub = cli(['keygen', '--name', 'billing.example/audit', '--out', logKeyFile]).stdout.trim();
+  const exKeyFile = join(dir, 'extraction.key');
+  const exPub = cli(['keygen', '--name', 'audit-team.example/evidence', '--out', exKeyFile]).stdout.trim();
+  return { logKeyFile, logPub, exKeyFile, exPub };
+}
