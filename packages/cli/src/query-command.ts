@@ -4,7 +4,7 @@ import { expandInputs, openBytes, UsageError } from './inputs.js';
 import { type LineCounts, lineHandler, TABLE_WIDTHS } from './line-handler.js';
 import { PARALLEL_MIN_BYTES, scanFileParallel } from './parallel-scan.js';
 import type { ReaderLog } from './reader-log.js';
-import { BufferedOutput, isSelective, lineFilterOf, mayMatch, scanLines } from './scan.js';
+import { BufferedOutput, isSelective, lineFilterOf, mayMatch, scanFile, scanLines } from './scan.js';
 import { indexCriteria, planSegments } from './segment-plan.js';
 
 export interface QueryFilters {
@@ -207,6 +207,9 @@ export async function runQuery(o: QueryCommandOptions): Promise<number> {
     ) {
       // A large plain file where many lines must be parsed: both cores (parallel-scan.ts).
       await scanFileParallel(f.path, o.filters, o.format, filter, output, counts);
+    } else if (f.path !== '-' && f.ranges === undefined && !f.path.endsWith('.gz')) {
+      await scanFile(f.path, filter, consider, () => output.flush());
+      if (o.limit !== undefined && counts.matched >= o.limit) break;
     } else {
       await scanLines(
         openBytes(f, () => {}),

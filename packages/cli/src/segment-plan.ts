@@ -147,10 +147,15 @@ export async function planSegments(
     const trust = (c: { segment: string; sha256: string }) => {
       if (!trusted.has(c.segment)) trusted.set(c.segment, c.sha256);
     };
-    for (const f of [...group].reverse()) {
+    const sidecarOf = (f: InputFile) => join(dir, `${basename(f.path).replace(/\.gz$/, '')}.idx.json`);
+    const indexed = group.map((f) => existsSync(sidecarOf(f)));
+    for (let i = group.length - 1; i >= 0; i--) {
+      // No sidecar here or before: nothing left to trust, and no segment need be scanned for commitments.
+      if (!indexed.slice(0, i + 1).includes(true)) break;
+      const f = group[i] as InputFile;
       const seg = basename(f.path).replace(/\.gz$/, '');
-      const sidecar = join(dir, `${seg}.idx.json`);
-      if (existsSync(sidecar)) {
+      const sidecar = sidecarOf(f);
+      if (indexed[i]) {
         const text = readFileSync(sidecar, 'utf8');
         const committed = trusted.get(seg);
         if (committed !== undefined && committed === createHash('sha256').update(text).digest('hex')) {

@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { validateOcsf } from '../../../test-support/schemas.js';
 import { buildPredicate, type QueryFilters } from '../src/query-command.js';
-import { lineFilterOf, scanLines } from '../src/scan.js';
+import { lineFilterOf, scanFile, scanLines } from '../src/scan.js';
 import { cli } from './helpers.js';
 
 const word = fc.constantFrom('alice', 'bob', 'ali"ce', 'b\\ob', 'zoë', 'u-1', 'u-10', 'invoice', 'inv_1', 'admin.users', 'x*y', '日本');
@@ -99,6 +99,42 @@ describe('query: the byte scan never loses a match', () => {
         },
       ),
       { numRuns: 300 },
+    );
+  });
+
+  it('a plain file read in reused blocks (scanFile) gives the same: any block size, lines longer than a block, no final newline', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ar-qfile-'));
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 1_000_000 }),
+        filtersArb,
+        fc.integer({ min: 16, max: 3000 }),
+        fc.boolean(),
+        async (seed, filters, block, newlineAtEnd) => {
+          const { lines } = await randomLog(seed, 30);
+          const f = filters as QueryFilters;
+          const predicate = buildPredicate(f);
+          const want = lines.filter((l) => predicate(JSON.parse(l) as AuditEntry));
+          const file = join(dir, `log-${seed}.log`);
+          writeFileSync(file, `${lines.join('\n')}${newlineAtEnd ? '\n' : ''}`);
+          const got: string[] = [];
+          const since = f.since === undefined ? undefined : Date.parse(f.since);
+          const until = f.until === undefined ? undefined : Date.parse(f.until);
+          await scanFile(
+            file,
+            lineFilterOf(f, since, until),
+            (buf, s, e) => {
+              const line = buf.toString('utf8', s, e);
+              if (predicate(JSON.parse(line) as AuditEntry)) got.push(line);
+              return true;
+            },
+            undefined,
+            block,
+          );
+          expect(got).toEqual(want);
+        },
+      ),
+      { numRuns: 150 },
     );
   });
 
