@@ -73,71 +73,73 @@ if (parts.includes('plain')) {
   );
 }
 
-// The archive: a year of gzipped 64 MB segments with index sidecars.
-const entries = Number(process.env.QUERY_ARCHIVE_ENTRIES ?? 1_500_000);
-const archive = process.env.QUERY_ARCHIVE_DIR ?? join(tmpdir(), `auditready-bench-archive-v2-${entries}`);
-if (!existsSync(join(archive, 'done'))) {
-  const t0 = performance.now();
-  rmSync(archive, { recursive: true, force: true });
-  mkdirSync(archive, { recursive: true });
-  const start = Date.parse('2026-01-01T00:00:00Z');
-  const year = 365 * 86400e3;
-  let i = 0;
-  const transport = createFileTransport({ dir: archive, rotate: { maxBytes: 64 * 1024 * 1024 }, compress: true, durability: 'none' });
-  const log = createAuditLogger({
-    service: { name: 'billing-api', version: '3.14.0' },
-    transports: [transport],
-    handleSignals: false,
-    processInfo: false,
-    heartbeatMs: 0,
-    queue: { maxEntries: 100_000, batchSize: 4096 },
-    clock: { nowMicros: () => Math.floor((start + (i * year) / entries) * 1000) },
-  });
-  for (; i < entries; i++) {
-    // 5,000 actors, each busy for a stretch of the year (a few segments), as people are.
-    const actor = (Math.floor((i / entries) * 5000) + (i % 7 === 0 ? (i * 7919) % 5000 : 0)) % 5000;
-    log.record({
-      kind: 'access',
-      action: i % 9 === 0 ? 'invoice.update' : 'invoice.read',
-      outcome: i % 13 === 0 ? 'denied' : 'success',
-      actor: { type: 'user', id: `usr_${String(actor).padStart(5, '0')}`, ip: '203.0.113.42' },
-      resource: { type: 'invoice', id: `inv_${i % 50_000}` },
-      http: {
-        method: i % 9 === 0 ? 'PUT' : 'GET',
-        route: '/invoices/:id',
-        path: `/invoices/inv_${i % 50_000}`,
-        status: i % 13 === 0 ? 403 : 200,
-        durationMs: 12.4,
-        requestId: `req_${i}`,
-      },
+if (parts.includes('archive')) {
+  // The archive: a year of gzipped 64 MB segments with index sidecars.
+  const entries = Number(process.env.QUERY_ARCHIVE_ENTRIES ?? 1_500_000);
+  const archive = process.env.QUERY_ARCHIVE_DIR ?? join(tmpdir(), `auditready-bench-archive-v2-${entries}`);
+  if (!existsSync(join(archive, 'done'))) {
+    const t0 = performance.now();
+    rmSync(archive, { recursive: true, force: true });
+    mkdirSync(archive, { recursive: true });
+    const start = Date.parse('2026-01-01T00:00:00Z');
+    const year = 365 * 86400e3;
+    let i = 0;
+    const transport = createFileTransport({ dir: archive, rotate: { maxBytes: 64 * 1024 * 1024 }, compress: true, durability: 'none' });
+    const log = createAuditLogger({
+      service: { name: 'billing-api', version: '3.14.0' },
+      transports: [transport],
+      handleSignals: false,
+      processInfo: false,
+      heartbeatMs: 0,
+      queue: { maxEntries: 100_000, batchSize: 4096 },
+      clock: { nowMicros: () => Math.floor((start + (i * year) / entries) * 1000) },
     });
-    if (i % 4096 === 4095) {
-      await log.flush();
-      // As a server's event loop would: let the background work (index, gzip) run between batches.
-      await new Promise((r) => setTimeout(r, 1));
+    for (; i < entries; i++) {
+      // 5,000 actors, each busy for a stretch of the year (a few segments), as people are.
+      const actor = (Math.floor((i / entries) * 5000) + (i % 7 === 0 ? (i * 7919) % 5000 : 0)) % 5000;
+      log.record({
+        kind: 'access',
+        action: i % 9 === 0 ? 'invoice.update' : 'invoice.read',
+        outcome: i % 13 === 0 ? 'denied' : 'success',
+        actor: { type: 'user', id: `usr_${String(actor).padStart(5, '0')}`, ip: '203.0.113.42' },
+        resource: { type: 'invoice', id: `inv_${i % 50_000}` },
+        http: {
+          method: i % 9 === 0 ? 'PUT' : 'GET',
+          route: '/invoices/:id',
+          path: `/invoices/inv_${i % 50_000}`,
+          status: i % 13 === 0 ? 403 : 200,
+          durationMs: 12.4,
+          requestId: `req_${i}`,
+        },
+      });
+      if (i % 4096 === 4095) {
+        await log.flush();
+        // As a server's event loop would: let the background work (index, gzip) run between batches.
+        await new Promise((r) => setTimeout(r, 1));
+      }
     }
+    await transport.idle(600_000);
+    await log.close();
+    writeFileSync(join(archive, 'done'), '');
+    console.log(`archive generated in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   }
-  await transport.idle(600_000);
-  await log.close();
-  writeFileSync(join(archive, 'done'), '');
-  console.log(`archive generated in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  const files = readdirSync(archive);
+  const gzBytes = files.filter((f) => f.endsWith('.gz')).reduce((s, f) => s + statSync(join(archive, f)).size, 0);
+  // The week of June 1-8 and an actor busy then (actors advance through the year).
+  const week = ['--since', '2026-06-01T00:00:00Z', '--until', '2026-06-08T00:00:00Z'];
+  const actor = `usr_${String(Math.floor((151 / 365) * 5000) + 3).padStart(5, '0')}`;
+  const arch = rounds(3, {
+    indexed: () => wall(bin, ['query', archive, '--actor', actor, ...week]),
+    scan: () => wall(bin, ['query', archive, '--actor', actor, ...week, '--no-index']),
+  });
+  const matches = spawnSync(bin, ['query', archive, '--actor', actor, ...week], { env, encoding: 'utf8' })
+    .stdout.trim()
+    .split('\n')
+    .filter(Boolean).length;
+  console.log(
+    `archive: ${entries.toLocaleString('en-US')} entries over 2026 in ${files.filter((f) => f.endsWith('.gz')).length} gzipped segments (${(gzBytes / 1e9).toFixed(2)} GB), ${files.filter((f) => f.endsWith('.idx.json')).length} index sidecars`,
+  );
+  console.log(`  one actor (${actor}), one week: ${matches} matches`);
+  console.log(`  with the index                     ${arch.indexed.median.toFixed(2)} s`);
+  console.log(`  --no-index (every segment)         ${arch.scan.median.toFixed(2)} s`);
 }
-const files = readdirSync(archive);
-const gzBytes = files.filter((f) => f.endsWith('.gz')).reduce((s, f) => s + statSync(join(archive, f)).size, 0);
-// The week of June 1-8 and an actor busy then (actors advance through the year).
-const week = ['--since', '2026-06-01T00:00:00Z', '--until', '2026-06-08T00:00:00Z'];
-const actor = `usr_${String(Math.floor((151 / 365) * 5000) + 3).padStart(5, '0')}`;
-const arch = rounds(3, {
-  indexed: () => wall(bin, ['query', archive, '--actor', actor, ...week]),
-  scan: () => wall(bin, ['query', archive, '--actor', actor, ...week, '--no-index']),
-});
-const matches = spawnSync(bin, ['query', archive, '--actor', actor, ...week], { env, encoding: 'utf8' })
-  .stdout.trim()
-  .split('\n')
-  .filter(Boolean).length;
-console.log(
-  `archive: ${entries.toLocaleString('en-US')} entries over 2026 in ${files.filter((f) => f.endsWith('.gz')).length} gzipped segments (${(gzBytes / 1e9).toFixed(2)} GB), ${files.filter((f) => f.endsWith('.idx.json')).length} index sidecars`,
-);
-console.log(`  one actor (${actor}), one week: ${matches} matches`);
-console.log(`  with the index                     ${arch.indexed.median.toFixed(2)} s`);
-console.log(`  --no-index (every segment)         ${arch.scan.median.toFixed(2)} s`);

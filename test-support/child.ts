@@ -29,3 +29,25 @@ export async function runToEnd(script: string, args: string[], cwd: string): Pro
   const code = await new Promise<number | null>((r) => p.on('exit', r));
   return { out, err, code };
 }
+
+/**
+ * Runs a command (the `auditready` bin, say) to its end without blocking this process's event loop
+ * (a server the command talks to may live here), and returns its exit code and output.
+ */
+export async function runCommand(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const p = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  p.stdout.on('data', (d) => {
+    stdout += String(d);
+  });
+  p.stderr.on('data', (d) => {
+    stderr += String(d);
+  });
+  const code = await new Promise<number | null>((r) => p.on('close', r));
+  return { code, stdout, stderr };
+}

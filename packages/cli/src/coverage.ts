@@ -5,7 +5,7 @@
  * flagged: requests to it leave no record.
  */
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { parseCommand } from './args.js';
 import { expandInputs, readLines, UsageError } from './inputs.js';
 import { redactArgs } from './keys.js';
 import { parseTime } from './query-command.js';
@@ -141,24 +141,13 @@ function table(r: CoverageReport): string {
 }
 
 export async function runCoverage(rest: string[], env: NodeJS.ProcessEnv, argv: string[]): Promise<number> {
-  let parsed: ReturnType<typeof parseArgs>;
-  try {
-    parsed = parseArgs({
-      args: rest,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        help: { type: 'boolean', short: 'h' },
-        routes: { type: 'string' },
-        since: { type: 'string' },
-        until: { type: 'string' },
-        json: { type: 'boolean' },
-        'reader-log': { type: 'string' },
-      },
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const parsed = parseCommand(rest, {
+    routes: { type: 'string' },
+    since: { type: 'string' },
+    until: { type: 'string' },
+    json: { type: 'boolean' },
+    'reader-log': { type: 'string' },
+  });
   const { values, positionals } = parsed as { values: Record<string, string | boolean | undefined>; positionals: string[] };
   if (values.help) {
     process.stdout.write(COVERAGE_HELP);

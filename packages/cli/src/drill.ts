@@ -7,10 +7,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import type { AuditKey } from '@auditready/core';
 import { Verifier } from '@auditready/core/verify';
+import { parseCommand } from './args.js';
 import { type Anchor, expandInputs, UsageError } from './inputs.js';
 import { collectKeys, redactArgs } from './keys.js';
 import { openReaderLog, readerLogDir } from './reader-log.js';
@@ -282,30 +282,19 @@ function withoutHeaderValues(argv: string[]): string[] {
 }
 
 export async function runDrillCommand(rest: string[], env: NodeJS.ProcessEnv, argv: string[]): Promise<number> {
-  let parsed: ReturnType<typeof parseArgs>;
-  try {
-    parsed = parseArgs({
-      args: rest,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        help: { type: 'boolean', short: 'h' },
-        log: { type: 'string', multiple: true },
-        request: { type: 'string', multiple: true },
-        header: { type: 'string', multiple: true },
-        'header-file': { type: 'string' },
-        actor: { type: 'string' },
-        deadline: { type: 'string' },
-        trust: { type: 'string', multiple: true },
-        key: { type: 'string', multiple: true },
-        'key-file': { type: 'string', multiple: true },
-        json: { type: 'boolean' },
-        'reader-log': { type: 'string' },
-      },
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const parsed = parseCommand(rest, {
+    log: { type: 'string', multiple: true },
+    request: { type: 'string', multiple: true },
+    header: { type: 'string', multiple: true },
+    'header-file': { type: 'string' },
+    actor: { type: 'string' },
+    deadline: { type: 'string' },
+    trust: { type: 'string', multiple: true },
+    key: { type: 'string', multiple: true },
+    'key-file': { type: 'string', multiple: true },
+    json: { type: 'boolean' },
+    'reader-log': { type: 'string' },
+  });
   const { values, positionals } = parsed as { values: Record<string, string | string[] | boolean | undefined>; positionals: string[] };
   if (values.help) {
     process.stdout.write(DRILL_HELP);

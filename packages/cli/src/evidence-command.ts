@@ -2,7 +2,7 @@
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCommand } from './args.js';
 import { createEvidencePack, EvidenceRefusedError } from './evidence.js';
 import { verifyEvidencePack } from './evidence-verify.js';
 import { UsageError } from './inputs.js';
@@ -43,34 +43,22 @@ const FILTERS = ['actor', 'action', 'resource', 'outcome', 'since', 'until', 'ki
 
 export async function runEvidence(rest: string[], env: NodeJS.ProcessEnv, argv: string[]): Promise<number> {
   const verifyMode = rest[0] === 'verify';
-  let parsed: ReturnType<typeof parseArgs>;
-  try {
-    parsed = parseArgs({
-      args: verifyMode ? rest.slice(1) : rest,
-      allowPositionals: true,
-      allowNegative: true,
-      strict: true,
-      options: {
-        help: { type: 'boolean', short: 'h' },
-        trust: { type: 'string', multiple: true },
-        'sign-key': { type: 'string' },
-        out: { type: 'string' },
-        sample: { type: 'string' },
-        seed: { type: 'string' },
-        'earlier-checkpoint': { type: 'string', multiple: true },
-        witness: { type: 'string', multiple: true },
-        'witness-threshold': { type: 'string' },
-        key: { type: 'string', multiple: true },
-        'key-file': { type: 'string', multiple: true },
-        'reader-log': { type: 'string' },
-        index: { type: 'boolean' },
-        status: { type: 'string', multiple: true },
-        ...Object.fromEntries(FILTERS.map((f) => [f, { type: 'string' as const }])),
-      },
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const parsed = parseCommand(verifyMode ? rest.slice(1) : rest, {
+    trust: { type: 'string', multiple: true },
+    'sign-key': { type: 'string' },
+    out: { type: 'string' },
+    sample: { type: 'string' },
+    seed: { type: 'string' },
+    'earlier-checkpoint': { type: 'string', multiple: true },
+    witness: { type: 'string', multiple: true },
+    'witness-threshold': { type: 'string' },
+    key: { type: 'string', multiple: true },
+    'key-file': { type: 'string', multiple: true },
+    'reader-log': { type: 'string' },
+    index: { type: 'boolean' },
+    status: { type: 'string', multiple: true },
+    ...Object.fromEntries(FILTERS.map((f) => [f, { type: 'string' as const }])),
+  });
   const { values, positionals } = parsed as { values: Record<string, string | string[] | boolean | undefined>; positionals: string[] };
   if (values.help) {
     process.stdout.write(EVIDENCE_HELP);

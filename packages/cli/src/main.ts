@@ -2,7 +2,7 @@
  * `auditready` — verify and query audit logs. Exit codes: 0 valid; 1 tampering or gaps found;
  * 2 usage or I/O error.
  */
-import { parseArgs } from 'node:util';
+import { KEY_AND_READER_OPTIONS, parseCommand } from './args.js';
 import { COVERAGE_HELP, runCoverage } from './coverage.js';
 import { DRILL_HELP, runDrillCommand } from './drill.js';
 import { EVIDENCE_HELP, runEvidence } from './evidence-command.js';
@@ -152,20 +152,9 @@ ${KEY_HELP}
 ${READER_HELP}
 `;
 
-const COMMON = {
-  help: { type: 'boolean', short: 'h' },
-  key: { type: 'string', multiple: true },
-  'key-file': { type: 'string', multiple: true },
-  'reader-log': { type: 'string' },
-} as const;
-
-function parse<T extends Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }>>(args: string[], options: T) {
-  try {
-    return parseArgs({ args, options: { ...COMMON, ...options }, allowPositionals: true, allowNegative: true, strict: true });
-  } catch (err) {
-    throw new UsageError(`${(err as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, '')}`);
-  }
-}
+/** Every subcommand's parse: the shared options (--help, keys, reader log) and its own. */
+const parse = <T extends Parameters<typeof parseCommand>[1]>(args: string[], options: T) =>
+  parseCommand(args, { ...KEY_AND_READER_OPTIONS, ...options });
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const [command, ...rest] = argv;

@@ -3,7 +3,6 @@
  * transport with signed checkpoints: marked requests found with their actor and outcome and
  * covered by a checkpoint; a request the policy skips, a wrong actor and an edited log fail.
  */
-import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,23 +16,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, issueToken } from '../../../examples/express-basic/app.mjs';
 // @ts-expect-error: plain JS example receiver
 import { createReceiver } from '../../../examples/http-receiver/receiver.mjs';
+import { runCommand } from '../../../test-support/child.js';
 import { BIN, tempDir } from './helpers.js';
 
 /** The CLI as a child process, without blocking this process's event loop (the server lives here). */
-function drill(args: string[], reads = tempDir('ar-reads-')): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(BIN, ['drill', ...args], { env: { ...process.env, AUDITREADY_READER_LOG: reads } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += String(d);
-    });
-    child.stderr.on('data', (d) => {
-      stderr += String(d);
-    });
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const drill = (args: string[], reads = tempDir('ar-reads-')) =>
+  runCommand(BIN, ['drill', ...args], { ...process.env, AUDITREADY_READER_LOG: reads });
 
 describe('auditready drill against a running service', () => {
   const dir = tempDir('ar-drill-');

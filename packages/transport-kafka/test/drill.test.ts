@@ -1,5 +1,4 @@
 /** `auditready drill` reading the log from a Kafka topic on the real broker (started by the global setup). */
-import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -8,27 +7,15 @@ import { join } from 'node:path';
 import { createAuditLogger } from '@auditready/core';
 import { RequestAuditor } from '@auditready/node-http';
 import { describe, expect, it } from 'vitest';
+import { runCommand } from '../../../test-support/child.js';
 import { createKafkaTransport } from '../src/index.js';
 import { bootstrap, createTopic, Kafka, logLevel } from './helpers.js';
 
 const BIN = join(import.meta.dirname, '..', '..', '..', 'node_modules', '.bin', 'auditready');
 
-function drill(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(BIN, ['drill', ...args], {
-      env: { ...process.env, AUDITREADY_READER_LOG: mkdtempSync(join(tmpdir(), 'ar-reads-')) },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += String(d);
-    });
-    child.stderr.on('data', (d) => {
-      stderr += String(d);
-    });
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+/** The CLI as a child process, without blocking this process's event loop. */
+const drill = (args: string[]) =>
+  runCommand(BIN, ['drill', ...args], { ...process.env, AUDITREADY_READER_LOG: mkdtempSync(join(tmpdir(), 'ar-reads-')) });
 
 describe.skipIf(bootstrap === '')('auditready drill --log kafka://', () => {
   it('finds each marked request in the topic with its outcome, and the chain verifies', async () => {
