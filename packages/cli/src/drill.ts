@@ -15,7 +15,7 @@ import { type Anchor, expandInputs, UsageError } from './inputs.js';
 import { collectKeys, redactArgs } from './keys.js';
 import { openReaderLog, readerLogDir } from './reader-log.js';
 import { readTrust } from './trust.js';
-import { parseKafkaUrl, readKafka } from './verify-kafka.js';
+import { isKafkaUrl, parseKafkaUrl, readKafka } from './verify-kafka.js';
 
 export interface DrillRequest {
   method: string;
@@ -80,7 +80,7 @@ interface LogRead {
 
 /** Every complete line of the log now (a line being written is left for the next poll). */
 async function readLog(log: string[]): Promise<LogRead> {
-  if (log.length === 1 && log[0]?.startsWith('kafka://')) {
+  if (log.length === 1 && log[0] !== undefined && isKafkaUrl(log[0])) {
     const read = await readKafka(parseKafkaUrl(log[0]), 1500);
     return { lines: read.lines, anchors: [] };
   }
@@ -304,7 +304,7 @@ export async function runDrillCommand(rest: string[], env: NodeJS.ProcessEnv, ar
   if (url === undefined || !/^https?:\/\//.test(url)) throw new UsageError('drill needs the service URL (http://host:port)');
   const log = (values.log as string[] | undefined) ?? [];
   if (log.length === 0) throw new UsageError('drill needs --log <files|dirs|kafka://...>: where the service writes its log');
-  if (log.some((l) => l.startsWith('kafka://')) && log.length > 1) throw new UsageError('--log kafka://... reads one topic, alone');
+  if (log.some(isKafkaUrl) && log.length > 1) throw new UsageError('--log kafka://... reads one topic, alone');
   const headers = {
     ...(typeof values['header-file'] === 'string'
       ? parseHeaders(readFileSync(values['header-file'], 'utf8').split('\n'), '--header-file')

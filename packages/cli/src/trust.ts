@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseVerifierKey, parseWitnessKey } from '@auditready/core';
 import { expandInputs, readLines, UsageError } from './inputs.js';
-import { parseKafkaUrl, readKafka } from './verify-kafka.js';
+import { isKafkaUrl, parseKafkaUrl, readKafka } from './verify-kafka.js';
 
 /** Verifier keys from --trust (or --witness) values: a key (`name+id+base64`) or a file of them (one per line, # comments). */
 export function readTrust(values: readonly string[], kind: 'trust' | 'witness' = 'trust'): string[] {
@@ -34,11 +34,11 @@ export function readTrust(values: readonly string[], kind: 'trust' | 'witness' =
 export async function readCheckpointLines(values: readonly string[]): Promise<{ line: string; source: string }[]> {
   if (values.length === 0) return [];
   const out: { line: string; source: string }[] = [];
-  for (const v of values.filter((x) => x.startsWith('kafka://'))) {
+  for (const v of values.filter(isKafkaUrl)) {
     const read = await readKafka(parseKafkaUrl(v));
     for (const [i, line] of read.lines.entries()) out.push({ line, source: `${v} message ${i + 1}` });
   }
-  const paths = values.filter((x) => !x.startsWith('kafka://'));
+  const paths = values.filter((x) => !isKafkaUrl(x));
   if (paths.length === 0) return out;
   const { files } = await expandInputs(paths);
   for (const f of files) {

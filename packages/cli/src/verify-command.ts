@@ -5,7 +5,7 @@ import { createProgress } from './progress.js';
 import type { ReaderLog } from './reader-log.js';
 import { readCheckpointLines } from './trust.js';
 import { type VerifyFilesResult, verifyFiles } from './verify-files.js';
-import { loadCheckpoint, parseKafkaUrl, saveCheckpoint, verifyKafka } from './verify-kafka.js';
+import { isKafkaUrl, loadCheckpoint, parseKafkaUrl, saveCheckpoint, verifyKafka } from './verify-kafka.js';
 import { planWindow, type VerifyWindow } from './verify-window.js';
 
 export interface VerifyCommandOptions {
@@ -125,7 +125,7 @@ function windowLine(o: VerifyCommandOptions, w: VerifyWindow): string {
 
 /** Returns the exit code (EXIT): 0 complete, 1 a break or declared gaps, 3 consistent but not proven complete. */
 export async function runVerify(o: VerifyCommandOptions): Promise<number> {
-  const kafkaInputs = o.inputs.filter((i) => i.startsWith('kafka://'));
+  const kafkaInputs = o.inputs.filter(isKafkaUrl);
   if (kafkaInputs.length > 0 && o.inputs.length > 1) throw new UsageError('a kafka:// topic is verified on its own (one input)');
   if (o.checkpoint !== undefined && kafkaInputs.length === 0) throw new UsageError('--checkpoint applies to a kafka:// input only');
   const windowed = o.since !== undefined || o.until !== undefined;

@@ -13,15 +13,60 @@ export interface KafkaSource {
   brokers: string[];
   topic: string;
   display: string;
+  /** kafkas://: TLS to the brokers. */
+  tls: boolean;
 }
 
-/** Parses `kafka://broker1:9092,broker2:9092/topic`; throws UsageError on anything else. */
+/** Parses `kafka://broker1:9092,broker2:9092/topic` (kafkas:// for TLS); throws UsageError on anything else. */
 export function parseKafkaUrl(arg: string): KafkaSource {
-  const m = /^kafka:\/\/([^/]+)\/([A-Za-z0-9._-]+)$/.exec(arg);
-  if (!m) throw new UsageError(`${arg}: expected kafka://host:port[,host:port...]/topic`);
-  const brokers = (m[1] as string).split(',').filter(Boolean);
+  const m = /^(kafkas?):\/\/([^/]+)\/([A-Za-z0-9._-]+)$/.exec(arg);
+  if (!m) throw new UsageError(`${arg}: expected kafka://host:port[,host:port...]/topic (kafkas:// for TLS)`);
+  const brokers = (m[2] as string).split(',').filter(Boolean);
   for (const b of brokers) if (!/^[^:]+:\d+$/.test(b)) throw new UsageError(`${arg}: broker "${b}" must be host:port`);
-  return { brokers, topic: m[2] as string, display: arg };
+  return { brokers, topic: m[3] as string, display: arg, tls: m[1] === 'kafkas' };
+}
+
+/** Is this input a Kafka topic (kafka:// or kafkas://)? */
+export const isKafkaUrl = (arg: string) => /^kafkas?:\/\//.test(arg);
+
+const MECHANISMS = ['scram-sha-256', 'scram-sha-512', 'plain'];
+
+/**
+ * TLS and SASL for reading a topic, from the environment (a secret is never on the command line,
+ * where `ps` and shell history show it): AUDITREADY_KAFKA_CA (PEM file of the CAs to trust, with
+ * kafkas://; default the system's), AUDITREADY_KAFKA_SASL (scram-sha-256, scram-sha-512 or plain),
+ * AUDITREADY_KAFKA_USERNAME, and AUDITREADY_KAFKA_PASSWORD_FILE (or AUDITREADY_KAFKA_PASSWORD).
+ */
+export function kafkaSecurity(source: KafkaSource, env: NodeJS.ProcessEnv = process.env): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const ca = env.AUDITREADY_KAFKA_CA;
+  if (ca !== undefined && !source.tls) throw new UsageError(`AUDITREADY_KAFKA_CA is set but ${source.display} is not TLS: use kafkas://`);
+  if (source.tls) {
+    try {
+      out.ssl = ca === undefined ? true : { ca: [readFileSync(ca, 'utf8')] };
+    } catch (e) {
+      throw new UsageError(`AUDITREADY_KAFKA_CA=${ca}: ${(e as Error).message}`);
+    }
+  }
+  const mechanism = env.AUDITREADY_KAFKA_SASL?.toLowerCase();
+  if (mechanism === undefined) return out;
+  if (!MECHANISMS.includes(mechanism)) throw new UsageError(`AUDITREADY_KAFKA_SASL=${mechanism}: one of ${MECHANISMS.join(', ')}`);
+  const username = env.AUDITREADY_KAFKA_USERNAME;
+  if (!username) throw new UsageError('AUDITREADY_KAFKA_SASL needs AUDITREADY_KAFKA_USERNAME');
+  let password = env.AUDITREADY_KAFKA_PASSWORD;
+  const file = env.AUDITREADY_KAFKA_PASSWORD_FILE;
+  if (file !== undefined) {
+    try {
+      password = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    } catch (e) {
+      throw new UsageError(`AUDITREADY_KAFKA_PASSWORD_FILE=${file}: ${(e as Error).message}`);
+    }
+  }
+  if (password === undefined)
+    throw new UsageError('AUDITREADY_KAFKA_SASL needs AUDITREADY_KAFKA_PASSWORD_FILE (or AUDITREADY_KAFKA_PASSWORD)');
+  if (!source.tls && mechanism === 'plain') throw new UsageError('SASL PLAIN sends the password in clear: use kafkas://');
+  out.sasl = { mechanism, username, password };
+  return out;
 }
 
 async function load(name: string): Promise<Record<string, unknown>> {
@@ -93,6 +138,7 @@ export async function readKafka(source: KafkaSource, idleMs = 3000, from?: Topic
     clientId: 'auditready-cli',
     logLevel: mod.logLevel.NOTHING,
     connectionTimeout: 10_000,
+    ...kafkaSecurity(source),
   });
   try {
     return await readTopic({
@@ -102,8 +148,18 @@ export async function readKafka(source: KafkaSource, idleMs = 3000, from?: Topic
       ...(from ? { from } : {}),
     });
   } catch (e) {
-    throw new AuditTransportError('kafka', `${source.display}: ${(e as Error).message}`, { cause: e });
+    throw new AuditTransportError('kafka', `${source.display}: ${kafkaErrorText(e as Error)}`, { cause: e });
   }
+}
+
+/** What went wrong, in words that say what to fix (kafkajs wraps the cause of a refused connection). */
+function kafkaErrorText(e: Error): string {
+  const text = `${e.message} ${(e as { cause?: Error }).cause?.message ?? ''}`;
+  if (e.name === 'KafkaJSSASLAuthenticationError' || /authentication failed/i.test(text))
+    return `authentication failed: the broker refused the user name or password (${e.message})`;
+  if (/certificate|self[- ]signed|unable to verify/i.test(text))
+    return `the broker's TLS certificate is not trusted (set AUDITREADY_KAFKA_CA to the CA that signed it): ${e.message}`;
+  return e.message;
 }
 
 /** The checkpoint in `file`, or undefined when the file does not exist yet (first run). */

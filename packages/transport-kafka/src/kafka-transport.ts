@@ -11,6 +11,7 @@
 import {
   AuditClosedError,
   AuditConfigError,
+  AuditTransportError,
   checkOptionsObject,
   ENTRY_FORMATS,
   type EntryFormat,
@@ -59,6 +60,32 @@ export interface KafkaTransportOptions {
    * `auditready verify kafka://` take it back out).
    */
   format?: 'canonical' | EntryFormat;
+}
+
+/**
+ * A refused connection in words that say what to fix: wrong SASL credentials, or a broker
+ * certificate the client does not trust (the clients bury both in generic connection errors).
+ * Anything else is passed on as it is.
+ */
+function explained(err: unknown, name: string): unknown {
+  if (!(err instanceof Error)) return err;
+  const cause = (err as { cause?: unknown }).cause;
+  const text = `${err.name} ${err.message} ${cause instanceof Error ? cause.message : ''}`;
+  if (/SASL|authentication failed|Authentication failed/i.test(text) && /auth/i.test(text))
+    return new AuditTransportError(
+      name,
+      `${name}: authentication failed: the broker refused the SASL user name or password (${err.message})`,
+      {
+        cause: err,
+      },
+    );
+  if (/certificate|self[- ]signed|unable to verify|SSL handshake/i.test(text))
+    return new AuditTransportError(
+      name,
+      `${name}: the broker's TLS certificate is not trusted: give the client the CA that signed it (${err.message})`,
+      { cause: err },
+    );
+  return err;
 }
 
 export function createKafkaTransport(options: KafkaTransportOptions): KafkaTransport {
@@ -167,7 +194,7 @@ export class KafkaTransport implements Transport {
         this.stats.recreated++;
         void old?.disconnect().catch(() => undefined);
       }
-      throw err;
+      throw explained(err, this.name);
     }
   }
 

@@ -5,6 +5,9 @@
  * makes that a failure, so CI always runs them.
  */
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 
@@ -19,17 +22,36 @@ export default function setup(project: TestProject) {
     console.warn(`\n!!! SKIPPING the Kafka suites: ${msg}. Set AUDITREADY_REQUIRE_KAFKA=1 to make this an error.\n`);
     project.provide('kafkaBootstrap', '');
     project.provide('kafkaPort', '');
+    project.provide('kafkaTls', { bootstrap: '', dir: '', users: {} });
     return;
   }
-  const env = { ...process.env, KAFKA_PORT: port, KAFKA_CONTROLLER_PORT: String(Number(port) + 1000) };
+  // A SASL_SSL listener beside the plain one: certificates made with openssl (scripts/kafka/make-tls.sh),
+  // SCRAM users created when the storage is formatted.
+  const tlsDir = mkdtempSync(join(tmpdir(), 'ar-kafka-tls-'));
+  const password = randomBytes(12).toString('hex');
+  const made = spawnSync('bash', [join(scripts, 'make-tls.sh'), tlsDir, password], { encoding: 'utf8' });
+  if (made.status !== 0) throw new Error(`could not make the test certificates (openssl):\n${made.stderr}`);
+  const users = { writer: `w-${randomBytes(9).toString('hex')}`, reader: `r-${randomBytes(9).toString('hex')}` };
+  const env = {
+    ...process.env,
+    KAFKA_PORT: port,
+    KAFKA_CONTROLLER_PORT: String(Number(port) + 1000),
+    KAFKA_SSL_PORT: String(Number(port) + 2000),
+    KAFKA_SSL_KEYSTORE: join(tlsDir, 'broker.p12'),
+    KAFKA_SSL_PASSWORD: password,
+    KAFKA_SCRAM_USERS: `auditwriter:${users.writer} auditreader:${users.reader}`,
+  };
   const t0 = Date.now();
   const r = spawnSync('bash', [join(scripts, 'start-kafka.sh')], { encoding: 'utf8', env, timeout: 240_000 });
   if (r.status !== 0) throw new Error(`could not start Kafka:\n${r.stdout}\n${r.stderr}`);
   const bootstrap = /KAFKA_BOOTSTRAP=(\S+)/.exec(r.stdout)?.[1];
   if (!bootstrap) throw new Error(`start-kafka.sh printed no KAFKA_BOOTSTRAP:\n${r.stdout}`);
-  console.log(`Kafka broker ready at ${bootstrap} in ${Date.now() - t0} ms`);
+  const tlsBootstrap = /KAFKA_SSL_BOOTSTRAP=(\S+)/.exec(r.stdout)?.[1];
+  if (!tlsBootstrap) throw new Error(`start-kafka.sh printed no KAFKA_SSL_BOOTSTRAP:\n${r.stdout}`);
+  console.log(`Kafka broker ready at ${bootstrap} (SASL_SSL ${tlsBootstrap}) in ${Date.now() - t0} ms`);
   project.provide('kafkaBootstrap', bootstrap);
   project.provide('kafkaPort', port);
+  project.provide('kafkaTls', { bootstrap: tlsBootstrap, dir: tlsDir, users: { auditwriter: users.writer, auditreader: users.reader } });
   return () => {
     spawnSync('bash', [join(scripts, 'stop-kafka.sh')], { encoding: 'utf8', env, timeout: 60_000 });
   };
@@ -39,5 +61,7 @@ declare module 'vitest' {
   export interface ProvidedContext {
     kafkaBootstrap: string;
     kafkaPort: string;
+    /** The SASL_SSL listener: its address, the folder with ca.crt and other-ca.crt, SCRAM users and passwords. */
+    kafkaTls: { bootstrap: string; dir: string; users: Record<string, string> };
   }
 }
