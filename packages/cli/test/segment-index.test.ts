@@ -170,6 +170,33 @@ describe('index blocks', () => {
     }
   });
 
+  it('blocks that no longer end at line ends (the file edited, same size) are not trusted: the file is read in full', async () => {
+    const dir = await archive(17, 150, false, 500);
+    const truth = query(dir, ['--actor', 'u5', '--no-index']).stdout;
+    expect(truth.length).toBeGreaterThan(0);
+    // In a segment holding u5: a block's last line loses its closing brace, and the next line gains a
+    // leading space (the size stays; the block now ends inside a line).
+    const seg = readdirSync(dir).find((f) => f.endsWith('.log') && f !== 'audit.log' && plainOf(dir, f).includes('"id":"u5"')) as string;
+    const b = JSON.parse(readFileSync(join(dir, `${seg}.blk.json`), 'utf8'));
+    const bytes = readFileSync(join(dir, seg));
+    // A block holding u5 whose next block does not (so the block is read on its own).
+    const has = (x: { at: number; bytes: number }) => bytes.subarray(x.at, x.at + x.bytes).includes('"id":"u5"');
+    const i = b.blocks.findIndex(
+      (x: { at: number; bytes: number }, k: number) => k + 1 < b.blocks.length && has(x) && !has(b.blocks[k + 1]),
+    );
+    expect(i).toBeGreaterThanOrEqual(0);
+    const end = b.blocks[i].at + b.blocks[i].bytes - 1; // the newline ending that block
+    expect(bytes[end]).toBe(0x0a);
+    const edited = Buffer.concat([bytes.subarray(0, end - 1), Buffer.from('\n '), bytes.subarray(end + 1)]);
+    expect(edited.length).toBe(bytes.length);
+    writeFileSync(join(dir, seg), edited);
+    const r = query(dir, ['--actor', 'u5']);
+    expect(r.stderr).toMatch(/its blocks do not read back as its index describes: read in full/);
+    // Every match the edit did not touch is still found.
+    const want = truth.split('\n').filter((l) => l !== '' && edited.includes(Buffer.from(l)));
+    expect(r.stdout.split('\n').filter(Boolean)).toEqual(want);
+  });
+
   it('a segment recompressed after indexing is read in full (its blocks describe another file)', async () => {
     const dir = await archive(13, 150, true, 500);
     const truth = query(dir, ['--actor', 'u4', '--no-index']).stdout;
