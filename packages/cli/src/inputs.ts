@@ -117,15 +117,12 @@ function readHead(path: string): ChainHead | undefined {
 }
 
 /**
- * The blocks of a file its index selected, decompressed. All are read before any is given out:
- * one that does not read back (the file differs from what its index describes) means the whole
- * file is read instead, so nothing is missed.
+ * The blocks of a file its index selected, decompressed, in order; undefined when one does not read
+ * back (the file differs from what its index describes: then the whole file is to be read). Reads
+ * and gunzips overlap in libuv's thread pool, a few at a time.
  */
-async function* rangesOf(
-  file: InputFile,
-  ranges: { at: number; bytes: number }[],
-  onBytes: (n: number) => void,
-): AsyncGenerator<Uint8Array> {
+export async function readRanges(file: InputFile, onBytes: (n: number) => void = () => {}): Promise<Buffer[] | undefined> {
+  const ranges = file.ranges ?? [];
   const fh = await open(file.path, 'r');
   const gz = file.path.endsWith('.gz');
   const readOne = async (r: { at: number; bytes: number }): Promise<Buffer> => {
@@ -136,21 +133,36 @@ async function* rangesOf(
     if (bytesRead !== r.bytes || (plain.length > 0 && plain[plain.length - 1] !== 0x0a)) throw new Error('short block');
     return plain;
   };
-  // Reads and gunzips overlap in libuv's thread pool (a few at a time); the blocks keep their order.
   const out: Buffer[] = new Array(ranges.length);
   let next = 0;
   const worker = async () => {
     for (let i = next++; i < ranges.length; i = next++) out[i] = await readOne(ranges[i] as { at: number; bytes: number });
   };
-  const settled = await Promise.allSettled(Array.from({ length: Math.min(RANGE_CONCURRENCY, ranges.length) }, worker));
-  if (settled.some((r) => r.status === 'rejected')) {
+  try {
+    const settled = await Promise.allSettled(Array.from({ length: Math.min(RANGE_CONCURRENCY, ranges.length) }, worker));
+    return settled.some((r) => r.status === 'rejected') ? undefined : out;
+  } finally {
     await fh.close();
-    process.stderr.write(`warning: ${file.display}: its blocks do not read back as its index describes: read in full\n`);
-    yield* openBytes({ path: file.path, display: file.display, bytes: file.bytes }, onBytes);
+  }
+}
+
+/**
+ * The blocks of a file its index selected (readRanges, or `ready` when they were read ahead). All
+ * are read before any is given out: one that does not read back means the whole file is read
+ * instead, so nothing is missed.
+ */
+export async function* rangesOf(
+  file: InputFile,
+  onBytes: (n: number) => void,
+  ready: Promise<Buffer[] | undefined> = readRanges(file, onBytes),
+): AsyncGenerator<Uint8Array> {
+  const out = await ready;
+  if (out) {
+    yield* out;
     return;
   }
-  await fh.close();
-  yield* out;
+  process.stderr.write(`warning: ${file.display}: its blocks do not read back as its index describes: read in full\n`);
+  yield* openBytes({ path: file.path, display: file.display, bytes: file.bytes }, onBytes);
 }
 
 /**
@@ -159,7 +171,7 @@ async function* rangesOf(
  */
 export function openBytes(file: InputFile, onBytes: (n: number) => void, onRaw?: (chunk: Buffer) => void): AsyncIterable<Uint8Array> {
   if (file.path === '-') return process.stdin;
-  if (file.ranges !== undefined) return rangesOf(file, file.ranges, onBytes);
+  if (file.ranges !== undefined) return rangesOf(file, onBytes);
   const raw = createReadStream(file.path, { highWaterMark: 4 * 1024 * 1024 });
   raw.on('data', (chunk) => {
     onBytes((chunk as Buffer).length);

@@ -1,6 +1,6 @@
 import type { AuditEntry, AuditKey, ChainHead, EntryFormat } from '@auditready/core';
 import { feedStream, Verifier } from '@auditready/core/verify';
-import { expandInputs, openBytes, UsageError } from './inputs.js';
+import { expandInputs, openBytes, rangesOf, readRanges, UsageError } from './inputs.js';
 import { type LineCounts, lineHandler, TABLE_WIDTHS } from './line-handler.js';
 import { PARALLEL_MIN_BYTES, scanFileParallel } from './parallel-scan.js';
 import type { ReaderLog } from './reader-log.js';
@@ -182,8 +182,23 @@ export async function runQuery(o: QueryCommandOptions): Promise<number> {
   // Segments whose trusted index says they cannot match are not read (never when verifying).
   const plan = verifier || o.index === false ? undefined : await planSegments(files, indexCriteria(o.filters, since, until));
   for (const d of plan?.distrusted ?? []) process.stderr.write(`warning: ${d}\n`);
-  for (const f of plan?.read ?? files) {
-    if (verifier) {
+  const toRead = plan?.read ?? files;
+  // The selected blocks of the next segment are read while this one is scanned.
+  let ahead: Promise<Buffer[] | undefined> | undefined;
+  for (const [i, f] of toRead.entries()) {
+    const mine = ahead;
+    const following = toRead[i + 1];
+    ahead = following?.ranges !== undefined && o.limit === undefined ? readRanges(following) : undefined;
+    ahead?.catch(() => undefined); // awaited when its turn comes; not left unhandled if the loop stops first
+    if (f.ranges !== undefined) {
+      await scanLines(
+        rangesOf(f, () => {}, mine),
+        filter,
+        consider,
+        () => output.flush(),
+      );
+      if (o.limit !== undefined && counts.matched >= o.limit) break;
+    } else if (verifier) {
       // Every line goes to the verifier; only those that may match are parsed.
       await feedStream(
         verifier,
