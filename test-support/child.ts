@@ -17,17 +17,8 @@ export async function killAfter(script: string, args: string[], cwd: string, mar
  * test's own process (a receiver, a broker client) must keep answering meanwhile.
  */
 export async function runToEnd(script: string, args: string[], cwd: string): Promise<{ out: string; err: string; code: number | null }> {
-  const p = spawn(process.execPath, [script, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  p.stdout.on('data', (d) => {
-    out += String(d);
-  });
-  p.stderr.on('data', (d) => {
-    err += String(d);
-  });
-  const code = await new Promise<number | null>((r) => p.on('exit', r));
-  return { out, err, code };
+  const r = await runCommand(process.execPath, [script, ...args], process.env, cwd);
+  return { out: r.stdout, err: r.stderr, code: r.code };
 }
 
 /**
@@ -38,8 +29,9 @@ export async function runCommand(
   cmd: string,
   args: string[],
   env: NodeJS.ProcessEnv = process.env,
+  cwd?: string,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const p = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const p = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'], ...(cwd ? { cwd } : {}) });
   let stdout = '';
   let stderr = '';
   p.stdout.on('data', (d) => {

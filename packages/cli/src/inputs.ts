@@ -9,7 +9,7 @@ import { open } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { createGunzip, gunzip } from 'node:zlib';
-import { AuditConfigError, type ChainHead, canonicalLineOf } from '@auditready/core';
+import { AuditConfigError, AuditInputError, type ChainHead, canonicalLineOf } from '@auditready/core';
 import { splitLines } from '@auditready/core/verify';
 import { glob, isDynamicPattern } from 'tinyglobby';
 
@@ -130,7 +130,8 @@ export async function readRanges(file: InputFile, onBytes: (n: number) => void =
     const { bytesRead } = await fh.read(raw, 0, r.bytes, r.at);
     onBytes(bytesRead);
     const plain = gz ? await gunzipAsync(raw.subarray(0, bytesRead)) : raw.subarray(0, bytesRead);
-    if (bytesRead !== r.bytes || (plain.length > 0 && plain[plain.length - 1] !== 0x0a)) throw new Error('short block');
+    if (bytesRead !== r.bytes || (plain.length > 0 && plain[plain.length - 1] !== 0x0a))
+      throw new AuditInputError(`${file.display}: block at ${r.at} does not end at a line end`);
     return plain;
   };
   const out: Buffer[] = new Array(ranges.length);

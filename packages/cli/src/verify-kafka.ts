@@ -131,7 +131,7 @@ type TopicCheckpoint = import('@auditready/transport-kafka').TopicCheckpoint;
 /** Reads a topic from the beginning (or `from`) until it is idle for `idleMs`: its lines, exact resends dropped. */
 export async function readKafka(source: KafkaSource, idleMs = 3000, from?: TopicCheckpoint) {
   const kafkajs = await load('kafkajs');
-  const { readTopic } = (await load('@auditready/transport-kafka')) as typeof import('@auditready/transport-kafka');
+  const { readTopic, kafkaRefusal } = (await load('@auditready/transport-kafka')) as typeof import('@auditready/transport-kafka');
   const mod = (kafkajs.default ?? kafkajs) as { Kafka: new (c: object) => unknown; logLevel: { NOTHING: number } };
   const kafka = new mod.Kafka({
     brokers: source.brokers,
@@ -148,18 +148,15 @@ export async function readKafka(source: KafkaSource, idleMs = 3000, from?: Topic
       ...(from ? { from } : {}),
     });
   } catch (e) {
-    throw new AuditTransportError('kafka', `${source.display}: ${kafkaErrorText(e as Error)}`, { cause: e });
+    const why = kafkaRefusal(e);
+    const text =
+      why === 'authentication'
+        ? `authentication failed: the broker refused the user name or password (${(e as Error).message})`
+        : why === 'certificate'
+          ? `the broker's TLS certificate is not trusted (set AUDITREADY_KAFKA_CA to the CA that signed it): ${(e as Error).message}`
+          : (e as Error).message;
+    throw new AuditTransportError('kafka', `${source.display}: ${text}`, { cause: e });
   }
-}
-
-/** What went wrong, in words that say what to fix (kafkajs wraps the cause of a refused connection). */
-function kafkaErrorText(e: Error): string {
-  const text = `${e.message} ${(e as { cause?: Error }).cause?.message ?? ''}`;
-  if (e.name === 'KafkaJSSASLAuthenticationError' || /authentication failed/i.test(text))
-    return `authentication failed: the broker refused the user name or password (${e.message})`;
-  if (/certificate|self[- ]signed|unable to verify/i.test(text))
-    return `the broker's TLS certificate is not trusted (set AUDITREADY_KAFKA_CA to the CA that signed it): ${e.message}`;
-  return e.message;
 }
 
 /** The checkpoint in `file`, or undefined when the file does not exist yet (first run). */

@@ -10,7 +10,6 @@ import { formatCheckpoint, ROTATION_HEADER } from './checkpoint.js';
 import { AuditConfigError, AuditHookError, AuditProofError } from './errors.js';
 import type { SealedRecord } from './hash-chain.js';
 import type { ChainStart } from './logger-options.js';
-import type { FlushResult } from './logger-types.js';
 import { CompactRange, leafHash } from './merkle.js';
 import { type NoteSigner, parseSignerKey, parseWitnessKey, signNoteNow } from './note.js';
 import { intOption } from './options.js';
@@ -318,34 +317,6 @@ export class Checkpointer {
       w.stop();
     }
     this.stop();
-  }
-
-  /**
-   * The end of a logger's life: the last checkpoint, then the flush; records a transport seals
-   * while the logger flushes (a file transport committing an index sidecar, a retention record)
-   * get one more checkpoint, a few times at most, so that the last checkpoint covers everything.
-   */
-  static async finishClosing(
-    cp: Checkpointer | undefined,
-    flush: () => Promise<FlushResult>,
-    ms: number,
-    transports: readonly { transport: Transport }[] = [],
-  ): Promise<FlushResult> {
-    // A transport's background work may still record (a file transport's index notices, for a
-    // segment the last writes closed): let it finish while the logger takes records, so they are
-    // sealed and covered like the rest.
-    if (transports.some((l) => l.transport.beforeClose)) {
-      await flush();
-      await Promise.allSettled(transports.map((l) => l.transport.beforeClose?.(ms)));
-    }
-    if (cp) await cp.finish(ms);
-    let result = await flush();
-    for (let round = 0; cp && round < 3 && cp.health().uncovered > 0; round++) {
-      void cp.issue();
-      await cp.settle(ms);
-      result = await flush();
-    }
-    return result;
   }
 
   stop(): void {

@@ -24,6 +24,7 @@ import { type EntryBody, HashChain, type SealedRecord } from './hash-chain.js';
 import { loggerHealth } from './health.js';
 import { DEFAULT_HEARTBEAT_MS, Heartbeat } from './heartbeat.js';
 import { CLOCK_STEP, ROOM, SEAL_AT, SEAL_REJECTED, TREE } from './internal.js';
+import { finishClosing } from './logger-close.js';
 import {
   type AuditLoggerOptions,
   checkTransports,
@@ -354,7 +355,7 @@ class Logger implements AuditLogger {
     if (this.#closed) return { ok: this.#pending() === 0, pending: this.#pending() };
     const cp = this.#checkpointer;
     // The last checkpoint covers everything sealed: a tail cut after close is then visible.
-    const result = await Checkpointer.finishClosing(cp, () => this.flush(options), options.timeoutMs ?? 30000, this.#lanes);
+    const result = await finishClosing(cp, () => this.flush(options), options.timeoutMs ?? 30000, this.#lanes);
     this.#closed = true;
     this.#epochs?.stop();
     this.#heartbeat?.stop();

@@ -63,29 +63,31 @@ export interface KafkaTransportOptions {
 }
 
 /**
- * A refused connection in words that say what to fix: wrong SASL credentials, or a broker
- * certificate the client does not trust (the clients bury both in generic connection errors).
- * Anything else is passed on as it is.
+ * Why a broker refused a connection, when it is one of the two a user fixes by configuration: the
+ * SASL credentials, or a TLS certificate the client does not trust. The clients bury both in
+ * generic connection errors (kafkajs wraps the cause); undefined for anything else.
  */
-function explained(err: unknown, name: string): unknown {
-  if (!(err instanceof Error)) return err;
+export function kafkaRefusal(err: unknown): 'authentication' | 'certificate' | undefined {
+  if (!(err instanceof Error)) return undefined;
   const cause = (err as { cause?: unknown }).cause;
   const text = `${err.name} ${err.message} ${cause instanceof Error ? cause.message : ''}`;
-  if (/SASL|authentication failed|Authentication failed/i.test(text) && /auth/i.test(text))
-    return new AuditTransportError(
-      name,
-      `${name}: authentication failed: the broker refused the SASL user name or password (${err.message})`,
-      {
-        cause: err,
-      },
-    );
-  if (/certificate|self[- ]signed|unable to verify|SSL handshake/i.test(text))
-    return new AuditTransportError(
-      name,
-      `${name}: the broker's TLS certificate is not trusted: give the client the CA that signed it (${err.message})`,
-      { cause: err },
-    );
-  return err;
+  if (/SASLAuthentication|authentication failed/i.test(text)) return 'authentication';
+  if (/certificate|self[- ]signed|unable to verify|SSL handshake/i.test(text)) return 'certificate';
+  return undefined;
+}
+
+/** A refusal the user fixes by configuration, in words that say what to fix; anything else as it is. */
+function explained(err: unknown, name: string): unknown {
+  const why = kafkaRefusal(err);
+  if (why === undefined) return err;
+  const detail = (err as Error).message;
+  return new AuditTransportError(
+    name,
+    why === 'authentication'
+      ? `${name}: authentication failed: the broker refused the SASL user name or password (${detail})`
+      : `${name}: the broker's TLS certificate is not trusted: give the client the CA that signed it (${detail})`,
+    { cause: err },
+  );
 }
 
 export function createKafkaTransport(options: KafkaTransportOptions): KafkaTransport {
