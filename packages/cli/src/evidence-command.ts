@@ -1,8 +1,10 @@
 /** `auditready evidence` and `auditready evidence verify` (docs/evidence.md). */
+
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { parseCommand } from './args.js';
+import { decryptionFor } from './decrypt.js';
 import { createEvidencePack, EvidenceRefusedError } from './evidence.js';
 import { verifyEvidencePack } from './evidence-verify.js';
 import { UsageError } from './inputs.js';
@@ -25,7 +27,10 @@ Usage:
       a manifest of every file's SHA-256 signed with --sign-key (a signer key as keygen writes it);
       in <dir> and as one file, <dir>.tar.gz. With --earlier-checkpoint (a checkpoint you kept, a
       signed note or a checkpoint record's line), a consistency proof from it to today's newest;
-      the reader log's records of the window (who read the logs) go in reads.jsonl. With --witness
+      the reader log's records of the window (who read the logs) go in reads.jsonl. An encrypted log
+      needs --identity <file> (and --keys <dir> unless keys/ is beside it) for its filters: the
+      population stays the sealed lines (their hashes and proofs), population-opened.jsonl and
+      population.csv show their content. With --witness
       <key|file> (repeatable) and --witness-threshold <k>, completeness needs a checkpoint cosigned
       by k of those witnesses (see auditready help verify).
       With --since/--until, segments whose index sidecar (committed in the log) puts them wholly
@@ -57,6 +62,8 @@ export async function runEvidence(rest: string[], env: NodeJS.ProcessEnv, argv: 
     'reader-log': { type: 'string' },
     index: { type: 'boolean' },
     status: { type: 'string', multiple: true },
+    identity: { type: 'string', multiple: true },
+    keys: { type: 'string', multiple: true },
     ...Object.fromEntries(FILTERS.map((f) => [f, { type: 'string' as const }])),
   });
   const { values, positionals } = parsed as { values: Record<string, string | string[] | boolean | undefined>; positionals: string[] };
@@ -94,8 +101,15 @@ export async function runEvidence(rest: string[], env: NodeJS.ProcessEnv, argv: 
   if (threshold !== undefined && (!Number.isInteger(threshold) || threshold < 1))
     throw new UsageError(`--witness-threshold ${values['witness-threshold']}: a whole number >= 1`);
   const reader = await openReaderLog(readerLogDir(values['reader-log'] as string | undefined, env));
+  const decryption = await decryptionFor(
+    (values.identity as string[] | undefined) ?? [],
+    env,
+    positionals,
+    (values.keys as string[] | undefined) ?? [],
+  );
   try {
     const r = await createEvidencePack({
+      ...(decryption ? { open: decryption.opener } : {}),
       inputs: positionals,
       filters,
       trust,

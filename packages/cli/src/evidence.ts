@@ -20,6 +20,7 @@ import { basename, join } from 'node:path';
 import {
   type AuditEntry,
   type AuditKey,
+  canonicalize,
   checkpointOrigin,
   leafHashOf,
   openCheckpoint,
@@ -30,7 +31,7 @@ import {
   SparseTree,
   signNote,
 } from '@auditready/core';
-import { feedStream, Verifier, type VerifyReport } from '@auditready/core/verify';
+import { type EntryOpening, feedStream, Verifier, type VerifyReport } from '@auditready/core/verify';
 import { ISO_8_15, PCI_10_2_2 } from './evidence-tables.js';
 import { listFiles, MANIFEST_HEADER, sha256 } from './evidence-verify.js';
 import { expandInputs, openBytes, readLines } from './inputs.js';
@@ -52,6 +53,8 @@ export interface EvidenceOptions {
   /** The sample's seed (any text); default random, printed and kept in sample.json. */
   seed?: string;
   keys?: AuditKey[];
+  /** Opens encrypted entries (--identity): filters, population.csv and population-opened.jsonl see their content. */
+  open?: EntryOpening;
   witnesses?: string[];
   witnessThreshold?: number;
   /** Checkpoints the auditor kept from earlier (signed notes): each gets a consistency proof to today's newest. */
@@ -129,6 +132,7 @@ export async function createEvidencePack(o: EvidenceOptions): Promise<EvidenceRe
     ...(o.keys?.length ? { keys: o.keys } : {}),
     ...(o.witnesses?.length ? { witnesses: o.witnesses } : {}),
     ...(o.witnessThreshold !== undefined ? { witnessThreshold: o.witnessThreshold } : {}),
+    ...(o.open ? { open: o.open } : {}),
   });
   const population: { line: string; e: AuditEntry }[] = [];
   const events: string[] = [];
@@ -175,6 +179,7 @@ export async function createEvidencePack(o: EvidenceOptions): Promise<EvidenceRe
             return; // the verifier reports it
           }
           retention.add(e);
+          const content = o.open && e.enc !== undefined ? openedOrSealed(o.open, e) : e;
           let c = chains.get(e.chain);
           if (!c) chains.set(e.chain, (c = chainData()));
           if (e.seq >= c.next) {
@@ -187,7 +192,7 @@ export async function createEvidencePack(o: EvidenceOptions): Promise<EvidenceRe
             const t = Date.parse(e.ts);
             if ((since === undefined || t >= since) && (until === undefined || t < until)) events.push(line);
           }
-          if (predicate(e)) population.push({ line, e });
+          if (predicate(content)) population.push({ line, e: content });
         },
       },
     );
@@ -227,6 +232,9 @@ export async function createEvidencePack(o: EvidenceOptions): Promise<EvidenceRe
   writeFileSync(join(o.out, 'reads.jsonl'), reads.map((l) => `${l}\n`).join(''));
 
   writeFileSync(join(o.out, 'population.jsonl'), population.map((p) => `${p.line}\n`).join(''));
+  // --identity: the sealed lines stay the evidence (their hashes and proofs); their content, opened, beside them.
+  if (o.open)
+    writeFileSync(join(o.out, 'population-opened.jsonl'), population.map((p) => `${p.e.enc ? p.line : canonicalize(p.e)}\n`).join(''));
   writeFileSync(
     join(o.out, 'population.csv'),
     `${COLUMNS.map(([h]) => h).join(',')}\n${population.map((p) => `${COLUMNS.map(([, get]) => csvField(get(p.e))).join(',')}\n`).join('')}`,
@@ -375,4 +383,13 @@ function newestCovering(c: ChainData, seq: number, verifiers: ReturnType<typeof 
     }
   }
   return undefined;
+}
+
+/** The entry's content opened, or the entry as it is when it cannot be (the verifier names an altered one). */
+function openedOrSealed(opener: EntryOpening, e: AuditEntry): AuditEntry {
+  try {
+    return opener.open(e) ?? e;
+  } catch {
+    return e;
+  }
 }

@@ -2,8 +2,10 @@
  * `auditready` — verify and query audit logs. Exit codes: 0 valid; 1 tampering or gaps found;
  * 2 usage or I/O error.
  */
+
 import { KEY_AND_READER_OPTIONS, parseCommand } from './args.js';
 import { COVERAGE_HELP, runCoverage } from './coverage.js';
+import { decryptionFor } from './decrypt.js';
 import { DRILL_HELP, runDrillCommand } from './drill.js';
 import { EVIDENCE_HELP, runEvidence } from './evidence-command.js';
 import { readAnchor, UsageError } from './inputs.js';
@@ -12,6 +14,7 @@ import { collectFssKeys, collectKeys, redactArgs } from './keys.js';
 import { PROOF_HELP, runConsistency, runProve, runVerifyProof } from './proof-commands.js';
 import { parseTime, type QueryCommandOptions, type QueryFilters, runQuery } from './query-command.js';
 import { openReaderLog, readerLogDir } from './reader-log.js';
+import { REWRAP_HELP, runRewrap } from './rewrap-command.js';
 import { readTrust } from './trust.js';
 import { runVerify } from './verify-command.js';
 import { CLI_VERSION } from './version.js';
@@ -25,6 +28,7 @@ Usage:
   auditready verify <files|dirs|globs...> [options]   prove logs complete and untampered
   auditready query  <files|dirs|globs...> [filters]   search logs (NDJSON, CSV or a table)
   auditready keygen --name <name> --out <file>        a key pair for signing checkpoints
+  auditready rewrap <dir> --identity <f> --recipient <age1…>  re-wrap an encrypted log's data keys for other readers
   auditready evidence <log...> [filters] --out <dir>  an evidence pack for an auditor (and evidence verify)
   auditready coverage --routes <file> <log...>        which of the app's routes the log shows audited
   auditready drill <url> --log <source>               a simulated audit: marked requests must reach the log
@@ -45,7 +49,15 @@ const KEY_HELP = `Keys (for HMAC-keyed chains):
   --fss-key-file <path>    initial keys k(0) of forward-secure chains, <id>=<secret> lines (or
                            AUDITREADY_FSS_KEYS); never on the command line. Their holder can forge
                            any epoch: keep them offline, with the auditor
-  Prefer a key file or the environment: command lines are visible to other users.`;
+  Prefer a key file or the environment: command lines are visible to other users.
+Encrypted logs (docs/encryption.md):
+  --identity <file>        age identities (AGE-SECRET-KEY-1…, one per line, as age-keygen writes
+                           them; or AUDITREADY_IDENTITY_FILE) that open the log's data keys; with
+                           them each entry's content is opened and checked (verify), searched and
+                           printed (query), or put in the pack (evidence). Never on the command line
+  --keys <dir>             the data keys' directory (default: keys/ beside the log)
+  Without an identity an encrypted log still verifies (hashes, links, checkpoints cover the
+  ciphertext); only its content is neither checked nor searched.`;
 
 const READER_HELP = `Reader log (reads of the log are themselves audited):
   --reader-log <dir>       where this run is recorded (default: AUDITREADY_READER_LOG, else
@@ -168,6 +180,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         evidence: EVIDENCE_HELP,
         coverage: COVERAGE_HELP,
         drill: DRILL_HELP,
+        rewrap: REWRAP_HELP,
         ...Object.fromEntries([...PROOF_TOPICS].map((t) => [t, PROOF_HELP])),
       };
       process.stdout.write((topic !== undefined ? topics[topic] : undefined) ?? MAIN_HELP);
@@ -210,6 +223,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       return await runConsistency(positionals, { trust, ...out });
     }
     if (command === 'evidence') return await runEvidence(rest, env, argv);
+    if (command === 'rewrap') return await runRewrap(rest, env);
     if (command === 'coverage') return await runCoverage(rest, env, argv);
     if (command === 'drill') return await runDrillCommand(rest, env, argv);
     if (command === 'verify') {
@@ -229,6 +243,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         mixed: { type: 'boolean' },
         since: { type: 'string' },
         until: { type: 'string' },
+        identity: { type: 'string', multiple: true },
+        keys: { type: 'string', multiple: true },
       });
       if (values.help) {
         process.stdout.write(VERIFY_HELP);
@@ -237,7 +253,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       const keys = collectKeys(values.key ?? [], values['key-file'] ?? [], env.AUDITREADY_KEYS);
       if (positionals.length === 0) throw new UsageError('verify needs at least one file, directory or glob (see auditready help verify)');
       const reader = await openReaderLog(readerLogDir(values['reader-log'], env));
+      const decryption = await decryptionFor(values.identity ?? [], env, positionals, values.keys ?? []);
       return await runVerify({
+        ...(decryption ? { decryption } : {}),
         inputs: positionals,
         keys,
         json: values.json === true,
@@ -278,6 +296,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         limit: { type: 'string' },
         verify: { type: 'boolean' },
         index: { type: 'boolean' },
+        identity: { type: 'string', multiple: true },
+        keys: { type: 'string', multiple: true },
       });
       if (values.help) {
         process.stdout.write(QUERY_HELP);
@@ -312,7 +332,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         else if (Array.isArray(v)) filters[name] = v.join(','); // --status 403 --status 5xx: either
       }
       const reader = await openReaderLog(readerLogDir(values['reader-log'], env));
+      const decryption = await decryptionFor(values.identity ?? [], env, positionals, values.keys ?? []);
       return await runQuery({
+        ...(decryption ? { decryption } : {}),
         inputs: positionals,
         filters,
         format: format as QueryCommandOptions['format'],
@@ -325,7 +347,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       });
     }
     throw new UsageError(
-      `unknown command "${command}" (commands: verify, query, evidence, coverage, drill, keygen, prove, verify-proof, consistency, help)`,
+      `unknown command "${command}" (commands: verify, query, evidence, coverage, drill, keygen, rewrap, prove, verify-proof, consistency, help)`,
     );
   } catch (err) {
     if (err instanceof UsageError) {

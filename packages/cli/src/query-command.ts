@@ -1,5 +1,6 @@
 import type { AuditEntry, AuditKey, ChainHead, EntryFormat } from '@auditready/core';
 import { feedStream, Verifier } from '@auditready/core/verify';
+import { type Decryption, keyDirsOf } from './decrypt.js';
 import { expandInputs, openBytes, rangesOf, readRanges, UsageError } from './inputs.js';
 import { type LineCounts, lineHandler, TABLE_WIDTHS } from './line-handler.js';
 import { PARALLEL_MIN_BYTES, scanFileParallel } from './parallel-scan.js';
@@ -33,6 +34,8 @@ export interface QueryCommandOptions {
   argv: string[];
   /** Use segment index sidecars to skip segments (default true; never with verify). */
   index?: boolean;
+  /** Opens encrypted entries (--identity): filters and output see their content. */
+  decryption?: Decryption;
 }
 
 /** `24h`, `7d`, `30m`, `90s` ago, or an RFC 3339 / ISO date. Returns epoch ms. */
@@ -156,7 +159,9 @@ export function tableRow(cells: string[], widths: number[]): string {
 
 export async function runQuery(o: QueryCommandOptions): Promise<number> {
   const { files, anchors } = await expandInputs(o.inputs);
-  const verifier = o.verify ? new Verifier({ keys: o.keys, anchors: anchors as ChainHead[] }) : undefined;
+  const open = o.decryption?.opener;
+  const verifier = o.verify ? new Verifier({ keys: o.keys, anchors: anchors as ChainHead[], ...(open ? { open } : {}) }) : undefined;
+  if (!open) warnIfEncrypted(o.inputs);
   const out = process.stdout;
   if (o.format === 'csv') out.write(`${COLUMNS.map(([h]) => h).join(',')}\n`);
   if (o.format === 'table')
@@ -168,11 +173,14 @@ export async function runQuery(o: QueryCommandOptions): Promise<number> {
     );
   const since = o.filters.since === undefined ? undefined : parseTime(o.filters.since, '--since');
   const until = o.filters.until === undefined ? undefined : parseTime(o.filters.until, '--until');
-  const filter = lineFilterOf(o.filters, since, until);
+  // Sealed content cannot be matched in the bytes: with --identity, only time and kind (in the clear) are.
+  const filter = open
+    ? lineFilterOf({ ...(o.filters.kind ? { kind: o.filters.kind } : {}) }, since, until)
+    : lineFilterOf(o.filters, since, until);
   const output = new BufferedOutput(out);
   // A line that may match (its bytes hold what the filters need) is parsed and tested in full.
   const counts: LineCounts = { matched: 0, unparseable: 0 };
-  const handle = lineHandler(o.filters, o.format, counts);
+  const handle = lineHandler(o.filters, o.format, counts, open);
   const consider = (buf: Buffer, start: number, end: number): boolean => {
     if (o.limit !== undefined && counts.matched >= o.limit) return false;
     const text = handle(buf, start, end);
@@ -214,6 +222,7 @@ export async function runQuery(o: QueryCommandOptions): Promise<number> {
       await output.flush();
     } else if (
       o.limit === undefined &&
+      open === undefined &&
       f.path !== '-' &&
       f.ranges === undefined &&
       !f.path.endsWith('.gz') &&
@@ -253,6 +262,10 @@ export async function runQuery(o: QueryCommandOptions): Promise<number> {
     },
   });
   if (counts.unparseable > 0) process.stderr.write(`warning: ${counts.unparseable} unparseable line(s) skipped\n`);
+  if (counts.sealed)
+    process.stderr.write(
+      `warning: ${counts.sealed} encrypted entr${counts.sealed === 1 ? 'y' : 'ies'} could not be opened (no identity for their data key, or altered): not matched\n`,
+    );
   if (report) {
     if (ok)
       process.stderr.write(
@@ -267,4 +280,13 @@ export async function runQuery(o: QueryCommandOptions): Promise<number> {
     }
   }
   return ok ? 0 : 1;
+}
+
+/** Without --identity, on a log with a key directory: content filters see only entries in the clear. */
+function warnIfEncrypted(inputs: readonly string[]): void {
+  const dirs = keyDirsOf(inputs, []);
+  if (dirs.length > 0)
+    process.stderr.write(
+      `warning: ${dirs.join(', ')} holds data keys: this log is encrypted at rest, and encrypted entries match only --since/--until/--kind (give --identity <file> to search their content)\n`,
+    );
 }

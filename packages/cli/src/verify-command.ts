@@ -1,5 +1,6 @@
 import type { AuditKey } from '@auditready/core';
 import type { VerifyBreak } from '@auditready/core/verify';
+import { type Decryption, sealedLines } from './decrypt.js';
 import { type Anchor, expandInputs, UsageError } from './inputs.js';
 import { createProgress } from './progress.js';
 import type { ReaderLog } from './reader-log.js';
@@ -35,6 +36,8 @@ export interface VerifyCommandOptions {
   /** A window (epoch ms): segments wholly outside it are not read, bridged by their trusted index. */
   since?: number;
   until?: number;
+  /** Opens encrypted entries (--identity). */
+  decryption?: Decryption;
   reader: ReaderLog;
   argv: string[];
 }
@@ -159,6 +162,7 @@ export async function runVerify(o: VerifyCommandOptions): Promise<number> {
       ...trusted,
       allowPartialStart: o.allowPartialStart,
       ...(from ? { from } : {}),
+      ...(o.decryption ? { open: o.decryption.opener } : {}),
     });
     files = [{ display: source.display }];
     result = kafka;
@@ -180,6 +184,7 @@ export async function runVerify(o: VerifyCommandOptions): Promise<number> {
       allowPartialStart: o.allowPartialStart,
       extract: o.extract === true,
       mixed: o.mixed === true,
+      ...(o.decryption ? { open: o.decryption.opener } : {}),
       onProgress: (b) => progress.update(b),
     });
     progress.done();
@@ -216,7 +221,7 @@ export async function runVerify(o: VerifyCommandOptions): Promise<number> {
   for (const note of window?.notes ?? []) process.stderr.write(`warning: ${note}\n`);
   if (o.json) {
     process.stdout.write(
-      `${JSON.stringify({ verdict, valid: report.valid, consistent: report.consistent, complete: verdict === 'complete', ...(result.skipped !== undefined ? { skipped: result.skipped } : {}), ...(window ? { window: windowJson(o, window) } : {}), files: result.files, chains: report.chains, breaks: report.breaks, ...(kafka ? { duplicates, replayed: kafka.replayed, checkpoint: kafka.checkpoint, checkpointSaved: savedCheckpoint } : {}) }, null, 2)}\n`,
+      `${JSON.stringify({ verdict, valid: report.valid, consistent: report.consistent, complete: verdict === 'complete', ...(result.skipped !== undefined ? { skipped: result.skipped } : {}), ...(window ? { window: windowJson(o, window) } : {}), files: result.files, chains: report.chains, breaks: report.breaks, ...(report.sealed ? { sealed: report.sealed } : {}), ...(kafka ? { duplicates, replayed: kafka.replayed, checkpoint: kafka.checkpoint, checkpointSaved: savedCheckpoint } : {}) }, null, 2)}\n`,
     );
     return code;
   }
@@ -268,6 +273,7 @@ export async function runVerify(o: VerifyCommandOptions): Promise<number> {
         ]
       : []),
     ...(window ? [windowLine(o, window)] : []),
+    ...sealedLines(report.sealed, o.decryption),
     `Read ${(result.bytes / 1e6).toFixed(1)} MB in ${secs.toFixed(2)} s (${(result.bytes / 1e6 / Math.max(secs, 1e-6)).toFixed(0)} MB/s)`,
     ...verdictLine(verdict, report),
   );

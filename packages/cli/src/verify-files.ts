@@ -3,7 +3,7 @@
  * order through one Verifier, so chains that continue across segments are checked across them.
  */
 import type { AuditKey, ChainHead } from '@auditready/core';
-import { type Bridge, feedStream, Verifier, type VerifyBreak, type VerifyReport } from '@auditready/core/verify';
+import { type Bridge, type EntryOpening, feedStream, Verifier, type VerifyBreak, type VerifyReport } from '@auditready/core/verify';
 import { auditLinesOnly, type InputFile, openBytes } from './inputs.js';
 
 export interface FileStatus {
@@ -36,6 +36,8 @@ export interface VerifyFilesOptions {
   witnesses?: string[];
   witnessThreshold?: number;
   forwardSecure?: AuditKey[];
+  /** Opens encrypted entries (verify --identity): each must open and be a valid entry. */
+  open?: EntryOpening;
   /** The input also carries other output (a container's stdout): only audit entries are read, the rest counted in `skipped`. */
   mixed?: boolean;
   /** Called with the raw bytes read so far (compressed bytes for .gz). */
@@ -55,6 +57,7 @@ export async function verifyFiles(files: readonly InputFile[], options: VerifyFi
     ...(options.witnesses ? { witnesses: options.witnesses } : {}),
     ...(options.forwardSecure ? { forwardSecure: options.forwardSecure } : {}),
     ...(options.witnessThreshold !== undefined ? { witnessThreshold: options.witnessThreshold } : {}),
+    ...(options.open ? { open: options.open } : {}),
   });
   let read = 0;
   const counts = new Map<string, number>();

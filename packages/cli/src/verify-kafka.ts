@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { type AuditKey, AuditTransportError } from '@auditready/core';
-import { Verifier } from '@auditready/core/verify';
+import { type EntryOpening, Verifier } from '@auditready/core/verify';
 import { UsageError } from './inputs.js';
 import type { VerifyFilesResult } from './verify-files.js';
 
@@ -89,6 +89,7 @@ export async function verifyKafka(
     witnesses?: string[];
     witnessThreshold?: number;
     forwardSecure?: AuditKey[];
+    open?: EntryOpening;
   },
 ): Promise<VerifyFilesResult & { duplicates: number; replayed: number; checkpoint: TopicCheckpoint; from?: TopicCheckpoint }> {
   const { verifyOptionsFrom } = (await load('@auditready/transport-kafka')) as typeof import('@auditready/transport-kafka');
@@ -103,6 +104,7 @@ export async function verifyKafka(
         ...(options.witnesses ? { witnesses: options.witnesses } : {}),
         ...(options.forwardSecure ? { forwardSecure: options.forwardSecure } : {}),
         ...(options.witnessThreshold !== undefined ? { witnessThreshold: options.witnessThreshold } : {}),
+        ...(options.open ? { open: options.open } : {}),
       },
       options.from,
       read.lines,

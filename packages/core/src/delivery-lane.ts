@@ -48,6 +48,8 @@ export interface LaneHooks {
   gapsDue(): void;
   /** A drain ended (the logger's flush() waits for this). */
   idle(): void;
+  /** Must settle before any batch is written (encryption: the data keys of its entries stored); a rejection fails the write. */
+  beforeWrite?(): Promise<void> | undefined;
 }
 
 export class DeliveryLane {
@@ -175,6 +177,8 @@ export class DeliveryLane {
     const batch = this.#queue.slice(0, this.#s.batchSize);
     this.#inflight = batch.length;
     try {
+      const gate = this.#hooks.beforeWrite?.();
+      if (gate !== undefined) await gate;
       await Promise.resolve().then(() => this.transport.write(batch));
     } catch (err) {
       this.#inflight = 0;
@@ -284,6 +288,23 @@ export class IdleSignal {
         resolve();
       }, ms);
       this.#waiters.push(waiter);
+    });
+  }
+}
+
+/** Seals a `gap` record for each lane that dropped entries (and has room again), so the chain says what is missing. */
+export function sealGaps(
+  lanes: readonly DeliveryLane[],
+  policy: OverflowPolicy,
+  seal: (fields: { reason: string; details: Record<string, unknown> }) => void,
+): void {
+  for (const lane of lanes) {
+    const g = lane.takeGap();
+    if (!g) continue;
+    const name = lane.transport.name;
+    seal({
+      reason: `transport ${name} dropped ${g.count} entries: queue full (${policy})`,
+      details: { transport: name, from: g.from, to: g.to, count: g.count, policy },
     });
   }
 }

@@ -15,6 +15,7 @@ const SORTED_BODY_KEYS = new Set([
   'action',
   'actor',
   'details',
+  'enc',
   'http',
   'kind',
   'outcome',
@@ -160,6 +161,7 @@ export class HashChain {
     if (b.actor !== undefined) pre.actor = b.actor;
     pre.chain = this.id;
     if (b.details !== undefined) pre.details = b.details;
+    if (b.enc !== undefined) pre.enc = b.enc;
     const post: Record<string, unknown> = {};
     if (b.http !== undefined) post.http = b.http;
     if (this.#key) post.kid = this.#key.id;

@@ -22,6 +22,17 @@ export {
 export { COSIGNATURE_V1, cosignatureSigner, cosignedMessage, typedKeyId } from './cosignature.js';
 export type { DetectorName } from './detectors.js';
 export { DETECTORS, isCredentialKey, luhnValid } from './detectors.js';
+export type { DataKeyContext, DataKeyFile, DataKeyStore, EncryptionOptions, KeyUnwrapper, KeyWrapper } from './encryption.js';
+export {
+  AuditDecryptError,
+  AuditKeyStoreError,
+  dataKeyId,
+  ENCRYPTED_KINDS,
+  EntryOpener,
+  openEntry,
+  parseDataKeyFile,
+  unwrapDataKey,
+} from './encryption.js';
 export type { AuditErrorCode, ProofErrorKind } from './errors.js';
 export {
   AuditAssertionError,

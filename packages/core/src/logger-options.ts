@@ -7,6 +7,7 @@ import type { CheckpointOptions } from './checkpointer.js';
 import type { AuditClock } from './clock.js';
 import { createSystemClock } from './clock.js';
 import type { LaneSettings, OverflowPolicy } from './delivery-lane.js';
+import type { EncryptionOptions } from './encryption.js';
 import { AuditConfigError, AuditError, AuditHookError, AuditTransportError } from './errors.js';
 import type { ForwardSecureOptions } from './forward-secure.js';
 import { type AuditKey, type ResolvedKey, resolveKey } from './hash.js';
@@ -85,6 +86,11 @@ export interface AuditLoggerOptions {
    * from loss (verifiers report longer silences). Default 300000 ms (5 minutes); 0 = off.
    */
   heartbeatMs?: number;
+  /**
+   * Encrypt the content of app entries at rest (docs/encryption.md): sealed before hashing, so the
+   * chain, checkpoints and proofs verify without the key. Off by default.
+   */
+  encryption?: EncryptionOptions;
 }
 
 const SERVICE_LIMITS: Record<string, number> = { name: 256, version: 128, env: 64, host: 256, instance: 256 };
@@ -231,10 +237,11 @@ export function firstRecord(
 /** The TransportContext a logger lends its transports: `seal` seals a library record (undefined once closed). */
 export function transportContext(
   chainId: string,
-  hooks: { seal(kind: EntryKind, fields: Partial<EntryBody>): AuditEntry | undefined; report(e: AuditError): void },
+  hooks: { seal(kind: EntryKind, fields: Partial<EntryBody>): AuditEntry | undefined; report(e: AuditError): void; rotateDataKey(): void },
 ): TransportContext {
   return {
     chainId,
+    rotateDataKey: () => hooks.rotateDataKey(),
     record: (kind, fields) => {
       try {
         return hooks.seal(kind, { reason: fields.reason, ...(fields.details ? { details: fields.details } : {}) });

@@ -8,7 +8,8 @@
 
 import { Checkpointer, type IssuedCheckpoint, resolveCheckpoints, resolveSigner, startRange, treeStart } from './checkpointer.js';
 import { type AuditClock, type ClockStep, clockStepFields, formatMicros } from './clock.js';
-import { DeliveryLane, IdleSignal, type LaneSettings } from './delivery-lane.js';
+import { DeliveryLane, IdleSignal, type LaneSettings, sealGaps } from './delivery-lane.js';
+import { EntryEncryptor } from './encryption.js';
 import { type BodyContext, buildBody, rejectedFields } from './entry-body.js';
 import {
   AuditClosedError,
@@ -74,6 +75,8 @@ class Logger implements AuditLogger {
   /** A forward-secure chain's epochs (chain.forwardSecure). */
   readonly #epochs: EpochSealer | undefined;
   readonly #heartbeat: Heartbeat | undefined;
+  /** Encryption at rest: seals app entries' content before hashing. */
+  readonly #enc: EntryEncryptor | undefined;
   readonly #settings: LaneSettings;
   readonly #clock: AuditClock;
   readonly #body: BodyContext;
@@ -133,7 +136,13 @@ class Logger implements AuditLogger {
       ...(key ? { key } : {}),
       ...(start.resume ? { resume: start.resume } : {}),
     });
-    const hooks = { report: (e: AuditError) => this.#report(e), gapsDue: () => this.#emitGaps(), idle: () => this.#idle.notify() };
+    this.#enc = o.encryption === undefined ? undefined : new EntryEncryptor(o.encryption, start.id);
+    const hooks = {
+      report: (e: AuditError) => this.#report(e),
+      gapsDue: () => this.#emitGaps(),
+      idle: () => this.#idle.notify(),
+      beforeWrite: () => this.#enc?.pending(),
+    };
     this.#lanes = transports.map((t) => new DeliveryLane(t, this.#settings, hooks));
     if (cp) {
       this.#destLanes = cp.destinations.map((t) => new DeliveryLane(t, this.#settings, hooks));
@@ -160,6 +169,7 @@ class Logger implements AuditLogger {
     return transportContext(this.#chain.id, {
       seal: (kind, fields) => (this.#closed ? undefined : this.#sealInternal(kind, fields).entry),
       report: (e) => this.#report(e),
+      rotateDataKey: () => this.#enc?.rotate(),
     });
   }
 
@@ -185,7 +195,7 @@ class Logger implements AuditLogger {
     if (this.#later.length > 0) this.#sealLater();
     if (kind !== 'epoch') this.#epochs?.advance();
     const body = { kind, ts: ts ?? formatMicros(this.#clock.nowMicros()), service: this.#body.service, ...fields } as EntryBody;
-    const sealed = this.#chain.seal(body);
+    const sealed = this.#chain.seal(this.#enc ? this.#enc.seal(body, this.#chain.nextSeq, false) : body);
     this.#enqueue(sealed, true);
     return sealed;
   }
@@ -244,7 +254,8 @@ class Logger implements AuditLogger {
       if (this.#strict && !deferred) throw e;
       return this.#sealRejected(input, e);
     }
-    const sealed = built.sorted ? this.#chain.sealSorted(built.body) : this.#chain.seal(built.body);
+    const body = this.#enc ? this.#enc.seal(built.body, this.#chain.nextSeq, built.sorted) : built.body;
+    const sealed = built.sorted ? this.#chain.sealSorted(body) : this.#chain.seal(body);
     this.#recorded++;
     this.#enqueue(sealed, false);
     return sealed.entry;
@@ -314,23 +325,11 @@ class Logger implements AuditLogger {
 
   /** Seals `gap` records for transports that dropped entries, so the chain says what is missing. */
   #emitGaps(): void {
-    const policy = this.#settings.overflow;
-    for (const lane of this.#lanes) {
-      const g = lane.takeGap();
-      if (!g) continue;
-      const name = lane.transport.name;
-      this.#sealInternal('gap', {
-        reason: `transport ${name} dropped ${g.count} entries: queue full (${policy})`,
-        details: { transport: name, from: g.from, to: g.to, count: g.count, policy },
-      });
-    }
+    sealGaps(this.#lanes, this.#settings.overflow, (fields) => this.#sealInternal('gap', fields));
   }
 
   #pending(): number {
-    let n = 0;
-    for (const l of this.#lanes) n += l.pending;
-    for (const l of this.#destLanes) n += l.pending;
-    return n;
+    return [...this.#lanes, ...this.#destLanes].reduce((n, l) => n + l.pending, 0);
   }
 
   async flush(options: { timeoutMs?: number } = {}): Promise<FlushResult> {

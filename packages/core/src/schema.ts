@@ -94,6 +94,16 @@ const entryProps = {
       properties: { path: str(2048), how: { enum: ['remove', 'mask', 'hash', 'truncate'] }, rule: str(128) },
     },
   },
+  enc: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['ct', 'iv', 'kid'],
+    properties: {
+      ct: { type: 'string', minLength: 24, maxLength: 4_000_000, pattern: '^[A-Za-z0-9+/]+=*$' },
+      iv: { type: 'string', pattern: '^[A-Za-z0-9+/]{16}$' },
+      kid: { type: 'string', pattern: '^[0-9a-f]{32}$' },
+    },
+  },
 } as const;
 
 // Compile-time proof that the schema's property lists and the TypeScript types name the same
@@ -109,6 +119,20 @@ const _keysChecked: [
 ] = [true, true, true, true, true, true];
 void _keysChecked;
 
+/** The content fields, in canonical order: what encryption at rest seals (everything but the chain fields, kind and ts). */
+export const SEALED_CONTENT = [
+  'action',
+  'actor',
+  'details',
+  'http',
+  'outcome',
+  'reason',
+  'redacted',
+  'resource',
+  'service',
+  'trace',
+] as const;
+
 /** The entry JSON Schema, format version 1. */
 export const entrySchema = {
   $id: 'https://auditready.dev/schema/entry-v1.json',
@@ -119,10 +143,12 @@ export const entrySchema = {
   properties: entryProps,
   allOf: [
     {
-      if: { properties: { kind: { enum: ['access', 'event'] } } },
+      if: { properties: { kind: { enum: ['access', 'event'] }, enc: false } },
       then: { required: ['actor', 'action', 'outcome'] },
     },
-    { if: { properties: { kind: { const: 'access' } } }, then: { required: ['http'] } },
+    { if: { properties: { kind: { const: 'access' }, enc: false } }, then: { required: ['http'] } },
+    // Sealed content (encryption at rest) is the whole content: nothing of it also in the clear.
+    { if: { required: ['enc'] }, then: { properties: Object.fromEntries(SEALED_CONTENT.map((f) => [f, false])) } },
   ],
 } as const;
 

@@ -51,6 +51,11 @@ export interface SegmentIndex {
   resources?: BloomFilter;
   /** Index commitments (notice records) inside this segment: the sidecars of earlier segments. */
   commits: IndexCommitment[];
+  /**
+   * Entries whose content is encrypted (docs/spec/encryption.md): their actor, action, resource,
+   * outcome, service and status are not known to the index, so its filters rule nothing out.
+   */
+  sealed?: number;
   /** The segment's blocks (`<segment>.blk.json`), committed here by SHA-256. */
   blocks?: { file: string; sha256: string };
 }
@@ -119,8 +124,12 @@ function fromBase64(text: string): Uint8Array {
   return out;
 }
 
+/** A filter every value passes: for segments whose entries' content the index cannot see (encrypted). */
+const BLOOM_ALL: BloomFilter = { bits: toBase64(new Uint8Array(8).fill(255)), k: 1 };
+
 /** About 1% false positives: 10 bits and 7 probes per distinct value. */
-function bloomOf(values: ReadonlySet<string>): BloomFilter {
+function bloomOf(values: ReadonlySet<string>, sealed = 0): BloomFilter {
+  if (sealed > 0) return BLOOM_ALL;
   const m = Math.max(64, Math.ceil((values.size * 10) / 8) * 8);
   const bits = new Uint8Array(m / 8);
   for (const v of values) for (const p of probes(v, 7, m)) bits[p >> 3] = (bits[p >> 3] as number) | (1 << (p & 7));
@@ -155,9 +164,11 @@ export class SegmentIndexBuilder {
   readonly #actions = new Set<string>();
   readonly #resources = new Set<string>();
   readonly #commits: IndexCommitment[] = [];
+  #sealed = 0;
 
   add(e: AuditEntry): void {
     this.#entries++;
+    if (e.enc !== undefined) this.#sealed++;
     if (this.#first === undefined || e.ts < this.#first) this.#first = e.ts;
     if (this.#last === undefined || e.ts > this.#last) this.#last = e.ts;
     const c = this.#chains.get(e.chain);
@@ -196,10 +207,11 @@ export class SegmentIndexBuilder {
       kinds: [...this.#kinds].sort(),
       services: [...this.#services].sort(),
       statusClasses: [...this.#statusClasses].sort(),
-      actors: bloomOf(this.#actors),
-      actions: bloomOf(this.#actions),
-      resources: bloomOf(this.#resources),
+      actors: bloomOf(this.#actors, this.#sealed),
+      actions: bloomOf(this.#actions, this.#sealed),
+      resources: bloomOf(this.#resources, this.#sealed),
       commits: this.#commits,
+      ...(this.#sealed > 0 ? { sealed: this.#sealed } : {}),
     };
   }
 }
@@ -251,6 +263,7 @@ export function segmentMayMatch(ix: SegmentIndex, q: IndexCriteria): boolean {
     if (q.until !== undefined && Date.parse(ix.time[0]) >= q.until) return false;
   } else if (ix.entries === 0) return false;
   if (!filtersMayMatch(ix, q)) return false;
+  if (typeof ix.sealed === 'number' && ix.sealed > 0) return q.kinds === undefined || q.kinds.some((k) => ix.kinds.includes(k));
   if (q.outcomes && !q.outcomes.some((o) => ix.outcomes.includes(o))) return false;
   if (q.kinds && !q.kinds.some((k) => ix.kinds.includes(k))) return false;
   if (q.service !== undefined && !ix.services.includes(q.service)) return false;

@@ -36,6 +36,8 @@ export interface TransportContext {
   record(kind: 'retention' | 'gap' | 'notice', fields: { reason: string; details?: Record<string, unknown> }): AuditEntry | undefined;
   /** Reports an error through the logger's onError (and health()). */
   reportError(error: Error): void;
+  /** With encryption at rest: entries sealed from now on use a new data key (a file transport asks at each new segment). */
+  rotateDataKey?(): void;
 }
 
 export interface Transport {

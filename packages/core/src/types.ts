@@ -110,6 +110,18 @@ export interface AuditEntry {
   service?: ServiceInfo;
   details?: Record<string, unknown>;
   redacted?: RedactionNote[];
+  /**
+   * The content sealed (encryption at rest, docs/spec/encryption.md): AES-256-GCM of the canonical
+   * JSON of the content fields, under data key `kid`. Covered by the hash like any field.
+   */
+  enc?: SealedFields;
+}
+
+/** An entry's encrypted content: base64 ciphertext with its 16-byte tag, base64 12-byte nonce, data key id (32 hex). */
+export interface SealedFields {
+  ct: string;
+  iv: string;
+  kid: string;
 }
 
 /** What the app passes to record(): the logger fills in v, chain fields, ts and service. */

@@ -513,6 +513,7 @@ export class FileTransport implements Transport {
     }
     closeSync(oldFd);
     this.#writeHead();
+    this.#ctx?.rotateDataKey?.(); // encryption at rest: each segment's entries under a data key of their own
     // The index is built from the plain segment, in the same pass that compresses it (indexer.ts).
     // A segment of this transport's own records only (retention, index notices) is not indexed:
     // its notice would fill the next segment, and so on.

@@ -4,6 +4,7 @@
  * may fill, alternative entries that may turn out to be a fork). The Verifier decides what an
  * entry is on its own (hash, key, schema); this decides where it stands in the chain.
  */
+import type { ResolvedKey } from '../hash.js';
 import type { AuditEntry, ChainHead } from '../types.js';
 import type { BreakLedger, BreakRef } from './breaks.js';
 import type { EpochTrack } from './epochs.js';
@@ -258,4 +259,19 @@ export class ChainTrack {
     if (this.bySeq.get(alt.seq)) this.bySeq.set(alt.seq, { hash: altHash, computed: altHash, pos: alt.pos, continued: true });
     this.accept = [altHash];
   }
+}
+
+/** An entry checked on its own, on its way to its place in the chain. */
+export interface Checked {
+  s: ChainTrack;
+  e: AuditEntry;
+  /** Its hash as recomputed (its own `hash` when no key could check it). */
+  computed: string;
+  hashOk: boolean;
+  key: ResolvedKey | undefined;
+  pos: Position;
+}
+
+export function modifiedMessage(e: AuditEntry, key: ResolvedKey | undefined): string {
+  return key ? `content does not match its HMAC (key "${e.kid}")` : 'content does not match its hash';
 }

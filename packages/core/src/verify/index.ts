@@ -13,8 +13,11 @@
  *   scan.ts         byte-level scanning for the fast path; torn-write detection
  *   stream.ts       verify / verifySync / verifyStream / verifyText / splitLines / feedStream
  */
+
+export { AuditDecryptError, EntryOpener, openEntry } from '../encryption.js';
 export type { AuditKey } from '../hash.js';
 export type { ChainHead } from '../types.js';
+export type { EntryOpening, SealedReport } from './sealed.js';
 export type { FeedOptions } from './stream.js';
 export { feedStream, splitLines, verify, verifyStream, verifySync, verifyText } from './stream.js';
 export type {

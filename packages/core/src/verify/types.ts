@@ -5,6 +5,7 @@
 import type { AuditKey } from '../hash.js';
 import type { NoteVerifier } from '../note.js';
 import type { AuditEntry, ChainHead } from '../types.js';
+import type { EntryOpening, SealedReport } from './sealed.js';
 import type { ChainCheckpoints } from './tree.js';
 
 /**
@@ -143,6 +144,8 @@ export interface VerifyReport {
   breaks: VerifyBreak[];
   /** Breaks past the first 10,000 (hostile input), counted by kind but not listed. */
   omittedBreaks?: Partial<Record<BreakKind, number>>;
+  /** Entries with encrypted content, when there were any: how many, how many opened (VerifyOptions.open). */
+  sealed?: SealedReport;
 }
 
 export interface VerifyOptions {
@@ -220,6 +223,12 @@ export interface VerifyOptions {
    * from them. Their holder can forge any epoch: keep them offline, with the auditor.
    */
   forwardSecure?: AuditKey[];
+  /**
+   * Opens encrypted entries (an EntryOpener with the data keys): each one's content must open
+   * under its data key and be a valid entry, else the entry is `modified`. Without it, encrypted
+   * entries are verified as they are (the hash covers the ciphertext) and counted in `sealed`.
+   */
+  open?: EntryOpening;
 }
 
 /** A range of a chain not read, and the hashes at its ends (VerifyOptions.bridges). */

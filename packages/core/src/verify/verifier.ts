@@ -14,13 +14,14 @@ import type { NoteVerifier } from '../note.js';
 import { checkEntry } from '../schema.js';
 import type { AuditEntry } from '../types.js';
 import { BreakLedger, type BreakRef } from './breaks.js';
-import { ChainTrack } from './chain.js';
+import { ChainTrack, type Checked, modifiedMessage } from './chain.js';
 import { type SettleInputs, settle, settleInputs } from './commitments.js';
 import { annotateEpochs, epochOpen, epochStep } from './epochs.js';
 import { checkOptions, schemaBreak, unwrap } from './input.js';
 import { type RetentionClaim, readLibraryRecord } from './records.js';
 import { chainReport } from './report.js';
 import { ascii, bytesEqual, isJsonPrefix, scanLine, tsOf } from './scan.js';
+import { SealedCheck } from './sealed.js';
 import { noteTime } from './silence.js';
 import type { TreeResult, TrustedCheckpoint } from './tree.js';
 import { LocalTreeSink, type TreeSink, workerTreeSink } from './tree-sink.js';
@@ -30,21 +31,6 @@ import { noteTs, type WitnessPolicy, witnessPolicy } from './witnessed.js';
 
 const UTF8 = new TextDecoder('utf-8');
 const UTF8_ENCODER = new TextEncoder();
-
-/** An entry checked on its own, on its way to its place in the chain. */
-interface Checked {
-  s: ChainTrack;
-  e: AuditEntry;
-  /** Its hash as recomputed (its own `hash` when no key could check it). */
-  computed: string;
-  hashOk: boolean;
-  key: ResolvedKey | undefined;
-  pos: Position;
-}
-
-function modifiedMessage(e: AuditEntry, key: ResolvedKey | undefined): string {
-  return key ? `content does not match its HMAC (key "${e.kid}")` : 'content does not match its hash';
-}
 
 /** Incremental verifier: push items in order, then finish(). */
 export class Verifier {
@@ -73,6 +59,7 @@ export class Verifier {
   readonly #retained: RetentionClaim[] = [];
   readonly #settling: SettleInputs; // what settle() weighs at the end: retention claims, anchors, bridges
   readonly #ledger = new BreakLedger();
+  readonly #sealed: SealedCheck;
   #items = 0;
   #entries = 0;
   #autoLine = 0;
@@ -93,7 +80,8 @@ export class Verifier {
     this.#allowPartialStart = options.allowPartialStart === true || this.#extract;
     this.#requireCanonical = options.requireCanonical !== false;
     this.#window = options.window ?? 100_000;
-    this.#fastPath = options.fastPath !== false;
+    this.#fastPath = options.fastPath !== false && options.open === undefined; // opening needs every entry parsed
+    this.#sealed = new SealedCheck(options.open);
     this.#trust = options.trust === undefined ? undefined : trustedKeys(options.trust);
     this.#policy = witnessPolicy(options.witnesses, options.witnessThreshold);
     if (this.#policy && this.#trust === undefined) throw new AuditConfigError('witnesses need the log keys (trust)', { path: 'witnesses' });
@@ -209,6 +197,7 @@ export class Verifier {
     if (!bytesEqual(buf, scan.hashValStart, scan.hashValEnd, hash)) return false;
     // The bookkeeping of #onEntry + ChainTrack.advance for exactly this case.
     this.#entries++;
+    this.#sealed.countLine(buf, scan.chainEnd);
     const seq = scan.seq;
     if (s.tree) this.#sink?.leaf(s.tree.idx, seq, buf, start, end);
     if (s.tree && this.#policy) noteTs(s.tree, tsOf(buf, start, end));
@@ -302,6 +291,8 @@ export class Verifier {
         pos,
       );
     }
+    const sealedBad = hashOk ? this.#sealed.check(e) : undefined;
+    if (sealedBad !== undefined) own ??= s.brk('modified', e.seq, sealedBad, pos);
     if (e.kid !== undefined && key) {
       let st = s.keyStats.get(e.kid);
       if (!st) s.keyStats.set(e.kid, (st = { ok: 0, bad: [] }));
@@ -414,6 +405,7 @@ export class Verifier {
       chains,
       breaks,
       ...(Object.keys(omitted).length > 0 ? { omittedBreaks: omitted } : {}),
+      ...(this.#sealed.report() ? { sealed: this.#sealed.report() } : {}),
     };
   }
 }
