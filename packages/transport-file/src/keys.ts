@@ -60,6 +60,10 @@ export function ageIdentities(identities: readonly string[]): KeyUnwrapper {
  * `AGE-SECRET-KEY-1…` per line). Read from a file, never from the command line.
  */
 export function readIdentityFile(path: string): string[] {
+  if (/AGE-SECRET-KEY-1/i.test(path))
+    throw new AuditInputError(
+      'an identity file is a path: that looks like the identity itself, which must never be on a command line (write it to a file, mode 0600)',
+    );
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
