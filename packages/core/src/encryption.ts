@@ -115,9 +115,16 @@ export function dataKeyId(key: Uint8Array): string {
   return bytesToHex(sha256(buf)).slice(0, 32);
 }
 
-/** The additional authenticated data of an entry's ciphertext: where it belongs. */
+/** The additional authenticated data of an entry's ciphertext: where it belongs (ASCII: chain ids, kinds, ts and kids are). */
 function aad(chain: string, seq: number, kind: string, ts: string, kid: string): Uint8Array {
-  return UTF8.encode(`auditready/v1 entry\n${chain}\n${seq}\n${kind}\n${ts}\n${kid}`);
+  return Buffer.from(`auditready/v1 entry\n${chain}\n${seq}\n${kind}\n${ts}\n${kid}`, 'latin1');
+}
+
+/** Every content field of a body (the general path: fields of another format version too). */
+function contentOf(b: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const f in b) if (b[f] !== undefined && !CLEAR_BODY_FIELDS.has(f)) out[f] = b[f];
+  return out;
 }
 
 interface DataKey {
@@ -126,6 +133,8 @@ interface DataKey {
   key: KeyObject;
   /** Entries sealed under it: the nonce counter. */
   count: number;
+  /** The nonce buffer, rewritten for each entry (the cipher copies it). */
+  iv: Buffer;
   born: number;
   /** The wrapped key's storing, once started; undefined again after a failure (retried). */
   stored: Promise<void> | undefined;
@@ -173,21 +182,30 @@ export class EntryEncryptor {
     if (!ENCRYPTED_KINDS.has(body.kind)) return body;
     let k = this.#current;
     if (this.#rotateRequested || k.count >= this.#rotateEntries || this.#now() - k.born >= this.#rotateMs) k = this.#rotateNow();
-    const content: Record<string, unknown> = {};
     const b = body as unknown as Record<string, unknown>;
-    for (const f of CONTENT_FIELDS) if (b[f] !== undefined) content[f] = b[f];
-    let other = false;
-    for (const f in b) if (!CLEAR_BODY_FIELDS.has(f) && !CONTENT_FIELDS.includes(f)) other = true;
-    if (other) for (const f in b) if (!CLEAR_BODY_FIELDS.has(f) && b[f] !== undefined) content[f] = b[f];
-    const plain = sorted && !other ? JSON.stringify(content) : canonicalize(content);
-    const iv = new Uint8Array(12);
-    new DataView(iv.buffer).setBigUint64(4, BigInt(k.count++));
+    // The content in canonical order. Sorted bodies (nested keys already in order) need one JSON.stringify.
+    const content: Record<string, unknown> = {};
+    let n = 0;
+    for (const f of CONTENT_FIELDS) {
+      const v = b[f];
+      if (v !== undefined) {
+        content[f] = v;
+        n++;
+      }
+    }
+    let fields = 0;
+    for (const f in b) if (b[f] !== undefined && !CLEAR_BODY_FIELDS.has(f)) fields++;
+    const plain = sorted && fields === n ? JSON.stringify(content) : canonicalize(contentOf(b));
+    // Nonce: 4 zero bytes and the key's 64-bit counter (a data key is one logger's only: never repeated).
+    const iv = k.iv;
+    iv.writeUInt32BE(Math.floor(k.count / 0x1_0000_0000), 4);
+    iv.writeUInt32BE(k.count % 0x1_0000_0000, 8);
+    k.count++;
     const c = this.#crypto.createCipheriv('aes-256-gcm', k.key, iv);
     c.setAAD(aad(this.#chain, seq, body.kind, body.ts, k.kid));
     const head = c.update(plain, 'utf8');
     c.final();
-    const ct = Buffer.concat([head, c.getAuthTag()]).toString('base64');
-    const enc: SealedFields = { ct, iv: Buffer.from(iv).toString('base64'), kid: k.kid };
+    const enc: SealedFields = { ct: Buffer.concat([head, c.getAuthTag()]).toString('base64'), iv: iv.toString('base64'), kid: k.kid };
     return { kind: body.kind, ts: body.ts, enc } as EntryBody;
   }
 
@@ -213,6 +231,7 @@ export class EntryEncryptor {
       raw,
       key: this.#crypto.createSecretKey(raw),
       count: 0,
+      iv: Buffer.alloc(12),
       born: this.#now(),
       stored: undefined,
       done: false,
