@@ -7,7 +7,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { EntryOpener } from '@auditready/core';
-import { ageIdentities, openKeyDir, readIdentityFile } from '@auditready/transport-file';
+import { ageIdentities, openKeyDir, readIdentityFile, readSubjectKeys } from '@auditready/transport-file';
 import { UsageError } from './inputs.js';
 
 /** The key directories of the inputs: those given, else `keys/` in each input directory (or beside each input file). */
@@ -37,15 +37,21 @@ export interface Decryption {
   keyDirs: string[];
 }
 
-/** The opener for `--identity` files (and AUDITREADY_IDENTITY_FILE); undefined when none is given. */
+/**
+ * The opener for `--identity` files (and AUDITREADY_IDENTITY_FILE) and `--subject-keys` (erasure:
+ * the personal fields, `[erased]` where the subject's keys are gone); undefined when neither is given.
+ */
 export async function decryptionFor(
   identityFiles: readonly string[],
   env: NodeJS.ProcessEnv,
   inputs: readonly string[],
   keyDirs: readonly string[],
+  subjectDir?: string,
 ): Promise<Decryption | undefined> {
   const files = [...identityFiles, ...(env.AUDITREADY_IDENTITY_FILE ? [env.AUDITREADY_IDENTITY_FILE] : [])];
-  if (files.length === 0) return undefined;
+  if (subjectDir !== undefined && !existsSync(subjectDir)) throw new UsageError(`--subject-keys ${subjectDir}: no such directory`);
+  const subjects = subjectDir === undefined ? undefined : readSubjectKeys(subjectDir);
+  if (files.length === 0) return subjects ? { opener: new EntryOpener(new Map(), subjects), unopened: [], keyDirs: [] } : undefined;
   let ids: string[];
   try {
     ids = files.flatMap((f) => readIdentityFile(f));
@@ -61,12 +67,12 @@ export async function decryptionFor(
     for (const [k, v] of opened.keys) keys.set(k, v);
     unopened.push(...opened.unopened);
   }
-  return { opener: new EntryOpener(keys), unopened: unopened.filter((k) => !keys.has(k)), keyDirs: dirs };
+  return { opener: new EntryOpener(keys, subjects), unopened: unopened.filter((k) => !keys.has(k)), keyDirs: dirs };
 }
 
 /** What the verdict says of encrypted entries. */
 export function sealedLines(
-  sealed: { entries: number; opened: number; keysMissing: string[] } | undefined,
+  sealed: { entries: number; opened: number; keysMissing: string[]; erased?: number } | undefined,
   decryption: Decryption | undefined,
 ): string[] {
   if (sealed === undefined) return [];
@@ -76,6 +82,6 @@ export function sealedLines(
       `Encrypted: ${n(sealed.entries)} entries hold sealed content; their hashes, links and checkpoints were checked, their content was not (give --identity <file> to open it)`,
     ];
   return [
-    `Encrypted: ${n(sealed.entries)} entries hold sealed content; ${n(sealed.opened)} opened with the identities given and are valid entries${sealed.keysMissing.length > 0 ? `; ${n(sealed.entries - sealed.opened)} under data keys no identity opens (${sealed.keysMissing.join(', ')}): their content was not checked` : ''}`,
+    `Encrypted: ${n(sealed.entries)} entries hold sealed content; ${n(sealed.opened)} opened with the keys given and are valid entries${sealed.keysMissing.length > 0 ? `; ${n(sealed.entries - sealed.opened)} under data keys no identity opens (${sealed.keysMissing.join(', ')}): their content was not checked` : ''}${sealed.erased ? `; ${n(sealed.erased)} with personal fields erased` : ''}`,
   ];
 }

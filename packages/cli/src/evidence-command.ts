@@ -64,6 +64,7 @@ export async function runEvidence(rest: string[], env: NodeJS.ProcessEnv, argv: 
     status: { type: 'string', multiple: true },
     identity: { type: 'string', multiple: true },
     keys: { type: 'string', multiple: true },
+    'subject-keys': { type: 'string' },
     ...Object.fromEntries(FILTERS.map((f) => [f, { type: 'string' as const }])),
   });
   const { values, positionals } = parsed as { values: Record<string, string | string[] | boolean | undefined>; positionals: string[] };

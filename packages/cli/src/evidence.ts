@@ -179,7 +179,7 @@ export async function createEvidencePack(o: EvidenceOptions): Promise<EvidenceRe
             return; // the verifier reports it
           }
           retention.add(e);
-          const content = o.open && e.enc !== undefined ? openedOrSealed(o.open, e) : e;
+          const content = o.open && (e.enc !== undefined || e.pii !== undefined) ? openedOrSealed(o.open, e) : e;
           let c = chains.get(e.chain);
           if (!c) chains.set(e.chain, (c = chainData()));
           if (e.seq >= c.next) {

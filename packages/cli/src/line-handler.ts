@@ -35,7 +35,7 @@ export function lineHandler(
       return undefined;
     }
     if (e === null || typeof e !== 'object') return undefined;
-    if (opener && e.enc !== undefined) {
+    if (opener && (e.enc !== undefined || e.pii !== undefined)) {
       // --identity: the content opened, as it was recorded (its hash is of the sealed line).
       const opened = openQuietly(opener, e);
       if (opened === undefined) counts.sealed = (counts.sealed ?? 0) + 1;

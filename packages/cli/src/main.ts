@@ -7,6 +7,7 @@ import { KEY_AND_READER_OPTIONS, parseCommand } from './args.js';
 import { COVERAGE_HELP, runCoverage } from './coverage.js';
 import { decryptionFor } from './decrypt.js';
 import { DRILL_HELP, runDrillCommand } from './drill.js';
+import { ERASE_HELP, runErase } from './erase-command.js';
 import { EVIDENCE_HELP, runEvidence } from './evidence-command.js';
 import { readAnchor, UsageError } from './inputs.js';
 import { KEYGEN_HELP, runKeygen } from './keygen-command.js';
@@ -29,6 +30,7 @@ Usage:
   auditready query  <files|dirs|globs...> [filters]   search logs (NDJSON, CSV or a table)
   auditready keygen --name <name> --out <file>        a key pair for signing checkpoints
   auditready rewrap <dir> --identity <f> --recipient <age1…>  re-wrap an encrypted log's data keys for other readers
+  auditready erase <dir> --subject <id> --pseudonym-key-file <f>  erase a person: destroy their keys, record it
   auditready evidence <log...> [filters] --out <dir>  an evidence pack for an auditor (and evidence verify)
   auditready coverage --routes <file> <log...>        which of the app's routes the log shows audited
   auditready drill <url> --log <source>               a simulated audit: marked requests must reach the log
@@ -56,6 +58,8 @@ Encrypted logs (docs/encryption.md):
                            them each entry's content is opened and checked (verify), searched and
                            printed (query), or put in the pack (evidence). Never on the command line
   --keys <dir>             the data keys' directory (default: keys/ beside the log)
+  --subject-keys <dir>     erasure: the subject keys (e.g. subjects/ beside the log); with them the
+                           personal fields are opened, and read [erased] for erased subjects
   Without an identity an encrypted log still verifies (hashes, links, checkpoints cover the
   ciphertext); only its content is neither checked nor searched.`;
 
@@ -181,6 +185,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         coverage: COVERAGE_HELP,
         drill: DRILL_HELP,
         rewrap: REWRAP_HELP,
+        erase: ERASE_HELP,
         ...Object.fromEntries([...PROOF_TOPICS].map((t) => [t, PROOF_HELP])),
       };
       process.stdout.write((topic !== undefined ? topics[topic] : undefined) ?? MAIN_HELP);
@@ -224,6 +229,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     }
     if (command === 'evidence') return await runEvidence(rest, env, argv);
     if (command === 'rewrap') return await runRewrap(rest, env);
+    if (command === 'erase') return await runErase(rest, env);
     if (command === 'coverage') return await runCoverage(rest, env, argv);
     if (command === 'drill') return await runDrillCommand(rest, env, argv);
     if (command === 'verify') {
@@ -245,6 +251,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         until: { type: 'string' },
         identity: { type: 'string', multiple: true },
         keys: { type: 'string', multiple: true },
+        'subject-keys': { type: 'string' },
       });
       if (values.help) {
         process.stdout.write(VERIFY_HELP);
@@ -253,7 +260,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       const keys = collectKeys(values.key ?? [], values['key-file'] ?? [], env.AUDITREADY_KEYS);
       if (positionals.length === 0) throw new UsageError('verify needs at least one file, directory or glob (see auditready help verify)');
       const reader = await openReaderLog(readerLogDir(values['reader-log'], env));
-      const decryption = await decryptionFor(values.identity ?? [], env, positionals, values.keys ?? []);
+      const decryption = await decryptionFor(values.identity ?? [], env, positionals, values.keys ?? [], values['subject-keys']);
       return await runVerify({
         ...(decryption ? { decryption } : {}),
         inputs: positionals,
@@ -298,6 +305,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         index: { type: 'boolean' },
         identity: { type: 'string', multiple: true },
         keys: { type: 'string', multiple: true },
+        'subject-keys': { type: 'string' },
       });
       if (values.help) {
         process.stdout.write(QUERY_HELP);
@@ -332,7 +340,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         else if (Array.isArray(v)) filters[name] = v.join(','); // --status 403 --status 5xx: either
       }
       const reader = await openReaderLog(readerLogDir(values['reader-log'], env));
-      const decryption = await decryptionFor(values.identity ?? [], env, positionals, values.keys ?? []);
+      const decryption = await decryptionFor(values.identity ?? [], env, positionals, values.keys ?? [], values['subject-keys']);
       return await runQuery({
         ...(decryption ? { decryption } : {}),
         inputs: positionals,
@@ -347,7 +355,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       });
     }
     throw new UsageError(
-      `unknown command "${command}" (commands: verify, query, evidence, coverage, drill, keygen, rewrap, prove, verify-proof, consistency, help)`,
+      `unknown command "${command}" (commands: verify, query, evidence, coverage, drill, keygen, rewrap, erase, prove, verify-proof, consistency, help)`,
     );
   } catch (err) {
     if (err instanceof UsageError) {

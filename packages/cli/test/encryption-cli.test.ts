@@ -68,7 +68,7 @@ describe('the CLI on an encrypted log', () => {
     expect(seen.code).toBe(0);
     expect(JSON.parse(seen.stdout).sealed).toEqual({ entries: 120, opened: 120, keysMissing: [] });
     const other = cli(['verify', s.logs, '--identity', s.b.file]);
-    expect(other.stdout).toMatch(/0 opened with the identities given and are valid entries; 120 under data keys no identity opens/);
+    expect(other.stdout).toMatch(/0 opened with the keys given and are valid entries; 120 under data keys no identity opens/);
     // The identity itself where a file belongs: refused, and not echoed.
     const leak = cli(['verify', s.logs, '--identity', s.a.id]);
     expect(leak.code).toBe(2);

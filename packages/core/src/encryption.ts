@@ -17,10 +17,14 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { fromBase64, toBase64 } from './base64.js';
 import { canonicalize } from './canonical.js';
-import { AuditConfigError, AuditInputError, AuditTransportError } from './errors.js';
+import { AuditConfigError, AuditDecryptError, AuditInputError, AuditKeyStoreError } from './errors.js';
+
+export { AuditDecryptError, AuditKeyStoreError };
+
 import type { EntryBody } from './hash-chain.js';
 import { getNodeCrypto } from './platform.js';
 import { SEALED_CONTENT } from './schema.js';
+import { openSubject } from './subjects.js';
 import type { AuditEntry, SealedFields } from './types.js';
 import { errorMessage, isPlainObject } from './util.js';
 
@@ -80,22 +84,6 @@ export interface EncryptionOptions {
   rotateEntries?: number;
   /** ... or after this many ms (default 24 h). */
   rotateMs?: number;
-}
-
-/** A data key could not be wrapped or stored: entries under it are held (the transport retries) until it is. */
-export class AuditKeyStoreError extends AuditTransportError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('encryption', message, options);
-    this.name = 'AuditKeyStoreError';
-  }
-}
-
-/** A ciphertext that does not open: altered, moved to another entry, or a wrong data key. */
-export class AuditDecryptError extends AuditInputError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'AuditDecryptError';
-  }
 }
 
 type NodeCrypto = NonNullable<ReturnType<typeof getNodeCrypto>>;
@@ -367,19 +355,36 @@ export function openEntry(entry: AuditEntry, key: Uint8Array): AuditEntry {
   return { ...content, ...clear } as AuditEntry;
 }
 
-/** Opens entries with a set of data keys (by kid): what `verify/query/evidence --identity` use. */
+/** Opens entries with data keys (by kid) and subject keys (by `sid/kid`): what `verify/query/evidence --identity` use. */
 export class EntryOpener {
   readonly #keys: ReadonlyMap<string, Uint8Array>;
-  constructor(keys: ReadonlyMap<string, Uint8Array>) {
+  readonly #subjects: ReadonlyMap<string, Uint8Array> | undefined;
+  /** Entries whose personal fields read `[erased]`: their subject's key is gone (or not given). */
+  erased = 0;
+  constructor(keys: ReadonlyMap<string, Uint8Array>, subjectKeys?: ReadonlyMap<string, Uint8Array>) {
     this.#keys = keys;
+    this.#subjects = subjectKeys;
   }
   has(kid: string): boolean {
     return this.#keys.has(kid);
   }
-  /** The opened entry; undefined when its data key is not among ours; AuditDecryptError when it does not open. */
+  /**
+   * The opened entry: content opened with its data key, personal fields with their subject key (or
+   * `[erased]` without one, when subject keys were given). Undefined when its data key is not held;
+   * AuditDecryptError when something does not open.
+   */
   open(entry: AuditEntry): AuditEntry | undefined {
-    if (entry.enc === undefined) return entry;
-    const key = this.#keys.get(entry.enc.kid);
-    return key === undefined ? undefined : openEntry(entry, key);
+    let e = entry;
+    if (e.enc !== undefined) {
+      const key = this.#keys.get(e.enc.kid);
+      if (key === undefined) return undefined;
+      e = openEntry(e, key);
+    }
+    if (e.pii !== undefined && this.#subjects !== undefined) {
+      const key = this.#subjects.get(`${e.pii.sid}/${e.pii.kid}`);
+      if (key === undefined) this.erased++;
+      e = openSubject(e, key);
+    }
+    return e;
   }
 }

@@ -131,3 +131,19 @@ export class AuditProofError extends AuditError {
     this.kind = kind;
   }
 }
+
+/** A data key could not be wrapped or stored: entries under it are held (the transport retries) until it is. */
+export class AuditKeyStoreError extends AuditTransportError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('encryption', message, options);
+    this.name = 'AuditKeyStoreError';
+  }
+}
+
+/** A ciphertext that does not open: altered, moved to another entry, or a wrong data key. */
+export class AuditDecryptError extends AuditInputError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'AuditDecryptError';
+  }
+}

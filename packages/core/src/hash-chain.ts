@@ -19,6 +19,7 @@ const SORTED_BODY_KEYS = new Set([
   'http',
   'kind',
   'outcome',
+  'pii',
   'reason',
   'redacted',
   'resource',
@@ -167,6 +168,7 @@ export class HashChain {
     if (this.#key) post.kid = this.#key.id;
     post.kind = b.kind;
     if (b.outcome !== undefined) post.outcome = b.outcome;
+    if (b.pii !== undefined) post.pii = b.pii;
     post.prev = this.#prev;
     if (b.reason !== undefined) post.reason = b.reason;
     if (b.redacted !== undefined) post.redacted = b.redacted;

@@ -111,6 +111,8 @@ export {
 } from './segment-index.js';
 export type { StdoutTransportOptions, WritableLike } from './stdout-transport.js';
 export { createStdoutTransport } from './stdout-transport.js';
+export type { ErasureOptions, ErasureResult, SubjectKeyStore } from './subjects.js';
+export { DEFAULT_PERSONAL_FIELDS, ERASED, openSubject, subjectPseudonym } from './subjects.js';
 export type { TlogProof } from './tlog-proof.js';
 export { formatTlogProof, parseTlogProof, verifyTlogProof } from './tlog-proof.js';
 export type { MemoryTransport, MemoryTransportOptions, ResumePoint, Transport, TransportContext } from './transport.js';
@@ -129,7 +131,9 @@ export type {
   RedactionHow,
   RedactionNote,
   Resource,
+  SealedFields,
   ServiceInfo,
+  SubjectFields,
   TraceInfo,
 } from './types.js';
 export { FORMAT_VERSION } from './types.js';

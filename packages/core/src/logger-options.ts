@@ -16,6 +16,7 @@ import { CHAIN_ID_PATTERN, type SealedRecord } from './hash-chain.js';
 import { enumOption, intOption } from './options.js';
 import { nodeProcess, randomId } from './platform.js';
 import type { RedactionOptions } from './redact.js';
+import type { ErasureOptions } from './subjects.js';
 import type { ResumePoint, Transport, TransportContext } from './transport.js';
 import type { Actor, AuditEntry, ChainHead, EntryKind, ServiceInfo } from './types.js';
 import { errorMessage, isPlainObject } from './util.js';
@@ -91,6 +92,11 @@ export interface AuditLoggerOptions {
    * chain, checkpoints and proofs verify without the key. Off by default.
    */
   encryption?: EncryptionOptions;
+  /**
+   * Erasure without breaking the proof (docs/encryption.md §Erasure): each app entry's personal
+   * fields sealed under a key of its subject (the actor), destroyed by eraseSubject(). Off by default.
+   */
+  erasure?: ErasureOptions;
 }
 
 const SERVICE_LIMITS: Record<string, number> = { name: 256, version: 128, env: 64, host: 256, instance: 256 };

@@ -1,7 +1,9 @@
 /** The logger's public shapes: options live in logger-options.ts, delivery's in delivery-lane.ts. */
+
 import type { IssuedCheckpoint } from './checkpointer.js';
 import type { OverflowPolicy, TransportHealth } from './delivery-lane.js';
 import type { NoteSigner } from './note.js';
+import type { ErasureResult } from './subjects.js';
 import type { AuditEntry, AuditRecordInput, ChainHead } from './types.js';
 import type { WitnessHealth } from './witness.js';
 import type { WrapOptions } from './wrap.js';
@@ -84,6 +86,12 @@ export interface AuditLogger {
    * or signing failed (onError says why).
    */
   checkpoint(): Promise<IssuedCheckpoint | undefined>;
+  /**
+   * Erasure (the `erasure` option; AuditConfigError without it): destroys every key of the
+   * subject (an actor id), so its personal fields read `[erased]` in every entry, and seals an
+   * `erasure` record naming it by its keyed pseudonym. Entries, hashes and proofs do not change.
+   */
+  eraseSubject(subject: string): Promise<ErasureResult>;
   /**
    * Hands checkpoint signing to a new key (a signer key string, or a NoteSigner with its
    * `verifierKey`): the chain records a checkpoint signed by both keys and a statement signed by

@@ -8,8 +8,8 @@
 
 import { Checkpointer, type IssuedCheckpoint, resolveCheckpoints, resolveSigner, startRange, treeStart } from './checkpointer.js';
 import { type AuditClock, type ClockStep, clockStepFields, formatMicros } from './clock.js';
+import { ContentSealer } from './content-sealer.js';
 import { DeliveryLane, IdleSignal, type LaneSettings, sealGaps } from './delivery-lane.js';
-import { EntryEncryptor } from './encryption.js';
 import { type BodyContext, buildBody, rejectedFields } from './entry-body.js';
 import {
   AuditClosedError,
@@ -44,6 +44,7 @@ import { compileRedaction } from './redact.js';
 import { errorReporter } from './report.js';
 import { getEntryValidator } from './schema.js';
 import { registerShutdown, unregisterShutdown } from './shutdown.js';
+import type { ErasureResult } from './subjects.js';
 import type { TransportContext } from './transport.js';
 import type { AuditEntry, AuditRecordInput, EntryKind } from './types.js';
 import { errorMessage, isPlainObject } from './util.js';
@@ -75,8 +76,8 @@ class Logger implements AuditLogger {
   /** A forward-secure chain's epochs (chain.forwardSecure). */
   readonly #epochs: EpochSealer | undefined;
   readonly #heartbeat: Heartbeat | undefined;
-  /** Encryption at rest: seals app entries' content before hashing. */
-  readonly #enc: EntryEncryptor | undefined;
+  /** Encryption at rest and erasure: seal app entries' content (or personal fields) before hashing. */
+  readonly #enc: ContentSealer | undefined;
   readonly #settings: LaneSettings;
   readonly #clock: AuditClock;
   readonly #body: BodyContext;
@@ -123,20 +124,14 @@ class Logger implements AuditLogger {
       report: (e) => this.#report(e),
     };
     getEntryValidator(); // compile the schema now: configuration and schema errors surface at creation
-    const planned =
-      o.checkpoints === undefined
-        ? { start: resolveChainStart(o, transports), state: undefined }
-        : treeStart(resolveChainStart(o, transports));
+    const chainStart = resolveChainStart(o, transports);
+    const planned = o.checkpoints === undefined ? { start: chainStart, state: undefined } : treeStart(chainStart);
     const start = planned.start;
     const cp = resolveCheckpoints(o.checkpoints, start.id);
     const fss = forwardSecureKey(o.chain?.forwardSecure, this.#clock);
     const key = fss?.key ?? start.key;
-    this.#chain = new HashChain({
-      id: start.id,
-      ...(key ? { key } : {}),
-      ...(start.resume ? { resume: start.resume } : {}),
-    });
-    this.#enc = o.encryption === undefined ? undefined : new EntryEncryptor(o.encryption, start.id);
+    this.#chain = new HashChain({ id: start.id, ...(key ? { key } : {}), ...(start.resume ? { resume: start.resume } : {}) });
+    this.#enc = ContentSealer.of(o, start.id);
     const hooks = {
       report: (e: AuditError) => this.#report(e),
       gapsDue: () => this.#emitGaps(),
@@ -364,6 +359,12 @@ class Logger implements AuditLogger {
     await Promise.allSettled(lanes.map((l) => l.closeTransport()));
     if (!result.ok) this.#report(new AuditTransportError('logger', `closed with ${result.pending} entries not delivered`));
     return result;
+  }
+
+  async eraseSubject(subject: string): Promise<ErasureResult> {
+    const r = await (this.#enc ?? ContentSealer.none).erase(subject);
+    this.#sealInternal('erasure', { reason: 'subject erased: its keys destroyed', details: { subject: r.sid, keys: r.keys } });
+    return r;
   }
 
   async checkpoint(): Promise<IssuedCheckpoint | undefined> {

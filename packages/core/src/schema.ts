@@ -68,6 +68,7 @@ const entryProps = {
       'notice',
       'epoch',
       'heartbeat',
+      'erasure',
     ],
   },
   chain: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' },
@@ -102,6 +103,18 @@ const entryProps = {
       ct: { type: 'string', minLength: 24, maxLength: 4_000_000, pattern: '^[A-Za-z0-9+/]+=*$' },
       iv: { type: 'string', pattern: '^[A-Za-z0-9+/]{16}$' },
       kid: { type: 'string', pattern: '^[0-9a-f]{32}$' },
+    },
+  },
+  pii: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['ct', 'iv', 'kid', 'paths', 'sid'],
+    properties: {
+      ct: { type: 'string', minLength: 24, maxLength: 1_000_000, pattern: '^[A-Za-z0-9+/]+=*$' },
+      iv: { type: 'string', pattern: '^[A-Za-z0-9+/]{16}$' },
+      kid: { type: 'string', pattern: '^[0-9a-f]{16}$' },
+      paths: { type: 'array', maxItems: 64, items: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9_$.-]{0,320}$' } },
+      sid: { type: 'string', pattern: '^[0-9a-f]{32}$' },
     },
   },
 } as const;

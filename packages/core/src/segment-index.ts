@@ -168,7 +168,7 @@ export class SegmentIndexBuilder {
 
   add(e: AuditEntry): void {
     this.#entries++;
-    if (e.enc !== undefined) this.#sealed++;
+    if (e.enc !== undefined || e.pii !== undefined) this.#sealed++; // content (or the actor) the index cannot see
     if (this.#first === undefined || e.ts < this.#first) this.#first = e.ts;
     if (this.#last === undefined || e.ts > this.#last) this.#last = e.ts;
     const c = this.#chains.get(e.chain);

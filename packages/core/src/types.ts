@@ -18,7 +18,8 @@ export type EntryKind =
   | 'retention'
   | 'notice'
   | 'epoch'
-  | 'heartbeat';
+  | 'heartbeat'
+  | 'erasure';
 export type Outcome = 'success' | 'failure' | 'denied' | 'error' | 'aborted';
 export type ActorType = 'user' | 'service' | 'anonymous' | 'system';
 
@@ -115,6 +116,18 @@ export interface AuditEntry {
    * JSON of the content fields, under data key `kid`. Covered by the hash like any field.
    */
   enc?: SealedFields;
+  /** Personal fields sealed under their subject's key (erasure, docs/spec/encryption.md §Subjects). */
+  pii?: SubjectFields;
+}
+
+/** Personal fields of one subject: AES-256-GCM of the canonical JSON of { path: value }, under subject key `kid` of pseudonym `sid`. */
+export interface SubjectFields {
+  ct: string;
+  iv: string;
+  kid: string;
+  /** The dotted paths sealed (read `[erased]` once the subject's keys are destroyed). */
+  paths: string[];
+  sid: string;
 }
 
 /** An entry's encrypted content: base64 ciphertext with its 16-byte tag, base64 12-byte nonce, data key id (32 hex). */

@@ -1,4 +1,5 @@
 /** Pieces of the worker bridge (@auditready/core/worker) that hold no state of their own. */
+
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Worker } from 'node:worker_threads';
@@ -7,6 +8,7 @@ import type { AuditClock } from './clock.js';
 import { AuditConfigError, AuditError, AuditUnavailableError } from './errors.js';
 import type { AuditHealth } from './logger-types.js';
 import { intOption } from './options.js';
+import type { ErasureResult } from './subjects.js';
 
 /** An error from the worker, rebuilt in the app's thread with its name, code and message. */
 export class WorkerReportedError extends AuditError {
@@ -182,4 +184,12 @@ export function checkpointAnswer(answer: unknown): IssuedCheckpoint | undefined 
   if (r.error) throw new WorkerReportedError(r.error);
   if (r.ok === false) throw new AuditUnavailableError('checkpoint(): the audit worker did not answer');
   return r.checkpoint;
+}
+
+/** The answer to eraseSubject() from the worker: what was erased, or the worker's error. */
+export function erasureAnswer(answer: unknown): ErasureResult {
+  const r = answer as { erased?: ErasureResult; error?: ConstructorParameters<typeof WorkerReportedError>[0]; ok?: false };
+  if (r.error) throw new WorkerReportedError(r.error);
+  if (r.ok === false || r.erased === undefined) throw new AuditUnavailableError('eraseSubject(): the audit worker did not answer');
+  return r.erased;
 }

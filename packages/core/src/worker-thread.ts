@@ -223,6 +223,7 @@ class WorkerHost {
     else if (m.t === 'flush' || m.t === 'close') this.#settle(m.t, m.id as number, m.args?.[0] as { timeoutMs?: number } | undefined);
     else if (m.t === 'checkpoint' || m.t === 'rotate')
       this.#checkpoint(m.id as number, m.t === 'rotate' ? (m.args?.[0] as string) : undefined);
+    else if (m.t === 'erase') this.#erase(m.id as number, m.args?.[0] as string);
   }
 
   /** Input the app's thread could not send (not cloneable): a `rejected` entry. */
@@ -278,6 +279,17 @@ class WorkerHost {
         }),
       (err) => answer({ error: serializeError(err) }),
     );
+  }
+
+  /** logger.eraseSubject(), answered as a round trip. */
+  #erase(id: number, subject: string): void {
+    const answer = (result: unknown) => this.#port.postMessage({ t: 'done', id, result, health: this.#logger.health() });
+    Promise.resolve()
+      .then(() => this.#logger.eraseSubject(subject))
+      .then(
+        (erased) => answer({ erased }),
+        (err) => answer({ error: serializeError(err) }),
+      );
   }
 
   #settle(what: 'flush' | 'close', id: number, opts: { timeoutMs?: number } | undefined): void {

@@ -9,10 +9,12 @@ import type { NoteSigner } from './note.js';
 import { fnOption, intOption } from './options.js';
 import { errorReporter } from './report.js';
 import { registerShutdown, unregisterShutdown } from './shutdown.js';
+import type { ErasureResult } from './subjects.js';
 import type { AuditEntry, AuditRecordInput } from './types.js';
 import { errorMessage } from './util.js';
 import {
   checkpointAnswer,
+  erasureAnswer,
   postBatch,
   RestartPolicy,
   type Settle,
@@ -312,7 +314,7 @@ class WorkerLogger implements AuditLogger {
   }
 
   async #roundTrip(
-    t: 'flush' | 'close' | 'checkpoint' | 'rotate',
+    t: 'flush' | 'close' | 'checkpoint' | 'rotate' | 'erase',
     options: { timeoutMs?: number },
     args: unknown[] = [options],
   ): Promise<FlushResult> {
@@ -344,19 +346,19 @@ class WorkerLogger implements AuditLogger {
     return this.#roundTrip('flush', options);
   }
 
-  checkpoint(): Promise<IssuedCheckpoint | undefined> {
-    return this.#checkpointCall('checkpoint', []);
+  async checkpoint(): Promise<IssuedCheckpoint | undefined> {
+    return checkpointAnswer(await this.#roundTrip('checkpoint', {}, []));
   }
 
   /** In worker mode the new key crosses to the worker as a signer key string (a signer object cannot). */
   async rotateCheckpointKey(next: NoteSigner | string): Promise<IssuedCheckpoint | undefined> {
     if (typeof next !== 'string')
       throw new AuditConfigError('rotateCheckpointKey(): in worker mode, give the new key as a signer key string');
-    return this.#checkpointCall('rotate', [next]);
+    return checkpointAnswer(await this.#roundTrip('rotate', {}, [next]));
   }
 
-  async #checkpointCall(t: 'checkpoint' | 'rotate', args: unknown[]): Promise<IssuedCheckpoint | undefined> {
-    return checkpointAnswer(await this.#roundTrip(t, {}, args));
+  async eraseSubject(subject: string): Promise<ErasureResult> {
+    return erasureAnswer(await this.#roundTrip('erase', {}, [subject]));
   }
 
   async close(options: { timeoutMs?: number } = {}): Promise<FlushResult> {
@@ -379,10 +381,7 @@ class WorkerLogger implements AuditLogger {
     return this.#call<AuditHealth>('health');
   }
 
-  /**
-   * The watchdog: the worker's heartbeat (shared memory, every 100 ms) older than a second means its
-   * loop is blocked. Reported once per episode through onError; fail-closed refuses meanwhile.
-   */
+  /** The watchdog: a worker heartbeat (shared memory, every 100 ms) older than 1 s is a blocked loop; reported once per episode. */
   #unresponsive(): boolean {
     const last = this.#state.lastBeat();
     const stalled = last > 0 && Date.now() - last > WATCHDOG_MS;

@@ -2,16 +2,19 @@
  * @auditready/core/worker: the logger in a real worker thread, from the built package (the worker
  * script is a file of dist/). Entries reach the file in the worker, in call order, and verify.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   AuditClosedError,
   AuditConfigError,
+  type AuditEntry,
   AuditUnavailableError,
+  EntryOpener,
   generateNoteKey,
   openCheckpoint,
   parseVerifierKey,
+  subjectPseudonym,
 } from '@auditready/core';
 import { verifySync } from '@auditready/core/verify';
 import { startWorkerAuditLogger } from '@auditready/core/worker';
@@ -414,6 +417,34 @@ describe('checkpoints in worker mode', () => {
     expect(report.breaks).toEqual([]);
     expect(report.chains[0]?.checkpoints?.rotations.length).toBe(1);
     expect(report.complete).toBe(true);
+  });
+
+  it('eraseSubject() in worker mode: the subject keys are destroyed in the worker, the erasure record is in the chain, the fields read [erased]', async () => {
+    const dir = useDir();
+    const pseudonymKey = { id: 'p1', secret: `hex:${'7e'.repeat(32)}` };
+    const logger = await startWorkerAuditLogger(fixture('setup-file.mjs'), { setupData: { dir, pseudonymKey }, handleSignals: false });
+    for (let i = 0; i < 20; i++)
+      logger.recordLater({ action: 'read', actor: { type: 'user', id: i % 2 ? 'ann' : 'ben', ip: '192.0.2.1' } });
+    await logger.flush();
+    const r = await logger.eraseSubject('ann');
+    expect(r).toEqual({ sid: subjectPseudonym(pseudonymKey, 'ann'), keys: 1 });
+    await expect(logger.eraseSubject('')).rejects.toThrow(/the subject is an actor id/);
+    await logger.close();
+    const all = lines(dir).map((l) => JSON.parse(l) as AuditEntry);
+    expect(all.filter((e) => e.kind === 'erasure').map((e) => e.details)).toEqual([{ subject: r.sid, keys: 1 }]);
+    const keys = new Map(
+      readdirSync(join(dir, 'subjects')).map((f) => [
+        f.replace('.', '/'),
+        new Uint8Array(Buffer.from(readFileSync(join(dir, 'subjects', f), 'utf8'), 'base64')),
+      ]),
+    );
+    const opener = new EntryOpener(new Map(), keys);
+    const opened = all.filter((e) => e.kind === 'event').map((e) => opener.open(e) as AuditEntry);
+    expect(opened.filter((e) => e.actor?.id === '[erased]')).toHaveLength(10);
+    expect(opened.filter((e) => e.actor?.id === 'ben' && e.actor.ip === '192.0.2.1')).toHaveLength(10);
+    const report = verifySync(lines(dir), { open: new EntryOpener(new Map(), keys) });
+    expect(report.breaks).toEqual([]);
+    expect(report.sealed).toMatchObject({ entries: 20, opened: 20, erased: 10 });
   });
 
   it('a worker that dies with entries lost: its replacement continues the same chain and tree (kept in shared memory), and later checkpoints verify', async () => {

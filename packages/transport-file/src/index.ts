@@ -7,3 +7,5 @@ export type { FileKeyStore, OpenedKeys } from './keys.js';
 export { ageIdentities, ageRecipients, fileKeyStore, openKeyDir, readIdentityFile, rewrapKeys } from './keys.js';
 export type { EntryHead } from './segments.js';
 export { activeName, isSegmentOf, listSegments, segmentBounds, stampOf } from './segments.js';
+export type { FileSubjectKeyStore } from './subject-keys.js';
+export { fileSubjectKeyStore, readSubjectKeys } from './subject-keys.js';

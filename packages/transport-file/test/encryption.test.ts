@@ -16,7 +16,9 @@ import {
   ageRecipientOf,
   ageRecipients,
   fileKeyStore,
+  fileSubjectKeyStore,
   openKeyDir,
+  readSubjectKeys,
   rewrapKeys,
 } from '../src/index.js';
 import { open, readDir, tempDir, verifyDir } from './helpers.js';
@@ -276,6 +278,43 @@ describe('encryption at rest (file transport, age recipients)', () => {
     const v = verifyDir(dir, { open: await opener(join(dir, 'keys'), [a.id]) });
     expect(v.breaks).toEqual([]);
     expect(v.sealed).toEqual({ entries: 20, opened: 20, keysMissing: [] });
+  }, 60_000);
+  it('with erasure too: personal fields sealed under the subject key inside the encrypted content; after eraseSubject they read [erased] even with the identity', async () => {
+    const dir = tempDir();
+    const a = await identity();
+    const pseudonymKey = { id: 'p', secret: `hex:${'3c'.repeat(32)}` };
+    const subjects = fileSubjectKeyStore(join(dir, 'subjects'));
+    const { log, errors } = open(
+      dir,
+      {},
+      {
+        encryption: { recipients: [ageRecipients([a.recipient])], keyStore: fileKeyStore(join(dir, 'keys')) },
+        erasure: { keyStore: subjects, pseudonymKey },
+      },
+    );
+    for (let i = 0; i < 10; i++) log.record({ action: 'read', actor: { type: 'user', id: i % 2 ? SECRET_ACTOR : 'other', ip: SECRET_IP } });
+    await log.flush();
+    const dataKeys = (await openKeyDir(join(dir, 'keys'), [ageIdentities([a.id])])).keys;
+    const before = new EntryOpener(dataKeys, readSubjectKeys(subjects.dir));
+    const app = () =>
+      readDir(dir)
+        .map((l) => JSON.parse(l.line) as AuditEntry)
+        .filter((e) => e.kind === 'event');
+    expect(app().map((e) => before.open(e)?.actor?.id)).toEqual(Array.from({ length: 10 }, (_, i) => (i % 2 ? SECRET_ACTOR : 'other')));
+    // The identity alone opens the content, not the personal fields.
+    const content = new EntryOpener(dataKeys).open(app()[1] as AuditEntry) as AuditEntry;
+    expect(content.actor).toEqual({ type: 'user' });
+    expect(content.pii?.paths).toEqual(['actor.id', 'actor.ip']);
+    expect(await log.eraseSubject(SECRET_ACTOR)).toMatchObject({ keys: 1 });
+    expect((await log.close()).ok).toBe(true);
+    expect(errors).toEqual([]);
+    const after = new EntryOpener(dataKeys, readSubjectKeys(subjects.dir));
+    const opened = app().map((e) => after.open(e) as AuditEntry);
+    expect(opened.filter((e) => e.actor?.id === '[erased]').map((e) => e.actor?.ip)).toEqual(Array(5).fill('[erased]'));
+    expect(opened.filter((e) => e.actor?.id === 'other')).toHaveLength(5);
+    const v = verifyDir(dir, { open: new EntryOpener(dataKeys, readSubjectKeys(subjects.dir)) });
+    expect(v.breaks).toEqual([]);
+    expect(v.sealed).toMatchObject({ entries: 10, opened: 10, erased: 5 });
   }, 60_000);
 });
 

@@ -11,6 +11,8 @@ import { errorMessage } from '../util.js';
 /** Opens an entry's content: the opened entry, undefined when its data key is not held; throws when it does not open. */
 export interface EntryOpening {
   open(entry: AuditEntry): AuditEntry | undefined;
+  /** Entries whose personal fields read `[erased]` (erasure), when the opener counts them. */
+  readonly erased?: number;
 }
 
 /** What the verifier saw of encrypted entries (VerifyReport.sealed). */
@@ -21,6 +23,8 @@ export interface SealedReport {
   opened: number;
   /** Data keys entries were sealed under that the opener did not hold (their content was not checked). */
   keysMissing: string[];
+  /** Entries whose personal fields read `[erased]`: their subject was erased (erasure; with subject keys given). */
+  erased?: number;
 }
 
 const ENC_MEMBER = new TextEncoder().encode(',"enc":');
@@ -37,7 +41,7 @@ export class SealedCheck {
 
   /** Counts an entry; with an opener, the reason its content is bad (undefined when it is fine, or cannot be opened). */
   check(e: AuditEntry): string | undefined {
-    if (e.enc === undefined) return undefined;
+    if (e.enc === undefined && e.pii === undefined) return undefined;
     this.#entries++;
     if (this.#opener === undefined) return undefined;
     let opened: AuditEntry | undefined;
@@ -47,7 +51,7 @@ export class SealedCheck {
       return errorMessage(err);
     }
     if (opened === undefined) {
-      this.#missing.add(e.enc.kid);
+      this.#missing.add(e.enc?.kid ?? '');
       return undefined;
     }
     const schema = checkEntry(opened);
@@ -67,6 +71,8 @@ export class SealedCheck {
   }
 
   report(): SealedReport | undefined {
-    return this.#entries === 0 ? undefined : { entries: this.#entries, opened: this.#opened, keysMissing: [...this.#missing].sort() };
+    if (this.#entries === 0) return undefined;
+    const erased = this.#opener?.erased;
+    return { entries: this.#entries, opened: this.#opened, keysMissing: [...this.#missing].sort(), ...(erased ? { erased } : {}) };
   }
 }
