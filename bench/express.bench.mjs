@@ -1,27 +1,43 @@
-// Express with each logger, all in one run, under autocannon: req/s, p99 latency, ratio to bare.
-// Targets (issue #4): @auditready/express keeps >= 80% of bare throughput and beats pino-http by
-// >= 1.3x. auditready-worker: the same defaults with the logger in a worker thread
-// (@auditready/core/worker). floor: the least any tamper-evident, durable access log does
-// (bench/floor-audit.cjs: a JSON line, a SHA-256 chain, fdatasync'd appends), as a yardstick for
-// the targets. Each server runs in its own process; the load generator in this one.
-// The machine drifts by several percent within a minute, so the servers take turns: rounds of
-// every server in order, and each server's median round is reported.
-//   npm run bench   (EXPRESS_BENCH_ROUNDS=3 rounds of EXPRESS_BENCH_SECONDS=5 s by default)
+// Express with each logger, all in one run, under autocannon. Primary figure (issue #20): the CPU
+// time per request of the server process (all threads, from /proc/<pid>/stat), and of its main
+// thread (/proc/<pid>/task/<pid>/stat: what the worker mode leaves on the request thread); the
+// logger's ADDED CPU is the mode's minus bare's in the same round, and each ratio to pino-http's
+// added CPU is taken per round, then the median and spread over the rounds. req/s and p99 are
+// secondary: a co-located load generator on a shared machine moves them by 2x.
+// Modes: bare; auditready (default: fsync per batch, beside the floor); auditready-none
+// (durability 'none': the same durability as the peers, which never fsync); auditready-worker (the
+// logger in a worker thread); floor (bench/floor-audit.cjs: a JSON line, a SHA-256 chain, fdatasync'd
+// appends); pino-http; morgan; express-winston. Each server runs in its own process; the servers
+// take turns, round after round.
+//   npm run bench   (EXPRESS_BENCH_ROUNDS=5 rounds of EXPRESS_BENCH_SECONDS=5 s by default)
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 
 const seconds = Number(process.env.EXPRESS_BENCH_SECONDS ?? 5);
-const rounds = Number(process.env.EXPRESS_BENCH_ROUNDS ?? 3);
+const rounds = Number(process.env.EXPRESS_BENCH_ROUNDS ?? 5);
 const connections = Number(process.env.EXPRESS_BENCH_CONNECTIONS ?? 50);
-const modes = ['bare', 'auditready', 'auditready-worker', 'floor', 'pino-http', 'morgan', 'express-winston'];
+const modes = (
+  process.env.EXPRESS_BENCH_MODES ?? 'bare,auditready,auditready-none,auditready-worker,floor,pino-http,morgan,express-winston'
+).split(',');
+const TICK_MS = 1000 / 100; // USER_HZ: 100 on Linux
+
+/** utime + stime of a process (or one of its threads), in ms. */
+function cpuMs(statFile) {
+  const text = readFileSync(statFile, 'utf8');
+  const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) * TICK_MS;
+}
 
 async function run(mode) {
   const dir = mkdtempSync(join(tmpdir(), `ar-bench-${mode}-`));
-  const child = spawn(process.execPath, [new URL('./express-server.mjs', import.meta.url).pathname, mode, dir], {
+  const server = mode === 'auditready-none' ? 'auditready' : mode;
+  const env = mode === 'auditready-none' ? { ...process.env, BENCH_DURABILITY: 'none' } : process.env;
+  const child = spawn(process.execPath, [new URL('./express-server.mjs', import.meta.url).pathname, server, dir], {
     stdio: ['ignore', 'pipe', 'inherit'],
+    env,
   });
   const port = await new Promise((resolve, reject) => {
     child.stdout.on('data', (d) => {
@@ -32,32 +48,64 @@ async function run(mode) {
   });
   const url = `http://127.0.0.1:${port}/invoices/inv_1001`;
   await autocannon({ url, connections, duration: 2 }); // warm-up
+  const [p0, m0] = [cpuMs(`/proc/${child.pid}/stat`), cpuMs(`/proc/${child.pid}/task/${child.pid}/stat`)];
   const r = await autocannon({ url, connections, duration: seconds });
+  const [p1, m1] = [cpuMs(`/proc/${child.pid}/stat`), cpuMs(`/proc/${child.pid}/task/${child.pid}/stat`)];
   child.kill('SIGTERM');
   await new Promise((res) => child.on('exit', res));
   rmSync(dir, { recursive: true, force: true });
   if (r.non2xx > 0 || r.errors > 0) throw new Error(`${mode}: ${r.non2xx} non-2xx, ${r.errors} errors`);
-  return { mode, rps: r.requests.average, p99: r.latency.p99, total: r.requests.total };
+  const n = r.requests.total;
+  return { mode, rps: r.requests.average, p99: r.latency.p99, cpuUs: ((p1 - p0) * 1000) / n, mainUs: ((m1 - m0) * 1000) / n };
 }
 
-const byMode = new Map(modes.map((m) => [m, []]));
-for (let round = 0; round < rounds; round++) for (const m of modes) byMode.get(m).push(await run(m));
-const median = (xs, key) => [...xs].sort((a, b) => a[key] - b[key])[Math.floor(xs.length / 2)][key];
-const results = modes.map((mode) => {
-  const xs = byMode.get(mode);
-  return { mode, rps: median(xs, 'rps'), p99: median(xs, 'p99'), all: xs.map((x) => Math.round(x.rps)) };
-});
-const bare = results[0].rps;
-const pino = results.find((r) => r.mode === 'pino-http').rps;
-console.log(
-  `express ${(await import('express/package.json', { with: { type: 'json' } })).default.version}, autocannon ${connections} connections, ${rounds} rounds x ${seconds}s (median round), node ${process.version}`,
-);
-console.log(`${'server'.padEnd(18)} ${'req/s'.padStart(9)} ${'p99 ms'.padStart(7)}  vs bare  rounds`);
-for (const r of results)
-  console.log(
-    `${r.mode.padEnd(18)} ${Math.round(r.rps).toLocaleString('en-US').padStart(9)} ${String(r.p99).padStart(7)}  ${`${((r.rps / bare) * 100).toFixed(0)}%`.padEnd(7)}  ${r.all.map((x) => x.toLocaleString('en-US')).join(' / ')}`,
-  );
-for (const mode of ['auditready', 'auditready-worker', 'floor']) {
-  const ar = results.find((r) => r.mode === mode).rps;
-  console.log(`${mode}: ${((ar / bare) * 100).toFixed(0)}% of bare (target >= 80%), ${(ar / pino).toFixed(2)}x pino-http (target >= 1.3x)`);
+const perRound = [];
+for (let round = 0; round < rounds; round++) {
+  const row = {};
+  for (const m of modes) row[m] = await run(m);
+  perRound.push(row);
 }
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const spread = (xs) => `${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)}`;
+const added = (mode, key = 'cpuUs') => perRound.map((r) => r[mode][key] - r.bare[key]);
+console.log(
+  `express ${(await import('express/package.json', { with: { type: 'json' } })).default.version}, autocannon ${connections} connections, ${rounds} interleaved rounds x ${seconds}s, node ${process.version}`,
+);
+console.log(
+  `${'server'.padEnd(18)} ${'CPU µs/req'.padStart(10)} ${'added'.padStart(7)} ${'main thr'.padStart(9)} ${'added'.padStart(7)} ${'req/s'.padStart(8)} ${'p99 ms'.padStart(7)}`,
+);
+for (const m of modes) {
+  const xs = perRound.map((r) => r[m]);
+  console.log(
+    `${m.padEnd(18)} ${median(xs.map((x) => x.cpuUs))
+      .toFixed(1)
+      .padStart(10)} ${m === 'bare' ? ''.padStart(7) : median(added(m)).toFixed(1).padStart(7)} ${median(xs.map((x) => x.mainUs))
+      .toFixed(1)
+      .padStart(9)} ${m === 'bare' ? ''.padStart(7) : median(added(m, 'mainUs')).toFixed(1).padStart(7)} ${Math.round(
+      median(xs.map((x) => x.rps)),
+    )
+      .toLocaleString('en-US')
+      .padStart(8)} ${String(median(xs.map((x) => x.p99))).padStart(7)}`,
+  );
+}
+if (modes.includes('pino-http') && modes.includes('bare')) {
+  const pino = added('pino-http');
+  const ratio = (mode) => perRound.map((r, i) => (r[mode].cpuUs - r.bare.cpuUs) / (pino[i] ?? Number.NaN));
+  for (const [mode, target] of [
+    ['auditready-none', 0.6],
+    ['auditready', 0.8],
+    ['floor', undefined],
+    ['morgan', undefined],
+    ['express-winston', undefined],
+  ]) {
+    if (!modes.includes(mode)) continue;
+    const rs = ratio(mode);
+    console.log(
+      `${mode}: added CPU ${median(rs).toFixed(2)}x pino-http's (rounds ${spread(rs)})${target !== undefined ? ` — target <= ${target}x` : ''}`,
+    );
+  }
+}
+if (modes.includes('auditready-worker'))
+  console.log(
+    `auditready-worker: request thread added CPU ${median(added('auditready-worker', 'mainUs')).toFixed(1)} µs per request (rounds ${spread(added('auditready-worker', 'mainUs'))}) — target <= 10 µs`,
+  );
