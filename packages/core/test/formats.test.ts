@@ -173,9 +173,30 @@ async function corpus(): Promise<{ lines: string[]; entries: AuditEntry[] }> {
   const log3 = createAuditLogger({ service: { name: 'quiet' }, transports: [quiet], handleSignals: false, heartbeatMs: 40 });
   await vi.waitFor(() => expect(quiet.entries().some((e) => e.kind === 'heartbeat')).toBe(true), { timeout: 20_000, interval: 10 });
   await log3.close();
+  // Encryption at rest and erasure: sealed content (enc, pii inside it) and an erasure record.
+  const sealed = createMemoryTransport();
+  const subjectKeys = new Map<string, Uint8Array>();
+  const log4 = createAuditLogger({
+    service: { name: 'billing-api' },
+    transports: [sealed],
+    handleSignals: false,
+    encryption: { recipients: [{ type: 'test', id: 't', wrapKey: async (k: Uint8Array) => k }], keyStore: { put: async () => {} } },
+    erasure: {
+      pseudonymKey: { id: 'p', secret: `hex:${'11'.repeat(32)}` },
+      keyStore: {
+        put: async (sid: string, kid: string, key: Uint8Array) => void subjectKeys.set(`${sid}/${kid}`, key),
+        get: async (sid: string, kid: string) => subjectKeys.get(`${sid}/${kid}`),
+        erase: async () => 1,
+      },
+    },
+  });
+  log4.record({ kind: 'access', action: 'invoice.read', actor: alice, resource: { type: 'invoice', id: 'inv_9' }, http, trace });
+  log4.record({ action: 'user.logout', actor: { type: 'user', id: 'u-alice' } });
+  await log4.eraseSubject('u-alice');
+  await log4.close();
   return {
-    lines: [...mem.lines(), ...resumed.lines(), ...quiet.lines()],
-    entries: [...mem.entries(), ...resumed.entries(), ...quiet.entries()],
+    lines: [...mem.lines(), ...resumed.lines(), ...quiet.lines(), ...sealed.lines()],
+    entries: [...mem.entries(), ...resumed.entries(), ...quiet.entries(), ...sealed.entries()],
   };
 }
 

@@ -4,7 +4,7 @@
  * `<kid>.json`, written durably before any entry under the key is). Key files are outside the
  * chain: re-wrapping them for other recipients (rewrapKeys) changes no entry.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
@@ -90,26 +90,8 @@ export interface FileKeyStore extends DataKeyStore {
   list(): Promise<string[]>;
 }
 
-/** Writes `text` to `path` durably: a temporary file, fsync, rename, fsync of the directory. */
-function writeDurably(dir: string, name: string, text: string): void {
-  const tmp = join(dir, `.${name}.${process.pid}.tmp`);
-  writeFileSync(tmp, text, { mode: 0o600 });
-  const fd = openSync(tmp, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, join(dir, name));
-  const dfd = openSync(dir, 'r');
-  try {
-    fsyncSync(dfd);
-  } finally {
-    closeSync(dfd);
-  }
-}
-
-async function writeDurablyAsync(dir: string, name: string, text: string): Promise<void> {
+/** Writes `text` to `dir/name` durably: a temporary file, fsync, rename, fsync of the directory. */
+async function writeDurably(dir: string, name: string, text: string): Promise<void> {
   const tmp = join(dir, `.${name}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
   const fh = await open(tmp, 'w', 0o600);
   try {
@@ -139,7 +121,7 @@ export function fileKeyStore(dir: string): FileKeyStore {
         await mkdir(dir, { recursive: true, mode: 0o700 });
         made = true;
       }
-      await writeDurablyAsync(dir, `${file.kid}.json`, `${JSON.stringify(file)}\n`);
+      await writeDurably(dir, `${file.kid}.json`, `${JSON.stringify(file)}\n`);
     },
     async get(kid) {
       if (!/^[0-9a-f]{32}$/.test(kid)) return undefined;
@@ -225,7 +207,7 @@ export async function rewrapKeys(
       wrapped.push({ type: w.type, id: w.id, data: Buffer.from(data).toString('base64') });
     }
     key.fill(0);
-    writeDurably(dir, `${kid}.json`, `${JSON.stringify({ ...file, wrapped, rewrapped: new Date().toISOString() })}\n`);
+    await writeDurably(dir, `${kid}.json`, `${JSON.stringify({ ...file, wrapped, rewrapped: new Date().toISOString() })}\n`);
     rewrapped.push(kid);
   }
   return { rewrapped, unopened };
