@@ -10,7 +10,7 @@ import { AuditLockedError, createAuditLogger } from '@auditready/core';
 import { createFileTransport, fileSubjectKeyStore } from '@auditready/transport-file';
 import { parseCommand } from './args.js';
 import { UsageError } from './inputs.js';
-import { collectFssKeys, collectKeys } from './keys.js';
+import { collectFileKeys, collectKeys } from './keys.js';
 
 export const ERASE_HELP = `auditready erase — erase a person from an audit log without breaking its proof
 
@@ -43,7 +43,12 @@ export async function runErase(rest: string[], env: NodeJS.ProcessEnv): Promise<
   const dir = positionals[0];
   if (dir === undefined || !existsSync(dir)) throw new UsageError('erase needs the log directory (see auditready help erase)');
   if (values.subject === undefined || values.subject === '') throw new UsageError('erase needs --subject <actor id>');
-  const pseudo = collectFssKeys(values['pseudonym-key-file'] ? [values['pseudonym-key-file']] : [], env.AUDITREADY_PSEUDONYM_KEY);
+  const pseudo = collectFileKeys(
+    values['pseudonym-key-file'] ? [values['pseudonym-key-file']] : [],
+    env.AUDITREADY_PSEUDONYM_KEY,
+    '--pseudonym-key-file',
+    'AUDITREADY_PSEUDONYM_KEY',
+  );
   const pseudonymKey = pseudo[0];
   if (pseudonymKey === undefined) throw new UsageError("erase needs --pseudonym-key-file <file> (the erasure option's pseudonymKey)");
   const subjects = values['subject-keys'] ?? join(dir, 'subjects');

@@ -45,22 +45,28 @@ export function collectKeys(flags: readonly string[], keyFiles: readonly string[
 }
 
 /**
- * Initial keys of forward-secure chains: from files (`--fss-key-file`, `id=secret` lines) and the
- * environment (AUDITREADY_FSS_KEYS) only — never from the command line, where other users see it.
+ * Keys that never come from the command line, where other users see them: from files (`flag`,
+ * `id=secret` lines) and the environment (`envName`). Initial keys of forward-secure chains
+ * (--fss-key-file, AUDITREADY_FSS_KEYS); erasure's pseudonym key (--pseudonym-key-file,
+ * AUDITREADY_PSEUDONYM_KEY).
  */
-export function collectFssKeys(keyFiles: readonly string[], env: string | undefined): AuditKey[] {
+export function collectFileKeys(keyFiles: readonly string[], env: string | undefined, flag: string, envName: string): AuditKey[] {
   const keys: AuditKey[] = [];
   for (const path of keyFiles) {
     let text: string;
     try {
       text = readFileSync(path, 'utf8');
     } catch {
-      throw new UsageError(`--fss-key-file ${path}: cannot read it`);
+      throw new UsageError(`${flag} ${path}: cannot read it`);
     }
-    keys.push(...parseLines(text, `--fss-key-file ${path}`));
+    keys.push(...parseLines(text, `${flag} ${path}`));
   }
-  if (env) keys.push(...parseLines(env, 'AUDITREADY_FSS_KEYS'));
+  if (env) keys.push(...parseLines(env, envName));
   return keys;
+}
+
+export function collectFssKeys(keyFiles: readonly string[], env: string | undefined): AuditKey[] {
+  return collectFileKeys(keyFiles, env, '--fss-key-file', 'AUDITREADY_FSS_KEYS');
 }
 
 /** Arguments as they may be recorded in the reader log: key secrets removed. */

@@ -64,6 +64,15 @@ describe('the CLI on an encrypted log', () => {
       /Encrypted: 120 entries hold sealed content; their hashes, links and checkpoints were checked, their content was not/,
     );
     expect(blind.stdout).toMatch(/^COMPLETE/m);
+    // Without any key, the signed checkpoints verify against the tree of sealed lines, and so do proofs.
+    const trusted = cli(['verify', s.logs, '--trust', s.logPub]);
+    expect(trusted.code).toBe(0);
+    expect(trusted.stdout).toMatch(/checkpoint \d+ signed by billing\.example\/audit .*checkpoints? verified against the tree/);
+    const proof = join(s.dir, 'sealed.proof');
+    expect(cli(['prove', s.logs, '--seq', '40', '--trust', s.logPub, '--out', proof]).code).toBe(0);
+    const vp = cli(['verify-proof', proof, '--trust', s.logPub]);
+    expect(vp.code).toBe(0);
+    expect(vp.stdout).toMatch(/^VALID/);
     const seen = cli(['verify', s.logs, '--identity', s.a.file, '--json']);
     expect(seen.code).toBe(0);
     expect(JSON.parse(seen.stdout).sealed).toEqual({ entries: 120, opened: 120, keysMissing: [] });

@@ -130,5 +130,11 @@ describe('auditready erase', () => {
     await log.close();
     expect(readdirSync(join(logs, 'subjects'))).toHaveLength(0);
     expect(cli(['erase', logs, '--subject', ALICE, '--pseudonym-key', 'x']).code).toBe(2);
+    // A pseudonym key file that is not one: named by its own flag.
+    const bad = join(dir, 'bad.key');
+    writeFileSync(bad, 'not a key\n');
+    const r2 = cli(['erase', logs, '--subject', ALICE, '--pseudonym-key-file', bad]);
+    expect(r2.code).toBe(2);
+    expect(r2.stderr).toMatch(/--pseudonym-key-file .*bad\.key entry 1/);
   }, 60_000);
 });

@@ -77,7 +77,7 @@ class Logger implements AuditLogger {
   readonly #epochs: EpochSealer | undefined;
   readonly #heartbeat: Heartbeat | undefined;
   /** Encryption at rest and erasure: seal app entries' content (or personal fields) before hashing. */
-  readonly #enc: ContentSealer | undefined;
+  readonly #sealer: ContentSealer | undefined;
   readonly #settings: LaneSettings;
   readonly #clock: AuditClock;
   readonly #body: BodyContext;
@@ -131,12 +131,12 @@ class Logger implements AuditLogger {
     const fss = forwardSecureKey(o.chain?.forwardSecure, this.#clock);
     const key = fss?.key ?? start.key;
     this.#chain = new HashChain({ id: start.id, ...(key ? { key } : {}), ...(start.resume ? { resume: start.resume } : {}) });
-    this.#enc = ContentSealer.of(o, start.id);
+    this.#sealer = ContentSealer.of(o, start.id);
     const hooks = {
       report: (e: AuditError) => this.#report(e),
       gapsDue: () => this.#emitGaps(),
       idle: () => this.#idle.notify(),
-      beforeWrite: () => this.#enc?.pending(),
+      beforeWrite: () => this.#sealer?.pending(),
     };
     this.#lanes = transports.map((t) => new DeliveryLane(t, this.#settings, hooks));
     if (cp) {
@@ -164,7 +164,7 @@ class Logger implements AuditLogger {
     return transportContext(this.#chain.id, {
       seal: (kind, fields) => (this.#closed ? undefined : this.#sealInternal(kind, fields).entry),
       report: (e) => this.#report(e),
-      rotateDataKey: () => this.#enc?.rotate(),
+      rotateDataKey: () => this.#sealer?.rotate(),
     });
   }
 
@@ -190,7 +190,7 @@ class Logger implements AuditLogger {
     if (this.#later.length > 0) this.#sealLater();
     if (kind !== 'epoch') this.#epochs?.advance();
     const body = { kind, ts: ts ?? formatMicros(this.#clock.nowMicros()), service: this.#body.service, ...fields } as EntryBody;
-    const sealed = this.#chain.seal(this.#enc ? this.#enc.seal(body, this.#chain.nextSeq, false) : body);
+    const sealed = this.#chain.seal(this.#sealer ? this.#sealer.seal(body, this.#chain.nextSeq, false) : body);
     this.#enqueue(sealed, true);
     return sealed;
   }
@@ -249,7 +249,7 @@ class Logger implements AuditLogger {
       if (this.#strict && !deferred) throw e;
       return this.#sealRejected(input, e);
     }
-    const body = this.#enc ? this.#enc.seal(built.body, this.#chain.nextSeq, built.sorted) : built.body;
+    const body = this.#sealer ? this.#sealer.seal(built.body, this.#chain.nextSeq, built.sorted) : built.body;
     const sealed = built.sorted ? this.#chain.sealSorted(body) : this.#chain.seal(body);
     this.#recorded++;
     this.#enqueue(sealed, false);
@@ -362,7 +362,7 @@ class Logger implements AuditLogger {
   }
 
   async eraseSubject(subject: string): Promise<ErasureResult> {
-    const r = await (this.#enc ?? ContentSealer.none).erase(subject);
+    const r = await (this.#sealer ?? ContentSealer.none).erase(subject);
     this.#sealInternal('erasure', { reason: 'subject erased: its keys destroyed', details: { subject: r.sid, keys: r.keys } });
     return r;
   }
