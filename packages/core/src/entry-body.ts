@@ -4,6 +4,7 @@
  * an entry, what the `rejected` record keeps of it.
  */
 import { type AuditError, AuditHookError, AuditInputError, AuditSchemaError } from './errors.js';
+import { fastBody } from './fast-body.js';
 import type { EntryBody } from './hash-chain.js';
 import { type CompiledRedaction, redactBody } from './redact.js';
 import { checkBody } from './schema.js';
@@ -53,6 +54,11 @@ function checkInput(input: AuditRecordInput): void {
 
 /** Builds the body of an entry; throws an AuditError naming what is wrong with the input. */
 export function buildBody(input: AuditRecordInput, ts: string | undefined, ctx: BodyContext): BuiltBody {
+  return fastBody(input, ts, ctx) ?? generalBody(input, ts, ctx);
+}
+
+/** The general path: every input, every redaction configuration; the reference the compiled path (fast-body.ts) is checked against. */
+export function generalBody(input: AuditRecordInput, ts: string | undefined, ctx: BodyContext): BuiltBody {
   checkInput(input);
   const raw: Record<string, unknown> = { actor: input.actor ?? ctx.defaultActor, action: input.action };
   if (input.resource !== undefined) raw.resource = input.resource;

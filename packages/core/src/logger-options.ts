@@ -115,7 +115,7 @@ export function resolveService(s: unknown): ServiceInfo {
   }
   const sorted: Record<string, unknown> = {};
   for (const k of Object.keys(s).sort()) sorted[k] = s[k];
-  return sorted as unknown as ServiceInfo;
+  return Object.freeze(sorted) as unknown as ServiceInfo;
 }
 
 export function checkTransports(transports: unknown): Transport[] {
