@@ -214,6 +214,33 @@ function worthScanning(s: string): boolean {
 }
 
 /**
+ * True when no detector can fire on `s`, proven from its characters alone: it is shorter than 40
+ * (the AWS secret-key scan's length), it holds only 0-9 a-f . : - (every detector literal, the
+ * bearer and basic words, every key-value keyword and percent-encoding need a character outside
+ * that set), and no 13 digits are joined by single '.' or '-' (the card pattern's least). Trace and
+ * span ids, IP addresses, hex digests, numbers and dates written this way pass; anything else is
+ * scanned. record()'s compiled path skips the scan for such values; test/detectors-data.test.ts
+ * checks the claim against every detector on random strings of that alphabet.
+ */
+export function cannotHoldSecret(s: string): boolean {
+  if (s.length >= 40) return false;
+  let digits = 0; // digits in the current run, which single '.' or '-' may join
+  let joined = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      if (++digits >= 13) return false;
+      joined = false;
+    } else if ((c === 46 || c === 45) && digits > 0 && !joined) joined = true;
+    else if ((c >= 97 && c <= 102) || c === 58 || c === 46 || c === 45) {
+      digits = 0;
+      joined = false;
+    } else return false;
+  }
+  return true;
+}
+
+/**
  * Replaces every detected secret in `s` using `replace(secret, detector)`. Returns the new string
  * and the detectors that fired, or undefined when nothing fired (the common case, kept cheap).
  */

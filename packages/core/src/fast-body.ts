@@ -13,10 +13,10 @@
  * constraints, checked directly; a string's length in UTF-16 units bounds its length in code
  * points, so a string within the schema's limit by `.length` is within it as ajv counts).
  */
-import { isCredentialKey, scrubString } from './detectors.js';
+import { cannotHoldSecret, isCredentialKey, scrubString } from './detectors.js';
 import type { BodyContext, BuiltBody } from './entry-body.js';
 import type { EntryBody } from './hash-chain.js';
-import { type CompiledRedaction, redactBody } from './redact.js';
+import { type CompiledRedaction, redactBody, TRACE_FORMATS } from './redact.js';
 import type { AuditRecordInput } from './types.js';
 
 /** Per redaction configuration: whether the compiled path applies, and which known keys it must leave to the walk. */
@@ -69,9 +69,6 @@ function planOf(c: CompiledRedaction): Plan | null {
 const ACTOR_TYPES = new Set(['user', 'service', 'anonymous', 'system']);
 const OUTCOMES = new Set(['success', 'failure', 'denied', 'error', 'aborted']);
 const METHOD = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,32}$/;
-const HEX32 = /^[0-9a-f]{32}$/;
-const HEX16 = /^[0-9a-f]{16}$/;
-const HEX2 = /^[0-9a-f]{2}$/;
 const TS = /^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z$/;
 /** Numbers from here on may be card numbers sent as numbers (the walk checks them): general path. */
 const CARD_RANGE = 1e12;
@@ -104,7 +101,14 @@ class Reader {
     if (typeof v !== 'string' || v.length > max || v.length > this.plan.maxString || this.plan.blocked.has(key)) return false;
     if (!v.isWellFormed()) return false;
     const c = this.plan.c;
-    if (v.length >= 6 && c.detectors.length > 0 && scrubString(v, c.detectors, KEEP) !== undefined) return false;
+    if (v.length >= 6 && c.detectors.length > 0 && !cannotHoldSecret(v) && scrubString(v, c.detectors, KEEP) !== undefined) return false;
+    this.count++;
+    return true;
+  }
+
+  /** A trace-context id in its fixed format: kept without a scan, as the walk keeps it (redact.ts TRACE_FORMATS). */
+  fixed(v: unknown, format: RegExp, key: string): v is string {
+    if (typeof v !== 'string' || v.length > this.plan.maxString || this.plan.blocked.has(key) || !format.test(v)) return false;
     this.count++;
     return true;
   }
@@ -223,12 +227,12 @@ function traceOf(t: unknown, plan: Plan): Record<string, unknown> | undefined {
   const out: Record<string, unknown> = {};
   const { flags, spanId, traceId } = t;
   if (flags !== undefined) {
-    if (!r.text(flags, 2, 'flags') || !HEX2.test(flags)) return undefined;
+    if (!r.fixed(flags, TRACE_FORMATS.flags as RegExp, 'flags')) return undefined;
     out.flags = flags;
   }
-  if (!r.text(spanId, 16, 'spanId') || !HEX16.test(spanId)) return undefined;
+  if (!r.fixed(spanId, TRACE_FORMATS.spanId as RegExp, 'spanId')) return undefined;
   out.spanId = spanId;
-  if (!r.text(traceId, 32, 'traceId') || !HEX32.test(traceId)) return undefined;
+  if (!r.fixed(traceId, TRACE_FORMATS.traceId as RegExp, 'traceId')) return undefined;
   out.traceId = traceId;
   return r.count === keyCount(t) ? out : undefined;
 }

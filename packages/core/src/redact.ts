@@ -63,6 +63,8 @@ class Walker {
    * JSON.stringify of the copy is already the canonical form.
    */
   sorted = true;
+  /** The string being copied has a fixed random format (a trace or span id): no detector runs on it. */
+  fixedFormat = false;
 
   constructor(readonly c: CompiledRedaction) {}
 
@@ -156,7 +158,7 @@ class Walker {
 
   scrub(s: string, path: PathRef | undefined): string {
     let out = s;
-    if (this.c.detectors.length > 0 && s.length >= 6) {
+    if (this.c.detectors.length > 0 && s.length >= 6 && !this.fixedFormat) {
       const hashing = this.c.detectorMode === 'hash' && this.c.hashKey !== undefined;
       const r = scrubString(out, this.c.detectors, this.replaceSecret);
       if (r) {
@@ -341,8 +343,8 @@ export function redactBody(
       }
       states = r.next;
     }
-    if (key === 'http' && v !== null && typeof v === 'object' && !Array.isArray(v)) {
-      out[key] = copyHttp(w, v as Record<string, unknown>, p, states);
+    if ((key === 'http' || key === 'trace') && v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      out[key] = copyMembers(w, v as Record<string, unknown>, p, states, key === 'http' ? httpMember : traceMember);
       continue;
     }
     if (BUDGETED.has(key)) startBudget(w, p);
@@ -359,20 +361,51 @@ function startBudget(w: Walker, path: PathRef): void {
   w.budgetNoted = false;
 }
 
-function copyHttp(w: Walker, http: Record<string, unknown>, path: PathRef, states: State[]): unknown {
-  const proto = Object.getPrototypeOf(http);
-  if (proto !== Object.prototype && proto !== null) return w.copy(http, path, states, 0);
-  if (w.stack.includes(http)) w.fail('cycle', path);
-  w.stack.push(http);
+/**
+ * W3C trace-context ids in their own format (traceId 32, spanId 16, flags 2 lowercase hex digits)
+ * are random by definition: detectors do not run on them. Before, a span id of 16 digits that
+ * passed the card checks (about one in 60,000) was masked, the entry then failed the schema's
+ * pattern, and the access entry became a `rejected` record. Rules by path still apply.
+ */
+export const TRACE_FORMATS: Readonly<Record<string, RegExp>> = {
+  traceId: /^[0-9a-f]{32}$/,
+  spanId: /^[0-9a-f]{16}$/,
+  flags: /^[0-9a-f]{2}$/,
+};
+
+/** Before each member of `http`: headers, query and bodies have a character budget. */
+function httpMember(w: Walker, key: string, _v: unknown, p: PathRef): void {
+  if (key === 'headers' || key === 'query' || key === 'requestBody' || key === 'responseBody') startBudget(w, p);
+}
+
+/** Before each member of `trace`: an id in its fixed format is not scanned. */
+function traceMember(w: Walker, key: string, v: unknown): void {
+  const format = Object.hasOwn(TRACE_FORMATS, key) ? TRACE_FORMATS[key] : undefined;
+  w.fixedFormat = typeof v === 'string' && format !== undefined && format.test(v);
+}
+
+/** A top-level object of schema fields (http, trace): its members' keys are the schema's, each prepared by `before`. */
+function copyMembers(
+  w: Walker,
+  obj: Record<string, unknown>,
+  path: PathRef,
+  states: State[],
+  before: (w: Walker, key: string, v: unknown, p: PathRef) => void,
+): unknown {
+  const proto = Object.getPrototypeOf(obj);
+  if (proto !== Object.prototype && proto !== null) return w.copy(obj, path, states, 0);
+  if (w.stack.includes(obj)) w.fail('cycle', path);
+  w.stack.push(obj);
   const out: Record<string, unknown> = {};
-  for (const key of Object.keys(http).sort()) {
-    const v = http[key];
+  for (const key of Object.keys(obj).sort()) {
+    const v = obj[key];
     if (v === undefined) continue;
     const p: PathRef = { up: path, key };
     if (!key.isWellFormed()) w.fail('key contains a lone UTF-16 surrogate', p);
-    if (key === 'headers' || key === 'query' || key === 'requestBody' || key === 'responseBody') startBudget(w, p);
+    before(w, key, v, p);
     const child = w.child(v, key, p, states, 0, false);
     w.budget = Number.POSITIVE_INFINITY;
+    w.fixedFormat = false;
     if (child === REMOVED) continue;
     const c0 = key.charCodeAt(0);
     if (c0 >= 48 && c0 <= 57 && INDEX_LIKE.test(key)) w.sorted = false;

@@ -11,8 +11,10 @@ import { describe, expect, it } from 'vitest';
 import { type BodyContext, type BuiltBody, generalBody } from '../src/entry-body.js';
 import { fastBody } from '../src/fast-body.js';
 import { HashChain } from '../src/hash-chain.js';
+import { createAuditLogger } from '../src/logger.js';
 import { resolveService } from '../src/logger-options.js';
 import { compileRedaction, type RedactionOptions } from '../src/redact.js';
+import { createMemoryTransport } from '../src/transport.js';
 import type { AuditRecordInput } from '../src/types.js';
 
 const TS = '2026-12-06T10:00:00.000000Z';
@@ -146,11 +148,12 @@ function inputs(wild: boolean): fc.Arbitrary<unknown> {
     ),
   );
   const bad = wild ? ['41111111111111110000000000000000', '4BF92F3577B34DA6A3CE929D0E0E4736'] : [];
+  const cardSpan = wild ? ['4111111111111111', '5555555555554444'] : [];
   const trace = obj(
     fc.record(
       {
         traceId: scalar(fc.oneof(hex(32), fc.constantFrom('4bf92f3577b34da6a3ce929d0e0e4736', ...bad))),
-        spanId: scalar(hex(16)),
+        spanId: scalar(fc.oneof(hex(16), fc.constantFrom('00f067aa0ba902b7', ...cardSpan))),
         flags: scalar(fc.oneof(hex(2), fc.constant(wild ? '0x' : '01'))),
       },
       { requiredKeys: wild ? [] : ['traceId', 'spanId'] },
@@ -188,13 +191,21 @@ const FIELDS = {
   http: ['method', 'path', 'route', 'status', 'durationMs', 'bytesIn', 'bytesOut', 'requestId', 'protocol', 'headers', 'foo'],
   trace: ['traceId', 'spanId', 'flags', 'foo'],
 } as const;
+/** What a missing object starts from, so that the one defect is the only thing wrong. */
+const BASES = {
+  actor: { type: 'user' },
+  resource: { type: 'invoice' },
+  http: { method: 'GET' },
+  trace: { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7' },
+} as const;
 const defectValue = fc.oneof(fc.constantFrom(...SECRETS, ...PLAIN), number, odd);
 /** A clean input with exactly one field set to something the general path may treat differently. */
 const oneDefect = fc
   .tuple(inputs(false), fc.constantFrom(...Object.entries(FIELDS).flatMap(([o, keys]) => keys.map((k) => [o, k] as const))), defectValue)
   .map(([i, [o, k], v]) => {
     const top = { ...(i as Record<string, unknown>) };
-    const target = o === '' ? top : (top[o] = { ...((top[o] as object | undefined) ?? {}) });
+    const base = BASES[o as keyof typeof BASES];
+    const target = o === '' ? top : (top[o] = { ...base, ...((top[o] as object | undefined) ?? {}) });
     (target as Record<string, unknown>)[k] = v;
     return top;
   });
@@ -288,5 +299,22 @@ describe('the compiled body path (fast-body.ts) agrees with the general path', (
     expect(generalBody(leaky, undefined, ctx).body.http?.path).not.toContain('abcdef123456');
     const configured = context({ paths: ['http.path'] }, { n: 0 });
     expect(fastBody(access, undefined, configured)).toBeUndefined();
+  });
+
+  it('keeps a span id of 16 digits that passes the card checks (it used to turn the access entry into a rejected record)', () => {
+    const trace = { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '4111111111111111' };
+    const input: AuditRecordInput = { kind: 'access', action: 'GET /x', actor: { type: 'user', id: 'u1' }, http: { method: 'GET' }, trace };
+    for (const redact of [{}, { paths: ['details.x'] }]) {
+      const logger = createAuditLogger({ service: { name: 'svc' }, transports: [createMemoryTransport()], handleSignals: false, redact });
+      const e = logger.record(input);
+      expect(e.kind).toBe('access');
+      expect(e.trace).toEqual(trace);
+      void logger.close();
+    }
+    // The same digits anywhere else are still a card number.
+    const ctx = context({}, { n: 0 });
+    expect(generalBody({ ...input, trace: undefined, reason: 'card 4111111111111111' }, undefined, ctx).body.reason).toBe(
+      'card [REDACTED:card]',
+    );
   });
 });
