@@ -14,6 +14,7 @@ export default defineConfig({
     worker: 'src/worker.ts',
     'worker-thread': 'src/worker-thread.ts',
     'tree-worker': 'src/verify/tree-worker.ts',
+    'line-worker': 'src/verify/line-worker.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

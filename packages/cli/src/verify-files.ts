@@ -67,7 +67,7 @@ export async function verifyFiles(files: readonly InputFile[], options: VerifyFi
       read += b;
       options.onProgress?.(read);
     });
-    counts.set(f.display, await feedStream(v, options.mixed ? auditLinesOnly(bytes, mixed) : bytes, { file: f.display }));
+    counts.set(f.display, await feedStream(v, options.mixed ? auditLinesOnly(bytes, mixed) : bytes, { file: f.display, lineWorker: true }));
   }
   const report = await v.finishAsync();
   const statuses = files.map((f) => {

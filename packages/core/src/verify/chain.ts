@@ -65,6 +65,12 @@ export class ChainTrack {
   readonly keyIds = new Set<string>();
   /** Per key id: entries that verified, and the `modified` breaks of those that did not. */
   readonly keyStats = new Map<string, { ok: number; bad: BreakRef[] }>();
+  /** Counts an entry under key `kid` (`ok`: it verified under it). */
+  noteKey(kid: string, ok: boolean): void {
+    let st = this.keyStats.get(kid);
+    if (!st) this.keyStats.set(kid, (st = { ok: 0, bad: [] }));
+    if (ok) st.ok++;
+  }
   readonly missingKeyReported = new Set<string>();
   readonly declared: DeclaredGap[] = [];
   readonly retained: RetainedRange[] = [];

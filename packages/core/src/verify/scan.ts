@@ -226,3 +226,46 @@ export function tsOf(buf: Uint8Array, start: number, end: number): string | unde
   }
   return undefined;
 }
+
+/** Numbers per line in a line worker's answer (verify/line-feed.ts): a status, then LineScan's positions. */
+export const LINE_WIDTH = 12;
+/** Statuses: not a fast-path line; scanned, keyed (the hash is checked by the verifying thread); scanned, hash matches; scanned, hash differs. */
+export const LINE_NO_SCAN = 0;
+export const LINE_KEYED = 1;
+export const LINE_HASH_OK = 2;
+export const LINE_HASH_BAD = 3;
+
+/** Writes one line's status and scan at `o`. */
+export function writeScan(out: Float64Array, o: number, status: number, r: LineScan | undefined): void {
+  out[o] = status;
+  if (r === undefined) return;
+  out[o + 1] = r.chainStart;
+  out[o + 2] = r.chainEnd;
+  out[o + 3] = r.seq;
+  out[o + 4] = r.prevStart;
+  out[o + 5] = r.prevEnd;
+  out[o + 6] = r.hashValStart;
+  out[o + 7] = r.hashValEnd;
+  out[o + 8] = r.kidStart;
+  out[o + 9] = r.kidEnd;
+  out[o + 10] = r.hashStart;
+  out[o + 11] = r.hashEnd;
+}
+
+/** The scan written at `o`, in the shared scan object (undefined for LINE_NO_SCAN). */
+export function readScan(res: Float64Array, o: number): LineScan | undefined {
+  if (res[o] === LINE_NO_SCAN) return undefined;
+  const r = SCAN;
+  r.chainStart = res[o + 1] as number;
+  r.chainEnd = res[o + 2] as number;
+  r.seq = res[o + 3] as number;
+  r.prevStart = res[o + 4] as number;
+  r.prevEnd = res[o + 5] as number;
+  r.hashValStart = res[o + 6] as number;
+  r.hashValEnd = res[o + 7] as number;
+  r.kidStart = res[o + 8] as number;
+  r.kidEnd = res[o + 9] as number;
+  r.hashStart = res[o + 10] as number;
+  r.hashEnd = res[o + 11] as number;
+  return r;
+}

@@ -2,6 +2,7 @@
  * Feeding a verifier: whole iterables, NDJSON text, and byte or text streams split into lines.
  */
 import { AuditInputError } from '../errors.js';
+import { feedWithWorker } from './line-feed.js';
 import type { Position, VerifyItem, VerifyOptions, VerifyReport } from './types.js';
 import { Verifier } from './verifier.js';
 
@@ -36,6 +37,17 @@ export interface FeedOptions {
   maxLineBytes?: number;
   /** Also called with each line's bytes (`buf[start, end)`, valid during the call only) after the verifier took it. */
   onLine?: (buf: Uint8Array, start: number, end: number, line: number) => void;
+  /**
+   * Scan and hash lines on a second core (Node, the built package): large chunks are handed to a
+   * worker thread while this one links the lines before them (verify/line-feed.ts). Same report.
+   */
+  lineWorker?: boolean;
+  /** Counts the lines the worker scanned (diagnostics, tests). */
+  stats?: { workerLines: number };
+}
+
+async function* bytesOf(chunks: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>): AsyncIterable<Uint8Array> {
+  for await (const c of chunks as AsyncIterable<string | Uint8Array>) yield toBytes(c);
 }
 
 /**
@@ -52,6 +64,17 @@ export async function feedStream(
 ): Promise<number> {
   assertIterable(chunks, true);
   const max = options.maxLineBytes ?? MAX_LINE_BYTES;
+  if (options.lineWorker !== true) return feedSequential(verifier, chunks, options, max);
+  const o = { ...(options.file !== undefined ? { file: options.file } : {}), max, onLine: options.onLine };
+  return feedWithWorker(verifier, bytesOf(chunks), o, options.stats);
+}
+
+async function feedSequential(
+  verifier: Verifier,
+  chunks: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>,
+  options: FeedOptions,
+  max: number,
+): Promise<number> {
   const at = (line: number): Position => (options.file !== undefined ? { file: options.file, line } : { line });
   let parts: Uint8Array[] = [];
   let partsLen = 0;
@@ -153,7 +176,7 @@ export async function verifyStream(
 ): Promise<VerifyReport> {
   assertIterable(chunks, true);
   const v = new Verifier({ parallel: true, ...options });
-  await feedStream(v, chunks, options.file !== undefined ? { file: options.file } : {});
+  await feedStream(v, chunks, { ...(options.file !== undefined ? { file: options.file } : {}), lineWorker: options.parallel !== false });
   return v.finishAsync();
 }
 

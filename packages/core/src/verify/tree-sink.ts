@@ -190,32 +190,31 @@ interface NodeBits {
   fs: { existsSync(p: string): boolean };
   path: { dirname(p: string): string; join(...p: string[]): string; basename(p: string): string };
   url: { fileURLToPath(u: string): string };
-  wt: { Worker: new (file: string, o: { workerData: unknown }) => WorkerLike };
 }
 
-/** The worker script beside this module's build (dist/tree-worker.js), or undefined (sources, bundles, no Node). */
-function workerScript(n: NodeBits): string | undefined {
+/** A worker script beside this module's build (dist/<name>), or undefined (sources, bundles, no Node). */
+export function workerScript(name: string): string | undefined {
+  const n = {
+    fs: builtin<NodeBits['fs']>('node:fs'),
+    path: builtin<NodeBits['path']>('node:path'),
+    url: builtin<NodeBits['url']>('node:url'),
+  };
+  if (!n.fs || !n.path || !n.url) return undefined;
   const url = (import.meta as { url?: string }).url;
   const dir = url ? n.path.dirname(n.url.fileURLToPath(url)) : typeof __dirname === 'string' ? __dirname : undefined;
   if (dir === undefined) return undefined;
-  const file = n.path.join(dir, 'tree-worker.js');
+  const file = n.path.join(dir, name);
   return n.fs.existsSync(file) && n.path.basename(dir) === 'dist' ? file : undefined;
 }
 
 /** A worker-thread sink where Node and the built worker script are at hand; else undefined (the caller builds in-thread). */
 export function workerTreeSink(): TreeSink | undefined {
   try {
-    const n = {
-      fs: builtin<NodeBits['fs']>('node:fs'),
-      path: builtin<NodeBits['path']>('node:path'),
-      url: builtin<NodeBits['url']>('node:url'),
-      wt: builtin<NodeBits['wt']>('node:worker_threads'),
-    };
-    if (!n.fs || !n.path || !n.url || !n.wt) return undefined;
-    const script = workerScript(n as NodeBits);
-    if (script === undefined) return undefined;
+    const wt = builtin<{ Worker: new (file: string, o: { workerData: unknown }) => WorkerLike }>('node:worker_threads');
+    const script = workerScript('tree-worker.js');
+    if (!wt || script === undefined) return undefined;
     const done = new Int32Array(new SharedArrayBuffer(4));
-    const worker = new n.wt.Worker(script, { workerData: { done: done.buffer } });
+    const worker = new wt.Worker(script, { workerData: { done: done.buffer } });
     worker.unref();
     return new WorkerTreeSink(worker, done);
   } catch {

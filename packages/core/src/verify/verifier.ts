@@ -20,7 +20,7 @@ import { annotateEpochs, epochOpen, epochStep } from './epochs.js';
 import { checkOptions, schemaBreak, unwrap } from './input.js';
 import { type RetentionClaim, readLibraryRecord } from './records.js';
 import { chainReport } from './report.js';
-import { ascii, bytesEqual, isJsonPrefix, scanLine, tsOf } from './scan.js';
+import { ascii, bytesEqual, isJsonPrefix, type LineScan, scanLine, tsOf } from './scan.js';
 import { SealedCheck } from './sealed.js';
 import { noteTime } from './silence.js';
 import type { TreeResult, TrustedCheckpoint } from './tree.js';
@@ -153,10 +153,18 @@ export class Verifier {
 
   /** Adds one line as bytes `buf[start, end)` (no newline): the fast path when it can, else decoded, push()'s full path. */
   pushBytes(buf: Uint8Array, start: number, end: number, pos: Position): void {
+    this.pushScanned(buf, start, end, pos, undefined, undefined);
+  }
+
+  /** pushBytes() for a line the line worker (line-feed.ts) scanned: `scan` as scanLine gave it there, `hashOk` whether its unkeyed hash matched. */
+  pushScanned(buf: Uint8Array, start: number, end: number, pos: Position, scan: LineScan | undefined, hashOk: boolean | undefined): void {
     if (this.#finished) throw new AuditInputError('Verifier.pushBytes() after finish()');
     if (end > start && buf[end - 1] === 13) end--; // CRLF
     if (end === start) return;
-    if (this.#fastPath && this.#fast(buf, start, end, pos)) {
+    if (
+      this.#fastPath &&
+      (hashOk === undefined ? this.#fast(buf, start, end, pos) : hashOk && this.#fast(buf, start, end, pos, scan, true))
+    ) {
       this.#items++;
       this.#nextLine(pos.file);
       return;
@@ -171,8 +179,8 @@ export class Verifier {
    * Returns false for anything else (first entries, breaks, library records with content), which
    * then takes the full path. Tests check both paths give identical reports.
    */
-  #fast(buf: Uint8Array, start: number, end: number, pos: Position): boolean {
-    const scan = scanLine(buf, start, end);
+  #fast(buf: Uint8Array, start: number, end: number, pos: Position, pre?: LineScan, hashOk?: boolean): boolean {
+    const scan = pre ?? scanLine(buf, start, end);
     if (!scan) return false;
     // Most lines continue the chain of the line before: compare bytes, skip the map lookup.
     let s = this.#lastChain;
@@ -193,8 +201,12 @@ export class Verifier {
     const key = kid === undefined ? undefined : this.#key(kid);
     if (s.epochs !== undefined && (kid !== s.lastKid || !epochOpen(s))) return false; // an epoch boundary: the full path
     if (kid !== undefined ? key === undefined : this.#requireKeyed) return false;
-    const hash = hashLineBytes(buf, start, scan.hashStart, scan.hashEnd, end, key);
-    if (!bytesEqual(buf, scan.hashValStart, scan.hashValEnd, hash)) return false;
+    // Hashed by the line worker (unkeyed lines only), or here.
+    const checked = hashOk === true && kid === undefined;
+    const hash = checked
+      ? ascii(buf, scan.hashValStart, scan.hashValEnd)
+      : hashLineBytes(buf, start, scan.hashStart, scan.hashEnd, end, key);
+    if (!checked && !bytesEqual(buf, scan.hashValStart, scan.hashValEnd, hash)) return false;
     // The bookkeeping of #onEntry + ChainTrack.advance for exactly this case.
     this.#entries++;
     this.#sealed.countLine(buf, scan.chainEnd);
@@ -212,9 +224,7 @@ export class Verifier {
     if (seq > s.maxSeq) s.maxSeq = seq;
     if (kid !== undefined) {
       s.keyIds.add(kid);
-      const st = s.keyStats.get(kid);
-      if (st) st.ok++;
-      else s.keyStats.set(kid, { ok: 1, bad: [] });
+      s.noteKey(kid, true);
     }
     return true;
   }
@@ -293,11 +303,7 @@ export class Verifier {
     }
     const sealedBad = hashOk ? this.#sealed.check(e) : undefined;
     if (sealedBad !== undefined) own ??= s.brk('modified', e.seq, sealedBad, pos);
-    if (e.kid !== undefined && key) {
-      let st = s.keyStats.get(e.kid);
-      if (!st) s.keyStats.set(e.kid, (st = { ok: 0, bad: [] }));
-      if (hashOk) st.ok++;
-    }
+    if (e.kid !== undefined && key) s.noteKey(e.kid, hashOk);
     // 2. Its place in the chain. A bad hash becomes the entry's own break once the seq it stands for is known.
     if (s.expected === -1) s.firstHashOk = hashOk;
     const c: Checked = { s, e, computed, hashOk, key, pos };

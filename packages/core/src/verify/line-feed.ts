@@ -1,0 +1,268 @@
+/**
+ * feedStream's parallel reading (FeedOptions.lineWorker): each chunk's whole lines become a block
+ * in shared memory; a worker thread (line-worker.ts) scans them and hashes the unkeyed ones on the
+ * second core while this thread links the block before it. The verifier sees every line, in order,
+ * exactly as feedStream's sequential reading gives them, and decides each as its byte fast path
+ * would (a line the worker could not scan or whose hash differs takes the full path). Small chunks,
+ * and every block when no worker can be started, are verified here, in order.
+ */
+import { builtin } from '../platform.js';
+import { scanBlock } from './line-scan.js';
+import { LINE_HASH_OK, LINE_KEYED, LINE_WIDTH, readScan } from './scan.js';
+import { workerScript } from './tree-sink.js';
+import type { Position } from './types.js';
+import type { Verifier } from './verifier.js';
+
+const NEWLINE = 0x0a;
+/** Blocks smaller than this are verified in this thread (a worker's round trip would cost more). */
+const MIN_BLOCK = 64 * 1024;
+/** The share of a block's lines the worker scans (it is slower per line than this thread, which also links them all). */
+const WORKER_SHARE = 0.55;
+/** Blocks read ahead of the one being linked (bounded memory: about this many chunks). */
+const AHEAD = 2;
+
+interface WorkerLike {
+  postMessage(m: unknown, transfer?: ArrayBuffer[]): void;
+  on(event: string, fn: (x: unknown) => void): void;
+  ref(): void;
+  unref(): void;
+  terminate(): Promise<number>;
+}
+
+/** The worker, and the answers it owes. */
+class LineWorker {
+  readonly #worker: WorkerLike;
+  readonly #waiting = new Map<number, { resolve(out: Float64Array): void; reject(e: Error): void }>();
+  #next = 0;
+  #failure: Error | undefined;
+
+  constructor(worker: WorkerLike) {
+    this.#worker = worker;
+    worker.on('message', (m) => {
+      const msg = m as { id: number; out: Float64Array };
+      this.#waiting.get(msg.id)?.resolve(msg.out);
+      this.#waiting.delete(msg.id);
+      if (this.#waiting.size === 0) worker.unref(); // idle: it must not keep the process alive
+    });
+    worker.on('error', (e) => {
+      this.#failure = e as Error;
+      for (const w of this.#waiting.values()) w.reject(e as Error);
+      this.#waiting.clear();
+    });
+  }
+
+  /** Scans lines 0 to n of `lines` (start, end, number each) in `bytes` (given away). */
+  scan(bytes: ArrayBuffer, lines: Float64Array, n: number): Promise<Float64Array> {
+    if (this.#failure) return Promise.reject(this.#failure);
+    const id = this.#next++;
+    const answer = new Promise<Float64Array>((resolve, reject) => this.#waiting.set(id, { resolve, reject }));
+    // Ref'd while it owes an answer: a reader awaiting it has nothing else keeping the process alive.
+    if (this.#waiting.size === 1) this.#worker.ref();
+    this.#worker.postMessage({ id, bytes, lines, n }, [bytes, lines.buffer as ArrayBuffer]);
+    return answer;
+  }
+
+  unref(): void {
+    this.#worker.unref();
+  }
+
+  close(): void {
+    void this.#worker.terminate();
+  }
+}
+
+/** One worker for the process, shared by successive reads (a directory's segments), stopped when idle for a while. */
+let shared: { worker: LineWorker | undefined; users: number; idle: ReturnType<typeof setTimeout> | undefined } | undefined;
+const IDLE_MS = 2000;
+
+function acquireLineWorker(): LineWorker | undefined {
+  if (shared === undefined) shared = { worker: startLineWorker(), users: 0, idle: undefined };
+  if (shared.idle !== undefined) clearTimeout(shared.idle);
+  shared.idle = undefined;
+  shared.users++;
+  return shared.worker;
+}
+
+function releaseLineWorker(): void {
+  const s = shared;
+  if (s === undefined || --s.users > 0) return;
+  s.idle = setTimeout(() => {
+    if (shared === s && s.users === 0) {
+      s.worker?.close();
+      shared = undefined;
+    }
+  }, IDLE_MS);
+  (s.idle as { unref?: () => void }).unref?.();
+}
+
+function startLineWorker(): LineWorker | undefined {
+  try {
+    const wt = builtin<{ Worker: new (file: string) => WorkerLike }>('node:worker_threads');
+    const script = workerScript('line-worker.js');
+    if (!wt || script === undefined) return undefined;
+    const lw = new LineWorker(new wt.Worker(script));
+    lw.unref(); // after its listeners: adding a 'message' listener refs a worker again
+    return lw;
+  } catch {
+    return undefined;
+  }
+}
+
+/** One block: whole lines in shared memory, what comes before them, and the worker's answer. */
+interface Block {
+  bytes: Uint8Array;
+  /** start, end (CR stripped), line number: three numbers per line. */
+  lines: number[];
+  /** A line over the limit that ended in this block, reported before its lines (bytes, line number). */
+  overlong?: [number, number];
+  /** The worker's answer for the first `split` lines; this thread scans the rest. */
+  answer: Promise<Float64Array> | undefined;
+  split: number;
+}
+
+export interface LineFeed {
+  file?: string;
+  max: number;
+  onLine?: ((buf: Uint8Array, start: number, end: number, line: number) => void) | undefined;
+}
+
+/** feedStream with a line worker; returns the number of lines read. */
+export function feedWithWorker(
+  verifier: Verifier,
+  chunks: AsyncIterable<Uint8Array>,
+  o: LineFeed,
+  stats?: { workerLines: number },
+): Promise<number> {
+  return new WorkerFeed(verifier, o, stats).run(chunks);
+}
+
+class WorkerFeed {
+  #worker: LineWorker | undefined;
+  #workerTried = false;
+  readonly #queue: Block[] = [];
+  #carry: Uint8Array[] = [];
+  #carryLen = 0;
+  /** Bytes of a line over the limit so far (not held), or -1. */
+  #overlong = -1;
+  #lineNo = 0;
+
+  constructor(
+    readonly verifier: Verifier,
+    readonly o: LineFeed,
+    readonly stats: { workerLines: number } | undefined,
+  ) {}
+
+  #at(line: number): Position {
+    return this.o.file !== undefined ? { file: this.o.file, line } : { line };
+  }
+
+  async run(chunks: AsyncIterable<Uint8Array>): Promise<number> {
+    try {
+      for await (const chunk of chunks) {
+        const last = chunk.lastIndexOf(NEWLINE);
+        if (last >= 0) {
+          this.#queue.push(this.#block(chunk, last + 1));
+          this.#carry = [];
+          this.#carryLen = 0;
+          while (this.#queue.length > AHEAD) await this.#link(this.#queue.shift() as Block);
+        }
+        this.#keep(last >= 0 ? chunk.subarray(last + 1) : chunk);
+      }
+      while (this.#queue.length > 0) await this.#link(this.#queue.shift() as Block);
+      if (this.#overlong >= 0) this.verifier.pushOverlong(this.#overlong, this.o.max, this.#at(++this.#lineNo));
+      else if (this.#carryLen > 0) await this.#link(this.#block(new Uint8Array([NEWLINE]), 1)); // the last line, without a newline
+    } finally {
+      if (this.#workerTried) releaseLineWorker();
+    }
+    return this.#lineNo;
+  }
+
+  /** Keeps the start of a line that goes on in the next chunk (or counts it, once over the limit). */
+  #keep(rest: Uint8Array): void {
+    if (rest.length === 0) return;
+    if (this.#overlong >= 0) this.#overlong += rest.length;
+    else if (this.#carryLen + rest.length > this.o.max) {
+      this.#overlong = this.#carryLen + rest.length;
+      this.#carry = [];
+      this.#carryLen = 0;
+    } else {
+      this.#carry.push(rest);
+      this.#carryLen += rest.length;
+    }
+  }
+
+  /** The carried start of the first line, then `buf` up to `cut` (after its last newline), as one block. */
+  #block(buf: Uint8Array, cut: number): Block {
+    const length = this.#carryLen + cut;
+    const big = length >= MIN_BLOCK;
+    if (big && !this.#workerTried) {
+      this.#workerTried = true;
+      this.#worker = acquireLineWorker();
+    }
+    const bytes = typeof Buffer === 'function' ? Buffer.allocUnsafe(length) : new Uint8Array(length);
+    let w = 0;
+    for (const c of this.#carry) {
+      bytes.set(c, w);
+      w += c.length;
+    }
+    bytes.set(buf.subarray(0, cut), w);
+    const b: Block = { bytes, lines: [], answer: undefined, split: 0 };
+    w = 0;
+    if (this.#overlong >= 0) {
+      // A line over the limit (not held) ends at the first newline here: reported, not read.
+      const nl = bytes.indexOf(NEWLINE);
+      b.overlong = [this.#overlong + nl, ++this.#lineNo];
+      w = nl + 1;
+      this.#overlong = -1;
+    }
+    let inner = false;
+    for (let nl = bytes.indexOf(NEWLINE, w); nl >= 0; w = nl + 1, nl = bytes.indexOf(NEWLINE, w)) {
+      this.#lineNo++;
+      if (nl - w > this.o.max) {
+        b.lines.push(-1, nl - w, this.#lineNo);
+        inner = true;
+      } else if (nl > w) b.lines.push(w, nl, this.#lineNo);
+    }
+    const count = b.lines.length / 3;
+    if (big && this.#worker !== undefined && !inner && count > 1) {
+      // The worker gets a copy of the bytes of its lines (given away, not shared) and their positions.
+      b.split = Math.ceil(count * WORKER_SHARE);
+      const upTo = b.lines[3 * (b.split - 1) + 1] as number;
+      const part = new Uint8Array(bytes.subarray(0, upTo)).buffer as ArrayBuffer;
+      b.answer = this.#worker.scan(part, Float64Array.from(b.lines.slice(0, 3 * b.split)), b.split);
+      b.answer.catch(() => {});
+    }
+    return b;
+  }
+
+  /** Hands a block's lines to the verifier, in order, with what the worker and this thread found. */
+  async #link(b: Block): Promise<void> {
+    const v = this.verifier;
+    if (b.overlong) v.pushOverlong(b.overlong[0], this.o.max, this.#at(b.overlong[1]));
+    const count = b.lines.length / 3;
+    // This thread's share first, while the worker does its own; then both are linked, in order.
+    const mine = b.answer === undefined ? undefined : scanBlock(b.bytes, b.lines, b.split, count);
+    let theirs: Float64Array | undefined;
+    try {
+      theirs = b.answer === undefined ? undefined : await b.answer;
+    } catch {
+      theirs = undefined; // the worker failed: this thread verifies the block
+    }
+    if (theirs !== undefined && this.stats) this.stats.workerLines += b.split;
+    for (let i = 0; i < count; i++) {
+      const start = b.lines[3 * i] as number;
+      const end = b.lines[3 * i + 1] as number;
+      const n = b.lines[3 * i + 2] as number;
+      if (start < 0) {
+        v.pushOverlong(end, this.o.max, this.#at(n)); // a line over the limit inside the block (such a block is not sent)
+        continue;
+      }
+      const res = i < b.split ? theirs : mine;
+      const k = (i < b.split ? i : i - b.split) * LINE_WIDTH;
+      const status = res === undefined ? LINE_KEYED : (res[k] as number);
+      if (status === LINE_KEYED) v.pushBytes(b.bytes, start, end, this.#at(n));
+      else v.pushScanned(b.bytes, start, end, this.#at(n), readScan(res as Float64Array, k), status === LINE_HASH_OK);
+      this.o.onLine?.(b.bytes, start, end, n);
+    }
+  }
+}

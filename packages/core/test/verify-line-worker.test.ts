@@ -1,0 +1,144 @@
+/**
+ * feedStream's line worker (verify/line-feed.ts, FeedOptions.lineWorker): a second thread scans and
+ * hashes part of each large block. Whatever the input — honest, edited with or without re-hashing,
+ * cut, reordered, CRLF, blank, over-long, torn or keyed lines, any chunking — the report and the
+ * lines handed to onLine must be exactly those of the sequential reading. Uses the built package
+ * (the worker script is part of the build), as verifyStream and the CLI do.
+ */
+import { feedStream, Verifier, type VerifyOptions, type VerifyReport } from '@auditready/core/verify';
+import { describe, expect, it } from 'vitest';
+import { resolveKey } from '../src/hash.js';
+import { HashChain } from '../src/hash-chain.js';
+
+const KEY = { id: 'k1', secret: `hex:${'5a'.repeat(32)}` };
+
+function log(n: number, chain: string, keyed = false): string[] {
+  const c = new HashChain({ id: chain, ...(keyed ? { key: resolveKey(KEY, 'key') } : {}) });
+  const lines: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const { line } = c.sealSorted({
+      action: 'invoice.read',
+      actor: { id: `usr_${i % 37}`, ip: '203.0.113.42', type: 'user' },
+      http: { durationMs: 1.5, method: 'GET', path: `/invoices/inv_${i}?q="x\\y"`, requestId: `req_${i}`, status: 200 },
+      kind: 'access',
+      outcome: 'success',
+      service: { name: 'billing-api' },
+      ts: `2026-12-06T10:${String(Math.floor(i / 6000) % 60).padStart(2, '0')}:00.${String(i % 1_000_000).padStart(6, '0')}Z`,
+    } as never);
+    lines.push(line);
+  }
+  return lines;
+}
+
+function chunks(text: string, size: number): Buffer[] {
+  const b = Buffer.from(text);
+  const out: Buffer[] = [];
+  for (let i = 0; i < b.length; i += size) out.push(b.subarray(i, i + size));
+  return out;
+}
+
+async function read(
+  input: Buffer[],
+  lineWorker: boolean,
+  options: VerifyOptions = {},
+  maxLineBytes?: number,
+): Promise<{ report: VerifyReport; seen: string[]; workerLines: number; lines: number }> {
+  const v = new Verifier({ parallel: true, ...options });
+  const seen: string[] = [];
+  const stats = { workerLines: 0 };
+  const lines = await feedStream(v, input, {
+    file: 'audit.log',
+    lineWorker,
+    stats,
+    ...(maxLineBytes !== undefined ? { maxLineBytes } : {}),
+    onLine: (buf, start, end, n) => seen.push(`${n}:${Buffer.from(buf.subarray(start, end)).toString('utf8')}`),
+  });
+  return { report: await v.finishAsync(), seen, workerLines: stats.workerLines, lines };
+}
+
+async function same(name: string, text: string, options: VerifyOptions = {}, maxLineBytes?: number): Promise<VerifyReport> {
+  let used = 0;
+  let want: Awaited<ReturnType<typeof read>> | undefined;
+  for (const size of [1 << 20, 200_000, 65_600, 777]) {
+    const input = chunks(text, size);
+    const seq = await read(input, false, options, maxLineBytes);
+    const par = await read(input, true, options, maxLineBytes);
+    expect(par.report, `${name}, chunks of ${size}`).toEqual(seq.report);
+    expect(par.seen, `${name}, chunks of ${size}: onLine`).toEqual(seq.seen);
+    expect(par.lines).toBe(seq.lines);
+    want ??= seq;
+    expect(seq.report, `${name}: the chunking changes nothing`).toEqual(want.report);
+    used += par.workerLines;
+  }
+  // The worker did take part (a test where it never runs proves nothing).
+  expect(used, name).toBeGreaterThan(1000);
+  return want?.report as VerifyReport;
+}
+
+describe('the line worker gives the sequential reading’s report', () => {
+  const honest = log(6000, 'billing');
+
+  it('honest, and every kind of damage', async () => {
+    const r = await same('honest', `${honest.join('\n')}\n`);
+    expect(r.valid).toBe(true);
+    expect(r.entries).toBe(6000);
+
+    const edited = [...honest];
+    for (const i of [10, 2500, 2501, 4000, 5999]) edited[i] = (edited[i] as string).replace('invoice.read', 'invoice.void');
+    expect((await same('edited, not re-hashed', `${edited.join('\n')}\n`)).valid).toBe(false);
+
+    const rehashed = log(6000, 'billing');
+    rehashed.splice(3000, 1, ...log(1, 'billing'));
+    expect((await same('a line replaced by one hashed elsewhere', `${rehashed.join('\n')}\n`)).valid).toBe(false);
+
+    const cut = [...honest.slice(0, 1000), ...honest.slice(1500)];
+    expect((await same('cut', `${cut.join('\n')}\n`)).valid).toBe(false);
+
+    const swapped = [...honest];
+    [swapped[100], swapped[4100]] = [swapped[4100] as string, swapped[100] as string];
+    expect((await same('reordered', `${swapped.join('\n')}\n`)).valid).toBe(false);
+
+    const dup = [...honest.slice(0, 3000), honest[2999] as string, ...honest.slice(3000)];
+    expect((await same('duplicated', `${dup.join('\n')}\n`)).valid).toBe(false);
+  }, 120_000);
+
+  it('CRLF, blank lines, garbage, an over-long line, a torn last line', async () => {
+    await same('CRLF', `${honest.join('\r\n')}\r\n`);
+    const odd = [...honest];
+    odd.splice(2000, 0, '', '\r', 'not json at all', `{"kind":"access"`);
+    odd.splice(4000, 0, 'x'.repeat(9000));
+    const r = await same('odd lines', `${odd.join('\n')}\n${(honest[0] as string).slice(0, 100)}`, {}, 8192);
+    expect(r.breaks.map((b) => b.kind)).toEqual(expect.arrayContaining(['unparseable']));
+  }, 120_000);
+
+  it('keyed chains (hashed by the verifying thread) and chains interleaved', async () => {
+    const keyed = log(3000, 'keyed', true);
+    await same('keyed', `${keyed.join('\n')}\n`, { keys: [KEY] });
+    const a = log(3000, 'a');
+    const b = log(3000, 'b');
+    const mixed = a.flatMap((l, i) => [l, b[i] as string]);
+    expect((await same('two chains interleaved', `${mixed.join('\n')}\n`)).valid).toBe(true);
+  }, 120_000);
+});
+
+describe('a reader awaiting the line worker keeps the process alive', () => {
+  it('verifyStream in a process with nothing else to do finishes (an unref’d worker let it exit silently, mid-file)', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { spawnSync } = await import('node:child_process');
+    const dir = mkdtempSync(join(tmpdir(), 'ar-line-worker-'));
+    const file = join(dir, 'audit.log');
+    writeFileSync(file, `${log(8000, 'billing').join('\n')}\n`);
+    const script = `import { createReadStream } from 'node:fs';
+import { verifyStream } from '@auditready/core/verify';
+const r = await verifyStream(createReadStream(${JSON.stringify(file)}, { highWaterMark: 1 << 20 }));
+console.log('entries', r.entries, r.valid);`;
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      cwd: new URL('.', import.meta.url).pathname,
+    });
+    expect(run.stdout.trim()).toBe('entries 8000 true');
+    expect(run.status).toBe(0);
+  }, 60_000);
+});
