@@ -2,22 +2,23 @@
 // time per request of the server process (all threads, from /proc/<pid>/stat), and of its main
 // thread (/proc/<pid>/task/<pid>/stat: what the worker mode leaves on the request thread); the
 // logger's ADDED CPU is the mode's minus bare's in the same round, and each ratio to pino-http's
-// added CPU is taken per round, then the median and spread over the rounds. req/s and p99 are
+// added CPU is taken per round, then the median and spread over the rounds. All servers run for the
+// whole benchmark and take short turns (2 s), each round starting at a different server. req/s and p99 are
 // secondary: a co-located load generator on a shared machine moves them by 2x.
 // Modes: bare; auditready (default: fsync per batch, beside the floor); auditready-none
 // (durability 'none': the same durability as the peers, which never fsync); auditready-worker (the
 // logger in a worker thread); floor (bench/floor-audit.cjs: a JSON line, a SHA-256 chain, fdatasync'd
 // appends); pino-http; morgan; express-winston. Each server runs in its own process; the servers
 // take turns, round after round.
-//   npm run bench   (EXPRESS_BENCH_ROUNDS=5 rounds of EXPRESS_BENCH_SECONDS=5 s by default)
+//   npm run bench   (EXPRESS_BENCH_ROUNDS=15 rounds of EXPRESS_BENCH_SECONDS=2 s per server by default)
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 
-const seconds = Number(process.env.EXPRESS_BENCH_SECONDS ?? 5);
-const rounds = Number(process.env.EXPRESS_BENCH_ROUNDS ?? 5);
+const seconds = Number(process.env.EXPRESS_BENCH_SECONDS ?? 2);
+const rounds = Number(process.env.EXPRESS_BENCH_ROUNDS ?? 15);
 const connections = Number(process.env.EXPRESS_BENCH_CONNECTIONS ?? 50);
 const modes = (
   process.env.EXPRESS_BENCH_MODES ?? 'bare,auditready,auditready-none,auditready-worker,floor,pino-http,morgan,express-winston'
@@ -31,7 +32,8 @@ function cpuMs(statFile) {
   return (Number(f[11]) + Number(f[12])) * TICK_MS;
 }
 
-async function run(mode) {
+/** Starts one server (its own process and log directory) and warms it up. */
+async function start(mode) {
   const dir = mkdtempSync(join(tmpdir(), `ar-bench-${mode}-`));
   const server = mode === 'auditready-none' ? 'auditready' : mode;
   const env = mode === 'auditready-none' ? { ...process.env, BENCH_DURABILITY: 'none' } : process.env;
@@ -48,28 +50,51 @@ async function run(mode) {
   });
   const url = `http://127.0.0.1:${port}/invoices/inv_1001`;
   await autocannon({ url, connections, duration: 2 }); // warm-up
+  return { mode, child, dir, url };
+}
+
+/** One slice of load on one server: CPU per request of its process and of its main thread. */
+async function measure({ mode, child, url }) {
   const [p0, m0] = [cpuMs(`/proc/${child.pid}/stat`), cpuMs(`/proc/${child.pid}/task/${child.pid}/stat`)];
   const r = await autocannon({ url, connections, duration: seconds });
   const [p1, m1] = [cpuMs(`/proc/${child.pid}/stat`), cpuMs(`/proc/${child.pid}/task/${child.pid}/stat`)];
-  child.kill('SIGTERM');
-  await new Promise((res) => child.on('exit', res));
-  rmSync(dir, { recursive: true, force: true });
   if (r.non2xx > 0 || r.errors > 0) throw new Error(`${mode}: ${r.non2xx} non-2xx, ${r.errors} errors`);
   const n = r.requests.total;
   return { mode, rps: r.requests.average, p99: r.latency.p99, cpuUs: ((p1 - p0) * 1000) / n, mainUs: ((m1 - m0) * 1000) / n };
 }
 
+// Every server runs for the whole benchmark (idle while another is measured); the rounds are short
+// and many, and each starts at a different server, so that what is compared was measured close
+// together in time on this shared machine.
+const servers = [];
+for (const m of modes) servers.push(await start(m));
 const perRound = [];
-for (let round = 0; round < rounds; round++) {
-  const row = {};
-  for (const m of modes) row[m] = await run(m);
-  perRound.push(row);
+try {
+  for (let round = 0; round < rounds; round++) {
+    const row = {};
+    for (let i = 0; i < servers.length; i++) {
+      const s = servers[(i + round) % servers.length];
+      row[s.mode] = await measure(s);
+    }
+    perRound.push(row);
+  }
+} finally {
+  for (const s of servers) {
+    s.child.kill('SIGTERM');
+    await new Promise((res) => (s.child.exitCode !== null ? res() : s.child.on('exit', res)));
+    rmSync(s.dir, { recursive: true, force: true });
+  }
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const spread = (xs) => `${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)}`;
+/** The middle half of the rounds (25th-75th percentile): what one noisy round does not move. */
+const spread = (xs) => {
+  const q = [...xs].sort((a, b) => a - b);
+  const at = (f) => q[Math.min(q.length - 1, Math.floor(f * q.length))];
+  return `${at(0.25).toFixed(2)}-${at(0.75).toFixed(2)}`;
+};
 const added = (mode, key = 'cpuUs') => perRound.map((r) => r[mode][key] - r.bare[key]);
 console.log(
-  `express ${(await import('express/package.json', { with: { type: 'json' } })).default.version}, autocannon ${connections} connections, ${rounds} interleaved rounds x ${seconds}s, node ${process.version}`,
+  `express ${(await import('express/package.json', { with: { type: 'json' } })).default.version}, autocannon ${connections} connections, ${rounds} interleaved rounds x ${seconds}s per server, node ${process.version}`,
 );
 console.log(
   `${'server'.padEnd(18)} ${'CPU µs/req'.padStart(10)} ${'added'.padStart(7)} ${'main thr'.padStart(9)} ${'added'.padStart(7)} ${'req/s'.padStart(8)} ${'p99 ms'.padStart(7)}`,
@@ -101,11 +126,11 @@ if (modes.includes('pino-http') && modes.includes('bare')) {
     if (!modes.includes(mode)) continue;
     const rs = ratio(mode);
     console.log(
-      `${mode}: added CPU ${median(rs).toFixed(2)}x pino-http's (rounds ${spread(rs)})${target !== undefined ? ` — target <= ${target}x` : ''}`,
+      `${mode}: added CPU ${median(rs).toFixed(2)}x pino-http's (middle half of rounds ${spread(rs)})${target !== undefined ? ` — target <= ${target}x` : ''}`,
     );
   }
 }
 if (modes.includes('auditready-worker'))
   console.log(
-    `auditready-worker: request thread added CPU ${median(added('auditready-worker', 'mainUs')).toFixed(1)} µs per request (rounds ${spread(added('auditready-worker', 'mainUs'))}) — target <= 10 µs`,
+    `auditready-worker: request thread added CPU ${median(added('auditready-worker', 'mainUs')).toFixed(1)} µs per request (middle half of rounds ${spread(added('auditready-worker', 'mainUs'))}) — target <= 10 µs`,
   );

@@ -4,17 +4,18 @@
 // /proc/<pid>/stat (utime + stime, all threads) and /proc/<pid>/task/<pid>/stat (the main thread)
 // over a fixed number of requests sent by autocannon. Target (issue #20): the adapter's added CPU
 // per request <= 0.5x nestjs-pino's, taken per round against bare in the same round; the median of
-// NEST_BENCH_ROUNDS=5 interleaved rounds and its spread.
-//   npm run bench   (NEST_BENCH_REQUESTS=40000 by default)
+// NEST_BENCH_ROUNDS=15 short interleaved rounds (each starting at a different server) and the
+// middle half of them.
+//   npm run bench   (NEST_BENCH_REQUESTS=10000 per server and round by default)
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 
-const requests = Number(process.env.NEST_BENCH_REQUESTS ?? 40000);
+const requests = Number(process.env.NEST_BENCH_REQUESTS ?? 10000);
 const ticksPerSecond = 100; // USER_HZ on Linux
-const rounds = Number(process.env.NEST_BENCH_ROUNDS ?? 5);
+const rounds = Number(process.env.NEST_BENCH_ROUNDS ?? 15);
 const cpuTicks = (file) => {
   const text = readFileSync(file, 'utf8');
   const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
@@ -55,8 +56,14 @@ for (const m of (
   process.env.NEST_BENCH_MODES ?? 'bare,auditready,auditready-worker,floor,nestjs-pino,fastify-bare,fastify-auditready'
 ).split(','))
   servers.push(await start(m));
-for (let round = 0; round < rounds; round++) for (const s of servers) await measure(s);
+for (let round = 0; round < rounds; round++) for (let i = 0; i < servers.length; i++) await measure(servers[(i + round) % servers.length]);
 const mid = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+/** The 25th-75th percentile of the rounds. */
+const quartiles = (xs) => {
+  const q = [...xs].sort((x, y) => x - y);
+  const at = (f) => q[Math.min(q.length - 1, Math.floor(f * q.length))];
+  return `${at(0.25).toFixed(2)}-${at(0.75).toFixed(2)}`;
+};
 const results = [];
 for (const s of servers) {
   s.child.kill('SIGTERM');
@@ -84,7 +91,7 @@ for (const mode of ['auditready', 'auditready-worker', 'floor']) {
   if (!xs || !bareRuns || !pinoRuns) continue;
   const ratios = xs.map((x, i) => (x - bareRuns[i]) / (pinoRuns[i] - bareRuns[i]));
   console.log(
-    `${mode}: added CPU ${mid(ratios).toFixed(2)}x nestjs-pino's (rounds ${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)})${mode === 'auditready' ? ' — target <= 0.5x' : ''}`,
+    `${mode}: added CPU ${mid(ratios).toFixed(2)}x nestjs-pino's (middle half of rounds ${quartiles(ratios)})${mode === 'auditready' ? ' — target <= 0.5x' : ''}`,
   );
 }
 const ar = results.find((r) => r.mode === 'auditready')?.cpuUs;
