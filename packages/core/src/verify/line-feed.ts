@@ -1,15 +1,16 @@
 /**
- * feedStream's parallel reading (FeedOptions.lineWorker): each chunk's whole lines become a block
- * in shared memory; a worker thread (line-worker.ts) scans them and hashes the unkeyed ones on the
- * second core while this thread links the block before it. The verifier sees every line, in order,
- * exactly as feedStream's sequential reading gives them, and decides each as its byte fast path
- * would (a line the worker could not scan or whose hash differs takes the full path). Small chunks,
- * and every block when no worker can be started, are verified here, in order.
+ * feedStream's parallel reading (FeedOptions.lineWorker): each chunk's whole lines become a block;
+ * a worker thread (line-worker.ts) scans the first part of it (a copy of those bytes, given away)
+ * and hashes its unkeyed lines on the second core while this thread scans the rest, then this
+ * thread links them all. The verifier sees every line, in order, exactly as feedStream's
+ * sequential reading gives them, and decides each as its byte fast path would (a line the worker
+ * could not scan or whose hash differs takes the full path). Small chunks, and every block when no
+ * worker can be started, are verified here, in order.
  */
 import { builtin } from '../platform.js';
 import { scanBlock } from './line-scan.js';
 import { LINE_HASH_OK, LINE_KEYED, LINE_WIDTH, readScan } from './scan.js';
-import { workerScript } from './tree-sink.js';
+import { type WorkerLike, workerScript } from './tree-sink.js';
 import type { Position } from './types.js';
 import type { Verifier } from './verifier.js';
 
@@ -20,14 +21,6 @@ const MIN_BLOCK = 64 * 1024;
 const WORKER_SHARE = 0.55;
 /** Blocks read ahead of the one being linked (bounded memory: about this many chunks). */
 const AHEAD = 2;
-
-interface WorkerLike {
-  postMessage(m: unknown, transfer?: ArrayBuffer[]): void;
-  on(event: string, fn: (x: unknown) => void): void;
-  ref(): void;
-  unref(): void;
-  terminate(): Promise<number>;
-}
 
 /** The worker, and the answers it owes. */
 class LineWorker {
@@ -108,10 +101,10 @@ function startLineWorker(): LineWorker | undefined {
   }
 }
 
-/** One block: whole lines in shared memory, what comes before them, and the worker's answer. */
+/** One block: whole lines, what comes before them, and the worker's answer for the first part. */
 interface Block {
   bytes: Uint8Array;
-  /** start, end (CR stripped), line number: three numbers per line. */
+  /** start, end (as read, CR included), line number: three numbers per line; start -1: a line over the limit, end its length. */
   lines: number[];
   /** A line over the limit that ended in this block, reported before its lines (bytes, line number). */
   overlong?: [number, number];

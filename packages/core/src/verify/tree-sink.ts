@@ -60,9 +60,11 @@ const BATCH_OPS = 16_384;
 /** Batches the worker may be behind before the verifying thread waits for it (bounded memory). */
 const MAX_BEHIND = 32;
 
-interface WorkerLike {
+/** What the verifier uses of a node:worker_threads Worker. */
+export interface WorkerLike {
   postMessage(m: unknown, transfer?: ArrayBuffer[]): void;
   on(event: string, fn: (x: unknown) => void): void;
+  ref(): void;
   unref(): void;
   terminate(): Promise<number>;
 }
