@@ -53,7 +53,7 @@ async function measure(s) {
 // All servers start (idle ones cost nothing), then take turns: the machine drifts within a minute.
 const servers = [];
 for (const m of (
-  process.env.NEST_BENCH_MODES ?? 'bare,auditready,auditready-worker,floor,nestjs-pino,fastify-bare,fastify-auditready'
+  process.env.NEST_BENCH_MODES ?? 'bare,auditready,auditready-nocontext,auditready-worker,floor,nestjs-pino,fastify-bare,fastify-auditready'
 ).split(','))
   servers.push(await start(m));
 for (let round = 0; round < rounds; round++) for (let i = 0; i < servers.length; i++) await measure(servers[(i + round) % servers.length]);
@@ -86,7 +86,7 @@ for (const r of results) {
 // Added CPU against nestjs-pino's, per round (each against bare in the same round), then the median.
 const runsOf = (mode) => results.find((r) => r.mode === mode)?.runs;
 const [bareRuns, pinoRuns] = [runsOf('bare'), runsOf('nestjs-pino')];
-for (const mode of ['auditready', 'auditready-worker', 'floor']) {
+for (const mode of ['auditready', 'auditready-nocontext', 'auditready-worker', 'floor']) {
   const xs = runsOf(mode);
   if (!xs || !bareRuns || !pinoRuns) continue;
   const ratios = xs.map((x, i) => (x - bareRuns[i]) / (pinoRuns[i] - bareRuns[i]));
