@@ -142,3 +142,10 @@ console.log('entries', r.entries, r.valid);`;
     expect(run.status).toBe(0);
   }, 60_000);
 });
+
+describe('no public way around the hash check', () => {
+  it('the entry that takes a line with its hash already checked is not a public method', () => {
+    expect(Object.getOwnPropertyNames(Verifier.prototype)).not.toContain('pushScanned');
+    expect(Object.getOwnPropertyNames(Verifier.prototype).filter((n) => /scanned/i.test(n))).toEqual([]);
+  });
+});

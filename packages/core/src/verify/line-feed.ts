@@ -8,7 +8,7 @@
  * worker can be started, are verified here, in order.
  */
 import { builtin } from '../platform.js';
-import { scanBlock } from './line-scan.js';
+import { PUSH_SCANNED, scanBlock } from './line-scan.js';
 import { LINE_HASH_OK, LINE_KEYED, LINE_WIDTH, readScan } from './scan.js';
 import { type WorkerLike, workerScript } from './tree-sink.js';
 import type { Position } from './types.js';
@@ -254,7 +254,7 @@ class WorkerFeed {
       const k = (i < b.split ? i : i - b.split) * LINE_WIDTH;
       const status = res === undefined ? LINE_KEYED : (res[k] as number);
       if (status === LINE_KEYED) v.pushBytes(b.bytes, start, end, this.#at(n));
-      else v.pushScanned(b.bytes, start, end, this.#at(n), readScan(res as Float64Array, k), status === LINE_HASH_OK);
+      else v[PUSH_SCANNED](b.bytes, start, end, this.#at(n), readScan(res as Float64Array, k), status === LINE_HASH_OK);
       this.o.onLine?.(b.bytes, start, end, n);
     }
   }

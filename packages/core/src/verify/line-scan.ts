@@ -31,3 +31,9 @@ export function scanBlock(b: Uint8Array, lines: Float64Array | number[], from: n
   }
   return out;
 }
+
+/**
+ * Verifier's entry for lines the line worker scanned (line-feed.ts). Not public: a caller that could
+ * say "this line's hash matched" could make the verifier accept a line it never checked.
+ */
+export const PUSH_SCANNED: unique symbol = Symbol('auditready.pushScanned');

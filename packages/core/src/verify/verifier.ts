@@ -18,6 +18,7 @@ import { ChainTrack, type Checked, modifiedMessage } from './chain.js';
 import { type SettleInputs, settle, settleInputs } from './commitments.js';
 import { annotateEpochs, epochOpen, epochStep } from './epochs.js';
 import { checkOptions, schemaBreak, unwrap } from './input.js';
+import { PUSH_SCANNED } from './line-scan.js';
 import { type RetentionClaim, readLibraryRecord } from './records.js';
 import { chainReport } from './report.js';
 import { ascii, bytesEqual, isJsonPrefix, type LineScan, scanLine, tsOf } from './scan.js';
@@ -153,11 +154,11 @@ export class Verifier {
 
   /** Adds one line as bytes `buf[start, end)` (no newline): the fast path when it can, else decoded, push()'s full path. */
   pushBytes(buf: Uint8Array, start: number, end: number, pos: Position): void {
-    this.pushScanned(buf, start, end, pos, undefined, undefined);
+    this[PUSH_SCANNED](buf, start, end, pos);
   }
 
   /** pushBytes() for a line the line worker (line-feed.ts) scanned: `scan` as scanLine gave it there, `hashOk` whether its unkeyed hash matched. */
-  pushScanned(buf: Uint8Array, start: number, end: number, pos: Position, scan: LineScan | undefined, hashOk: boolean | undefined): void {
+  [PUSH_SCANNED](buf: Uint8Array, start: number, end: number, pos: Position, scan?: LineScan, hashOk?: boolean): void {
     if (this.#finished) throw new AuditInputError('Verifier.pushBytes() after finish()');
     if (end > start && buf[end - 1] === 13) end--; // CRLF
     if (end === start) return;
