@@ -135,6 +135,16 @@ export function createFixedClock(start: Date | string = '2026-01-01T00:00:00.000
 }
 
 /** The `clock` record's reason and details for a wall-clock step. */
+/**
+ * The clock record's own timestamp: the step's `after` in the entry format (six fractional digits,
+ * UTC). A clock of the caller's may write it otherwise (`toISOString()`'s three digits); unreadable,
+ * undefined (the record then takes the current time).
+ */
+export function stepTime(step: ClockStep): string | undefined {
+  const us = parseMicros(step.after);
+  return us === undefined ? undefined : formatMicros(us);
+}
+
 export function clockStepFields(step: ClockStep): { reason: string; details: Record<string, unknown> } {
   return {
     reason: step.rebased

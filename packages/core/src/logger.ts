@@ -7,7 +7,7 @@
  */
 
 import { Checkpointer, type IssuedCheckpoint, resolveCheckpoints, resolveSigner, startRange, treeStart } from './checkpointer.js';
-import { type AuditClock, type ClockStep, clockStepFields, formatMicros } from './clock.js';
+import { type AuditClock, type ClockStep, clockStepFields, formatMicros, stepTime } from './clock.js';
 import { ContentSealer } from './content-sealer.js';
 import { DeliveryLane, IdleSignal, type LaneSettings, sealGaps } from './delivery-lane.js';
 import { type BodyContext, buildBody, rejectedFields } from './entry-body.js';
@@ -182,7 +182,7 @@ class Logger implements AuditLogger {
   }
 
   #recordClockStep(step: ClockStep): void {
-    this.#sealInternal('clock', clockStepFields(step), step.after);
+    this.#sealInternal('clock', clockStepFields(step), stepTime(step));
   }
 
   /** Seals a library-written record (genesis, gap, clock, recovered, rejected). */

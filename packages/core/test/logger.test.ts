@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { createFixedClock, createSystemClock } from '../src/clock.js';
+import { type ClockStep, createFixedClock, createSystemClock } from '../src/clock.js';
 import {
   AuditClosedError,
   AuditConfigError,
@@ -329,6 +329,27 @@ describe('time source', () => {
     expect([...ts].sort()).toEqual(ts);
     expect(entries[2]?.details).toMatchObject({ driftMs: -3600000 });
     expect(entries[4]?.reason).toMatch(/forward/);
+  });
+
+  it("a clock of the caller's that reports a step in toISOString()'s form still gets a valid clock record: the log verifies", async () => {
+    let us = Date.parse('2026-11-02T09:00:00.000Z') * 1000;
+    let step: ClockStep | undefined;
+    const clock = {
+      nowMicros: () => (us += 7),
+      takeStep: () => [step, (step = undefined)][0],
+    };
+    const { logger, transport } = setup({ clock });
+    logger.record({ action: 'a' });
+    const at = new Date(us / 1000).toISOString(); // three fractional digits, not the entry format's six
+    step = { driftMs: -4200, before: at, after: at, wall: new Date(us / 1000 - 4200).toISOString(), rebased: false };
+    logger.record({ action: 'b' });
+    await logger.flush();
+    const entries = transport.entries();
+    const rec = entries.find((e) => e.kind === 'clock');
+    expect(rec?.ts).toBe('2026-11-02T09:00:00.000000Z');
+    expect(checkEntry(rec).valid).toBe(true);
+    expect(rec?.details).toMatchObject({ after: at }); // what the clock said, as it said it
+    expect(verifySync(transport.lines()).valid).toBe(true);
   });
 
   it('fixed clock for deterministic tests', () => {

@@ -1,6 +1,9 @@
 /** What the Verifier takes in: its options checked, items unwrapped, schema failures described. */
-import { AuditConfigError } from '../errors.js';
-import type { ChainHead } from '../types.js';
+import { AuditCanonicalError, AuditConfigError } from '../errors.js';
+import { canonicalForms } from '../hash-chain.js';
+import { checkEntry } from '../schema.js';
+import type { AuditEntry, ChainHead } from '../types.js';
+import { errorMessage } from '../util.js';
 import type { Bridge, VerifyItem, VerifyOptions } from './types.js';
 
 export function checkOptions(options: VerifyOptions): void {
@@ -49,4 +52,25 @@ export function schemaBreak(parsed: unknown, errors: { path: string; message: st
     ...(Number.isSafeInteger(o.seq) ? { seq: o.seq as number } : {}),
     message: `not a valid entry: ${detail}`,
   };
+}
+
+type Problems = { path: string; message: string }[];
+
+/**
+ * A parsed line checked as an entry: by the schema, then for a canonical form (a value with none,
+ * such as an escaped lone surrogate or nesting past the limit, is not a valid entry either: never
+ * an exception out of the verifier).
+ */
+export function checkParsed(parsed: unknown): { forms: { unhashed: string; line: string } } | { forms?: undefined; errors: Problems } {
+  const schema = checkEntry(parsed);
+  if (!schema.valid) return { errors: schema.errors };
+  try {
+    return { forms: canonicalForms(parsed as AuditEntry) };
+  } catch (err) {
+    return {
+      errors: [
+        { path: err instanceof AuditCanonicalError ? (err.path ?? '') : '', message: `has no canonical form: ${errorMessage(err)}` },
+      ],
+    };
+  }
 }

@@ -27,8 +27,6 @@ export interface SealedReport {
   erased?: number;
 }
 
-const ENC_MEMBER = new TextEncoder().encode(',"enc":');
-
 export class SealedCheck {
   #entries = 0;
   #opened = 0;
@@ -61,13 +59,9 @@ export class SealedCheck {
     return undefined;
   }
 
-  /**
-   * The fast path's count (no opener there): a canonical line whose chain value, ending at
-   * `chainEnd` (its closing quote), is followed by `,"enc":` (keys sort: nothing else comes between).
-   */
-  countLine(buf: Uint8Array, chainEnd: number): void {
-    for (let i = 0; i < ENC_MEMBER.length; i++) if (buf[chainEnd + 1 + i] !== ENC_MEMBER[i]) return;
-    this.#entries++;
+  /** The fast path's count (no opener there): `sealed` as scanEntry found it (enc, pii or both present). */
+  countScanned(sealed: number): void {
+    if (sealed !== 0) this.#entries++;
   }
 
   report(): SealedReport | undefined {

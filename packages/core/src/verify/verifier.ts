@@ -9,15 +9,13 @@
 import { AuditConfigError, AuditInputError } from '../errors.js';
 import { EpochKeys } from '../forward-secure.js';
 import { hashCanonical, hashLineBytes, type ResolvedKey, resolveKey, ZERO_HASH } from '../hash.js';
-import { canonicalForms } from '../hash-chain.js';
 import type { NoteVerifier } from '../note.js';
-import { checkEntry } from '../schema.js';
 import type { AuditEntry } from '../types.js';
 import { BreakLedger, type BreakRef } from './breaks.js';
 import { ChainTrack, type Checked, modifiedMessage } from './chain.js';
 import { type SettleInputs, settle, settleInputs } from './commitments.js';
 import { annotateEpochs, epochOpen, epochStep } from './epochs.js';
-import { checkOptions, schemaBreak, unwrap } from './input.js';
+import { checkOptions, checkParsed, schemaBreak, unwrap } from './input.js';
 import { PUSH_SCANNED } from './line-scan.js';
 import { type RetentionClaim, readLibraryRecord } from './records.js';
 import { chainReport } from './report.js';
@@ -121,9 +119,9 @@ export class Verifier {
         return;
       }
     }
-    const schema = checkEntry(parsed);
-    if (!schema.valid) {
-      const b = schemaBreak(parsed, schema.errors);
+    const checked = checkParsed(parsed);
+    if (checked.forms === undefined) {
+      const b = schemaBreak(parsed, checked.errors);
       this.#ledger.add({
         kind: 'unparseable',
         ...(b.chain !== undefined ? { chain: b.chain } : {}),
@@ -134,7 +132,7 @@ export class Verifier {
       return;
     }
     this.#entries++;
-    this.#onEntry(parsed as AuditEntry, line, where);
+    this.#onEntry(parsed as AuditEntry, line, where, checked.forms);
   }
 
   /** A line over `max` bytes the stream reader skipped unheld: `unparseable`, and a line for torn-write detection. */
@@ -210,7 +208,7 @@ export class Verifier {
     if (!checked && !bytesEqual(buf, scan.hashValStart, scan.hashValEnd, hash)) return false;
     // The bookkeeping of #onEntry + ChainTrack.advance for exactly this case.
     this.#entries++;
-    this.#sealed.countLine(buf, scan.chainEnd);
+    this.#sealed.countScanned(scan.sealed);
     const seq = scan.seq;
     if (s.tree) this.#sink?.leaf(s.tree.idx, seq, buf, start, end);
     if (s.tree && this.#policy) noteTs(s.tree, tsOf(buf, start, end));
@@ -285,12 +283,11 @@ export class Verifier {
     return k;
   }
 
-  #onEntry(e: AuditEntry, line: string | undefined, pos: Position): void {
+  #onEntry(e: AuditEntry, line: string | undefined, pos: Position, forms: { unhashed: string; line: string }): void {
     const s = this.#track(e);
     s.count++;
     // 1. The entry on its own: does its content match its hash?
     const { key, checkable } = this.#keyFor(s, e, pos);
-    const forms = canonicalForms(e);
     const computed = checkable ? hashCanonical(forms.unhashed, key) : e.hash;
     const hashOk = computed === e.hash;
     let own: BreakRef | undefined;

@@ -1,0 +1,412 @@
+/**
+ * The verifier's byte fast path reads a line without decoding or parsing it, so it must accept
+ * exactly the lines the full path (decode, JSON.parse, the entry schema, the canonical-form check)
+ * accepts: a matching hash proves nothing on a plain SHA-256 chain, anyone can compute it over any
+ * bytes. scanEntry() checks, in one pass over the bytes, that the line is valid UTF-8, JSON in
+ * canonical form (no whitespace, keys sorted and unique, numbers as ECMAScript writes them, strings
+ * escaped as JSON.stringify escapes them) and a valid entry of a plain kind (schema-bytes.ts
+ * compiles the schema), and finds where the members the chain needs are. Anything it is unsure of
+ * (escaped keys, keys that sort differently in UTF-8 and UTF-16, deep nesting) makes it answer no:
+ * the full path then decides, so a "no" is always safe and a "yes" must be exact.
+ */
+
+import { escapeLength, utf8Length } from './json-bytes.js';
+import type { LineScan } from './scan.js';
+import {
+  compiledEntrySchema,
+  K_ANY,
+  K_ARRAY,
+  K_CONST,
+  K_ENUM,
+  K_INTEGER,
+  K_NEVER,
+  K_NUMBER,
+  K_OBJECT,
+  K_STRING,
+  type PatternStep,
+  type SchemaNode,
+} from './schema-bytes.js';
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COLON = 0x3a;
+const COMMA = 0x2c;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const MINUS = 0x2d;
+const DIGIT_0 = 0x30;
+const DIGIT_1 = 0x31;
+const DIGIT_9 = 0x39;
+
+/** Nesting deeper than this is left to the full path (the canonical form refuses more than 100 levels). */
+const MAX_DEPTH = 64;
+/** Kinds whose records carry nothing the verifier must read (genesis, recovered, gap, retention, checkpoint, epoch, erasure do). */
+const PLAIN_KINDS = ['access', 'event', 'clock', 'rejected', 'notice', 'heartbeat'].map((k) => new TextEncoder().encode(k));
+const LITERALS = ['true', 'false', 'null'].map((k) => new TextEncoder().encode(k));
+const UTF8 = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
+
+// The line being read: its bytes, where reading is, where it ends. Module state: no allocation per value.
+let B: Uint8Array = new Uint8Array(0);
+
+let P = 0;
+let E = 0;
+/** The last string read: its closing quote; no escapes; ASCII only. */
+let strEnd = 0;
+let strPlain = true;
+let strAscii = true;
+/** Top-level members: key quote, value start, value end (three numbers per property index). */
+const TOP = new Float64Array(3 * 32);
+let topPresent = 0;
+
+function at(i: number): number {
+  return i < E ? (B[i] as number) : -1;
+}
+
+/** 1 for bytes that stand for themselves in a canonical JSON string: printable ASCII but `"` and `\\`. */
+const PLAIN = new Uint8Array(256).map((_, c) => ((c >= 0x20 && c < 0x7f && c !== QUOTE && c !== BACKSLASH) || c === 0x7f ? 1 : 0));
+
+/** Reads the string at P (its opening quote). Returns its length in code points (as the schema counts), or -1. */
+function str(): number {
+  const b = B;
+  const e = E;
+  const s = P + 1;
+  let i = s;
+  let extra = 0;
+  let plain = true;
+  let asc = true;
+  for (;;) {
+    while (i < e && PLAIN[b[i] as number] === 1) i++;
+    if (i >= e) return -1;
+    const c = b[i] as number;
+    if (c === QUOTE) break;
+    // An escape, or UTF-8 (utf8() refuses control characters, which JSON wants escaped).
+    const l = c === BACKSLASH ? escapeLength(b, i, e) : utf8Length(b, i, e);
+    if (l < 0) return -1;
+    if (c === BACKSLASH) plain = false;
+    else asc = false;
+    extra += l - 1;
+    i += l;
+  }
+  strEnd = i;
+  strPlain = plain;
+  strAscii = asc;
+  P = i + 1;
+  return i - s - extra;
+}
+
+function digits(i: number): number {
+  while (i < E && (B[i] as number) >= DIGIT_0 && (B[i] as number) <= DIGIT_9) i++;
+  return i;
+}
+
+function latin1(s: number, e: number): string {
+  let out = '';
+  for (let i = s; i < e; i++) out += String.fromCharCode(B[i] as number);
+  return out;
+}
+
+/** Reads the number at P; NaN unless it is JSON written as ECMAScript writes it (the canonical form). */
+function num(): number {
+  const s = P;
+  let i = s;
+  if (at(i) === MINUS) i++;
+  const c = at(i);
+  if (c === DIGIT_0) i++;
+  else if (c >= DIGIT_1 && c <= DIGIT_9) i = digits(i + 1);
+  else return Number.NaN;
+  const intEnd = i;
+  if (at(i) === 0x2e) {
+    i = digits(i + 1);
+    if (i === intEnd + 1) return Number.NaN;
+  }
+  const x = at(i);
+  if (x === 0x65 || x === 0x45) {
+    const sign = at(i + 1) === 0x2b || at(i + 1) === MINUS ? 1 : 0;
+    const d = digits(i + 1 + sign);
+    if (d === i + 1 + sign) return Number.NaN;
+    i = d;
+  }
+  P = i;
+  if (i === intEnd && B[s] !== MINUS && i - s <= 15) {
+    let v = 0;
+    for (let j = s; j < i; j++) v = v * 10 + ((B[j] as number) - DIGIT_0);
+    return v; // digits without a leading zero: ECMAScript writes them the same
+  }
+  const text = latin1(s, i);
+  const v = Number(text);
+  return String(v) === text ? v : Number.NaN;
+}
+
+function literal(): boolean {
+  for (const l of LITERALS) {
+    let k = 0;
+    while (k < l.length && at(P + k) === l[k]) k++;
+    if (k === l.length) {
+      P += k;
+      return true;
+    }
+  }
+  return false;
+}
+
+function anyValue(depth: number): boolean {
+  const c = at(P);
+  if (c === QUOTE) return str() >= 0;
+  if (c === OPEN_BRACE) return openObject(depth + 1);
+  if (c === OPEN_BRACKET) return array(depth + 1, undefined, Number.POSITIVE_INFINITY);
+  if (c === 0x74 || c === 0x66 || c === 0x6e) return literal();
+  return !Number.isNaN(num());
+}
+
+/** Is key `[ks, ke)` after key `[ps, pe)` in canonical order (UTF-16 code units)? Keys whose UTF-8 order may differ (U+E000 and up) are left to the full path. */
+function keyAfter(ps: number, pe: number, ks: number, ke: number): boolean {
+  if (!strAscii) for (let i = ks; i < ke; i++) if ((B[i] as number) >= 0xee) return false;
+  if (ps < 0) return true;
+  for (let i = 0; ; i++) {
+    if (ks + i === ke) return false; // a prefix of the previous key (or equal): not after it
+    if (ps + i === pe) return true;
+    const a = B[ps + i] as number;
+    const b = B[ks + i] as number;
+    if (a !== b) return b > a;
+  }
+}
+
+/** An object of any members (details, headers, ...). */
+function openObject(depth: number): boolean {
+  if (depth > MAX_DEPTH) return false;
+  let i = P + 1;
+  if (at(i) === CLOSE_BRACE) {
+    P = i + 1;
+    return true;
+  }
+  let ps = -1;
+  let pe = -1;
+  for (;;) {
+    if (at(i) !== QUOTE) return false;
+    P = i;
+    if (str() < 0 || !strPlain || !keyAfter(ps, pe, i + 1, strEnd)) return false;
+    ps = i + 1;
+    pe = strEnd;
+    if (at(P) !== COLON) return false;
+    P++;
+    if (!anyValue(depth)) return false;
+    const c = at(P);
+    if (c === COMMA) i = P + 1;
+    else if (c === CLOSE_BRACE) {
+      P++;
+      return true;
+    } else return false;
+  }
+}
+
+function array(depth: number, items: SchemaNode | undefined, maxItems: number): boolean {
+  if (depth > MAX_DEPTH) return false;
+  let i = P + 1;
+  if (at(i) === CLOSE_BRACKET) {
+    P = i + 1;
+    return true;
+  }
+  for (let n = 1; ; n++) {
+    P = i;
+    if (n > maxItems || !(items === undefined ? anyValue(depth) : value(items, depth))) return false;
+    const c = at(P);
+    if (c === COMMA) i = P + 1;
+    else if (c === CLOSE_BRACKET) {
+      P++;
+      return true;
+    } else return false;
+  }
+}
+
+/** Compares a property name with key `[ks, ke)`: negative when the name sorts first, 0 when equal. */
+function compareName(name: Uint8Array, ks: number, ke: number): number {
+  const n = Math.min(name.length, ke - ks);
+  for (let i = 0; i < n; i++) {
+    const d = (name[i] as number) - (B[ks + i] as number);
+    if (d !== 0) return d;
+  }
+  return name.length - (ke - ks);
+}
+
+/** Do the bytes at `k` hold `name`, then a closing quote? */
+function keyAt(name: Uint8Array, k: number): boolean {
+  const b = B;
+  const n = name.length;
+  if (k + n >= E || b[k + n] !== QUOTE) return false;
+  for (let x = 0; x < n; x++) if (b[k + x] !== name[x]) return false;
+  return true;
+}
+
+/** An object with listed properties and no others; at the top level, notes where each member is. */
+function closedObject(n: SchemaNode, depth: number, top: boolean): boolean {
+  if (depth > MAX_DEPTH) return false;
+  const names = n.nameBytes as Uint8Array[];
+  const kids = n.kids as SchemaNode[];
+  const first = n.first as Int16Array;
+  const next = n.next as Int16Array;
+  let idx = 0;
+  let present = 0;
+  let i = P + 1;
+  let c = at(i);
+  if (c === CLOSE_BRACE) P = i + 1;
+  while (c !== CLOSE_BRACE) {
+    if (at(i) !== QUOTE) return false;
+    // The key: one of the names (looked up by its first byte; a name has no quote or escape, so its
+    // bytes then a quote are exactly that key), in the names' order, once each.
+    let j = (first[at(i + 1) & 0xff] as number) - 1;
+    while (j >= 0 && !keyAt(names[j] as Uint8Array, i + 1)) j = (next[j] as number) - 1;
+    if (j < idx) return false;
+    idx = j;
+    P = i + 2 + (names[j] as Uint8Array).length;
+    if (at(P) !== COLON) return false;
+    const vs = ++P;
+    if (!value(kids[idx] as SchemaNode, depth)) return false;
+    present |= 1 << idx;
+    if (top) {
+      TOP[3 * idx] = i;
+      TOP[3 * idx + 1] = vs;
+      TOP[3 * idx + 2] = P;
+    }
+    idx++;
+    c = at(P);
+    if (c === COMMA) i = P + 1;
+    else if (c === CLOSE_BRACE) P++;
+    else return false;
+  }
+  if ((present & (n.required as number)) !== n.required) return false;
+  if (top) topPresent = present;
+  return true;
+}
+
+/** Where the steps' greedy match from `s` ends (before E), or -1. */
+function stepsEnd(steps: PatternStep[], s: number): number {
+  const b = B;
+  let i = s;
+  for (const st of steps) {
+    const stop = Math.min(E, st.max === Number.POSITIVE_INFINITY ? E : i + st.max);
+    const from = i;
+    const ok = st.ok;
+    while (i < stop && ok[b[i] as number] === 1) i++;
+    if (i - from < st.min) return -1;
+  }
+  return i;
+}
+
+function stringValue(n: SchemaNode): boolean {
+  const s = P + 1;
+  if (n.stepsPlain === true) {
+    // The pattern's classes hold only bytes that stand for themselves: matching it reads the string.
+    const e = stepsEnd(n.steps as PatternStep[], s);
+    if (e < 0 || B[e] !== QUOTE || e - s < (n.minLength as number) || e - s > (n.maxLength as number)) return false;
+    P = e + 1;
+    return true;
+  }
+  const len = str();
+  if (len < 0 || len < (n.minLength as number) || len > (n.maxLength as number)) return false;
+  if (n.steps !== undefined) return strPlain && strAscii && stepsEnd(n.steps, s) === strEnd;
+  if (n.re !== undefined) return strPlain && n.re.test(strAscii ? latin1(s, strEnd) : UTF8.decode(B.subarray(s, strEnd)));
+  return true;
+}
+
+function isOneOf(values: Uint8Array[], s: number, e: number): boolean {
+  for (const v of values) if (v.length === e - s && compareName(v, s, e) === 0) return true;
+  return false;
+}
+
+/** Reads the value at P as `n` says; false when it is not one. */
+function value(n: SchemaNode, depth: number): boolean {
+  const c = at(P);
+  switch (n.k) {
+    case K_ANY:
+      return anyValue(depth);
+    case K_OBJECT:
+      return c === OPEN_BRACE && (n.names === undefined ? openObject(depth + 1) : closedObject(n, depth + 1, false));
+    case K_STRING:
+      return c === QUOTE && stringValue(n);
+    case K_NUMBER:
+    case K_INTEGER: {
+      const x = num();
+      return x >= (n.minimum as number) && x <= (n.maximum as number) && (n.k === K_NUMBER || Number.isInteger(x));
+    }
+    case K_ARRAY:
+      return c === OPEN_BRACKET && array(depth + 1, n.items, n.maxItems as number);
+    case K_ENUM: {
+      const s = P + 1;
+      return c === QUOTE && str() >= 0 && strPlain && isOneOf(n.values as Uint8Array[], s, strEnd);
+    }
+    case K_CONST:
+      return num() === n.value;
+    case K_NEVER:
+      return false;
+    default:
+      return false;
+  }
+}
+
+/** Property indexes of the top-level members scanEntry reports. */
+let IDX: { chain: number; seq: number; prev: number; hash: number; kid: number; kind: number; enc: number; pii: number } | undefined;
+
+function indexes(names: string[]): NonNullable<typeof IDX> {
+  const ix = (n: string) => names.indexOf(n);
+  return {
+    chain: ix('chain'),
+    seq: ix('seq'),
+    prev: ix('prev'),
+    hash: ix('hash'),
+    kid: ix('kid'),
+    kind: ix('kind'),
+    enc: ix('enc'),
+    pii: ix('pii'),
+  };
+}
+
+/** The top-level allOf (schema-bytes.ts compiles it): each rule that applies holds. */
+function rulesHold(kindStart: number, kindEnd: number): boolean {
+  for (const r of compiledEntrySchema().rules) {
+    if ((topPresent & r.absent) !== 0 || (topPresent & r.present) !== r.present) continue;
+    if (r.kinds !== undefined && !isOneOf(r.kinds, kindStart, kindEnd)) continue;
+    if ((topPresent & r.required) !== r.required || (topPresent & r.forbidden) !== 0) return false;
+  }
+  return true;
+}
+
+/**
+ * Checks line `b[start, end)` (see the module comment) and fills `out` with where its chain
+ * members are. False for anything but a valid canonical entry of a plain kind.
+ */
+export function scanEntry(b: Uint8Array, start: number, end: number, out: LineScan): boolean {
+  if (end - start < 2 || b[start] !== OPEN_BRACE || b[end - 1] !== CLOSE_BRACE) return false;
+  const schema = compiledEntrySchema();
+  IDX ??= indexes(schema.top.names as string[]);
+  B = b;
+  P = start;
+  E = end;
+  try {
+    if (!closedObject(schema.top, 1, true) || P !== end) return false;
+    const x = IDX;
+    const kindStart = TOP[3 * x.kind + 1] as number;
+    const kindEnd = TOP[3 * x.kind + 2] as number;
+    if (!isOneOf(PLAIN_KINDS, kindStart + 1, kindEnd - 1) || !rulesHold(kindStart + 1, kindEnd - 1)) return false;
+    out.chainStart = (TOP[3 * x.chain + 1] as number) + 1;
+    out.chainEnd = (TOP[3 * x.chain + 2] as number) - 1;
+    let seq = 0;
+    for (let i = TOP[3 * x.seq + 1] as number; i < (TOP[3 * x.seq + 2] as number); i++) seq = seq * 10 + ((b[i] as number) - DIGIT_0);
+    out.seq = seq;
+    out.prevStart = (TOP[3 * x.prev + 1] as number) + 1;
+    out.prevEnd = (TOP[3 * x.prev + 2] as number) - 1;
+    out.hashStart = TOP[3 * x.hash] as number;
+    out.hashValStart = (TOP[3 * x.hash + 1] as number) + 1;
+    out.hashValEnd = (TOP[3 * x.hash + 2] as number) - 1;
+    out.hashEnd = out.hashValEnd + 2; // the closing quote and the comma (ts and v always follow)
+    const kid = (topPresent & (1 << x.kid)) !== 0;
+    out.kidStart = kid ? (TOP[3 * x.kid + 1] as number) + 1 : -1;
+    out.kidEnd = kid ? (TOP[3 * x.kid + 2] as number) - 1 : -1;
+    out.sealed = ((topPresent >> x.enc) & 1) | (((topPresent >> x.pii) & 1) << 1);
+    return true;
+  } finally {
+    B = EMPTY; // hold no reader's buffer
+  }
+}
+const EMPTY = new Uint8Array(0);

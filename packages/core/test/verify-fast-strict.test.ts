@@ -1,0 +1,302 @@
+/**
+ * The verifier's byte fast path accepts a line only when the full path (decode, JSON.parse, the
+ * entry schema, the canonical-form check) would accept it too. A hash that matches proves nothing
+ * on a plain SHA-256 chain: anyone can compute it over any bytes. So every line here is crafted
+ * with a correct hash and a correct link to the line before, and the fast and full paths must
+ * give the same report: lines that are not JSON, not canonical, not valid UTF-8 or not valid
+ * entries are reported (never VALID), and valid ones are counted the same way (encrypted ones
+ * included).
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { canonicalize } from '../src/canonical.js';
+import { hashLineBytes } from '../src/hash.js';
+import { HashChain } from '../src/hash-chain.js';
+import { scanEntry } from '../src/verify/entry-scan.js';
+import { Verifier, type VerifyReport, verifyStream } from '../src/verify/index.js';
+import { patternSteps } from '../src/verify/schema-bytes.js';
+
+const ZEROS = '0'.repeat(64);
+const enc = new TextEncoder();
+
+/** Three honest entries, then the head hash. */
+function honest(): { lines: Uint8Array[]; head: string } {
+  const c = new HashChain({ id: 'c1' });
+  const lines: Uint8Array[] = [];
+  let head = '';
+  for (let i = 0; i < 3; i++) {
+    const s = c.sealSorted({
+      action: 'invoice.read',
+      actor: { id: `u${i}`, type: 'user' },
+      kind: 'event',
+      outcome: 'success',
+      service: { name: 'billing' },
+      ts: `2026-12-07T10:00:0${i}.000000Z`,
+    } as never);
+    lines.push(enc.encode(s.line));
+    head = (JSON.parse(s.line) as { hash: string }).hash;
+  }
+  return { lines, head };
+}
+
+/**
+ * The text of entry seq 3 (linked to `prev`), its members in canonical order with `"hash":"<zeros>",`
+ * in its place; `members` are the ones between `chain` and `hash` (details) and after `kind`.
+ */
+function entryText(prev: string, o: { details?: string; afterKind?: string; http?: string; actor?: string; action?: string } = {}): string {
+  return (
+    `{"action":${o.action ?? '"invoice.read"'},"actor":${o.actor ?? '{"id":"u9","type":"user"}'},"chain":"c1",` +
+    `${o.details !== undefined ? `"details":${o.details},` : ''}"hash":"${ZEROS}",` +
+    `${o.http !== undefined ? `"http":${o.http},` : ''}"kind":"${o.http !== undefined ? 'access' : 'event'}",` +
+    `${o.afterKind ?? ''}"outcome":"success","prev":"${prev}","seq":3,"service":{"name":"billing"},"ts":"2026-12-07T10:00:03.000000Z","v":1}`
+  );
+}
+
+/** Fills in the hash of crafted bytes (over the line without its hash member, as the sealer hashes). */
+function rehash(bytes: Uint8Array): { line: Uint8Array; hash: string } {
+  const text = Buffer.from(bytes).toString('latin1');
+  const at = text.indexOf(`"hash":"${ZEROS}",`);
+  if (at < 0) throw new Error('test bug: no hash placeholder');
+  const cutEnd = at + `"hash":"${ZEROS}",`.length;
+  const hash = hashLineBytes(bytes, 0, at, cutEnd, bytes.length);
+  const line = Uint8Array.from(bytes);
+  line.set(enc.encode(hash), at + 8);
+  return { line, hash };
+}
+
+/** A fourth entry (seq 4) linked to the crafted one, so that what follows it is checked too. */
+function follower(prev: string): Uint8Array {
+  const text = entryText(prev).replace('"seq":3', '"seq":4').replace('10:00:03', '10:00:04');
+  return rehash(enc.encode(text)).line;
+}
+
+function run(lines: Uint8Array[], fastPath: boolean): VerifyReport {
+  const v = new Verifier({ fastPath });
+  lines.forEach((l, i) => {
+    v.pushBytes(l, 0, l.length, { line: i + 1 });
+  });
+  return v.finish();
+}
+
+/** Verifies honest + crafted + follower by both paths (and as a stream); they must agree. */
+async function agree(crafted: Uint8Array): Promise<VerifyReport> {
+  const { lines } = honest();
+  const { line, hash } = rehash(crafted);
+  lastLine = line;
+  const all = [...lines, line, follower(hash)];
+  const full = run(all, false);
+  expect(run(all, true)).toEqual(full);
+  const joined = Buffer.concat(all.flatMap((l) => [Buffer.from(l), Buffer.from('\n')]));
+  expect(await verifyStream([joined.subarray(0, 500), joined.subarray(500)])).toEqual(full);
+  return full;
+}
+
+let lastLine: Uint8Array = new Uint8Array();
+/** Did the byte check take the last crafted line (it must, for plain valid ones: else the fast path is lost for them)? */
+const scanned = () => scanEntry(lastLine, 0, lastLine.length, { ...SCAN0 });
+const SCAN0 = {
+  chainStart: 0,
+  chainEnd: 0,
+  seq: 0,
+  prevStart: 0,
+  prevEnd: 0,
+  hashValStart: 0,
+  hashValEnd: 0,
+  kidStart: 0,
+  kidEnd: 0,
+  hashStart: 0,
+  hashEnd: 0,
+  sealed: 0,
+};
+
+/** An entry whose content is encrypted (enc): nothing of the content in the clear. */
+const sealedText = (ct: string) =>
+  enc.encode(
+    `{"chain":"c1","enc":{"ct":"${ct}","iv":"${'B'.repeat(16)}","kid":"${'c'.repeat(32)}"},"hash":"${ZEROS}","kind":"event","prev":"${honest().head}","seq":3,"ts":"2026-12-07T10:00:03.000000Z","v":1}`,
+  );
+
+const text = (o: Parameters<typeof entryText>[1]) => enc.encode(entryText(honest().head, o));
+const swap = (from: string, to: string) => enc.encode(entryText(honest().head).replace(from, to));
+
+describe('verify: the byte fast path accepts only what the full path accepts', () => {
+  it('the crafting itself: an honest crafted entry verifies, by both paths', async () => {
+    expect((await agree(text({}))).valid).toBe(true);
+    expect((await agree(text({ details: '{"a":[1,-2.5,1e+21,1e-7,true,false,null,"x"],"b":{"c":{}},"d":[]}' }))).valid).toBe(true);
+    expect((await agree(text({ http: '{"durationMs":12.4,"method":"GET","status":200}' }))).valid).toBe(true);
+  });
+
+  const invalid: [string, Uint8Array][] = [
+    ['a ciphertext of padding only', sealedText('='.repeat(24))],
+    ['a member that is not JSON', text({ afterKind: '"nonsense":nonsense,' })],
+    ['a member the schema does not have', text({ afterKind: '"nonsense":1,' })],
+    ['details that are not JSON', text({ details: '{"a":tru}' })],
+    ['details with whitespace', text({ details: '{"a": 1}' })],
+    ['details with keys out of order', text({ details: '{"b":1,"a":2}' })],
+    ['details with a duplicate key', text({ details: '{"a":1,"a":1}' })],
+    ['details that are not an object', text({ details: '[1]' })],
+    ['a trailing comma', text({ details: '{"a":1,}' })],
+    ['a number not in canonical form (12.40)', text({ http: '{"durationMs":12.40,"method":"GET"}' })],
+    ['a number not in canonical form (1e2)', text({ details: '{"a":1e2}' })],
+    ['a number not in canonical form (-0)', text({ details: '{"a":-0}' })],
+    ['a number not in canonical form (01)', text({ details: '{"a":01}' })],
+    ['a number that is not JSON (.5)', text({ details: '{"a":.5}' })],
+    ['a status over the schema maximum', text({ http: '{"method":"GET","status":1000}' })],
+    ['a status that is not an integer', text({ http: '{"method":"GET","status":12.5}' })],
+    ['a status that is a string', text({ http: '{"method":"GET","status":"200"}' })],
+    ['members of the actor out of order', text({ actor: '{"type":"user","id":"u9"}' })],
+    ['a member of the actor twice', text({ actor: '{"id":"u9","id":"u9","type":"user"}' })],
+    ['a top-level member twice', swap('"outcome":"success",', '"outcome":"success","outcome":"success",')],
+    ['an actor type outside the enum', text({ actor: '{"id":"u9","type":"robot"}' })],
+    [
+      'an actor with more roles than the schema allows',
+      text({ actor: `{"id":"u9","roles":[${Array(65).fill('"r"').join(',')}],"type":"user"}` }),
+    ],
+    ['an actor without its required type', text({ actor: '{"id":"u9"}' })],
+    ['an empty action', text({ action: '""' })],
+    ['an action over 256 characters', text({ action: `"${'é'.repeat(257)}"` })],
+    ['a method the pattern refuses', text({ http: '{"method":"GE T"}' })],
+    ['an access entry without http', swap('"kind":"event"', '"kind":"access"')],
+    ['an event without an outcome', swap('"outcome":"success",', '')],
+    [
+      'encrypted content with content also in the clear',
+      swap('"kind":', `"enc":{"ct":"${'A'.repeat(24)}","iv":"${'B'.repeat(16)}","kid":"${'c'.repeat(32)}"},"kind":`),
+    ],
+    ['a raw control character in a string', text({ details: '{"a":"x\u0001y"}' })],
+    ['a raw tab in a string', text({ details: '{"a":"x\ty"}' })],
+    ['an escape JSON.stringify would not write (\\u0041)', text({ details: '{"a":"\\u0041"}' })],
+    ['an escape JSON.stringify would not write (\\/)', text({ details: '{"a":"\\/"}' })],
+    ['an uppercase \\u escape', text({ details: '{"a":"\\u001F"}' })],
+    ['a \\u escape for a character with a short form', text({ details: '{"a":"\\u000a"}' })],
+    ['an escaped lone surrogate', text({ details: '{"a":"\\ud800"}' })],
+    ['bytes after the closing brace', enc.encode(`${entryText(honest().head)} `)],
+    ['a closing brace too many', enc.encode(`${entryText(honest().head)}}`)],
+    ['a v other than 1', swap('"v":1}', '"v":1.0}')],
+    ['a trace id in uppercase', swap('"ts":', '"trace":{"spanId":"00f067aa0ba902b7","traceId":"4BF92F3577B34DA6A3CE929D0E0E4736"},"ts":')],
+    ['nesting deeper than the canonical form allows', text({ details: `${'{"a":'.repeat(150)}1${'}'.repeat(150)}` })],
+  ];
+  for (const [name, bytes] of invalid) {
+    it(`reports ${name}, never VALID`, async () => {
+      const r = await agree(bytes);
+      expect(r.valid).toBe(false);
+    });
+  }
+
+  const badUtf8: [string, number[]][] = [
+    ['a stray continuation byte', [0x80]],
+    ['a truncated sequence', [0xc3, 0x28]],
+    ['an overlong encoding', [0xc0, 0xaf]],
+    ['an encoded surrogate', [0xed, 0xa0, 0x80]],
+    ['a code point over U+10FFFF', [0xf4, 0x90, 0x80, 0x80]],
+  ];
+  for (const [name, seq] of badUtf8) {
+    it(`reports invalid UTF-8 (${name}), never VALID`, async () => {
+      const t = entryText(honest().head, { details: '{"a":"xQy"}' });
+      const b = enc.encode(t);
+      const at = b.indexOf(0x51); // Q
+      const bytes = new Uint8Array([...b.subarray(0, at), ...seq, ...b.subarray(at + 1)]);
+      expect((await agree(bytes)).valid).toBe(false);
+    });
+  }
+
+  it('valid lines agree too: escapes, non-ASCII text and keys, 256 characters of two bytes', async () => {
+    for (const details of [
+      '{"a":"\\"\\\\\\b\\f\\n\\r\\t\\u0000\\u001f"}',
+      '{"é":"ü","𐀀":1,"":"zero-length key first"}',
+      '{"\uE000":1,"𐀀":2}',
+      '{"𐀀":1,"\uE000":2}',
+      '{"__proto__":{"x":1}}',
+      `{"a":"${'€'.repeat(5000)}"}`,
+    ])
+      await agree(text({ details }));
+    expect((await agree(text({ action: `"${'é'.repeat(256)}"` }))).valid).toBe(true);
+    expect((await agree(text({ actor: `{"id":"u9","roles":[${Array(64).fill('"r"').join(',')}],"type":"user"}` }))).valid).toBe(true);
+  });
+
+  it('encrypted entries (enc, pii) are counted the same way by both paths', async () => {
+    const ct = 'A'.repeat(24);
+    const pii = `"pii":{"ct":"${ct}","iv":"${'B'.repeat(16)}","kid":"${'c'.repeat(16)}","paths":["actor.id"],"sid":"${'d'.repeat(32)}"},`;
+    const r = await agree(swap('"outcome":"success",', `"outcome":"success",${pii}`));
+    expect(r.valid).toBe(true);
+    expect(r.sealed?.entries).toBe(1);
+    const e = await agree(sealedText(`${'A'.repeat(22)}==`));
+    expect(e.valid).toBe(true);
+    expect(e.sealed?.entries).toBe(1);
+    expect(scanned()).toBe(true);
+  });
+
+  it('any byte changed, added or removed in a crafted line (then re-hashed): both paths agree', async () => {
+    const alphabet = [...'{}[]",:\\ 0123456789.-+eEtrufalsn', '\u0001', '\u00e9', '\u{10000}'];
+    const base = entryText(honest().head, {
+      details: '{"a":[1,2.5,"x"],"b":{"c":null,"d":true},"e":"text"}',
+      http: '{"durationMs":12.4,"method":"GET","path":"/a","status":200}',
+    });
+    const holder = base.indexOf(`"hash":"${ZEROS}",`);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.nat(),
+        fc.constantFrom<'set' | 'insert' | 'delete'>('set', 'insert', 'delete'),
+        fc.constantFrom(...alphabet),
+        async (at, how, ch) => {
+          // Anywhere but the hash placeholder (it must stay findable).
+          let i = at % (base.length - 76);
+          if (i >= holder) i += 76;
+          const t =
+            how === 'set'
+              ? base.slice(0, i) + ch + base.slice(i + 1)
+              : how === 'insert'
+                ? base.slice(0, i) + ch + base.slice(i)
+                : base.slice(0, i) + base.slice(i + 1);
+          await agree(enc.encode(t));
+        },
+      ),
+      { numRuns: 600 },
+    );
+  });
+
+  it('strings for the patterns of the schema (method, trace ids, ciphertext, pii paths): both paths agree', async () => {
+    const chars = fc.constantFrom(...'aAzZ09fF+/=._-$:!|~ é\u0000'.split(''), '\\"');
+    await fc.assert(
+      fc.asyncProperty(fc.string({ unit: chars, maxLength: 40 }), fc.constantFrom('method', 'trace', 'ct', 'paths'), async (v, where) => {
+        const q = JSON.stringify(v);
+        const bytes =
+          where === 'method'
+            ? text({ http: `{"method":${q}}` })
+            : where === 'trace'
+              ? swap('"ts":', `"trace":{"flags":${q},"spanId":"00f067aa0ba902b7","traceId":"4bf92f3577b34da6a3ce929d0e0e4736"},"ts":`)
+              : swap(
+                  '"kind":"event","outcome":"success",',
+                  `"kind":"event","outcome":"success","pii":{"ct":${where === 'ct' ? q : `"${'A'.repeat(24)}"`},"iv":"${'B'.repeat(16)}","kid":"${'c'.repeat(16)}","paths":[${where === 'paths' ? q : '"actor.id"'}],"sid":"${'d'.repeat(32)}"},`,
+                );
+        const r = await agree(bytes);
+        // A valid value without escapes is read by the byte check, not left to the full path.
+        if (r.valid && /^[\x20-\x7e]*$/.test(v) && !/["\\]/.test(v)) expect(scanned()).toBe(true);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('patterns become byte steps only where greedy matching is exact', () => {
+    for (const p of ['^[0-9a-f]{64}$', '^[A-Za-z0-9+/]+=*$', '^[A-Za-z][A-Za-z0-9_$.-]{0,320}$', "^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,32}$"])
+      expect(patternSteps(p)).toBeDefined();
+    for (const p of ['^a*a$', '^[ab]+b$', '^a*b*a$', '^[^a]+$', '^\\d+$', 'abc', '^(a|b)$', '^é+$'])
+      expect(patternSteps(p)).toBeUndefined();
+    expect(patternSteps('^a*b*c$')).toBeDefined();
+  });
+
+  it('random JSON in details: both paths agree', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 3 })), fc.boolean(), async (d, canonical) => {
+        // Canonical text (what a sealer writes) or JSON.stringify's (keys in insertion order).
+        const r = await agree(text({ details: canonical ? canonicalize(d) : JSON.stringify(d) }));
+        const plainKeys = (x: unknown): boolean =>
+          Array.isArray(x)
+            ? x.every(plainKeys)
+            : x === null ||
+              typeof x !== 'object' ||
+              Object.entries(x).every(([k, y]) => /^[\x20-\x7e]*$/.test(k) && !/["\\]/.test(k) && plainKeys(y));
+        if (r.valid && plainKeys(d)) expect(scanned()).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
