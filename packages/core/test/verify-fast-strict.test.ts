@@ -283,6 +283,35 @@ describe('verify: the byte fast path accepts only what the full path accepts', (
     expect(patternSteps('^a*b*c$')).toBeDefined();
   });
 
+  it('numbers: the byte check takes exactly the ones written as ECMAScript writes them, with their values', async () => {
+    const forms = (x: number, k: number) => [
+      String(x),
+      x.toFixed(k % 21),
+      x.toPrecision(1 + (k % 21)),
+      x.toExponential(k % 21),
+      String(-x),
+    ];
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.double({ noNaN: true, noDefaultInfinity: true }),
+          fc.integer({ min: -1e6, max: 1e6 }).map((n) => n / 1000),
+        ),
+        fc.nat(40),
+        async (x, k) => {
+          for (const tok of forms(x, k)) {
+            if (!/^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/.test(tok)) continue;
+            const r = await agree(text({ details: `{"a":${tok}}` }));
+            const canonical = String(Number(tok)) === tok;
+            expect(r.valid).toBe(canonical);
+            expect(scanned()).toBe(canonical);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it('random JSON in details: both paths agree', async () => {
     await fc.assert(
       fc.asyncProperty(fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 3 })), fc.boolean(), async (d, canonical) => {

@@ -60,8 +60,13 @@ let strAscii = true;
 const TOP = new Float64Array(3 * 32);
 let topPresent = 0;
 
+/**
+ * The byte at `i`, for a one-byte look at what comes next; unchecked against E on purpose (every
+ * loop is bounded by E): a look past E either fails or takes the byte, moving P past E, and a line
+ * is taken only when reading ends exactly at E. Past the buffer, undefined fails every comparison.
+ */
 function at(i: number): number {
-  return i < E ? (B[i] as number) : -1;
+  return B[i] as number;
 }
 
 /** 1 for bytes that stand for themselves in a canonical JSON string: printable ASCII but `"` and `\\`. */
@@ -107,6 +112,31 @@ function latin1(s: number, e: number): string {
   return out;
 }
 
+/** Powers of ten a double holds exactly. */
+const POW10 = Array.from({ length: 23 }, (_, k) => 10 ** k);
+
+/**
+ * A decimal of at most 15 significant digits without a trailing zero in its fraction, 1e-6 or more,
+ * has one canonical form (ECMAScript's shortest round trip): these very digits. Its value is
+ * `digits / 10^fraction`, one correctly rounded division, as Number() reads it. NaN: not that case.
+ */
+function plainDecimal(s: number, e: number, dot: number): number {
+  const neg = B[s] === MINUS;
+  const fd = dot < 0 ? 0 : e - dot - 1;
+  if (fd > 22 || (fd > 0 && B[e - 1] === DIGIT_0)) return Number.NaN;
+  let m = 0;
+  let sig = 0;
+  for (let j = neg ? s + 1 : s; j < e; j++) {
+    if (j === dot) continue;
+    const d = (B[j] as number) - DIGIT_0;
+    if (d !== 0 || sig > 0) sig++;
+    m = m * 10 + d;
+  }
+  const v = m / (POW10[fd] as number);
+  if (sig > 15 || (fd > 0 && v < 1e-6) || (neg && v === 0)) return Number.NaN;
+  return neg ? -v : v;
+}
+
 /** Reads the number at P; NaN unless it is JSON written as ECMAScript writes it (the canonical form). */
 function num(): number {
   const s = P;
@@ -116,24 +146,22 @@ function num(): number {
   if (c === DIGIT_0) i++;
   else if (c >= DIGIT_1 && c <= DIGIT_9) i = digits(i + 1);
   else return Number.NaN;
-  const intEnd = i;
-  if (at(i) === 0x2e) {
+  const dot = at(i) === 0x2e ? i : -1;
+  if (dot >= 0) {
     i = digits(i + 1);
-    if (i === intEnd + 1) return Number.NaN;
+    if (i === dot + 1) return Number.NaN;
   }
   const x = at(i);
-  if (x === 0x65 || x === 0x45) {
+  const exp = x === 0x65 || x === 0x45;
+  if (exp) {
     const sign = at(i + 1) === 0x2b || at(i + 1) === MINUS ? 1 : 0;
     const d = digits(i + 1 + sign);
     if (d === i + 1 + sign) return Number.NaN;
     i = d;
   }
   P = i;
-  if (i === intEnd && B[s] !== MINUS && i - s <= 15) {
-    let v = 0;
-    for (let j = s; j < i; j++) v = v * 10 + ((B[j] as number) - DIGIT_0);
-    return v; // digits without a leading zero: ECMAScript writes them the same
-  }
+  const plain = exp ? Number.NaN : plainDecimal(s, i, dot);
+  if (!Number.isNaN(plain)) return plain;
   const text = latin1(s, i);
   const v = Number(text);
   return String(v) === text ? v : Number.NaN;
@@ -262,7 +290,12 @@ function closedObject(n: SchemaNode, depth: number, top: boolean): boolean {
     P = i + 2 + (names[j] as Uint8Array).length;
     if (at(P) !== COLON) return false;
     const vs = ++P;
-    if (!value(kids[idx] as SchemaNode, depth)) return false;
+    const kid = kids[idx] as SchemaNode;
+    if (kid.k === K_STRING && !kid.stepsPlain && kid.re === undefined && at(P) === QUOTE) {
+      // Most members are strings with only a length limit: read here, without value()'s dispatch.
+      const len = str();
+      if (len < 0 || len < kid.minLength || len > kid.maxLength) return false;
+    } else if (!value(kid, depth)) return false;
     present |= 1 << idx;
     if (top) {
       TOP[3 * idx] = i;
@@ -285,9 +318,16 @@ function stepsEnd(steps: PatternStep[], s: number): number {
   const b = B;
   let i = s;
   for (const st of steps) {
+    const ok = st.ok;
+    if (st.min === st.max) {
+      // A fixed count (hex digests, the parts of a timestamp): exactly that many bytes of the class.
+      const stop = i + st.min;
+      if (stop > E) return -1;
+      while (i < stop) if (ok[b[i++] as number] !== 1) return -1;
+      continue;
+    }
     const stop = Math.min(E, st.max === Number.POSITIVE_INFINITY ? E : i + st.max);
     const from = i;
-    const ok = st.ok;
     while (i < stop && ok[b[i] as number] === 1) i++;
     if (i - from < st.min) return -1;
   }

@@ -28,30 +28,54 @@ export interface PatternStep {
 export interface SchemaNode {
   k: number;
   /** Objects with listed properties (closed): names sorted as the canonical form sorts keys, their bytes, their nodes. */
-  names?: string[];
-  nameBytes?: Uint8Array[];
-  kids?: SchemaNode[];
+  names: string[] | undefined;
+  nameBytes: Uint8Array[] | undefined;
+  kids: SchemaNode[] | undefined;
   /** Key lookup: `first[byte]` is 1 + the first name starting with that byte (0: none), `next[i]` 1 + the next one after name i. */
-  first?: Int16Array;
-  next?: Int16Array;
+  first: Int16Array | undefined;
+  next: Int16Array | undefined;
   /** Bit i: names[i] is required. */
-  required?: number;
+  required: number;
   /** Strings: code point bounds; pattern as steps (exact) or as a RegExp. */
-  minLength?: number;
-  maxLength?: number;
-  steps?: PatternStep[];
+  minLength: number;
+  maxLength: number;
+  steps: PatternStep[] | undefined;
   /** The steps accept only printable ASCII other than `"` and `\\`: matching them reads the string itself. */
-  stepsPlain?: boolean;
-  re?: RegExp;
+  stepsPlain: boolean;
+  re: RegExp | undefined;
   /** Enums (strings), as bytes. */
-  values?: Uint8Array[];
+  values: Uint8Array[] | undefined;
   /** Numbers: bounds; const: the value. */
-  minimum?: number;
-  maximum?: number;
-  value?: number;
+  minimum: number;
+  maximum: number;
+  value: number;
   /** Arrays. */
-  items?: SchemaNode;
-  maxItems?: number;
+  items: SchemaNode | undefined;
+  maxItems: number;
+}
+
+/** Every node with the same fields in the same order: the byte check reads them per value, and one object shape keeps those reads fast. */
+function node(f: Partial<SchemaNode> & { k: number }): SchemaNode {
+  return {
+    k: f.k,
+    names: f.names,
+    nameBytes: f.nameBytes,
+    kids: f.kids,
+    first: f.first,
+    next: f.next,
+    required: f.required ?? 0,
+    minLength: f.minLength ?? 0,
+    maxLength: f.maxLength ?? Number.POSITIVE_INFINITY,
+    steps: f.steps,
+    stepsPlain: f.stepsPlain ?? false,
+    re: f.re,
+    values: f.values,
+    minimum: f.minimum ?? Number.NEGATIVE_INFINITY,
+    maximum: f.maximum ?? Number.POSITIVE_INFINITY,
+    value: f.value ?? 0,
+    items: f.items,
+    maxItems: f.maxItems ?? Number.POSITIVE_INFINITY,
+  };
 }
 
 /** A rule of the top-level allOf: when `kinds` (undefined: any), `absent` and `present` hold, `required` must be present and `forbidden` absent (bit masks). */
@@ -100,7 +124,7 @@ function compileObject(s: Json): SchemaNode {
   only(s, ['type', 'properties', 'additionalProperties', 'required']);
   if (s.properties === undefined) {
     if (s.additionalProperties !== undefined || s.required !== undefined) unsupported('an open object with rules');
-    return { k: K_OBJECT };
+    return node({ k: K_OBJECT });
   }
   if (s.additionalProperties !== false) unsupported('properties without additionalProperties: false');
   const props = s.properties as Json;
@@ -113,7 +137,7 @@ function compileObject(s: Json): SchemaNode {
     next[i] = first[b] as number;
     first[b] = i + 1;
   }
-  return {
+  return node({
     k: K_OBJECT,
     names,
     first,
@@ -121,56 +145,57 @@ function compileObject(s: Json): SchemaNode {
     nameBytes: names.map((n) => enc.encode(n)),
     kids: names.map((n) => compileNode(props[n])),
     required: mask(names, s.required),
-  };
+  });
 }
 
 /** Compiles one subschema. */
 export function compileNode(s: unknown): SchemaNode {
-  if (s === false) return { k: K_NEVER };
+  if (s === false) return node({ k: K_NEVER });
   if (s === null || typeof s !== 'object') return unsupported(`the schema ${String(s)}`);
   const o = s as Json;
-  if (Object.keys(o).length === 0) return { k: K_ANY };
+  if (Object.keys(o).length === 0) return node({ k: K_ANY });
   if (o.enum !== undefined) {
     only(o, ['enum']);
     const values = o.enum as unknown[];
     if (!values.every((v) => typeof v === 'string')) unsupported('an enum of non-strings');
-    return { k: K_ENUM, values: (values as string[]).map((v) => enc.encode(v)) };
+    return node({ k: K_ENUM, values: (values as string[]).map((v) => enc.encode(v)) });
   }
   if (o.const !== undefined) {
     only(o, ['const']);
     if (typeof o.const !== 'number') unsupported('a non-number const');
-    return { k: K_CONST, value: o.const };
+    return node({ k: K_CONST, value: o.const });
   }
   switch (o.type) {
     case 'object':
       return compileObject(o);
     case 'string': {
       only(o, ['type', 'minLength', 'maxLength', 'pattern']);
-      const n: SchemaNode = {
+      const pattern = typeof o.pattern === 'string' ? o.pattern : undefined;
+      const steps = pattern === undefined ? undefined : patternSteps(pattern);
+      return node({
         k: K_STRING,
         minLength: (o.minLength as number | undefined) ?? 0,
-        maxLength: (o.maxLength as number | undefined) ?? Infinity,
-      };
-      if (typeof o.pattern === 'string') {
-        const steps = patternSteps(o.pattern);
-        if (steps) {
-          n.steps = steps;
-          n.stepsPlain = steps.every((st) => st.ok.every((v, b) => v === 0 || (b >= 0x20 && b <= 0x7e && b !== 0x22 && b !== 0x5c)));
-        } else n.re = new RegExp(o.pattern, 'u');
-      }
-      return n;
+        maxLength: (o.maxLength as number | undefined) ?? Number.POSITIVE_INFINITY,
+        steps,
+        stepsPlain: steps?.every((st) => st.ok.every((v, b) => v === 0 || (b >= 0x20 && b <= 0x7e && b !== 0x22 && b !== 0x5c))) ?? false,
+        re: pattern !== undefined && steps === undefined ? new RegExp(pattern, 'u') : undefined,
+      });
     }
     case 'integer':
     case 'number':
       only(o, ['type', 'minimum', 'maximum']);
-      return {
+      return node({
         k: o.type === 'integer' ? K_INTEGER : K_NUMBER,
-        minimum: (o.minimum as number | undefined) ?? -Infinity,
-        maximum: (o.maximum as number | undefined) ?? Infinity,
-      };
+        minimum: (o.minimum as number | undefined) ?? Number.NEGATIVE_INFINITY,
+        maximum: (o.maximum as number | undefined) ?? Number.POSITIVE_INFINITY,
+      });
     case 'array':
       only(o, ['type', 'items', 'maxItems']);
-      return { k: K_ARRAY, items: compileNode(o.items ?? {}), maxItems: (o.maxItems as number | undefined) ?? Infinity };
+      return node({
+        k: K_ARRAY,
+        items: compileNode(o.items ?? {}),
+        maxItems: (o.maxItems as number | undefined) ?? Number.POSITIVE_INFINITY,
+      });
     default:
       return unsupported(`the type ${String(o.type)}`);
   }
