@@ -10,7 +10,7 @@
  * the full path then decides, so a "no" is always safe and a "yes" must be exact.
  */
 
-import { escapeLength, utf8Length } from './json-bytes.js';
+import { digitsEnd, escapeLength, latin1, plainDecimal, utf8Length } from './json-bytes.js';
 import type { LineScan } from './scan.js';
 import {
   compiledEntrySchema,
@@ -101,42 +101,6 @@ function str(): number {
   return i - s - extra;
 }
 
-function digits(i: number): number {
-  while (i < E && (B[i] as number) >= DIGIT_0 && (B[i] as number) <= DIGIT_9) i++;
-  return i;
-}
-
-function latin1(s: number, e: number): string {
-  let out = '';
-  for (let i = s; i < e; i++) out += String.fromCharCode(B[i] as number);
-  return out;
-}
-
-/** Powers of ten a double holds exactly. */
-const POW10 = Array.from({ length: 23 }, (_, k) => 10 ** k);
-
-/**
- * A decimal of at most 15 significant digits without a trailing zero in its fraction, 1e-6 or more,
- * has one canonical form (ECMAScript's shortest round trip): these very digits. Its value is
- * `digits / 10^fraction`, one correctly rounded division, as Number() reads it. NaN: not that case.
- */
-function plainDecimal(s: number, e: number, dot: number): number {
-  const neg = B[s] === MINUS;
-  const fd = dot < 0 ? 0 : e - dot - 1;
-  if (fd > 22 || (fd > 0 && B[e - 1] === DIGIT_0)) return Number.NaN;
-  let m = 0;
-  let sig = 0;
-  for (let j = neg ? s + 1 : s; j < e; j++) {
-    if (j === dot) continue;
-    const d = (B[j] as number) - DIGIT_0;
-    if (d !== 0 || sig > 0) sig++;
-    m = m * 10 + d;
-  }
-  const v = m / (POW10[fd] as number);
-  if (sig > 15 || (fd > 0 && v < 1e-6) || (neg && v === 0)) return Number.NaN;
-  return neg ? -v : v;
-}
-
 /** Reads the number at P; NaN unless it is JSON written as ECMAScript writes it (the canonical form). */
 function num(): number {
   const s = P;
@@ -144,25 +108,25 @@ function num(): number {
   if (at(i) === MINUS) i++;
   const c = at(i);
   if (c === DIGIT_0) i++;
-  else if (c >= DIGIT_1 && c <= DIGIT_9) i = digits(i + 1);
+  else if (c >= DIGIT_1 && c <= DIGIT_9) i = digitsEnd(B, i + 1, E);
   else return Number.NaN;
   const dot = at(i) === 0x2e ? i : -1;
   if (dot >= 0) {
-    i = digits(i + 1);
+    i = digitsEnd(B, i + 1, E);
     if (i === dot + 1) return Number.NaN;
   }
   const x = at(i);
   const exp = x === 0x65 || x === 0x45;
   if (exp) {
     const sign = at(i + 1) === 0x2b || at(i + 1) === MINUS ? 1 : 0;
-    const d = digits(i + 1 + sign);
+    const d = digitsEnd(B, i + 1 + sign, E);
     if (d === i + 1 + sign) return Number.NaN;
     i = d;
   }
   P = i;
-  const plain = exp ? Number.NaN : plainDecimal(s, i, dot);
+  const plain = exp ? Number.NaN : plainDecimal(B, s, i, dot);
   if (!Number.isNaN(plain)) return plain;
-  const text = latin1(s, i);
+  const text = latin1(B, s, i);
   const v = Number(text);
   return String(v) === text ? v : Number.NaN;
 }
@@ -346,7 +310,7 @@ function stringValue(n: SchemaNode): boolean {
   const len = str();
   if (len < 0 || len < (n.minLength as number) || len > (n.maxLength as number)) return false;
   if (n.steps !== undefined) return strPlain && strAscii && stepsEnd(n.steps, s) === strEnd;
-  if (n.re !== undefined) return strPlain && n.re.test(strAscii ? latin1(s, strEnd) : UTF8.decode(B.subarray(s, strEnd)));
+  if (n.re !== undefined) return strPlain && n.re.test(strAscii ? latin1(B, s, strEnd) : UTF8.decode(B.subarray(s, strEnd)));
   return true;
 }
 

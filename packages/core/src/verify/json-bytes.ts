@@ -40,3 +40,43 @@ export function escapeLength(b: Uint8Array, i: number, end: number): number {
   const v = hi * 16 + lo;
   return v === 8 || v === 9 || v === 10 || v === 12 || v === 13 ? -1 : 6;
 }
+
+/** The index after the decimal digits from `i` (before `end`). */
+export function digitsEnd(b: Uint8Array, i: number, end: number): number {
+  while (i < end && (b[i] as number) >= 0x30 && (b[i] as number) <= 0x39) i++;
+  return i;
+}
+
+/** Bytes as a string of the same code units (ASCII text). */
+export function latin1(b: Uint8Array, s: number, e: number): string {
+  let out = '';
+  for (let i = s; i < e; i++) out += String.fromCharCode(b[i] as number);
+  return out;
+}
+
+/** Powers of ten a double holds exactly. */
+const POW10 = Array.from({ length: 23 }, (_, k) => 10 ** k);
+
+/**
+ * The number `b[s, e)` (JSON grammar already checked; `dot` its decimal point or -1; no exponent)
+ * when it is a decimal of at most 15 significant digits without a trailing zero in its fraction,
+ * 1e-6 or more: it then has one canonical form (ECMAScript's shortest round trip), these very
+ * digits, and its value is `digits / 10^fraction`, one correctly rounded division, as Number()
+ * reads it. NaN: not that case (the caller compares String(Number(text)) with the text).
+ */
+export function plainDecimal(b: Uint8Array, s: number, e: number, dot: number): number {
+  const neg = b[s] === 0x2d;
+  const fd = dot < 0 ? 0 : e - dot - 1;
+  if (fd > 22 || (fd > 0 && b[e - 1] === 0x30)) return Number.NaN;
+  let m = 0;
+  let sig = 0;
+  for (let j = neg ? s + 1 : s; j < e; j++) {
+    if (j === dot) continue;
+    const d = (b[j] as number) - 0x30;
+    if (d !== 0 || sig > 0) sig++;
+    m = m * 10 + d;
+  }
+  const v = m / (POW10[fd] as number);
+  if (sig > 15 || (fd > 0 && v < 1e-6) || (neg && v === 0)) return Number.NaN;
+  return neg ? -v : v;
+}
