@@ -7,7 +7,7 @@
  */
 import { feedStream, Verifier, type VerifyOptions, type VerifyReport } from '@auditready/core/verify';
 import { describe, expect, it } from 'vitest';
-import { resolveKey } from '../src/hash.js';
+import { hashLineBytes, resolveKey } from '../src/hash.js';
 import { HashChain } from '../src/hash-chain.js';
 
 const KEY = { id: 'k1', secret: `hex:${'5a'.repeat(32)}` };
@@ -100,6 +100,24 @@ describe('the line worker gives the sequential reading’s report', () => {
 
     const dup = [...honest.slice(0, 3000), honest[2999] as string, ...honest.slice(3000)];
     expect((await same('duplicated', `${dup.join('\n')}\n`)).valid).toBe(false);
+  }, 120_000);
+
+  it('lines crafted with a correct hash but not valid entries are reported by whichever thread reads them', async () => {
+    // A matching hash proves nothing on a plain chain: the byte check must refuse these in the worker too.
+    const craft = (line: string, extra: string) => {
+      const text = line.replace(/"hash":"[0-9a-f]{64}",/, `"hash":"${'0'.repeat(64)}",`).replace(/}$/, `${extra}}`);
+      const bytes = Buffer.from(text);
+      const at = text.indexOf('"hash":"');
+      const hash = hashLineBytes(bytes, 0, at, at + 8 + 64 + 2, bytes.length);
+      return text.replace('0'.repeat(64), hash);
+    };
+    const crafted = [...honest];
+    for (const i of [50, 2500, 4800]) crafted[i] = craft(crafted[i] as string, ',"x":nonsense');
+    crafted[3300] = craft(crafted[3300] as string, ',"x":1');
+    const r = await same('crafted', `${crafted.join('\n')}\n`);
+    expect(r.valid).toBe(false);
+    const unparseable = r.breaks.filter((b) => b.kind === 'unparseable').map((b) => b.line);
+    expect(unparseable).toEqual([51, 2501, 3301, 4801]);
   }, 120_000);
 
   it('CRLF, blank lines, garbage, an over-long line, a torn last line', async () => {
