@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { canonicalize } from '../src/canonical.js';
 import { hashLineBytes } from '../src/hash.js';
 import { HashChain } from '../src/hash-chain.js';
-import { Verifier, type VerifyReport, verifyStream } from '../src/verify/index.js';
+import { Verifier, type VerifyReport, verifyStream, verifySync } from '../src/verify/index.js';
 import { scanLine } from '../src/verify/scan.js';
 import { patternSteps } from '../src/verify/schema-bytes.js';
 
@@ -196,6 +196,17 @@ describe('verify: the byte fast path accepts only what the full path accepts', (
       await agree(text({ details }));
     expect((await agree(text({ action: `"${'é'.repeat(256)}"` }))).valid).toBe(true);
     expect((await agree(text({ actor: `{"id":"u9","roles":[${Array(64).fill('"r"').join(',')}],"type":"user"}` }))).valid).toBe(true);
+  });
+
+  it('a line given as a string with a lone surrogate (which UTF-8 cannot hold) is not read from its encoded bytes', () => {
+    // Encoding turns the surrogate into U+FFFD; a hash over those bytes must not make the string VALID.
+    const { lines } = honest();
+    const { line } = rehash(text({ details: '{"a":"x\uFFFDy"}' }));
+    const asString = new TextDecoder().decode(line).replace('\uFFFD', '\uD800');
+    const all = [...lines.map((l) => new TextDecoder().decode(l)), asString];
+    const fast = verifySync(all);
+    expect(fast).toEqual(verifySync(all, { fastPath: false }));
+    expect(fast.valid).toBe(false);
   });
 
   it('encrypted entries (enc, pii) are counted the same way by both paths', async () => {

@@ -107,7 +107,8 @@ export class Verifier {
     this.#nextLine(where.file);
     if (parsed === undefined && line !== undefined) {
       // Fast path: the line's own bytes, when it is the next entry of a known chain (see #fast).
-      if (tryFast) {
+      if (tryFast && line.isWellFormed()) {
+        // (A lone surrogate would be encoded as U+FFFD: those bytes are not this line.)
         const bytes = UTF8_ENCODER.encode(line);
         if (this.#fast(bytes, 0, bytes.length, where)) return;
       }
