@@ -198,6 +198,23 @@ describe('verify: the byte fast path accepts only what the full path accepts', (
     expect((await agree(text({ actor: `{"id":"u9","roles":[${Array(64).fill('"r"').join(',')}],"type":"user"}` }))).valid).toBe(true);
   });
 
+  it('bytes that decode to a valid entry but are not its UTF-8 (invalid sequences, a BOM) are reported, never VALID', async () => {
+    // The hash is computed over the decoded text's bytes (U+FFFD, no BOM): only the bytes on disk differ.
+    const t = text({ details: '{"a":"x\uFFFDy"}' });
+    const { line } = rehash(t);
+    const at = line.indexOf(0xef);
+    const invalid = new Uint8Array([...line.subarray(0, at), 0xc3, ...line.subarray(at + 3)]);
+    const bom = new Uint8Array([0xef, 0xbb, 0xbf, ...rehash(text({})).line]);
+    for (const bytes of [invalid, bom]) {
+      const { lines } = honest();
+      const all = [...lines, bytes];
+      const full = run(all, false);
+      expect(run(all, true)).toEqual(full);
+      expect(full.valid).toBe(false);
+      expect(full.breaks[0]).toMatchObject({ kind: 'unparseable', line: 4 });
+    }
+  });
+
   it('a line given as a string with a lone surrogate (which UTF-8 cannot hold) is not read from its encoded bytes', () => {
     // Encoding turns the surrogate into U+FFFD; a hash over those bytes must not make the string VALID.
     const { lines } = honest();

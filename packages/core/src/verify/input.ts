@@ -4,7 +4,7 @@ import { canonicalForms } from '../hash-chain.js';
 import { checkEntry } from '../schema.js';
 import type { AuditEntry, ChainHead } from '../types.js';
 import { errorMessage } from '../util.js';
-import type { Bridge, VerifyItem, VerifyOptions } from './types.js';
+import type { Bridge, Position, VerifyItem, VerifyOptions } from './types.js';
 
 export function checkOptions(options: VerifyOptions): void {
   if (options === null || typeof options !== 'object') throw new AuditConfigError('verify options must be an object');
@@ -41,15 +41,17 @@ export function unwrap(item: VerifyItem): { line?: string; parsed?: unknown; fil
 }
 
 /** A break for a line that parsed but is not a valid entry, naming its chain and seq if it has them. */
-export function schemaBreak(parsed: unknown, errors: { path: string; message: string }[]) {
+export function schemaBreak(parsed: unknown, errors: { path: string; message: string }[], where: Position) {
   const o = parsed !== null && typeof parsed === 'object' ? (parsed as { chain?: unknown; seq?: unknown }) : {};
   const detail = errors
     .slice(0, 3)
     .map((e) => `${e.path === '' ? '(root)' : e.path}: ${e.message}`)
     .join('; ');
   return {
+    kind: 'unparseable' as const,
     ...(typeof o.chain === 'string' ? { chain: o.chain } : {}),
     ...(Number.isSafeInteger(o.seq) ? { seq: o.seq as number } : {}),
+    ...where,
     message: `not a valid entry: ${detail}`,
   };
 }
@@ -72,5 +74,16 @@ export function checkParsed(parsed: unknown): { forms: { unhashed: string; line:
         { path: err instanceof AuditCanonicalError ? (err.path ?? '') : '', message: `has no canonical form: ${errorMessage(err)}` },
       ],
     };
+  }
+}
+
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** `buf[start, end)` as text when it is valid UTF-8 (a BOM kept, as U+FEFF), else undefined. */
+export function strictUtf8(buf: Uint8Array, start: number, end: number): string | undefined {
+  try {
+    return STRICT_UTF8.decode(buf.subarray(start, end));
+  } catch {
+    return undefined;
   }
 }

@@ -15,7 +15,7 @@ import { BreakLedger, type BreakRef } from './breaks.js';
 import { ChainTrack, type Checked, modifiedMessage } from './chain.js';
 import { type SettleInputs, settle, settleInputs } from './commitments.js';
 import { annotateEpochs, epochOpen, epochStep } from './epochs.js';
-import { checkOptions, checkParsed, schemaBreak, unwrap } from './input.js';
+import { checkOptions, checkParsed, schemaBreak, strictUtf8, unwrap } from './input.js';
 import { PUSH_SCANNED } from './line-scan.js';
 import { type RetentionClaim, readLibraryRecord } from './records.js';
 import { chainReport } from './report.js';
@@ -122,14 +122,7 @@ export class Verifier {
     }
     const checked = checkParsed(parsed);
     if (checked.forms === undefined) {
-      const b = schemaBreak(parsed, checked.errors);
-      this.#ledger.add({
-        kind: 'unparseable',
-        ...(b.chain !== undefined ? { chain: b.chain } : {}),
-        ...(b.seq !== undefined ? { seq: b.seq } : {}),
-        ...where,
-        message: b.message,
-      });
+      this.#ledger.add(schemaBreak(parsed, checked.errors, where));
       return;
     }
     this.#entries++;
@@ -139,9 +132,15 @@ export class Verifier {
   /** A line over `max` bytes the stream reader skipped unheld: `unparseable`, and a line for torn-write detection. */
   pushOverlong(bytes: number, max: number, pos: Position): void {
     if (this.#finished) throw new AuditInputError('Verifier.pushOverlong() after finish()');
+    this.#unreadable(pos, `a line of ${bytes} bytes, longer than any entry (limit ${max}): not read`, false);
+  }
+
+  /** A line that is no entry before any parsing: `unparseable` (`torn`: perhaps the start of one, cut by a crash). */
+  #unreadable(pos: Position, message: string, torn: boolean): void {
     this.#items++;
     this.#nextLine(pos.file);
-    this.#ledger.add({ kind: 'unparseable', ...pos, message: `a line of ${bytes} bytes, longer than any entry (limit ${max}): not read` });
+    const ref = this.#ledger.add({ kind: 'unparseable', ...pos, message });
+    if (torn) this.#pendingTorn = { ref, file: pos.file };
   }
 
   /** A line follows: a torn line before it in the same file was not the last one after all. */
@@ -169,7 +168,10 @@ export class Verifier {
       this.#nextLine(pos.file);
       return;
     }
-    this.#push(UTF8.decode(buf.subarray(start, end)), pos, false);
+    // What is sealed is UTF-8: bytes that are not (or carry a BOM) are no entry as sealed, whatever they decode to.
+    const text = strictUtf8(buf, start, end);
+    if (text !== undefined) this.#push(text, pos, false);
+    else this.#unreadable(pos, 'not valid UTF-8', isJsonPrefix(UTF8.decode(buf.subarray(start, end))));
   }
 
   /**
