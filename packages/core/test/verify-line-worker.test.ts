@@ -102,6 +102,19 @@ describe('the line worker gives the sequential reading’s report', () => {
     expect((await same('duplicated', `${dup.join('\n')}\n`)).valid).toBe(false);
   }, 120_000);
 
+  it('small chunks (createReadStream’s 64 KiB, a text stream’s 16 KiB) are gathered into blocks the worker takes', async () => {
+    // Each 64 KiB chunk's whole lines fell just short of the smallest block sent to the worker, so
+    // `verifyStream(createReadStream(file))` used to verify everything on one thread.
+    const text = `${honest.join('\n')}\n`;
+    for (const size of [65_536, 16_384]) {
+      const seq = await read(chunks(text, size), false);
+      const par = await read(chunks(text, size), true);
+      expect(par.report, `chunks of ${size}`).toEqual(seq.report);
+      expect(par.seen).toEqual(seq.seen);
+      expect(par.workerLines, `chunks of ${size}: lines the worker scanned`).toBeGreaterThan(honest.length * 0.5);
+    }
+  }, 120_000);
+
   it('lines crafted with a correct hash but not valid entries are reported by whichever thread reads them', async () => {
     // A matching hash proves nothing on a plain chain: the byte check must refuse these in the worker too.
     const craft = (line: string, extra: string) => {

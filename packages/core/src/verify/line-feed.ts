@@ -17,6 +17,13 @@ import type { Verifier } from './verifier.js';
 const NEWLINE = 0x0a;
 /** Blocks smaller than this are verified in this thread (a worker's round trip would cost more). */
 const MIN_BLOCK = 64 * 1024;
+/**
+ * A stream's smaller chunks are gathered up to this many bytes before they become a block:
+ * createReadStream's default 64 KiB chunks each fell just short of MIN_BLOCK (a chunk's whole lines
+ * are a little less than the chunk), so a plain `verifyStream(createReadStream(file))` never used
+ * the worker and ran at about 40% of the speed it reaches with large chunks.
+ */
+const GATHER_BYTES = 1 << 20;
 /** The share of a block's lines the worker scans (it is slower per line than this thread, which also links them all). */
 const WORKER_SHARE = 0.55;
 /**
@@ -130,7 +137,37 @@ export function feedWithWorker(
   o: LineFeed,
   stats?: { workerLines: number },
 ): Promise<number> {
-  return new WorkerFeed(verifier, o, stats).run(chunks);
+  return new WorkerFeed(verifier, o, stats).run(gathered(chunks));
+}
+
+/** The same bytes in chunks of at least GATHER_BYTES (but the last); larger chunks pass as they are. */
+async function* gathered(chunks: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
+  let parts: Uint8Array[] = [];
+  let length = 0;
+  for await (const chunk of chunks) {
+    if (length === 0 && chunk.length >= GATHER_BYTES) {
+      yield chunk;
+      continue;
+    }
+    parts.push(chunk);
+    length += chunk.length;
+    if (length < GATHER_BYTES) continue;
+    yield joined(parts, length);
+    parts = [];
+    length = 0;
+  }
+  if (length > 0) yield joined(parts, length);
+}
+
+function joined(parts: Uint8Array[], length: number): Uint8Array {
+  if (parts.length === 1) return parts[0] as Uint8Array;
+  const out = typeof Buffer === 'function' ? Buffer.allocUnsafe(length) : new Uint8Array(length);
+  let w = 0;
+  for (const p of parts) {
+    out.set(p, w);
+    w += p.length;
+  }
+  return out;
 }
 
 class WorkerFeed {
