@@ -1,4 +1,4 @@
-// One server for the Express benchmark, configured by argv[2]: bare | auditready |
+// One server for the Express benchmark, configured by argv[2]: bare | observer | auditready |
 // auditready-worker | pino-http | morgan | express-winston | floor (bench/floor-audit.cjs). Logs go to files in argv[3]. Prints "ready <port>".
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
@@ -51,6 +51,19 @@ if (mode === 'auditready') {
 } else if (mode === 'floor') {
   const { floorMiddleware } = await import('./floor-audit.cjs');
   app.use(floorMiddleware(dir));
+} else if (mode === 'observer') {
+  // The least any access logger does: a middleware layer that takes a time and sees the response
+  // finish (no entry, no output). What it adds is Express's and node:http's price of observing a
+  // request, under every logger's own cost.
+  let last = 0;
+  app.use((req, res, next) => {
+    const started = performance.now();
+    res.on('finish', () => {
+      last = performance.now() - started;
+    });
+    next();
+  });
+  shutdown = async () => void last;
 } else if (mode !== 'bare') {
   throw new Error(`unknown mode ${mode}`);
 }
