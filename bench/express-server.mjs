@@ -56,7 +56,7 @@ if (mode === 'auditready') {
   // finish (no entry, no output). What it adds is Express's and node:http's price of observing a
   // request, under every logger's own cost.
   let last = 0;
-  app.use((req, res, next) => {
+  app.use((_req, res, next) => {
     const started = performance.now();
     res.on('finish', () => {
       last = performance.now() - started;

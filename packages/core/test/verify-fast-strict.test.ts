@@ -8,12 +8,13 @@
  * included).
  */
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalize } from '../src/canonical.js';
 import { hashLineBytes } from '../src/hash.js';
 import { HashChain } from '../src/hash-chain.js';
+import { useCompiledScan } from '../src/verify/entry-check.js';
 import { Verifier, type VerifyReport, verifyStream, verifySync } from '../src/verify/index.js';
-import { scanLine } from '../src/verify/scan.js';
+import { type LineScan, scanLine } from '../src/verify/scan.js';
 import { patternSteps } from '../src/verify/schema-bytes.js';
 
 const ZEROS = '0'.repeat(64);
@@ -104,7 +105,13 @@ const sealedText = (ct: string) =>
 const text = (o: Parameters<typeof entryText>[1]) => enc.encode(entryText(honest().head, o));
 const swap = (from: string, to: string) => enc.encode(entryText(honest().head).replace(from, to));
 
-describe('verify: the byte fast path accepts only what the full path accepts', () => {
+describe.each([
+  ['compiled code', true],
+  ['the schema walk', false],
+])('verify: the byte fast path (%s) accepts only what the full path accepts', (_, compiled) => {
+  beforeAll(() => useCompiledScan(compiled));
+  afterAll(() => useCompiledScan(true));
+
   it('the crafting itself: an honest crafted entry verifies, by both paths', async () => {
     expect((await agree(text({}))).valid).toBe(true);
     expect((await agree(text({ details: '{"a":[1,-2.5,1e+21,1e-7,true,false,null,"x"],"b":{"c":{}},"d":[]}' }))).valid).toBe(true);
@@ -138,6 +145,8 @@ describe('verify: the byte fast path accepts only what the full path accepts', (
       text({ actor: `{"id":"u9","roles":[${Array(65).fill('"r"').join(',')}],"type":"user"}` }),
     ],
     ['an actor without its required type', text({ actor: '{"id":"u9"}' })],
+    ['an empty actor (its type is required)', text({ actor: '{}' })],
+    ['an empty service (its name is required)', swap('"service":{"name":"billing"}', '"service":{}')],
     ['an empty action', text({ action: '""' })],
     ['an action over 256 characters', text({ action: `"${'é'.repeat(257)}"` })],
     ['a method the pattern refuses', text({ http: '{"method":"GE T"}' })],
@@ -340,6 +349,84 @@ describe('verify: the byte fast path accepts only what the full path accepts', (
         if (r.valid && plainKeys(d)) expect(scanned()).toBe(true);
       }),
       { numRuns: 300 },
+    );
+  });
+});
+
+describe('the compiled byte check decides as the schema walk does', () => {
+  afterAll(() => useCompiledScan(true));
+  /** Both readings of one line: accepted or not, and where every chain member is. */
+  const both = (line: Uint8Array): [LineScan | undefined, LineScan | undefined] => {
+    const read = (compiled: boolean) => {
+      useCompiledScan(compiled);
+      const r = scanLine(line, 0, line.length);
+      return r === undefined ? undefined : { ...r };
+    };
+    return [read(true), read(false)];
+  };
+  const rich = entryText(honest().head, {
+    details: '{"a":[1,2.5,"x",{"y":[]}],"b":{"c":null,"d":true},"e":"t\\u0001é\\nxt \\"q\\"","\u00e9":-0.5}',
+    http: '{"bytesIn":10,"durationMs":12.4,"method":"GET","path":"/a?b=c","protocol":"HTTP/1.1","requestId":"r-1","route":"/a","status":200}',
+  })
+    .replace(
+      '"prev":',
+      `"pii":{"ct":"${'A'.repeat(24)}","iv":"BBBBBBBBBBBBBBBB","kid":"cccccccccccccccc","paths":["actor.id"],"sid":"dddddddddddddddddddddddddddddddd"},"prev":`,
+    )
+    .replace('"ts":', '"trace":{"flags":"01","spanId":"00f067aa0ba902b7","traceId":"4bf92f3577b34da6a3ce929d0e0e4736"},"ts":');
+
+  it('on a rich valid line, and on any byte of it changed, added or removed', async () => {
+    const [c, w] = both(enc.encode(rich));
+    const rep = await agree(enc.encode(rich));
+    expect(rep.breaks).toEqual([]);
+    expect(rep.valid).toBe(true);
+    expect(c).toBeDefined();
+    expect(c).toEqual(w);
+    const alphabet = [...'{}[]",:\\ 0123456789.-+eEtrufalsnxyzT', '\u0001', '\u007f', '\u00e9', '\u{10000}'];
+    fc.assert(
+      fc.property(fc.nat(), fc.constantFrom('set', 'insert', 'delete'), fc.constantFrom(...alphabet), (at, how, ch) => {
+        const i = at % rich.length;
+        const t =
+          how === 'set'
+            ? rich.slice(0, i) + ch + rich.slice(i + 1)
+            : how === 'insert'
+              ? rich.slice(0, i) + ch + rich.slice(i)
+              : rich.slice(0, i) + rich.slice(i + 1);
+        const [x, y] = both(enc.encode(t));
+        expect(x).toEqual(y);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('on lines cut short or read inside a larger buffer (the bytes after the line are not part of it)', () => {
+    const line = enc.encode(rich);
+    for (let cut = 1; cut < line.length; cut++) {
+      const buf = Uint8Array.from(line);
+      const read = (compiled: boolean) => {
+        useCompiledScan(compiled);
+        const r = scanLine(buf, 0, cut);
+        return r === undefined ? undefined : { ...r };
+      };
+      expect(read(true), `cut at ${cut}`).toEqual(read(false));
+      expect(read(true)).toBeUndefined();
+    }
+  });
+
+  it('on random values in every member', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...[...rich.matchAll(/"([A-Za-z]+)":/g)].map((m) => m[1] as string)),
+        fc.jsonValue({ maxDepth: 2 }),
+        (key, v) => {
+          const t = rich.replace(
+            new RegExp(`"${key}":("(?:[^"\\\\]|\\\\.)*"|-?[0-9.e+]+|true|false|null)`),
+            `"${key}":${JSON.stringify(v)}`,
+          );
+          const [x, y] = both(enc.encode(t));
+          expect(x).toEqual(y);
+        },
+      ),
+      { numRuns: 2000 },
     );
   });
 });

@@ -1,19 +1,15 @@
 /**
- * The verifier's byte fast path reads a line without decoding or parsing it, so it must accept
- * exactly the lines the full path (decode, JSON.parse, the entry schema, the canonical-form check)
- * accepts: a matching hash proves nothing on a plain SHA-256 chain, anyone can compute it over any
- * bytes. scanEntry() checks, in one pass over the bytes, that the line is valid UTF-8, JSON in
- * canonical form (no whitespace, keys sorted and unique, numbers as ECMAScript writes them, strings
- * escaped as JSON.stringify escapes them) and a valid entry of a plain kind (schema-bytes.ts
- * compiles the schema), and finds where the members the chain needs are. Anything it is unsure of
- * (escaped keys, keys that sort differently in UTF-8 and UTF-16, deep nesting) makes it answer no:
- * the full path then decides, so a "no" is always safe and a "yes" must be exact.
+ * The byte check of a line (entry-check.ts says what it must accept), read by walking the
+ * compiled schema (schema-bytes.ts): valid UTF-8, JSON in canonical form (no whitespace, keys
+ * sorted and unique, numbers as ECMAScript writes them, strings escaped as JSON.stringify escapes
+ * them) and the entry schema, in one pass, noting where each top-level member is. Anything it is
+ * unsure of (escaped keys, keys that sort differently in UTF-8 and UTF-16, deep nesting) makes it
+ * answer no. This walk is the reference; entry-scan-gen.ts compiles the same checks into code for
+ * the schema's own objects and calls back here for everything else.
  */
 
 import { digitsEnd, escapeLength, latin1, plainDecimal, utf8Length } from './json-bytes.js';
-import type { LineScan } from './scan.js';
 import {
-  compiledEntrySchema,
   K_ANY,
   K_ARRAY,
   K_CONST,
@@ -42,8 +38,6 @@ const DIGIT_9 = 0x39;
 
 /** Nesting deeper than this is left to the full path (the canonical form refuses more than 100 levels). */
 const MAX_DEPTH = 64;
-/** Kinds whose records carry nothing the verifier must read (genesis, recovered, gap, retention, checkpoint, epoch, erasure do). */
-const PLAIN_KINDS = ['access', 'event', 'clock', 'rejected', 'notice', 'heartbeat'].map((k) => new TextEncoder().encode(k));
 const LITERALS = ['true', 'false', 'null'].map((k) => new TextEncoder().encode(k));
 const UTF8 = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
 
@@ -57,7 +51,7 @@ let strEnd = 0;
 let strPlain = true;
 let strAscii = true;
 /** Top-level members: key quote, value start, value end (three numbers per property index). */
-const TOP = new Float64Array(3 * 32);
+export const TOP = new Float64Array(3 * 32);
 let topPresent = 0;
 
 /**
@@ -70,7 +64,7 @@ function at(i: number): number {
 }
 
 /** 1 for bytes that stand for themselves in a canonical JSON string: printable ASCII but `"` and `\\`. */
-const PLAIN = new Uint8Array(256).map((_, c) => ((c >= 0x20 && c < 0x7f && c !== QUOTE && c !== BACKSLASH) || c === 0x7f ? 1 : 0));
+export const PLAIN = new Uint8Array(256).map((_, c) => ((c >= 0x20 && c < 0x7f && c !== QUOTE && c !== BACKSLASH) || c === 0x7f ? 1 : 0));
 
 /** Reads the string at P (its opening quote). Returns its length in code points (as the schema counts), or -1. */
 function str(): number {
@@ -255,7 +249,7 @@ function closedObject(n: SchemaNode, depth: number, top: boolean): boolean {
     if (at(P) !== COLON) return false;
     const vs = ++P;
     const kid = kids[idx] as SchemaNode;
-    if (kid.k === K_STRING && !kid.stepsPlain && kid.re === undefined && at(P) === QUOTE) {
+    if (kid.k === K_STRING && kid.steps === undefined && kid.re === undefined && at(P) === QUOTE) {
       // Most members are strings with only a length limit: read here, without value()'s dispatch.
       const len = str();
       if (len < 0 || len < kid.minLength || len > kid.maxLength) return false;
@@ -349,68 +343,53 @@ function value(n: SchemaNode, depth: number): boolean {
   }
 }
 
-/** Property indexes of the top-level members scanEntry reports. */
-let IDX: { chain: number; seq: number; prev: number; hash: number; kid: number; kind: number; enc: number; pii: number } | undefined;
+/** Code point length, plain (no escape), ASCII, of the string strAt read; a number numAt read; the top-level members present. */
+export const R = new Float64Array(4);
 
-function indexes(names: string[]): NonNullable<typeof IDX> {
-  const ix = (n: string) => names.indexOf(n);
-  return {
-    chain: ix('chain'),
-    seq: ix('seq'),
-    prev: ix('prev'),
-    hash: ix('hash'),
-    kid: ix('kid'),
-    kind: ix('kind'),
-    enc: ix('enc'),
-    pii: ix('pii'),
-  };
+/** The string at `p` (its opening quote) in `b[…, e)`: the index after its closing quote, or -1 (R[0] length, R[1] plain, R[2] ASCII). */
+export function strAt(b: Uint8Array, p: number, e: number): number {
+  B = b;
+  P = p;
+  E = e;
+  const len = str();
+  if (len < 0) return -1;
+  R[0] = len;
+  R[1] = strPlain ? 1 : 0;
+  R[2] = strAscii ? 1 : 0;
+  return P;
 }
 
-/** The top-level allOf (schema-bytes.ts compiles it): each rule that applies holds. */
-function rulesHold(kindStart: number, kindEnd: number): boolean {
-  for (const r of compiledEntrySchema().rules) {
-    if ((topPresent & r.absent) !== 0 || (topPresent & r.present) !== r.present) continue;
-    if (r.kinds !== undefined && !isOneOf(r.kinds, kindStart, kindEnd)) continue;
-    if ((topPresent & r.required) !== r.required || (topPresent & r.forbidden) !== 0) return false;
-  }
-  return true;
+/** The number at `p`: the index after it, or -1 when it is not written as ECMAScript writes it (R[0] its value). */
+export function numAt(b: Uint8Array, p: number, e: number): number {
+  B = b;
+  P = p;
+  E = e;
+  const x = num();
+  if (Number.isNaN(x)) return -1;
+  R[0] = x;
+  return P;
 }
 
-/**
- * Checks line `b[start, end)` (see the module comment) and fills `out` with where its chain
- * members are. False for anything but a valid canonical entry of a plain kind.
- */
-export function scanEntry(b: Uint8Array, start: number, end: number, out: LineScan): boolean {
-  if (end - start < 2 || b[start] !== OPEN_BRACE || b[end - 1] !== CLOSE_BRACE) return false;
-  const schema = compiledEntrySchema();
-  IDX ??= indexes(schema.top.names as string[]);
+/** The value at `p` as `n` says (in an object at `depth`): the index after it, or -1. */
+export function valueAt(b: Uint8Array, p: number, e: number, n: SchemaNode, depth: number): number {
+  B = b;
+  P = p;
+  E = e;
+  return value(n, depth) ? P : -1;
+}
+
+/** The whole line as the top-level object (TOP, R[3] the members present): true when it is one and ends at `end`. */
+export function topAt(top: SchemaNode, b: Uint8Array, start: number, end: number): boolean {
   B = b;
   P = start;
   E = end;
-  try {
-    if (!closedObject(schema.top, 1, true) || P !== end) return false;
-    const x = IDX;
-    const kindStart = TOP[3 * x.kind + 1] as number;
-    const kindEnd = TOP[3 * x.kind + 2] as number;
-    if (!isOneOf(PLAIN_KINDS, kindStart + 1, kindEnd - 1) || !rulesHold(kindStart + 1, kindEnd - 1)) return false;
-    out.chainStart = (TOP[3 * x.chain + 1] as number) + 1;
-    out.chainEnd = (TOP[3 * x.chain + 2] as number) - 1;
-    let seq = 0;
-    for (let i = TOP[3 * x.seq + 1] as number; i < (TOP[3 * x.seq + 2] as number); i++) seq = seq * 10 + ((b[i] as number) - DIGIT_0);
-    out.seq = seq;
-    out.prevStart = (TOP[3 * x.prev + 1] as number) + 1;
-    out.prevEnd = (TOP[3 * x.prev + 2] as number) - 1;
-    out.hashStart = TOP[3 * x.hash] as number;
-    out.hashValStart = (TOP[3 * x.hash + 1] as number) + 1;
-    out.hashValEnd = (TOP[3 * x.hash + 2] as number) - 1;
-    out.hashEnd = out.hashValEnd + 2; // the closing quote and the comma (ts and v always follow)
-    const kid = (topPresent & (1 << x.kid)) !== 0;
-    out.kidStart = kid ? (TOP[3 * x.kid + 1] as number) + 1 : -1;
-    out.kidEnd = kid ? (TOP[3 * x.kid + 2] as number) - 1 : -1;
-    out.sealed = ((topPresent >> x.enc) & 1) | (((topPresent >> x.pii) & 1) << 1);
-    return true;
-  } finally {
-    B = EMPTY; // hold no reader's buffer
-  }
+  if (!closedObject(top, 1, true) || P !== end) return false;
+  R[3] = topPresent;
+  return true;
+}
+
+/** Holds no reader's buffer once a line is read. */
+export function release(): void {
+  B = EMPTY;
 }
 const EMPTY = new Uint8Array(0);

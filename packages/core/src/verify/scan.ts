@@ -2,7 +2,7 @@
  * Byte-level reading for the verifier's fast path (entry-scan.ts checks and scans a line), what
  * the line worker answers per line, and torn-write detection.
  */
-import { scanEntry } from './entry-scan.js';
+import { scanEntry } from './entry-check.js';
 
 // ASCII bytes, named.
 const QUOTE = 0x22; // "
