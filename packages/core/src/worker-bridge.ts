@@ -2,13 +2,14 @@
 
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Worker } from 'node:worker_threads';
+import { Worker, type WorkerOptions } from 'node:worker_threads';
 import type { IssuedCheckpoint } from './checkpointer.js';
 import type { AuditClock } from './clock.js';
 import { AuditConfigError, AuditError, AuditUnavailableError } from './errors.js';
 import type { AuditHealth } from './logger-types.js';
 import { intOption } from './options.js';
 import type { ErasureResult } from './subjects.js';
+import { errorMessage } from './util.js';
 
 /** An error from the worker, rebuilt in the app's thread with its name, code and message. */
 export class WorkerReportedError extends AuditError {
@@ -192,4 +193,28 @@ export function erasureAnswer(answer: unknown): ErasureResult {
   if (r.error) throw new WorkerReportedError(r.error);
   if (r.ok === false || r.erased === undefined) throw new AuditUnavailableError('eraseSubject(): the audit worker did not answer');
   return r.erased;
+}
+
+/**
+ * Starts the audit thread with the app's Node options. They are inherited as they are (Node then
+ * leaves out those that are the process's: --max-old-space-size, --expose-gc, --stack-size ...),
+ * except --input-type (given with -e/--eval: it would stop the worker's own script): without it
+ * the options must be listed, and Node refuses a list holding a process option
+ * (ERR_WORKER_INVALID_EXEC_ARGV), so those it names are left out and the thread started again.
+ */
+export function startThread(file: string | URL, options: WorkerOptions): Worker {
+  const argv = process.execArgv;
+  let execArgv = argv.filter((a) => !a.startsWith('--input-type'));
+  if (execArgv.length === argv.length) return new Worker(file, options);
+  for (;;) {
+    try {
+      return new Worker(file, { ...options, execArgv });
+    } catch (err) {
+      const named = (err as { code?: unknown }).code === 'ERR_WORKER_INVALID_EXEC_ARGV' ? /flags: (.*)$/.exec(errorMessage(err)) : null;
+      const refused = new Set(named?.[1]?.split(', ') ?? []);
+      const kept = execArgv.filter((a) => !refused.has(a));
+      if (kept.length === execArgv.length) throw err;
+      execArgv = kept;
+    }
+  }
 }

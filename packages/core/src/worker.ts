@@ -1,5 +1,5 @@
 import { pathToFileURL } from 'node:url';
-import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, type Worker } from 'node:worker_threads';
 import type { IssuedCheckpoint } from './checkpointer.js';
 import { type AuditClock, createSystemClock, formatMicros } from './clock.js';
 import { AuditClosedError, AuditConfigError, AuditError, AuditHookError, AuditTransportError, AuditUnavailableError } from './errors.js';
@@ -20,6 +20,7 @@ import {
   type Settle,
   staleHealth,
   startSettle,
+  startThread,
   unclonable,
   WATCHDOG_MS,
   type WorkerAuditLoggerOptions,
@@ -117,9 +118,7 @@ class WorkerLogger implements AuditLogger {
     const { port1, port2 } = new MessageChannel();
     this.#replies.close();
     this.#replies = port1;
-    const worker = new Worker(workerFile(), {
-      // Not the app's --input-type (given with -e/--eval): it would stop the worker's own script.
-      execArgv: process.execArgv.filter((a) => !a.startsWith('--input-type')),
+    const worker = startThread(workerFile(), {
       workerData: {
         setup: this.#setup,
         setupData: this.#setupData,

@@ -363,6 +363,41 @@ describe('a worker that never starts', () => {
   });
 });
 
+describe("the app's Node options", () => {
+  // Node refuses process options (heap size, --expose-gc, ...) when they are listed for a worker;
+  // handing the app's options over as a list made startWorkerAuditLogger throw
+  // ERR_WORKER_INVALID_EXEC_ARGV in any app started with --max-old-space-size.
+  const options = ['--max-old-space-size=512', '--expose-gc', '--stack-size=900', '--enable-source-maps'];
+  const built = new URL('../dist/worker.js', import.meta.url).href; // the script may live anywhere
+  const script = (dir: string) => `import { startWorkerAuditLogger } from ${JSON.stringify(built)};
+    const logger = await startWorkerAuditLogger(${JSON.stringify(fixture('setup-file.mjs').href)}, { setupData: { dir: ${JSON.stringify(dir)} } });
+    logger.recordLater({ action: 'started-with-options' });
+    await logger.close();
+    console.log('closed');`;
+  const run = async (args: string[]) => {
+    const { spawnSync } = await import('node:child_process');
+    return spawnSync(process.execPath, args, { cwd: join(import.meta.dirname, '..'), encoding: 'utf8', timeout: 30_000 });
+  };
+
+  it('a script started with process options (inherited by the audit thread as Node allows)', async () => {
+    const dir = useDir();
+    const file = join(dir, 'app.mjs');
+    writeFileSync(file, script(dir));
+    const r = await run([...options, file]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe('closed');
+    expect(lines(dir).map((l) => JSON.parse(l).action ?? JSON.parse(l).kind)).toEqual(['genesis', 'started-with-options']);
+  });
+
+  it('the same given with --input-type and -e (the options are then listed, without those Node refuses)', async () => {
+    const dir = useDir();
+    const r = await run(['--input-type=module', ...options, '-e', script(dir)]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe('closed');
+    expect(lines(dir).map((l) => JSON.parse(l).action ?? JSON.parse(l).kind)).toEqual(['genesis', 'started-with-options']);
+  });
+});
+
 describe('a worker whose event loop is blocked', () => {
   it('the watchdog reports it, fail-closed refuses, health() answers at once, and flush() is bounded', async () => {
     for (const failClosed of [false, true]) {
