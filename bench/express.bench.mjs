@@ -5,7 +5,8 @@
 // added CPU is taken per round, then the median and spread over the rounds. All servers run for the
 // whole benchmark and take short turns (2 s), each round starting at a different server. req/s and p99 are
 // secondary: a co-located load generator on a shared machine moves them by 2x.
-// Modes: bare; auditready (default: fsync per batch, beside the floor); auditready-none
+// Modes: bare; observer (a middleware that only sees the response finish: what observing a
+// request costs any logger); auditready (default: fsync per batch, beside the floor); auditready-none
 // (durability 'none': the same durability as the peers, which never fsync); auditready-worker (the
 // logger in a worker thread); floor (bench/floor-audit.cjs: a JSON line, a SHA-256 chain, fdatasync'd
 // appends); pino-http; morgan; express-winston. Each server runs in its own process; the servers
@@ -21,7 +22,7 @@ const seconds = Number(process.env.EXPRESS_BENCH_SECONDS ?? 2);
 const rounds = Number(process.env.EXPRESS_BENCH_ROUNDS ?? 15);
 const connections = Number(process.env.EXPRESS_BENCH_CONNECTIONS ?? 50);
 const modes = (
-  process.env.EXPRESS_BENCH_MODES ?? 'bare,auditready,auditready-none,auditready-worker,floor,pino-http,morgan,express-winston'
+  process.env.EXPRESS_BENCH_MODES ?? 'bare,observer,auditready,auditready-none,auditready-worker,floor,pino-http,morgan,express-winston'
 ).split(',');
 const TICK_MS = 1000 / 100; // USER_HZ: 100 on Linux
 
@@ -133,4 +134,8 @@ if (modes.includes('pino-http') && modes.includes('bare')) {
 if (modes.includes('auditready-worker'))
   console.log(
     `auditready-worker: request thread added CPU ${median(added('auditready-worker', 'mainUs')).toFixed(1)} µs per request (middle half of rounds ${spread(added('auditready-worker', 'mainUs'))}) — target <= 10 µs`,
+  );
+if (modes.includes('observer'))
+  console.log(
+    `observer (only sees the response finish): request thread added CPU ${median(added('observer', 'mainUs')).toFixed(1)} µs per request (middle half of rounds ${spread(added('observer', 'mainUs'))})`,
   );
