@@ -20,12 +20,16 @@ function run(
   killAfterMs: number,
   config: 'plain' | 'full' | 'encrypted' = 'plain',
   env: Record<string, string> = {},
-): Promise<{ acked: Map<string, number>; signal: NodeJS.Signals | null }> {
+  clockFrom: 'first-write' | 'spawn' = 'first-write',
+): Promise<{ acked: Map<string, number>; signal: NodeJS.Signals | null; firstAckMs: number | undefined }> {
   return new Promise((resolve, reject) => {
+    const spawned = performance.now();
+    let firstAckMs: number | undefined;
     const child = spawn(process.execPath, [writer, dir, mode, config], {
       stdio: ['ignore', 'pipe', 'inherit'],
       env: { ...process.env, ...env },
     });
+    if (clockFrom === 'spawn' && mode === 'crash') setTimeout(() => child.kill('SIGKILL'), killAfterMs);
     const acked = new Map<string, number>();
     let buf = '';
     child.stdout.setEncoding('utf8');
@@ -39,14 +43,15 @@ function run(
         // a crash the next start must record). From 'ready', a slow start (a loaded CI machine) let a
         // kill land before the file was opened: nothing to recover, one `recovered` record fewer.
         const start = line.startsWith('ack ') && acked.size === 0;
-        if (start && mode === 'crash') setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+        if (start) firstAckMs = performance.now() - spawned;
+        if (start && mode === 'crash' && clockFrom === 'first-write') setTimeout(() => child.kill('SIGKILL'), killAfterMs);
         const m = /^ack (\S+) (\d+)$/.exec(line);
         if (m) acked.set(m[1] as string, Math.max(acked.get(m[1] as string) ?? -1, Number(m[2])));
         nl = buf.indexOf('\n');
       }
     });
     child.on('error', reject);
-    child.on('exit', (_code, signal) => resolve({ acked, signal }));
+    child.on('exit', (_code, signal) => resolve({ acked, signal, firstAckMs }));
   });
 }
 
@@ -90,6 +95,36 @@ describe('crash recovery with real processes', () => {
     expect(recovered).toHaveLength(25);
     expect(recovered.filter((e) => e.details.tornTail).length).toBe(torn);
     expect(readDir(dir).length).toBeGreaterThan(1000);
+  }, 120_000);
+
+  it('15 SIGKILLs while the process starts (loading, opening and locking the log, recovering): every next start succeeds and the log verifies', async () => {
+    // Kills from the spawn on land anywhere in a start: before the log exists, while its lock or
+    // head is taken, while the previous crash is being recorded, or during the first writes.
+    const dir = tempDir();
+    const acked = new Map<string, number>();
+    // How long a start takes here (to its first durable write): the kills spread over 1.2 times that.
+    const calibration = await run(dir, 'crash', 0);
+    const startMs = calibration.firstAckMs ?? 1000;
+    for (const [c, s] of calibration.acked) acked.set(c, s);
+    let beforeFirstWrite = 0;
+    for (let round = 0; round < 15; round++) {
+      const r = await run(dir, 'crash', Math.floor(Math.random() * startMs * 1.2), 'plain', {}, 'spawn');
+      if (r.acked.size === 0) beforeFirstWrite++;
+      expect(r.signal).toBe('SIGKILL');
+      for (const [c, s] of r.acked) acked.set(c, Math.max(acked.get(c) ?? -1, s));
+      if (existsSync(join(dir, 'audit.log'))) {
+        const other = verifyDir(dir).breaks.filter((b) => !(b.kind === 'truncated' && b.file === 'audit.log'));
+        expect(other, `after the kill of round ${round}`).toEqual([]);
+      }
+    }
+    const final = await run(dir, 'close', 0);
+    expect(final.signal).toBeNull();
+    const report = verifyDir(dir);
+    expect(report.breaks).toEqual([]);
+    expect(report.chains).toHaveLength(1);
+    const seqs = new Set(entriesOf(dir).map((e) => e.seq));
+    for (const [, s] of acked) for (let q = 0; q <= s; q++) expect(seqs.has(q), `seq ${q} acknowledged but missing`).toBe(true);
+    expect(beforeFirstWrite, 'kills that landed before the first durable write').toBeGreaterThan(0);
   }, 120_000);
 
   it('with encryption at rest, 25 SIGKILLs: every acknowledged entry is on disk and opens (its data key was stored first), and the log verifies with and without the key', async () => {
