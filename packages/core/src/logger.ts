@@ -42,7 +42,6 @@ import type { NoteSigner } from './note.js';
 import { fnOption, intOption } from './options.js';
 import { compileRedaction } from './redact.js';
 import { errorReporter } from './report.js';
-import { getEntryValidator } from './schema.js';
 import { registerShutdown, unregisterShutdown } from './shutdown.js';
 import type { ErasureResult } from './subjects.js';
 import type { TransportContext } from './transport.js';
@@ -123,7 +122,6 @@ class Logger implements AuditLogger {
       now: () => this.#now(),
       report: (e) => this.#report(e),
     };
-    getEntryValidator(); // compile the schema now: configuration and schema errors surface at creation
     const chainStart = resolveChainStart(o, transports);
     const planned = o.checkpoints === undefined ? { start: chainStart, state: undefined } : treeStart(chainStart);
     const start = planned.start;

@@ -6,7 +6,7 @@
  * the entry schema), else the pattern's RegExp, as ajv runs it (`u` flag).
  */
 import { AuditSchemaError } from '../errors.js';
-import { entrySchema } from '../schema.js';
+import { entrySchema } from '../schema-def.js';
 
 export const K_ANY = 0;
 export const K_NEVER = 1;
