@@ -217,9 +217,20 @@ export class EpochSealer {
   arm(): void {
     clearTimeout(this.#timer);
     const wait = Math.max(0, this.#key.endsAt - this.#nowMs());
-    this.#timer = setTimeout(() => this.advance(), Math.min(wait + 1, 2 ** 31 - 1));
+    this.#timer = setTimeout(this.#fire, Math.min(wait + 1, 2 ** 31 - 1));
     this.#timer.unref?.();
   }
+
+  /**
+   * The timer, at the epoch's end by the logger's clock: it may fire before that end by the clock
+   * (a timer is set from the event loop's cached time, which lags behind while the loop is busy; a
+   * caller's clock may run slow), and then it is set again for what is left. Kept only while
+   * pending: advance() sets one when there is none.
+   */
+  readonly #fire = (): void => {
+    this.#timer = undefined;
+    this.advance();
+  };
 
   stop(): void {
     this.#stopped = true;

@@ -170,4 +170,24 @@ describe('forward-secure chain', () => {
     await log.close();
     expect(verifySync(mem.lines(), { forwardSecure: [K0] }).valid).toBe(true);
   });
+
+  it('an epoch timer that fires before the epoch ends by the logger clock is set again (a slow clock; a busy loop sets timers early)', async () => {
+    // The clock runs at half speed: the timer, set for the time left by this clock, fires when only
+    // half of it has passed. It used to end there: no idle epoch was ever sealed again.
+    const t0 = performance.now();
+    const base = Date.now() * 1000;
+    const clock: AuditClock = { nowMicros: () => Math.floor(base + (performance.now() - t0) * 500) };
+    const dir = mkdtempSync(join(tmpdir(), 'ar-fss-'));
+    const mem = createMemoryTransport();
+    const log = createAuditLogger({
+      service: { name: 'fss' },
+      transports: [mem],
+      handleSignals: false,
+      clock,
+      chain: { forwardSecure: { store: fileKeyState(join(dir, 's')), initialKey: K0, epochMs: 1000 } },
+    });
+    await vi.waitFor(() => expect(mem.entries().some((e) => e.kind === 'epoch')).toBe(true), { timeout: 20_000, interval: 50 });
+    await log.close();
+    expect(verifySync(mem.lines(), { forwardSecure: [K0] }).valid).toBe(true);
+  }, 30_000);
 });
