@@ -1,18 +1,15 @@
 /**
  * Checking entries against the entry schema (schema-def.ts). The validators are ajv's, generated
  * ahead of time (scripts/gen-validators.mjs, src/generated/schema-validators.js, kept current by
- * test/schema.test.ts): nothing is compiled at run time, so the logger and the verifier work where
+ * test/schema-validators.test.ts): nothing is compiled at run time, so the logger and the verifier work where
  * code generation from strings is refused (`--disallow-code-generation-from-strings`, a CSP).
  */
 import type { ErrorObject } from 'ajv';
 import { AuditSchemaError } from './errors.js';
-import { bodyExplain, bodyFast, entryExplain, entryFast } from './generated/schema-validators.js';
+import { bodyExplain, bodyFast, entryExplain, entryFast, type Validate } from './generated/schema-validators.js';
 import type { AuditEntry } from './types.js';
 
 export { bodySchema, entrySchema, SEALED_CONTENT } from './schema-def.js';
-
-/** An ajv validator: true or false, with the errors of the last call. */
-type Validate = ((value: unknown) => boolean) & { errors?: ErrorObject[] | null };
 
 /**
  * The fast validator stops at the first error: it is on record()'s hot path. The explaining one

@@ -35,6 +35,9 @@ describe('the generated schema validators', () => {
     expect(checkEntry({ ...entry, action: '😀'.repeat(257) }).errors).toEqual([
       { path: 'action', message: 'must NOT have more than 256 characters' },
     ]);
+    // A lone surrogate counts as one, as ajv counts; a high surrogate at the end of the string too.
+    expect(checkEntry({ ...entry, action: `${'\udc00'.repeat(255)}\ud800` }).valid).toBe(true);
+    expect(checkEntry({ ...entry, action: `${'😀'.repeat(255)}\ud800\ud800` }).valid).toBe(false);
     const r = checkEntry({ ...entry, hash: 'A'.repeat(64), outcome: undefined, extra: 1 });
     expect(r.valid).toBe(false);
     expect(r.errors.map((e) => e.path).sort()).toEqual(['', '', 'hash']);

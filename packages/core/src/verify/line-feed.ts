@@ -19,9 +19,10 @@ const NEWLINE = 0x0a;
 const MIN_BLOCK = 64 * 1024;
 /**
  * A stream's smaller chunks are gathered up to this many bytes before they become a block:
- * createReadStream's default 64 KiB chunks each fell just short of MIN_BLOCK (a chunk's whole lines
- * are a little less than the chunk), so a plain `verifyStream(createReadStream(file))` never used
- * the worker and ran at about 40% of the speed it reaches with large chunks.
+ * the whole lines of one of createReadStream's default 64 KiB chunks are a little less than the
+ * chunk, so with the partial line carried in front they reached MIN_BLOCK only now and then: a
+ * plain `verifyStream(createReadStream(file))` used the worker for a few blocks and ran at about
+ * 40% of the speed it reaches with large chunks.
  */
 const GATHER_BYTES = 1 << 20;
 /** The share of a block's lines the worker scans (it is slower per line than this thread, which also links them all). */
@@ -159,9 +160,14 @@ async function* gathered(chunks: AsyncIterable<Uint8Array>): AsyncIterable<Uint8
   if (length > 0) yield joined(parts, length);
 }
 
+/** Bytes about to be overwritten whole (no zero-filling where Node's Buffer is there). */
+function uninitialized(length: number): Uint8Array {
+  return typeof Buffer === 'function' ? Buffer.allocUnsafe(length) : new Uint8Array(length);
+}
+
 function joined(parts: Uint8Array[], length: number): Uint8Array {
   if (parts.length === 1) return parts[0] as Uint8Array;
-  const out = typeof Buffer === 'function' ? Buffer.allocUnsafe(length) : new Uint8Array(length);
+  const out = uninitialized(length);
   let w = 0;
   for (const p of parts) {
     out.set(p, w);
@@ -233,7 +239,7 @@ class WorkerFeed {
       this.#workerTried = true;
       this.#worker = acquireLineWorker();
     }
-    const bytes = typeof Buffer === 'function' ? Buffer.allocUnsafe(length) : new Uint8Array(length);
+    const bytes = uninitialized(length);
     let w = 0;
     for (const c of this.#carry) {
       bytes.set(c, w);
