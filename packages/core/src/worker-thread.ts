@@ -4,7 +4,7 @@
  * a synchronous call is sealed before it).
  */
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
-import type { ClockStep } from './clock.js';
+import { type ClockStep, formatMicros } from './clock.js';
 import { AuditConfigError, AuditError } from './errors.js';
 import { CLOCK_STEP, ROOM, SEAL_AT, SEAL_REJECTED, TREE } from './internal.js';
 import { type AuditLogger, type AuditLoggerOptions, createAuditLogger } from './logger.js';
@@ -137,6 +137,11 @@ async function loadLogger(data: Data, port: MessagePort, progress: Progress, sta
 }
 
 /** What a transport repaired when it opened (a stale lock taken over, a torn line set aside), for the `recovered` record. */
+/** An entry's time as the app thread read it: microseconds (formatted here), or already a timestamp. */
+function timeOf(ts: unknown): string {
+  return typeof ts === 'number' ? formatMicros(ts) : (ts as string);
+}
+
 function noteOf(transports: unknown): { note?: Record<string, unknown> } {
   if (!Array.isArray(transports)) return {};
   for (const t of transports as Transport[]) {
@@ -241,7 +246,7 @@ class WorkerHost {
   #batch(items: unknown[]): void {
     for (let i = 0; i < items.length; i += 2) {
       try {
-        this.#logger[SEAL_AT](items[i] as AuditRecordInput, items[i + 1] as string);
+        this.#logger[SEAL_AT](items[i] as AuditRecordInput, timeOf(items[i + 1]));
       } catch (err) {
         // Closed or failing closed: the bridge counted these as taken; say they were not.
         this.#reportError(err);
@@ -254,7 +259,7 @@ class WorkerHost {
   #sync(op: string | undefined, args: unknown[]): void {
     if (op === 'record' || op === 'reject') this.#took(1); // before the reply, which publishes the room
     try {
-      if (op === 'record') this.#reply({ ok: this.#logger[SEAL_AT](args[0] as AuditRecordInput, args[1] as string) });
+      if (op === 'record') this.#reply({ ok: this.#logger[SEAL_AT](args[0] as AuditRecordInput, timeOf(args[1])) });
       else if (op === 'reject') this.#reply({ ok: this.#logger[SEAL_REJECTED](args[0], args[1] as string) });
       else if (op === 'health') this.#reply({ ok: this.#logger.health() });
       else this.#reply({ error: { name: 'AuditInputError', code: 'ERR_AUDIT_INPUT', message: `unknown call ${String(op)}` } });

@@ -9,7 +9,9 @@ import {
   AuditClosedError,
   AuditConfigError,
   type AuditEntry,
+  AuditInputError,
   AuditUnavailableError,
+  createFixedClock,
   EntryOpener,
   generateNoteKey,
   openCheckpoint,
@@ -73,6 +75,27 @@ describe('startWorkerAuditLogger', () => {
     expect(verifySync(written)).toMatchObject({ valid: true, breaks: [] });
     expect(errors).toEqual([]);
     expect(() => logger.recordLater({ action: 'late' })).toThrow(/closed/);
+  });
+
+  it("the entries' times are the app thread's clock readings, to the microsecond; a clock that gives no time is refused in the caller", async () => {
+    const dir = useDir();
+    let broken = false;
+    const fixed = createFixedClock('2026-03-04T05:06:07.000Z', 1_500);
+    const clock = { nowMicros: () => (broken ? Number.NaN : fixed.nowMicros()) };
+    const logger = await startWorkerAuditLogger(fixture('setup-file.mjs'), { setupData: { dir }, clock, handleSignals: false });
+    logger.recordLater({ action: 'a' });
+    logger.record({ action: 'b' });
+    logger.recordLater({ action: 'c' });
+    broken = true;
+    expect(() => logger.recordLater({ action: 'no time' })).toThrow(AuditInputError);
+    expect(() => logger.record({ action: 'no time' })).toThrow(AuditInputError);
+    await logger.close();
+    const entries = lines(dir).map((l) => JSON.parse(l));
+    expect(entries.filter((e) => e.action !== undefined && e.kind !== 'genesis').map((e) => [e.action, e.ts])).toEqual([
+      ['a', '2026-03-04T05:06:07.000000Z'],
+      ['b', '2026-03-04T05:06:07.001500Z'],
+      ['c', '2026-03-04T05:06:07.003000Z'],
+    ]);
   });
 
   it("bad input: a rejected entry in the chain and the error in the caller's onError, with its code — also for input that cannot cross threads", async () => {

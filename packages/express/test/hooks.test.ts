@@ -69,6 +69,38 @@ describe('request and response objects that are not node:http ones', () => {
   });
 });
 
+describe('requests that cannot take a property', () => {
+  // The layer keeps each request's state on the request; these keep it aside and still record.
+  const doubles: [string, () => object][] = [
+    ['a frozen object', () => Object.freeze({ method: 'GET', url: '/frozen', headers: {}, socket: { remoteAddress: '10.0.0.1' } })],
+    [
+      'a Proxy whose set trap refuses',
+      () => new Proxy({ method: 'GET', url: '/refusing', headers: {}, socket: { remoteAddress: '10.0.0.1' } }, { set: () => false }),
+    ],
+    [
+      'a Proxy whose set trap drops the value',
+      () => new Proxy({ method: 'GET', url: '/dropping', headers: {}, socket: { remoteAddress: '10.0.0.1' } }, { set: () => true }),
+    ],
+  ];
+  for (const [name, make] of doubles)
+    it(`${name}: the request is audited, its actor kept, one entry`, async () => {
+      const audit = createTestAuditLogger({ deterministic: false });
+      const mw = auditMiddleware({ logger: audit.logger });
+      const req = make();
+      const res = new FakeResponse();
+      mw(req as never, res as never, () => {
+        requestAudit(req)?.setActor({ type: 'user', id: 'u-frozen' });
+        res.end('ok');
+      });
+      // mounted twice: the second middleware sees the state and leaves the request to the first
+      mw(req as never, new FakeResponse() as never, () => {});
+      await audit.logger.flush();
+      const entries = audit.entries().filter((e) => e.kind === 'access');
+      expect(entries).toHaveLength(1);
+      expect(entries[0]).toMatchObject({ actor: { type: 'user', id: 'u-frozen' }, http: { bytesOut: 2, status: 200 } });
+    });
+});
+
 describe('the node:http accessor and hooks', () => {
   it('leave requests no middleware audits alone: req.audit is undefined, and assigning it makes an own property', async () => {
     auditMiddleware({ logger: createTestAuditLogger().logger }); // installs the hooks
