@@ -21,7 +21,7 @@ import { bodyOf, capBody } from './body.js';
 import { clientIp, defaultActor, defaultResource } from './defaults.js';
 import { hookInstance, installHooks, isNodeHttpPair } from './hooks.js';
 import { type CompiledRule, DEFAULT_RULE, Policy } from './policy.js';
-import { attachState, RequestAudit, type RequestOwner, stateOf } from './request-state.js';
+import { RequestAudit, type RequestOwner, states } from './request-state.js';
 import { routeOf } from './route-template.js';
 import { safeGet, safeMessage } from './safe.js';
 import { parseTraceparent, REQUEST_ID } from './trace.js';
@@ -78,13 +78,13 @@ export class RequestAuditor implements RequestOwner {
    * to it. 'refused': the layer answered 503 and the app must not run.
    */
   begin(req: AppRequest, res: AppResponse): BeginResult {
-    if (stateOf(req) !== undefined) return 'next'; // mounted twice: the first one records
+    if (states.has(req)) return 'next'; // mounted twice: the first one records
     const incoming = req.headers[this.#header];
     const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : this.#generate();
     const st = new RequestAudit(requestId, performance.now(), this);
     // The client's address now: once a connection is destroyed its socket no longer has one.
     st.remote = req.socket?.remoteAddress;
-    attachState(req, st);
+    states.set(req, st);
     if (res.locals) res.locals.audit = st;
     if (!isNodeHttpPair(req, res)) hookInstance(req, res, st);
     if (!res.headersSent) res.setHeader('X-Request-Id', requestId);
@@ -237,6 +237,6 @@ export class RequestAuditor implements RequestOwner {
 
 /** The error that ended a request, noted on its entry (name, code, message as the reason) unless one is noted already. */
 export function noteRequestError(req: object, err: unknown): void {
-  const st = stateOf(req);
+  const st = states.get(req);
   if (st !== undefined && st.error === undefined) st.error = err;
 }

@@ -6,7 +6,7 @@
  * doubles) are hooked one by one instead.
  */
 import { IncomingMessage, ServerResponse } from 'node:http';
-import { type RequestAudit, stateOf, stateOfResponse } from './request-state.js';
+import { type RequestAudit, stateOfResponse, states } from './request-state.js';
 import { routeOf } from './route-template.js';
 import type { AppRequest, AppResponse } from './types.js';
 
@@ -73,7 +73,7 @@ export function closed(req: AppRequest, res: ServerResponse, st: RequestAudit): 
 /** From the shared emit hook: responses of node:http requests an auditor owns. */
 function onClose(res: ServerResponse): void {
   const req = (res as unknown as { req?: AppRequest }).req;
-  const st = req === undefined ? undefined : stateOf(req);
+  const st = req === undefined ? undefined : states.get(req);
   if (st !== undefined && !st.perInstance) closed(req as AppRequest, res, st);
 }
 
@@ -134,7 +134,7 @@ function hookAuditAccessor(reqProto: Proto): void {
     configurable: true,
     enumerable: false,
     get(this: object) {
-      return stateOf(this) ?? previous?.get?.call(this) ?? previous?.value;
+      return states.get(this) ?? previous?.get?.call(this) ?? previous?.value;
     },
     set(this: object, value: unknown) {
       // Someone else's req.audit: an own property, as it would have been without this accessor.
