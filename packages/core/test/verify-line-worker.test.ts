@@ -9,6 +9,7 @@ import { feedStream, Verifier, type VerifyOptions, type VerifyReport } from '@au
 import { describe, expect, it } from 'vitest';
 import { hashLineBytes, resolveKey } from '../src/hash.js';
 import { HashChain } from '../src/hash-chain.js';
+import { adjustShare } from '../src/verify/line-feed.js';
 
 const KEY = { id: 'k1', secret: `hex:${'5a'.repeat(32)}` };
 
@@ -114,6 +115,43 @@ describe('the line worker gives the sequential reading’s report', () => {
       expect(par.workerLines, `chunks of ${size}: lines the worker scanned`).toBeGreaterThan(honest.length * 0.5);
     }
   }, 120_000);
+
+  it('the worker’s share follows the two threads’ balance: with this thread slowed, the worker takes more; the report is the same', async () => {
+    // onLine runs on this thread for every line: made costly here, this thread is the slower one,
+    // so the worker, left waiting for blocks, is given more of each (a fixed split kept 55%).
+    const many = log(60_000, 'billing'); // ~20 blocks
+    const text = `${many.join('\n')}\n`;
+    const input = chunks(text, 1 << 20);
+    const run = async (workerShare?: number) => {
+      const v = new Verifier({ parallel: true });
+      const stats: { workerLines: number; share?: number } = { workerLines: 0 };
+      let spin = 0;
+      const onLine = () => {
+        const until = performance.now() + 0.05;
+        while (performance.now() < until) spin++;
+      };
+      await feedStream(v, input, { lineWorker: true, stats, onLine, ...(workerShare !== undefined ? { workerShare } : {}) });
+      expect(spin).toBeGreaterThan(0);
+      return { report: await v.finishAsync(), stats };
+    };
+    const adaptive = await run();
+    const fixed = await run(0.55);
+    expect(adaptive.report).toEqual(fixed.report);
+    expect(adaptive.report).toMatchObject({ valid: true, entries: 60_000 });
+    expect(fixed.stats.workerLines / many.length).toBeLessThan(0.57);
+    expect(adaptive.stats.share).toBeGreaterThan(0.65);
+    expect(adaptive.stats.workerLines / many.length).toBeGreaterThan(0.58);
+    await expect(feedStream(new Verifier(), input, { lineWorker: true, workerShare: 1.5 })).rejects.toThrow(/workerShare/);
+  }, 120_000);
+
+  it('the split rule: less for the worker when this thread waited for it, more when it waited for this thread, within bounds', () => {
+    expect(adjustShare(0.55, 5, 0)).toBeCloseTo(0.53);
+    expect(adjustShare(0.55, 5, 5)).toBeCloseTo(0.53); // this thread waiting is what costs: the worker is behind
+    expect(adjustShare(0.55, 0.1, 5)).toBeCloseTo(0.57);
+    expect(adjustShare(0.55, 0.1, 0.1)).toBe(0.55); // both kept busy: as it is
+    expect(adjustShare(0.3, 5, 0)).toBe(0.3);
+    expect(adjustShare(0.85, 0, 5)).toBe(0.85);
+  });
 
   it('lines crafted with a correct hash but not valid entries are reported by whichever thread reads them', async () => {
     // A matching hash proves nothing on a plain chain: the byte check must refuse these in the worker too.

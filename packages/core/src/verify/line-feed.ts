@@ -25,8 +25,33 @@ const MIN_BLOCK = 64 * 1024;
  * 40% of the speed it reaches with large chunks.
  */
 const GATHER_BYTES = 1 << 20;
-/** The share of a block's lines the worker scans (it is slower per line than this thread, which also links them all). */
+/**
+ * The share of a block's lines the worker scans at first (it is slower per line than this thread,
+ * which also links them all). It then follows the two threads' balance (adjustShare): the best
+ * split moves with the machine's load (another process on one core), not only with the data.
+ */
 const WORKER_SHARE = 0.55;
+const SHARE_STEP = 0.02;
+const SHARE_MIN = 0.3;
+const SHARE_MAX = 0.85;
+/** This thread waited longer than this for the worker's answer: the worker is behind. */
+const WAITED_MS = 0.25;
+
+/**
+ * The worker's next share: less when this thread waited for its answer (`waitedMs`), more when the
+ * worker waited for the block (`idleMs`: it had finished the one before and was waiting for this thread).
+ */
+export function adjustShare(share: number, waitedMs: number, idleMs: number): number {
+  if (waitedMs > WAITED_MS) return Math.max(SHARE_MIN, share - SHARE_STEP);
+  if (idleMs > WAITED_MS) return Math.min(SHARE_MAX, share + SHARE_STEP);
+  return share;
+}
+
+/** The worker's answer for a block: what it found, and how long it had waited for the block. */
+interface Answer {
+  out: Float64Array;
+  idleMs: number;
+}
 /**
  * Blocks read ahead of the one being linked (bounded memory: about twice this many chunks). Both
  * threads sat idle part of the time with 2 (the machine's speed and GC pauses move the balance
@@ -37,15 +62,15 @@ const AHEAD = 8;
 /** The worker, and the answers it owes. */
 class LineWorker {
   readonly #worker: WorkerLike;
-  readonly #waiting = new Map<number, { resolve(out: Float64Array): void; reject(e: Error): void }>();
+  readonly #waiting = new Map<number, { resolve(a: Answer): void; reject(e: Error): void }>();
   #next = 0;
   #failure: Error | undefined;
 
   constructor(worker: WorkerLike) {
     this.#worker = worker;
     worker.on('message', (m) => {
-      const msg = m as { id: number; out: Float64Array };
-      this.#waiting.get(msg.id)?.resolve(msg.out);
+      const msg = m as { id: number; out: Float64Array; idleMs: number };
+      this.#waiting.get(msg.id)?.resolve({ out: msg.out, idleMs: msg.idleMs });
       this.#waiting.delete(msg.id);
       if (this.#waiting.size === 0) worker.unref(); // idle: it must not keep the process alive
     });
@@ -57,10 +82,10 @@ class LineWorker {
   }
 
   /** Scans lines 0 to n of `lines` (start, end, number each) in `bytes` (given away). */
-  scan(bytes: ArrayBuffer, lines: Float64Array, n: number): Promise<Float64Array> {
+  scan(bytes: ArrayBuffer, lines: Float64Array, n: number): Promise<Answer> {
     if (this.#failure) return Promise.reject(this.#failure);
     const id = this.#next++;
-    const answer = new Promise<Float64Array>((resolve, reject) => this.#waiting.set(id, { resolve, reject }));
+    const answer = new Promise<Answer>((resolve, reject) => this.#waiting.set(id, { resolve, reject }));
     // Ref'd while it owes an answer: a reader awaiting it has nothing else keeping the process alive.
     if (this.#waiting.size === 1) this.#worker.ref();
     this.#worker.postMessage({ id, bytes, lines, n }, [bytes, lines.buffer as ArrayBuffer]);
@@ -121,7 +146,7 @@ interface Block {
   /** A line over the limit that ended in this block, reported before its lines (bytes, line number). */
   overlong?: [number, number];
   /** The worker's answer for the first `split` lines; this thread scans the rest. */
-  answer: Promise<Float64Array> | undefined;
+  answer: Promise<Answer> | undefined;
   split: number;
 }
 
@@ -129,15 +154,20 @@ export interface LineFeed {
   file?: string;
   max: number;
   onLine?: ((buf: Uint8Array, start: number, end: number, line: number) => void) | undefined;
+  /** A fixed share of each block for the worker (diagnostics, benchmarks); by default it adapts. */
+  workerShare?: number | undefined;
+}
+
+/** What a read with a line worker did (diagnostics, tests). */
+export interface LineFeedStats {
+  /** Lines the worker scanned. */
+  workerLines: number;
+  /** The worker's share when the read ended. */
+  share?: number;
 }
 
 /** feedStream with a line worker; returns the number of lines read. */
-export function feedWithWorker(
-  verifier: Verifier,
-  chunks: AsyncIterable<Uint8Array>,
-  o: LineFeed,
-  stats?: { workerLines: number },
-): Promise<number> {
+export function feedWithWorker(verifier: Verifier, chunks: AsyncIterable<Uint8Array>, o: LineFeed, stats?: LineFeedStats): Promise<number> {
   return new WorkerFeed(verifier, o, stats).run(gathered(chunks));
 }
 
@@ -185,12 +215,23 @@ class WorkerFeed {
   /** Bytes of a line over the limit so far (not held), or -1. */
   #overlong = -1;
   #lineNo = 0;
+  #share: number;
+  #answered = 0;
 
   constructor(
     readonly verifier: Verifier,
     readonly o: LineFeed,
-    readonly stats: { workerLines: number } | undefined,
-  ) {}
+    readonly stats: LineFeedStats | undefined,
+  ) {
+    this.#share = o.workerShare ?? WORKER_SHARE;
+  }
+
+  /** Follows the balance of the two threads, unless the share is fixed. */
+  #adjust(waitedMs: number, idleMs: number): void {
+    if (this.o.workerShare !== undefined) return;
+    this.#share = adjustShare(this.#share, waitedMs, idleMs);
+    if (this.stats) this.stats.share = this.#share;
+  }
 
   #at(line: number): Position {
     return this.o.file !== undefined ? { file: this.o.file, line } : { line };
@@ -266,7 +307,7 @@ class WorkerFeed {
     const count = b.lines.length / 3;
     if (big && this.#worker !== undefined && !inner && count > 1) {
       // The worker gets a copy of the bytes of its lines (given away, not shared) and their positions.
-      b.split = Math.ceil(count * WORKER_SHARE);
+      b.split = Math.ceil(count * this.#share);
       const upTo = b.lines[3 * (b.split - 1) + 1] as number;
       const part = new Uint8Array(bytes.subarray(0, upTo)).buffer as ArrayBuffer;
       b.answer = this.#worker.scan(part, Float64Array.from(b.lines.slice(0, 3 * b.split)), b.split);
@@ -284,7 +325,13 @@ class WorkerFeed {
     const mine = b.answer === undefined ? undefined : scanBlock(b.bytes, b.lines, b.split, count);
     let theirs: Float64Array | undefined;
     try {
-      theirs = b.answer === undefined ? undefined : await b.answer;
+      if (b.answer !== undefined) {
+        const t = performance.now();
+        const a = await b.answer;
+        theirs = a.out;
+        // The first block of a read: the worker's wait before it is not this read's balance.
+        this.#adjust(performance.now() - t, this.#answered++ === 0 ? 0 : a.idleMs);
+      }
     } catch {
       theirs = undefined; // the worker failed: this thread verifies the block
     }

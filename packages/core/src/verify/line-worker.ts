@@ -6,7 +6,12 @@
 import { parentPort } from 'node:worker_threads';
 import { scanBlock } from './line-scan.js';
 
+/** When the last block was done: the time until the next one arrives is time this worker waited (`idleMs`, for the split). */
+let lastDone = -1;
+
 parentPort?.on('message', (m: { id: number; bytes: ArrayBuffer; lines: Float64Array; n: number }) => {
+  const idleMs = lastDone < 0 ? 0 : performance.now() - lastDone;
   const out = scanBlock(Buffer.from(m.bytes), m.lines, 0, m.n);
-  parentPort?.postMessage({ id: m.id, out }, [out.buffer as ArrayBuffer]);
+  lastDone = performance.now();
+  parentPort?.postMessage({ id: m.id, out, idleMs }, [out.buffer as ArrayBuffer]);
 });

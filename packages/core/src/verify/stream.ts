@@ -1,8 +1,8 @@
 /**
  * Feeding a verifier: whole iterables, NDJSON text, and byte or text streams split into lines.
  */
-import { AuditInputError } from '../errors.js';
-import { feedWithWorker } from './line-feed.js';
+import { AuditConfigError, AuditInputError } from '../errors.js';
+import { feedWithWorker, type LineFeedStats } from './line-feed.js';
 import type { Position, VerifyItem, VerifyOptions, VerifyReport } from './types.js';
 import { Verifier } from './verifier.js';
 
@@ -42,8 +42,10 @@ export interface FeedOptions {
    * worker thread while this one links the lines before them (verify/line-feed.ts). Same report.
    */
   lineWorker?: boolean;
-  /** Counts the lines the worker scanned (diagnostics, tests). */
-  stats?: { workerLines: number };
+  /** A fixed share of each block for the worker (diagnostics, benchmarks); by default it follows the two threads' balance. */
+  workerShare?: number;
+  /** Counts the lines the worker scanned, and its share at the end (diagnostics, tests). */
+  stats?: LineFeedStats;
 }
 
 async function* bytesOf(chunks: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>): AsyncIterable<Uint8Array> {
@@ -64,8 +66,16 @@ export async function feedStream(
 ): Promise<number> {
   assertIterable(chunks, true);
   const max = options.maxLineBytes ?? MAX_LINE_BYTES;
+  const share = options.workerShare;
+  if (share !== undefined && !(typeof share === 'number' && share > 0 && share <= 1))
+    throw new AuditConfigError('feedStream: workerShare must be a number in (0, 1]', { path: 'workerShare' });
   if (options.lineWorker !== true) return feedSequential(verifier, chunks, options, max);
-  const o = { ...(options.file !== undefined ? { file: options.file } : {}), max, onLine: options.onLine };
+  const o = {
+    ...(options.file !== undefined ? { file: options.file } : {}),
+    max,
+    onLine: options.onLine,
+    workerShare: options.workerShare,
+  };
   return feedWithWorker(verifier, bytesOf(chunks), o, options.stats);
 }
 
