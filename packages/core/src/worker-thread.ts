@@ -136,12 +136,12 @@ async function loadLogger(data: Data, port: MessagePort, progress: Progress, sta
   return logger;
 }
 
-/** What a transport repaired when it opened (a stale lock taken over, a torn line set aside), for the `recovered` record. */
 /** An entry's time as the app thread read it: microseconds (formatted here), or already a timestamp. */
 function timeOf(ts: unknown): string {
   return typeof ts === 'number' ? formatMicros(ts) : (ts as string);
 }
 
+/** What a transport repaired when it opened (a stale lock taken over, a torn line set aside), for the `recovered` record. */
 function noteOf(transports: unknown): { note?: Record<string, unknown> } {
   if (!Array.isArray(transports)) return {};
   for (const t of transports as Transport[]) {

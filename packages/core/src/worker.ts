@@ -250,7 +250,7 @@ class WorkerLogger implements AuditLogger {
       this.#post();
       this.#worker.postMessage({ t: 'clock', args: [step] });
     }
-    if (!(Math.abs(us) <= 8.64e18)) formatMicros(us); // not a time: formatMicros's error, thrown here as before
+    if (typeof us !== 'number' || !(Math.abs(us) <= 8.64e18)) formatMicros(us); // not a time: formatMicros's error, here as before
     return us;
   }
 

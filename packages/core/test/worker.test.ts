@@ -79,16 +79,18 @@ describe('startWorkerAuditLogger', () => {
 
   it("the entries' times are the app thread's clock readings, to the microsecond; a clock that gives no time is refused in the caller", async () => {
     const dir = useDir();
-    let broken = false;
+    let broken: unknown;
     const fixed = createFixedClock('2026-03-04T05:06:07.000Z', 1_500);
-    const clock = { nowMicros: () => (broken ? Number.NaN : fixed.nowMicros()) };
+    const clock = { nowMicros: () => (broken !== undefined ? (broken as number) : fixed.nowMicros()) };
     const logger = await startWorkerAuditLogger(fixture('setup-file.mjs'), { setupData: { dir }, clock, handleSignals: false });
     logger.recordLater({ action: 'a' });
     logger.record({ action: 'b' });
     logger.recordLater({ action: 'c' });
-    broken = true;
-    expect(() => logger.recordLater({ action: 'no time' })).toThrow(AuditInputError);
-    expect(() => logger.record({ action: 'no time' })).toThrow(AuditInputError);
+    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, '1780000000000000', undefined]) {
+      broken = bad ?? null;
+      expect(() => logger.recordLater({ action: 'no time' }), String(bad)).toThrow(AuditInputError);
+      expect(() => logger.record({ action: 'no time' }), String(bad)).toThrow(AuditInputError);
+    }
     await logger.close();
     const entries = lines(dir).map((l) => JSON.parse(l));
     expect(entries.filter((e) => e.action !== undefined && e.kind !== 'genesis').map((e) => [e.action, e.ts])).toEqual([
