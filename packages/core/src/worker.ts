@@ -84,16 +84,15 @@ class WorkerLogger implements AuditLogger {
   readonly #waiting = new Map<number, (r: { result: FlushResult; health: AuditHealth }) => void>();
   #lastHealth: AuditHealth | undefined;
   readonly #participant = {
-    shutdownFlush: async () => {
-      await this.flush({ timeoutMs: this.#shutdownTimeoutMs });
-    },
-    shutdownClose: async () => {
-      await this.close({ timeoutMs: this.#shutdownTimeoutMs });
-    },
+    shutdownFlush: () => this.flush({ timeoutMs: this.#shutdownTimeoutMs }).then(() => {}),
+    shutdownClose: () => this.close({ timeoutMs: this.#shutdownTimeoutMs }).then(() => {}),
     pendingCount: () => (this.#dead || this.#closed ? 0 : this.#batch.length / 2 + this.#queued()),
     shutdownTimeoutMs: () => this.#shutdownTimeoutMs,
   };
-  readonly #send = () => this.#post();
+  readonly #sendNow = () => this.#post();
+  /** Small batches soon after a post wait up to 1 ms for more: a postMessage costs this thread ~3.6 µs on its own. */
+  readonly #send = () => (this.#batch.length < 32 && performance.now() - this.#posted < 1 ? setTimeout(this.#sendNow, 1) : this.#post());
+  #posted = Number.NEGATIVE_INFINITY;
 
   constructor(setup: string, o: WorkerAuditLoggerOptions) {
     this.#report = errorReporter(fnOption(o.onError, 'onError'));
@@ -259,6 +258,7 @@ class WorkerLogger implements AuditLogger {
     if (this.#batch.length === 0 || this.#dead !== undefined) return;
     const items = this.#batch;
     this.#batch = [];
+    this.#posted = performance.now();
     postBatch(this.#worker, items);
   }
 

@@ -197,6 +197,73 @@ describe('startWorkerAuditLogger', () => {
   });
 });
 
+describe('entries recorded a few per event-loop turn', () => {
+  // Each postMessage costs the app's thread ~3.6 µs however small the batch, so a batch per turn
+  // (a few requests completing per turn, as in a server under moderate load) cost several µs per
+  // entry: small batches are gathered for up to 1 ms once one was just posted.
+  const turn = () => new Promise<void>((r) => setImmediate(r));
+
+  it('are posted to the worker in a few batches, not one per turn; all arrive, in order; a batch after a quiet spell goes at once', async () => {
+    const { Worker } = await import('node:worker_threads');
+    const original = Worker.prototype.postMessage;
+    let batches = 0;
+    Worker.prototype.postMessage = function (this: InstanceType<typeof Worker>, m: unknown, ...rest: unknown[]) {
+      if ((m as { t?: string })?.t === 'batch') batches++;
+      return (original as (...a: unknown[]) => void).call(this, m, ...rest);
+    } as typeof original;
+    const dir = useDir();
+    try {
+      const logger = await startWorkerAuditLogger(fixture('setup-file.mjs'), { setupData: { dir }, handleSignals: false });
+      const started = performance.now();
+      let n = 0;
+      while (n < 300) {
+        for (let k = 0; k < 3; k++) logger.recordLater({ action: 'turn', details: { n: n++ } });
+        await turn();
+      }
+      const elapsed = performance.now() - started;
+      await logger.flush();
+      const gathered = batches;
+      // One batch per ~1 ms of turns (and at most one per turn): far fewer than the 100 turns.
+      expect(gathered).toBeLessThanOrEqual(Math.ceil(elapsed) + 2);
+      expect(gathered).toBeLessThan(100);
+      // After a quiet spell the next batch is posted in its own turn, not held back.
+      await new Promise((r) => setTimeout(r, 20));
+      logger.recordLater({ action: 'after quiet' });
+      await turn();
+      expect(batches).toBe(gathered + 1);
+      await logger.close();
+      const entries = lines(dir).map((l) => JSON.parse(l));
+      expect(entries.filter((e) => e.action === 'turn').map((e) => e.details.n)).toEqual([...Array(300).keys()]);
+      expect(entries.at(-1)?.action).toBe('after quiet');
+      expect(verifySync(lines(dir))).toMatchObject({ valid: true });
+    } finally {
+      Worker.prototype.postMessage = original;
+    }
+  });
+
+  it('a script that records a few per turn and just ends loses none of them (the gathered batch is posted before the exit)', async () => {
+    const dir = useDir();
+    const built = new URL('../dist/worker.js', import.meta.url).href;
+    const file = join(dir, 'app.mjs');
+    writeFileSync(
+      file,
+      `import { startWorkerAuditLogger } from ${JSON.stringify(built)};
+      const logger = await startWorkerAuditLogger(${JSON.stringify(fixture('setup-file.mjs').href)}, { setupData: { dir: ${JSON.stringify(dir)} } });
+      let n = 0;
+      const step = () => { logger.recordLater({ action: 'tick', details: { n: n++ } }); if (n < 40) setImmediate(step); };
+      step();`,
+    );
+    const { spawnSync } = await import('node:child_process');
+    const r = spawnSync(process.execPath, [file], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const ticks = lines(dir)
+      .map((l) => JSON.parse(l))
+      .filter((e) => e.action === 'tick');
+    expect(ticks.map((e) => e.details.n)).toEqual([...Array(40).keys()]);
+  });
+});
+
 describe('closing the worker logger while the app still records', () => {
   it('every entry taken while close() runs is delivered; after that, AuditClosedError — never a silent loss', async () => {
     const dir = useDir();
