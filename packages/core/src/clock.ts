@@ -31,9 +31,14 @@ export interface AuditClock {
 let cachedSecond = Number.NaN;
 let cachedPrefix = '';
 
-export function formatMicros(us: number): string {
+/** Throws unless `us` is a time formatMicros can write: microseconds since the epoch, finite, in Date's range. */
+export function checkMicros(us: unknown): asserts us is number {
   if (typeof us !== 'number' || !Number.isFinite(us) || Math.abs(us) > 8.64e18)
     throw new AuditInputError('formatMicros: expected microseconds since the epoch (a finite number)');
+}
+
+export function formatMicros(us: number): string {
+  checkMicros(us);
   // Timestamps come in order, so the "YYYY-MM-DDTHH:MM:SS" part is usually the previous one's.
   const second = Math.floor(us / 1_000_000);
   if (second !== cachedSecond) {

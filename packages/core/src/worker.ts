@@ -1,7 +1,7 @@
 import { pathToFileURL } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, type Worker } from 'node:worker_threads';
 import type { IssuedCheckpoint } from './checkpointer.js';
-import { type AuditClock, createSystemClock, formatMicros } from './clock.js';
+import { type AuditClock, checkMicros, createSystemClock } from './clock.js';
 import { AuditClosedError, AuditConfigError, AuditError, AuditHookError, AuditTransportError, AuditUnavailableError } from './errors.js';
 import type { AuditHealth, AuditLogger, FlushResult, RecordLaterOptions, WrapOptions } from './logger.js';
 import { wrapWith } from './logger.js';
@@ -249,7 +249,7 @@ class WorkerLogger implements AuditLogger {
       this.#post();
       this.#worker.postMessage({ t: 'clock', args: [step] });
     }
-    if (typeof us !== 'number' || !(Math.abs(us) <= 8.64e18)) formatMicros(us); // not a time: formatMicros's error, here as before
+    checkMicros(us); // not a time: refused here, in the caller, as before
     return us;
   }
 
