@@ -1,5 +1,6 @@
 // Per-request CPU time of a Nest app (Express platform): bare, with @auditready/nestjs (file
-// transport, defaults), and with nestjs-pino (to a file), all in one run; floor: the least any
+// transport, defaults: fsync per batch; auditready-none: durability 'none', nestjs-pino's own
+// durability), and with nestjs-pino (to a file), all in one run; floor: the least any
 // tamper-evident, durable access log does (bench/floor-audit.cjs), as a yardstick. CPU is read from
 // /proc/<pid>/stat (utime + stime, all threads) and /proc/<pid>/task/<pid>/stat (the main thread)
 // over a fixed number of requests sent by autocannon. Target (issue #20): the adapter's added CPU
@@ -53,7 +54,8 @@ async function measure(s) {
 // All servers start (idle ones cost nothing), then take turns: the machine drifts within a minute.
 const servers = [];
 for (const m of (
-  process.env.NEST_BENCH_MODES ?? 'bare,auditready,auditready-nocontext,auditready-worker,floor,nestjs-pino,fastify-bare,fastify-auditready'
+  process.env.NEST_BENCH_MODES ??
+  'bare,auditready,auditready-none,auditready-nocontext,auditready-worker,floor,nestjs-pino,fastify-bare,fastify-auditready'
 ).split(','))
   servers.push(await start(m));
 for (let round = 0; round < rounds; round++) for (let i = 0; i < servers.length; i++) await measure(servers[(i + round) % servers.length]);
@@ -86,7 +88,7 @@ for (const r of results) {
 // Added CPU against nestjs-pino's, per round (each against bare in the same round), then the median.
 const runsOf = (mode) => results.find((r) => r.mode === mode)?.runs;
 const [bareRuns, pinoRuns] = [runsOf('bare'), runsOf('nestjs-pino')];
-for (const mode of ['auditready', 'auditready-nocontext', 'auditready-worker', 'floor']) {
+for (const mode of ['auditready', 'auditready-none', 'auditready-nocontext', 'auditready-worker', 'floor']) {
   const xs = runsOf(mode);
   if (!xs || !bareRuns || !pinoRuns) continue;
   const ratios = xs.map((x, i) => (x - bareRuns[i]) / (pinoRuns[i] - bareRuns[i]));

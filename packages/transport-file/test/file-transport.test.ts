@@ -37,6 +37,30 @@ describe('file transport: basics', () => {
     expect(JSON.parse(readFileSync(join(dir, 'audit.head.json'), 'utf8'))).toMatchObject({ seq: 5 });
   });
 
+  it('the head file: after every batch, one 512-byte record of the last entry, padded with spaces, a newline last', async () => {
+    const dir = tempDir();
+    const { log } = open(dir);
+    for (let batch = 0; batch < 4; batch++) {
+      const before = Date.now();
+      for (let i = 0; i < 3 + batch; i++) log.record({ action: 'a', details: { batch, i } });
+      expect((await log.flush()).ok).toBe(true);
+      const raw = readFileSync(join(dir, 'audit.head.json'));
+      expect(raw.length).toBe(512);
+      expect(raw[511]).toBe(0x0a);
+      const text = raw.toString('utf8');
+      const end = text.indexOf('}') + 1;
+      expect(text.slice(end, 511)).toBe(' '.repeat(511 - end));
+      const last = entriesOf(dir).at(-1) as { chain: string; seq: number; hash: string; ts: string };
+      const head = JSON.parse(text);
+      expect(Object.keys(head)).toEqual(['chain', 'seq', 'hash', 'ts', 'file', 'updatedAt']);
+      expect(head).toMatchObject({ chain: last.chain, seq: last.seq, hash: last.hash, ts: last.ts, file: 'audit.log' });
+      expect(head.updatedAt).toBe(new Date(Date.parse(head.updatedAt)).toISOString());
+      expect(Date.parse(head.updatedAt)).toBeGreaterThanOrEqual(before);
+      expect(Date.parse(head.updatedAt)).toBeLessThanOrEqual(Date.now());
+    }
+    await log.close();
+  });
+
   it.each([['fsync'], ['none'], [{ groupCommitMs: 20 }]] as const)(
     'durability %j: everything acknowledged is in the file',
     async (durability) => {
