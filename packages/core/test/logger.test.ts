@@ -208,6 +208,23 @@ describe('delivery', () => {
     expect(logger.health().transports[0]).toMatchObject({ status: 'ok', delivered: 21, failures: 3 });
   });
 
+  it('health() says when each destination last failed and last took a batch (ISO times)', async () => {
+    const { logger, transport } = setup();
+    expect(logger.health().transports[0]?.lastSuccessAt).toBeUndefined();
+    transport.failNext(1);
+    const before = Date.now();
+    logger.record({ action: 'a' });
+    await logger.flush();
+    const after = Date.now();
+    const h = logger.health().transports[0];
+    for (const at of [h?.lastErrorAt, h?.lastSuccessAt]) {
+      expect(at).toBe(new Date(Date.parse(at as string)).toISOString());
+      expect(Date.parse(at as string)).toBeGreaterThanOrEqual(before);
+      expect(Date.parse(at as string)).toBeLessThanOrEqual(after);
+    }
+    expect(Date.parse(h?.lastSuccessAt as string)).toBeGreaterThanOrEqual(Date.parse(h?.lastErrorAt as string));
+  });
+
   it('batches writes', async () => {
     const { logger, transport } = setup({ queue: { batchSize: 10 } });
     for (let i = 0; i < 95; i++) logger.record({ action: 'x' });
