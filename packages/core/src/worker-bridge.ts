@@ -76,6 +76,20 @@ export function workerFile(): string {
   return join(url ? dirname(fileURLToPath(url)) : __dirname, 'worker-thread.js');
 }
 
+/**
+ * The app's thread posts its waiting entries at the end of the event-loop turn, unless fewer than
+ * GATHER_ENTRIES wait less than GATHER_MS after the previous post: then GATHER_MS later, with
+ * whatever came in meanwhile (a post costs that thread ~3.6 µs however small the batch).
+ */
+const GATHER_ENTRIES = 16;
+const GATHER_MS = 1;
+
+/** Posts now (`post`), or GATHER_MS later when `waiting` entries are few and the last post (`postedAt`, performance.now()) was recent. */
+export function postOrGather(waiting: number, postedAt: number, post: () => void): void {
+  if (waiting < GATHER_ENTRIES && performance.now() - postedAt < GATHER_MS) setTimeout(post, GATHER_MS);
+  else post();
+}
+
 /** A worker heartbeat older than this: its loop is blocked (the watchdog reports it). */
 export const WATCHDOG_MS = 1000;
 

@@ -16,6 +16,7 @@ import {
   checkpointAnswer,
   erasureAnswer,
   postBatch,
+  postOrGather,
   RestartPolicy,
   type Settle,
   staleHealth,
@@ -90,8 +91,7 @@ class WorkerLogger implements AuditLogger {
     shutdownTimeoutMs: () => this.#shutdownTimeoutMs,
   };
   readonly #sendNow = () => this.#post();
-  /** Small batches soon after a post wait up to 1 ms for more: a postMessage costs this thread ~3.6 µs on its own. */
-  readonly #send = () => (this.#batch.length < 32 && performance.now() - this.#posted < 1 ? setTimeout(this.#sendNow, 1) : this.#post());
+  readonly #send = () => postOrGather(this.#batch.length / 2, this.#posted, this.#sendNow); // two slots per entry
   #posted = Number.NEGATIVE_INFINITY;
 
   constructor(setup: string, o: WorkerAuditLoggerOptions) {
