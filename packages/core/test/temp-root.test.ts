@@ -29,7 +29,11 @@ describe('the test run temp directory', () => {
     expect(root).not.toBe(outer);
     mkdirSync(join(root, 'ar-x', 'deep'), { recursive: true });
     writeFileSync(join(root, 'ar-x', 'deep', 'f.log'), 'x');
-    const child = execFileSync(process.execPath, ['-e', 'const fs=require("fs"),os=require("os");const d=fs.mkdtempSync(os.tmpdir()+"/c-");process.stdout.write(d)'], { encoding: 'utf8' });
+    const child = execFileSync(
+      process.execPath,
+      ['-e', 'const fs=require("fs"),os=require("os");const d=fs.mkdtempSync(os.tmpdir()+"/c-");process.stdout.write(d)'],
+      { encoding: 'utf8' },
+    );
     expect(dirname(child)).toBe(root);
     teardown();
     expect(existsSync(root)).toBe(false);

@@ -172,4 +172,47 @@ for (const [name, express] of VERSIONS) {
       expect(e.details?.auditErrors).toEqual(['requestBody: 1 string(s) with lone UTF-16 surrogates, replaced by U+FFFD']);
     });
   });
+
+  describe(`${name}: a generateRequestId that throws, or returns what cannot be a header`, () => {
+    const cases = [
+      [
+        'throws',
+        () => {
+          throw new Error('id service down');
+        },
+        'generateRequestId threw: id service down',
+      ],
+      ['returns a line break', () => 'id\r\nSet-Cookie: a=b', 'generateRequestId threw: returned an id outside [A-Za-z0-9._:@/+=-]{1,128}'],
+      ['returns a number', () => 42 as unknown as string, 'generateRequestId threw: returned number'],
+    ] as const;
+    it.each(cases)(
+      '%s: the request is served and recorded with a UUID, the problem noted on the entry and reported',
+      async (_what, generateRequestId, note) => {
+        const errors: unknown[] = [];
+        const audit = createTestAuditLogger({ deterministic: false, onError: (e) => errors.push(e) });
+        const app = express();
+        app.use(auditMiddleware({ logger: audit.logger, generateRequestId }));
+        app.get('/ok', (_req, res) => {
+          res.json({ ok: true });
+        });
+        const url = await listen(app);
+        const res = await fetch(`${url}/ok`);
+        expect(res.status).toBe(200);
+        expect(res.headers.get('set-cookie')).toBeNull();
+        const id = res.headers.get('x-request-id') ?? '';
+        expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+        const entry = await vi.waitFor(
+          () => {
+            const e = audit.entries().find((x: AuditEntry) => x.kind === 'access' && x.http?.requestId === id);
+            if (!e) throw new Error('not yet');
+            return e;
+          },
+          { timeout: 3000, interval: 5 },
+        );
+        expect(entry).toMatchObject({ outcome: 'success', http: { status: 200 } });
+        expect(entry.details?.auditErrors).toEqual([note]);
+        expect(errors).toEqual([expect.objectContaining({ code: 'ERR_AUDIT_HOOK' })]);
+      },
+    );
+  });
 }

@@ -1,12 +1,30 @@
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuditLogger } from '@auditready/core';
-import { type AppRequest, type AppResponse, type AuditRequestApi, markAuditor, RequestAuditor, requestAudit } from '@auditready/node-http';
+import {
+  type AppRequest,
+  type AppResponse,
+  type AuditRequestApi,
+  type BeginResult,
+  markAuditor,
+  RequestAuditor,
+  requestAudit,
+} from '@auditready/node-http';
 import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
 import { requestContext } from './context.js';
 import type { AuditModuleOptions } from './options.js';
 import { AUDIT_LOGGER, AUDIT_MODULE_OPTIONS } from './tokens.js';
 
 type Next = (err?: unknown) => void;
+/** A node:http server's 'request' listener. */
+export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/**
+ * Calls a server's request handler. Not through the handler's own `call` or `bind`: the Express app
+ * is such a handler, and has a method for every HTTP verb — `app.bind()` declares a BIND route.
+ */
+function callHandler(handler: RequestHandler, server: unknown, req: IncomingMessage, res: ServerResponse): void {
+  Reflect.apply(handler, server, [req, res]);
+}
 
 /**
  * Nest answers errors (guards, pipes, exceptions) with a JSON body: its message is the entry's
@@ -35,12 +53,41 @@ function reasonFromErrorBody(audit: AuditRequestApi, res: ServerResponse, chunk:
 export class AuditNestMiddleware implements NestMiddleware {
   readonly #auditor: RequestAuditor;
   readonly #context: boolean;
+  readonly #failClosed: boolean;
 
   constructor(@Inject(AUDIT_LOGGER) logger: AuditLogger, @Inject(AUDIT_MODULE_OPTIONS) options: AuditModuleOptions) {
     const { logger: _l, global: _g, requestContext, ...rest } = options;
     this.#context = requestContext !== false;
+    this.#failClosed = rest.failClosed === true;
     this.#auditor = new RequestAuditor({ ...rest, logger, onResponseEnd: reasonFromErrorBody }, 'AuditModule');
     markAuditor(this, this.#auditor); // listNestRoutes() applies its policy
+  }
+
+  /**
+   * Serves one request through the server's own handler (the Express app, Fastify's router), after
+   * beginning its record: the request is seen before anything of the app runs. A defect of the
+   * audit layer never stops the app from serving (a listener that throws would end the process):
+   * it is reported, and the request served unaudited — or answered 503 when failing closed.
+   */
+  serve(req: IncomingMessage, res: ServerResponse, handler: RequestHandler, server: unknown): void {
+    let begun: BeginResult;
+    try {
+      begun = this.#auditor.begin(req as AppRequest, res as AppResponse);
+    } catch (err) {
+      this.#auditor.logger.reportError(err);
+      if (!this.#failClosed) callHandler(handler, server, req, res);
+      else if (!res.headersSent) {
+        res.statusCode = 503;
+        res.end();
+      }
+      return;
+    }
+    if (begun !== 'next') return;
+    if (!this.#context) callHandler(handler, server, req, res);
+    else {
+      const store = { req: req as unknown as Record<string, unknown>, requestId: requestAudit(req)?.requestId };
+      requestContext.run(store, callHandler, handler, server, req, res);
+    }
   }
 
   use(req: Record<string, unknown>, res: unknown, next: Next): void {

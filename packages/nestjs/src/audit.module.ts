@@ -1,3 +1,5 @@
+import type { EventEmitter } from 'node:events';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AuditConfigError, type AuditLogger } from '@auditready/core';
 import {
   ConfigurableModuleBuilder,
@@ -9,13 +11,32 @@ import {
   type OnApplicationShutdown,
   RequestMethod,
 } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
+import { APP_GUARD, HttpAdapterHost } from '@nestjs/core';
 import { AuditGuard } from './audit.guard.js';
 import { AuditInterceptor } from './audit.interceptor.js';
-import { AuditNestMiddleware } from './audit.middleware.js';
+import { AuditNestMiddleware, type RequestHandler } from './audit.middleware.js';
 import { AuditService } from './audit.service.js';
+import { auditOf } from './context.js';
 import type { AuditModuleAsyncOptions, AuditModuleOptions } from './options.js';
 import { AUDIT_LOGGER, AUDIT_MODULE_OPTIONS } from './tokens.js';
+
+type NodeServer = EventEmitter & { listeners(event: 'request'): RequestHandler[] };
+
+/**
+ * On Fastify, the entry is read from Fastify's request once it has one (its `ip` follows
+ * `trustProxy`; `user`, `params`, the parsed `body`, the route): a hook at its first step, so that
+ * requests no guard sees (404s, those a hook or middleware answers) are read from it too.
+ */
+function readFromFastify(instance: unknown): void {
+  const fastify = instance as {
+    addHook?: (name: 'onRequest', hook: (request: Record<string, unknown>, reply: unknown, done: () => void) => void) => unknown;
+  };
+  if (typeof fastify?.addHook !== 'function') return;
+  fastify.addHook('onRequest', (request, _reply, done) => {
+    auditOf(request);
+    done();
+  });
+}
 
 /** Loggers given to forRoot: they outlive any one app built from the module. */
 const SHARED = new WeakSet<AuditLogger>();
@@ -54,7 +75,11 @@ const { ConfigurableModuleClass } = new ConfigurableModuleBuilder<AuditModuleOpt
   exports: [AUDIT_LOGGER, AuditService],
 })
 export class AuditModule extends ConfigurableModuleClass implements NestModule, OnApplicationShutdown {
-  constructor(@Inject(AUDIT_LOGGER) private readonly logger: AuditLogger) {
+  constructor(
+    @Inject(AUDIT_LOGGER) private readonly logger: AuditLogger,
+    @Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost,
+    @Inject(AuditNestMiddleware) private readonly middleware: AuditNestMiddleware,
+  ) {
     super();
   }
 
@@ -74,7 +99,30 @@ export class AuditModule extends ConfigurableModuleClass implements NestModule, 
     return super.forRootAsync(options);
   }
 
+  /**
+   * The module sees every request first: it takes the place of the HTTP server's own request
+   * handler (the Express app, Fastify's router) with one that begins the request's record and then
+   * calls it. So requests answered before any Nest middleware are recorded too — a body the body
+   * parser refuses (400, 413), a limiter mounted with `app.use()`, a path outside the global prefix,
+   * Fastify's own 414 — whatever the order of modules. It also costs less than a Nest middleware
+   * route (`forRoutes('{*path}')`: ~25-30 µs a request on the Express platform, where Express
+   * matches a path pattern and rewrites `req.url` around the layer). A server it cannot take this
+   * way (not one request handler) gets that middleware route instead.
+   */
   configure(consumer: MiddlewareConsumer): void {
+    const adapter = this.adapterHost.httpAdapter;
+    const server = adapter?.getHttpServer?.() as NodeServer | undefined;
+    const handlers = typeof server?.listeners === 'function' ? server.listeners('request') : [];
+    const handler = handlers[0];
+    if (server !== undefined && handlers.length === 1 && typeof handler === 'function') {
+      const middleware = this.middleware;
+      server.removeListener('request', handler);
+      server.on('request', function auditready(this: unknown, req: IncomingMessage, res: ServerResponse) {
+        middleware.serve(req, res, handler, this);
+      });
+      if (adapter?.getType() === 'fastify') readFromFastify(adapter.getInstance());
+      return;
+    }
     consumer.apply(AuditNestMiddleware).forRoutes({ path: '{*path}', method: RequestMethod.ALL });
   }
 

@@ -22,6 +22,7 @@ async function start(
   imports: unknown[],
   platform: Platform = 'express',
   fastifyOptions: ConstructorParameters<typeof FastifyAdapter>[0] = {},
+  prepare?: (app: INestApplication) => void,
 ): Promise<{ app: INestApplication; url: string }> {
   const moduleRef = await Test.createTestingModule({
     imports: imports as never,
@@ -33,6 +34,7 @@ async function start(
       ? moduleRef.createNestApplication(new FastifyAdapter(fastifyOptions), { logger: false })
       : moduleRef.createNestApplication({ logger: false });
   app.enableShutdownHooks();
+  prepare?.(app);
   await app.listen(0, '127.0.0.1');
   return { app, url: (await app.getUrl()).replace('[::1]', '127.0.0.1') };
 }
@@ -266,6 +268,119 @@ for (const platform of ['express', 'fastify'] as const)
         const entry = await waitFor(() => audit.entries().find((e: AuditEntry) => e.http?.requestId === `throttled-${platform}`));
         expect(entry).toMatchObject({ outcome: 'failure', reason: 'slow down', http: { status: 429, path: '/invoices/2' } });
         expect((await fetch(`${url}/invoices/1`, { headers: alice })).status).toBe(200);
+      } finally {
+        await app.close();
+      }
+    });
+  });
+
+for (const platform of ['express', 'fastify'] as const)
+  describe(`where the audit middleware sits (${platform} platform)`, () => {
+    it('with `global: false`, imported after a module whose middleware answers requests, those requests are still recorded', async () => {
+      const audit = createTestAuditLogger({ deterministic: false });
+      const { app, url } = await start([ThrottleModule, AuditModule.forRoot({ logger: audit.logger, global: false })], platform);
+      try {
+        const res = await fetch(`${url}/invoices/2`, { headers: { ...alice, 'x-request-id': `throttled-local-${platform}` } });
+        expect(res.status).toBe(429);
+        const entry = await waitFor(() => audit.entries().find((e: AuditEntry) => e.http?.requestId === `throttled-local-${platform}`));
+        expect(entry).toMatchObject({ outcome: 'failure', http: { status: 429, path: '/invoices/2' } });
+      } finally {
+        await app.close();
+      }
+    });
+
+    it('requests answered before any Nest middleware are recorded: a body the body parser refuses, a limiter mounted with app.use()', async () => {
+      const audit = createTestAuditLogger({ deterministic: false });
+      const limiter = (req: { url?: string }, res: { statusCode: number; end: (b: string) => void }, next: () => void) => {
+        if (req.url?.startsWith('/invoices/3')) {
+          res.statusCode = 429;
+          res.end('slow down');
+          return;
+        }
+        next();
+      };
+      const { app, url } = await start([AuditModule.forRoot({ logger: audit.logger })], platform, {}, (a) => a.use(limiter));
+      try {
+        const entryOf = (id: string) =>
+          waitFor(() => audit.entries().find((e: AuditEntry) => e.kind === 'access' && e.http?.requestId === id));
+        const bad = await fetch(`${url}/invoices`, {
+          method: 'POST',
+          headers: { ...alice, 'content-type': 'application/json', 'x-request-id': `badjson-${platform}` },
+          body: '{"amount": 4',
+        });
+        expect(bad.status).toBe(400);
+        expect(await entryOf(`badjson-${platform}`)).toMatchObject({
+          outcome: 'failure',
+          http: { method: 'POST', path: '/invoices', status: 400 },
+        });
+        const limited = await fetch(`${url}/invoices/3`, { headers: { ...alice, 'x-request-id': `limited-${platform}` } });
+        expect(limited.status).toBe(429);
+        expect(await entryOf(`limited-${platform}`)).toMatchObject({ outcome: 'failure', http: { path: '/invoices/3', status: 429 } });
+        expect((await fetch(`${url}/invoices/1`, { headers: alice })).status).toBe(200);
+        await waitFor(() => (audit.entries().filter((e) => e.kind === 'access').length === 3 ? true : undefined));
+      } finally {
+        await app.close();
+      }
+      audit.assertValid();
+    });
+
+    it('a generateRequestId that throws: requests are still served and recorded (never an exception out of the server)', async () => {
+      const errors: unknown[] = [];
+      const audit = createTestAuditLogger({ deterministic: false, onError: (e) => errors.push(e) });
+      const generateRequestId = () => {
+        throw new Error('id service down');
+      };
+      const { app, url } = await start([AuditModule.forRoot({ logger: audit.logger, generateRequestId })], platform);
+      try {
+        const res = await fetch(`${url}/invoices/1`, { headers: alice });
+        expect(res.status).toBe(200);
+        const id = res.headers.get('x-request-id');
+        const entry = await waitFor(() => audit.entries().find((e: AuditEntry) => e.kind === 'access' && e.http?.requestId === id));
+        expect(entry).toMatchObject({ outcome: 'success', details: { auditErrors: ['generateRequestId threw: id service down'] } });
+        expect(errors).toHaveLength(1);
+      } finally {
+        await app.close();
+      }
+    });
+
+    it("a server whose 'request' event has another listener keeps it, and gets the module as Nest middleware instead", async () => {
+      const audit = createTestAuditLogger({ deterministic: false });
+      let seen = 0;
+      const { app, url } = await start([AuditModule.forRoot({ logger: audit.logger })], platform, {}, (a) =>
+        (a.getHttpServer() as import('node:http').Server).on('request', () => {
+          seen++;
+        }),
+      );
+      try {
+        const res = await fetch(`${url}/invoices/1`, { headers: { ...alice, 'x-request-id': `two-${platform}` } });
+        expect(res.status).toBe(200);
+        const entry = await waitFor(() =>
+          audit.entries().find((e: AuditEntry) => e.kind === 'access' && e.http?.requestId === `two-${platform}`),
+        );
+        expect(entry).toMatchObject({ action: 'invoice.read', http: { route: '/invoices/:id', status: 200 } });
+        expect(seen).toBe(1);
+      } finally {
+        await app.close();
+      }
+    });
+
+    it('under a global prefix, requests outside it are recorded too (a probe of an unprefixed path is an access attempt)', async () => {
+      const audit = createTestAuditLogger({ deterministic: false });
+      const { app, url } = await start([AuditModule.forRoot({ logger: audit.logger })], platform, {}, (a) => a.setGlobalPrefix('api'));
+      try {
+        const call = async (path: string, id: string) => {
+          const res = await fetch(`${url}${path}`, { headers: { ...alice, 'x-request-id': id } });
+          await res.arrayBuffer();
+          const entry = await waitFor(() => audit.entries().find((e: AuditEntry) => e.kind === 'access' && e.http?.requestId === id));
+          return { status: res.status, entry };
+        };
+        const inside = await call('/api/invoices/1', `in-${platform}`);
+        expect(inside.status).toBe(200);
+        expect(inside.entry).toMatchObject({ action: 'invoice.read', http: { route: '/api/invoices/:id', status: 200 } });
+        const outside = await call('/admin/users', `out-${platform}`);
+        expect(outside.status).toBe(404);
+        expect(outside.entry).toMatchObject({ outcome: 'failure', http: { method: 'GET', path: '/admin/users', status: 404 } });
+        expect(audit.entries().filter((e) => e.kind === 'access')).toHaveLength(2); // one entry each, no more
       } finally {
         await app.close();
       }

@@ -80,8 +80,23 @@ export class RequestAuditor implements RequestOwner {
   begin(req: AppRequest, res: AppResponse): BeginResult {
     if (states.has(req)) return 'next'; // mounted twice: the first one records
     const incoming = req.headers[this.#header];
-    const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : this.#generate();
+    let requestId: string;
+    let idError: unknown;
+    if (typeof incoming === 'string' && REQUEST_ID.test(incoming)) requestId = incoming;
+    else {
+      try {
+        requestId = this.#generate();
+        // Sent as a header and kept in the entry: the shape incoming ids must have.
+        if (typeof requestId !== 'string' || !REQUEST_ID.test(requestId)) {
+          throw new TypeError(`returned ${typeof requestId === 'string' ? 'an id outside [A-Za-z0-9._:@/+=-]{1,128}' : typeof requestId}`);
+        }
+      } catch (err) {
+        idError = err;
+        requestId = randomUUID(); // the request is served and recorded all the same
+      }
+    }
     const st = new RequestAudit(requestId, performance.now(), this);
+    if (idError !== undefined) this.#hookFailed(st, 'generateRequestId', idError);
     // The client's address now: once a connection is destroyed its socket no longer has one.
     st.remote = req.socket?.remoteAddress;
     states.set(req, st);
@@ -141,10 +156,15 @@ export class RequestAuditor implements RequestOwner {
     try {
       return fn(a, b, c);
     } catch (err) {
-      (st.hookErrors ??= []).push(`${what} threw: ${safeMessage(err)}`);
-      this.logger.reportError(new AuditHookError(`${this.#who}: ${what} threw: ${safeMessage(err)}`, { cause: err }));
+      this.#hookFailed(st, what, err);
       return undefined;
     }
+  }
+
+  /** A user hook threw: noted on the entry, and reported. */
+  #hookFailed(st: RequestAudit, what: string, err: unknown): void {
+    (st.hookErrors ??= []).push(`${what} threw: ${safeMessage(err)}`);
+    this.logger.reportError(new AuditHookError(`${this.#who}: ${what} threw: ${safeMessage(err)}`, { cause: err }));
   }
 
   /** The actor: set by the app, else the resolver's, else the default's (a fresh object). */
