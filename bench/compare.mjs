@@ -2,7 +2,8 @@
 // nothing): record(), and CPU per request of the Express and Nest servers with auditready, each
 // measured in interleaved rounds (base, head, base, head ...) so drift hits both alike.
 //   git worktree add /tmp/base <commit> && (cd /tmp/base && npm ci && npm run build)
-//   npm run build && node bench/compare.mjs /tmp/base        (COMPARE_ROUNDS=5, COMPARE_SECONDS=5)
+//   npm run build && node bench/compare.mjs /tmp/base        (COMPARE_ROUNDS=5, COMPARE_SECONDS=5,
+//   COMPARE_SERVERS=express,nest,fastify, COMPARE_RECORD=0)
 // CPU per request: user + system time of the whole server process (all threads, /proc/<pid>/stat)
 // over the measured window, divided by the requests answered in it. Linux only.
 import { execFileSync, spawn } from 'node:child_process';
@@ -61,24 +62,30 @@ async function serve(script, mode, path) {
 console.log(`base ${baseRoot}, head ${headRoot}; ${rounds} interleaved rounds; node ${process.version}`);
 
 const rec = { base: [], head: [] };
-for (let i = 0; i < rounds; i++) for (const [name, root] of trees) rec[name].push(recordOnce(root));
-console.log('\nrecord() on a realistic access entry, median µs per entry (ratio to the JSON.stringify + SHA-256 peer, same process)');
-for (const [name] of trees) {
+// COMPARE_RECORD=0 leaves record() out (the servers only).
+const recordRounds = process.env.COMPARE_RECORD === '0' ? 0 : rounds;
+for (let i = 0; i < recordRounds; i++) for (const [name, root] of trees) rec[name].push(recordOnce(root));
+if (recordRounds > 0)
+  console.log('\nrecord() on a realistic access entry, median µs per entry (ratio to the JSON.stringify + SHA-256 peer, same process)');
+for (const [name] of recordRounds > 0 ? trees : []) {
   const xs = rec[name];
   console.log(
     `  ${name}: ${median(xs.map((x) => x.record)).toFixed(2)} µs, x${median(xs.map((x) => x.record / x.peer)).toFixed(2)} peer   rounds: ${xs.map((x) => x.record.toFixed(2)).join(' / ')}`,
   );
 }
 
+// COMPARE_SERVERS=nest,fastify (say) runs only those.
+const only = process.env.COMPARE_SERVERS?.split(',');
 const servers = [
-  ['Express', 'express-server.mjs', '/invoices/inv_1001'],
-  ['Nest (Express platform)', 'nest-server.cjs', '/invoices/inv_1001'],
-];
-for (const [label, script, path] of servers) {
+  ['express', 'Express', 'express-server.mjs', '/invoices/inv_1001', ''],
+  ['nest', 'Nest (Express platform)', 'nest-server.cjs', '/invoices/inv_1001', ''],
+  ['fastify', 'Nest (Fastify platform)', 'nest-server.cjs', '/invoices/inv_1001', 'fastify-'],
+].filter(([key]) => !only || only.includes(key));
+for (const [, label, script, path, prefix] of servers) {
   const runs = { bare: [], base: [], head: [] };
   for (let i = 0; i < rounds; i++) {
-    runs.bare.push(await serve(join(headRoot, 'bench', script), 'bare', path));
-    for (const [name, root] of trees) runs[name].push(await serve(join(root, 'bench', script), 'auditready', path));
+    runs.bare.push(await serve(join(headRoot, 'bench', script), `${prefix}bare`, path));
+    for (const [name, root] of trees) runs[name].push(await serve(join(root, 'bench', script), `${prefix}auditready`, path));
   }
   console.log(`\n${label}: CPU µs per request of the server process (median of ${rounds}); added = minus bare of the same round`);
   for (const name of ['bare', 'base', 'head']) {
