@@ -77,8 +77,9 @@ export class AuditNestMiddleware implements NestMiddleware {
       this.#auditor.logger.reportError(err);
       if (!this.#failClosed) callHandler(handler, server, req, res);
       else if (!res.headersSent) {
-        res.statusCode = 503;
-        res.end();
+        // As the request layer refuses when the log cannot take an entry.
+        res.writeHead(503, { 'Retry-After': '5', 'Content-Type': 'application/json' });
+        res.end('{"error":"audit log unavailable: request refused rather than served unaudited"}');
       }
       return;
     }

@@ -7,11 +7,12 @@ import { join } from 'node:path';
 import { type AuditEntry, createAuditLogger, createMemoryTransport } from '@auditready/core';
 import { createTestAuditLogger } from '@auditready/core/testing';
 import { verifySync } from '@auditready/core/verify';
+import { RequestAuditor } from '@auditready/node-http';
 import { createFileTransport } from '@auditready/transport-file';
 import { type INestApplication, Inject, Injectable, type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { waitFor } from '../../../test-support/wait.js';
 import { AuditModule } from '../src/index.js';
 import { HealthController, InvoiceService, InvoicesController } from './app.js';
@@ -361,6 +362,35 @@ for (const platform of ['express', 'fastify'] as const)
         expect(seen).toBe(1);
       } finally {
         await app.close();
+      }
+    });
+
+    it('a defect that throws where a request begins: reported, and the request served (or refused 503 when failing closed), the process alive', async () => {
+      const spy = vi.spyOn(RequestAuditor.prototype, 'begin').mockImplementation(() => {
+        throw new Error('injected defect');
+      });
+      try {
+        for (const failClosed of [false, true]) {
+          const errors: unknown[] = [];
+          const audit = createTestAuditLogger({ deterministic: false, onError: (e) => errors.push(e) });
+          const { app, url } = await start([AuditModule.forRoot({ logger: audit.logger, failClosed })], platform);
+          try {
+            const res = await fetch(`${url}/invoices/1`, { headers: alice });
+            if (failClosed) {
+              expect(res.status).toBe(503);
+              expect(res.headers.get('retry-after')).toBe('5');
+              expect(await res.json()).toEqual({ error: 'audit log unavailable: request refused rather than served unaudited' });
+            } else {
+              expect(res.status).toBe(200);
+              expect(await res.json()).toMatchObject({ id: 1 });
+            }
+            expect(errors).toEqual([expect.objectContaining({ message: 'injected defect' })]);
+          } finally {
+            await app.close();
+          }
+        }
+      } finally {
+        spy.mockRestore();
       }
     });
 
