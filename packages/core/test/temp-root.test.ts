@@ -2,7 +2,7 @@
 // setup): everything a run writes to the temp dir, its child processes' files included, is removed
 // at its end, and TMPDIR is given back.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -27,6 +27,7 @@ describe('the test run temp directory', () => {
     const root = tmpdir();
     expect(dirname(root)).toBe(outer);
     expect(root).not.toBe(outer);
+    expect(statSync(root).mode & 0o7777).toBe(0o1777); // open to an unprivileged user's process, as /tmp is
     mkdirSync(join(root, 'ar-x', 'deep'), { recursive: true });
     writeFileSync(join(root, 'ar-x', 'deep', 'f.log'), 'x');
     const child = execFileSync(

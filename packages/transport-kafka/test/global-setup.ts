@@ -22,6 +22,7 @@ export default function setup(project: TestProject) {
     console.warn(`\n!!! SKIPPING the Kafka suites: ${msg}. Set AUDITREADY_REQUIRE_KAFKA=1 to make this an error.\n`);
     project.provide('kafkaBootstrap', '');
     project.provide('kafkaPort', '');
+    project.provide('kafkaRunDir', '');
     project.provide('kafkaTls', { bootstrap: '', dir: '', users: {} });
     return;
   }
@@ -32,8 +33,12 @@ export default function setup(project: TestProject) {
   const made = spawnSync('bash', [join(scripts, 'make-tls.sh'), tlsDir, password], { encoding: 'utf8' });
   if (made.status !== 0) throw new Error(`could not make the test certificates (openssl):\n${made.stderr}`);
   const users = { writer: `w-${randomBytes(9).toString('hex')}`, reader: `r-${randomBytes(9).toString('hex')}` };
+  // Named here and given to the suites: their scripts (stop, restart, pause) must find the broker's
+  // pid and state whatever TMPDIR their process has.
+  const runDir = join(tmpdir(), `kafka-test-${port}`);
   const env = {
     ...process.env,
+    KAFKA_RUN_DIR: runDir,
     KAFKA_PORT: port,
     KAFKA_CONTROLLER_PORT: String(Number(port) + 1000),
     KAFKA_SSL_PORT: String(Number(port) + 2000),
@@ -51,6 +56,7 @@ export default function setup(project: TestProject) {
   console.log(`Kafka broker ready at ${bootstrap} (SASL_SSL ${tlsBootstrap}) in ${Date.now() - t0} ms`);
   project.provide('kafkaBootstrap', bootstrap);
   project.provide('kafkaPort', port);
+  project.provide('kafkaRunDir', runDir);
   project.provide('kafkaTls', { bootstrap: tlsBootstrap, dir: tlsDir, users: { auditwriter: users.writer, auditreader: users.reader } });
   return () => {
     spawnSync('bash', [join(scripts, 'stop-kafka.sh')], { encoding: 'utf8', env, timeout: 60_000 });
@@ -61,6 +67,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     kafkaBootstrap: string;
     kafkaPort: string;
+    /** The broker's pid, config and state (KAFKA_RUN_DIR of scripts/kafka). */
+    kafkaRunDir: string;
     /** The SASL_SSL listener: its address, the folder with ca.crt and other-ca.crt, SCRAM users and passwords. */
     kafkaTls: { bootstrap: string; dir: string; users: Record<string, string> };
   }

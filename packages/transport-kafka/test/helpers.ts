@@ -5,7 +5,6 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import kafkajs from 'kafkajs';
 import { inject } from 'vitest';
@@ -13,8 +12,9 @@ import type { KafkaLike, KafkaProducerLike } from '../src/index.js';
 
 export const bootstrap = inject('kafkaBootstrap');
 export const port = inject('kafkaPort');
+const runDir = inject('kafkaRunDir');
 const scripts = join(import.meta.dirname, '..', '..', '..', 'scripts', 'kafka');
-const env = { ...process.env, KAFKA_PORT: port, KAFKA_CONTROLLER_PORT: String(Number(port) + 1000) };
+const env = { ...process.env, KAFKA_RUN_DIR: runDir, KAFKA_PORT: port, KAFKA_CONTROLLER_PORT: String(Number(port) + 1000) };
 
 /** Runs a scripts/kafka script against the suites' broker. */
 export function sh(script: string, ...args: string[]): void {
@@ -22,7 +22,7 @@ export function sh(script: string, ...args: string[]): void {
   if (r.status !== 0) throw new Error(`${script} ${args.join(' ')} failed:\n${r.stdout}\n${r.stderr}`);
 }
 
-export const brokerPid = () => Number(readFileSync(join(process.env.TMPDIR ?? tmpdir(), `kafka-test-${port}`, 'kafka.pid'), 'utf8').trim());
+export const brokerPid = () => Number(readFileSync(join(runDir, 'kafka.pid'), 'utf8').trim());
 
 export const { Kafka, logLevel } = kafkajs;
 
