@@ -6,7 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
@@ -60,6 +60,8 @@ export default function setup(project: TestProject) {
   project.provide('kafkaTls', { bootstrap: tlsBootstrap, dir: tlsDir, users: { auditwriter: users.writer, auditreader: users.reader } });
   return () => {
     spawnSync('bash', [join(scripts, 'stop-kafka.sh')], { encoding: 'utf8', env, timeout: 60_000 });
+    // Made before the run's own temp dir exists (project setups run first): removed here.
+    for (const dir of [tlsDir, runDir]) rmSync(dir, { recursive: true, force: true });
   };
 }
 
