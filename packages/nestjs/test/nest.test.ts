@@ -314,11 +314,22 @@ for (const platform of ['express', 'fastify'] as const)
           outcome: 'failure',
           http: { method: 'POST', path: '/invoices', status: 400 },
         });
+        // Over the body parser's limit (Express 100 kB, Fastify 1 MiB by default): 413.
+        const large = await fetch(`${url}/invoices`, {
+          method: 'POST',
+          headers: { ...alice, 'content-type': 'application/json', 'x-request-id': `large-${platform}` },
+          body: JSON.stringify({ amount: 1, note: 'x'.repeat(2 * 1024 * 1024) }),
+        });
+        expect(large.status).toBe(413);
+        expect(await entryOf(`large-${platform}`)).toMatchObject({
+          outcome: 'failure',
+          http: { method: 'POST', path: '/invoices', status: 413 },
+        });
         const limited = await fetch(`${url}/invoices/3`, { headers: { ...alice, 'x-request-id': `limited-${platform}` } });
         expect(limited.status).toBe(429);
         expect(await entryOf(`limited-${platform}`)).toMatchObject({ outcome: 'failure', http: { path: '/invoices/3', status: 429 } });
         expect((await fetch(`${url}/invoices/1`, { headers: alice })).status).toBe(200);
-        await waitFor(() => (audit.entries().filter((e) => e.kind === 'access').length === 3 ? true : undefined));
+        await waitFor(() => (audit.entries().filter((e) => e.kind === 'access').length === 4 ? true : undefined));
       } finally {
         await app.close();
       }
