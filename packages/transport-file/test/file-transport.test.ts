@@ -15,8 +15,9 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { AuditConfigError, AuditLockedError } from '@auditready/core';
+import { AuditConfigError, AuditLockedError, createAuditLogger, createMemoryTransport } from '@auditready/core';
 import { describe, expect, it } from 'vitest';
+import { SYNC_WRITE_MAX_BYTES } from '../src/file-transport.js';
 import { createFileTransport, listSegments } from '../src/index.js';
 import { entriesOf, open, readDir, tempDir, verifyDir } from './helpers.js';
 
@@ -85,6 +86,35 @@ describe('file transport: basics', () => {
   ])('rejects bad options %j', (opts, msg) => {
     expect(() => createFileTransport(opts as never)).toThrow(AuditConfigError);
     expect(() => createFileTransport(opts as never)).toThrow(msg);
+  });
+  it('a batch up to 256 KiB is appended by one synchronous write, a larger one through the thread pool: the same lines either way', async () => {
+    // Sealed by a logger, then written by the transport directly, batch by batch.
+    const mem = createMemoryTransport();
+    const log = createAuditLogger({ service: { name: 'file-test' }, transports: [mem], handleSignals: false });
+    for (let i = 0; i < 3; i++) log.record({ action: `small-${i}` });
+    for (let i = 0; i < 400; i++) log.record({ action: `large-${i}`, details: { pad: 'x'.repeat(1000) } });
+    await log.close();
+    const records = mem.records;
+    const small = records.slice(0, 4); // the chain's start record and three entries
+    const large = records.slice(4);
+    expect(Buffer.byteLength(large.map((r) => r.line).join('\n'))).toBeGreaterThan(SYNC_WRITE_MAX_BYTES);
+    const dir = tempDir();
+    const t = createFileTransport({ dir, durability: 'none' });
+    // Thread-pool requests in flight while a write is pending (none: no fsync to wait for).
+    const pooled = () => process.getActiveResourcesInfo().filter((r) => r === 'FSReqCallback').length;
+    const inFlight = async (batch: typeof records) => {
+      const before = pooled();
+      const done = t.write(batch);
+      for (let i = 0; i < 20; i++) await null; // microtasks only: a pooled request cannot have completed
+      const during = pooled() - before;
+      await done;
+      return during;
+    };
+    expect(await inFlight(small)).toBe(0);
+    expect(await inFlight(large)).toBe(1);
+    await t.close?.();
+    expect(readDir(dir).map((x) => x.line)).toEqual(records.map((r) => r.line));
+    expect(verifyDir(dir).valid).toBe(true);
   });
 });
 
