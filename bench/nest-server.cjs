@@ -1,5 +1,5 @@
 // One Nest server for the Nest benchmark (CommonJS, like a `nest new` app), by argv[2]:
-// bare | auditready | auditready-nocontext | auditready-none | auditready-worker | nestjs-pino | floor (bench/floor-audit.cjs), on the
+// bare | auditready | auditready-context | auditready-nocontext | auditready-none | auditready-worker | nestjs-pino | floor (bench/floor-audit.cjs), on the
 // Express platform; fastify-bare | fastify-auditready on the Fastify platform. Logs go to files in argv[3]. Prints "ready <port>".
 require('reflect-metadata');
 const { Controller, Get, Module, Param } = require('@nestjs/common');
@@ -23,16 +23,19 @@ Param('id')(InvoicesController.prototype, 'get', 0);
 async function main() {
   const imports = [];
   const close = async () => {};
-  if (mode === 'auditready' || mode === 'auditready-nocontext' || mode === 'auditready-none') {
+  if (mode === 'auditready' || mode === 'auditready-context' || mode === 'auditready-nocontext' || mode === 'auditready-none') {
     const { createAuditLogger } = require('@auditready/core');
     const { createFileTransport } = require('@auditready/transport-file');
     const { AuditModule } = require('@auditready/nestjs');
-    // Defaults: SHA-256 chain, default redaction, fsync durability. -nocontext: requestContext off
-    // (no AsyncLocalStorage, whose promise hooks cost every promise of the process on Node 20).
+    // Defaults: SHA-256 chain, default redaction, fsync durability; this app injects no AuditService,
+    // so requests are not carried in AsyncLocalStorage (whose promise hooks cost every promise of
+    // the process on Node 20). -context: requestContext: true (what an app that injects AuditService
+    // pays); -nocontext: requestContext: false.
     // -none: durability 'none' (no fsync: the same durability as nestjs-pino's).
     const durability = mode === 'auditready-none' ? 'none' : 'fsync';
     const logger = createAuditLogger({ service: { name: 'bench' }, transports: [createFileTransport({ dir, durability })] });
-    imports.push(AuditModule.forRoot({ logger, ...(mode === 'auditready-nocontext' ? { requestContext: false } : {}) }));
+    const requestContext = { 'auditready-context': true, 'auditready-nocontext': false }[mode];
+    imports.push(AuditModule.forRoot({ logger, ...(requestContext === undefined ? {} : { requestContext }) }));
   } else if (mode === 'auditready-worker') {
     // The same defaults, with the logger (sealing + file transport) in a worker thread.
     const { startWorkerAuditLogger } = require('@auditready/core/worker');

@@ -73,14 +73,14 @@ async function measureTogether(all) {
   const duration = Number(process.env.NEST_BENCH_SECONDS ?? 3);
   const rs = await Promise.all(all.map((s) => autocannon({ url: s.url, connections, duration, ...rate })));
   const after = all.map(stat);
-  all.forEach((s, i) => note(s, rs[i], after[i][0] - before[i][0], after[i][1] - before[i][1]));
+  for (const [i, s] of all.entries()) note(s, rs[i], after[i][0] - before[i][0], after[i][1] - before[i][1]);
 }
 
 // All servers start (idle ones cost nothing), then take turns: the machine drifts within a minute.
 const servers = [];
 for (const m of (
   process.env.NEST_BENCH_MODES ??
-  'bare,auditready,auditready-none,auditready-nocontext,auditready-worker,floor,nestjs-pino,fastify-bare,fastify-auditready'
+  'bare,auditready,auditready-none,auditready-context,auditready-worker,floor,nestjs-pino,fastify-bare,fastify-auditready'
 ).split(','))
   servers.push(await start(m));
 for (let round = 0; round < rounds; round++) {
@@ -121,7 +121,7 @@ for (const r of results) {
 // Added CPU against nestjs-pino's, per round (each against bare in the same round), then the median.
 const runsOf = (mode) => results.find((r) => r.mode === mode)?.runs;
 const [bareRuns, pinoRuns] = [runsOf('bare'), runsOf('nestjs-pino')];
-for (const mode of ['auditready', 'auditready-none', 'auditready-nocontext', 'auditready-worker', 'floor']) {
+for (const mode of ['auditready', 'auditready-none', 'auditready-context', 'auditready-nocontext', 'auditready-worker', 'floor']) {
   const xs = runsOf(mode);
   if (!xs || !bareRuns || !pinoRuns) continue;
   const ratios = xs.map((x, i) => (x - bareRuns[i]) / (pinoRuns[i] - bareRuns[i]));

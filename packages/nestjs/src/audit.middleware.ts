@@ -52,15 +52,38 @@ function reasonFromErrorBody(audit: AuditRequestApi, res: ServerResponse, chunk:
 @Injectable()
 export class AuditNestMiddleware implements NestMiddleware {
   readonly #auditor: RequestAuditor;
-  readonly #context: boolean;
+  /** Requests are carried in AsyncLocalStorage (see AuditModuleOptions.requestContext). */
+  #context: boolean;
+  /** requestContext was left to the module, which found nothing that injects AuditService. */
+  #contextOffByDefault = false;
+  readonly #contextOption: boolean | undefined;
   readonly #failClosed: boolean;
 
   constructor(@Inject(AUDIT_LOGGER) logger: AuditLogger, @Inject(AUDIT_MODULE_OPTIONS) options: AuditModuleOptions) {
     const { logger: _l, global: _g, requestContext, ...rest } = options;
-    this.#context = requestContext !== false;
+    this.#contextOption = requestContext;
+    this.#context = requestContext !== false; // until AuditModule decides the default
     this.#failClosed = rest.failClosed === true;
     this.#auditor = new RequestAuditor({ ...rest, logger, onResponseEnd: reasonFromErrorBody }, 'AuditModule');
     markAuditor(this, this.#auditor); // listNestRoutes() applies its policy
+  }
+
+  /** AuditModule's decision where `requestContext` is not set: on when something injects AuditService. */
+  defaultContext(injected: boolean): void {
+    if (this.#contextOption !== undefined) return;
+    this.#context = injected;
+    this.#contextOffByDefault = !injected;
+  }
+
+  /**
+   * AuditService is used although nothing injected it (`app.get()`, `moduleRef.get()`): requests
+   * are carried from now on. True when this call switched it on (the caller says so, once).
+   */
+  contextWanted(): boolean {
+    if (!this.#contextOffByDefault) return false;
+    this.#contextOffByDefault = false;
+    this.#context = true;
+    return true;
   }
 
   /**

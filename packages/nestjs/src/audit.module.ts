@@ -11,7 +11,7 @@ import {
   type OnApplicationShutdown,
   RequestMethod,
 } from '@nestjs/common';
-import { APP_GUARD, HttpAdapterHost } from '@nestjs/core';
+import { APP_GUARD, HttpAdapterHost, ModulesContainer } from '@nestjs/core';
 import { AuditGuard } from './audit.guard.js';
 import { AuditInterceptor } from './audit.interceptor.js';
 import { AuditNestMiddleware, type RequestHandler } from './audit.middleware.js';
@@ -19,6 +19,7 @@ import { AuditService } from './audit.service.js';
 import { auditOf } from './context.js';
 import type { AuditModuleAsyncOptions, AuditModuleOptions } from './options.js';
 import { AUDIT_LOGGER, AUDIT_MODULE_OPTIONS } from './tokens.js';
+import { injectsAuditService } from './uses-service.js';
 
 type NodeServer = EventEmitter & { listeners(event: 'request'): RequestHandler[] };
 
@@ -79,6 +80,7 @@ export class AuditModule extends ConfigurableModuleClass implements NestModule, 
     @Inject(AUDIT_LOGGER) private readonly logger: AuditLogger,
     @Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost,
     @Inject(AuditNestMiddleware) private readonly middleware: AuditNestMiddleware,
+    @Inject(ModulesContainer) private readonly modules: ModulesContainer,
   ) {
     super();
   }
@@ -110,6 +112,8 @@ export class AuditModule extends ConfigurableModuleClass implements NestModule, 
    * way (not one request handler) gets that middleware route instead.
    */
   configure(consumer: MiddlewareConsumer): void {
+    // Every module's providers exist by now: AsyncLocalStorage only if something can read it.
+    this.middleware.defaultContext(injectsAuditService(this.modules));
     const adapter = this.adapterHost.httpAdapter;
     const server = adapter?.getHttpServer?.() as NodeServer | undefined;
     const handlers = typeof server?.listeners === 'function' ? server.listeners('request') : [];

@@ -1,6 +1,7 @@
-import type { AuditEntry, AuditLogger, AuditRecordInput } from '@auditready/core';
+import { AuditConfigError, type AuditEntry, type AuditLogger, type AuditRecordInput } from '@auditready/core';
 import { defaultActor, safeMessage } from '@auditready/node-http';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { AuditNestMiddleware } from './audit.middleware.js';
 import { requestContext } from './context.js';
 import { AUDIT_LOGGER } from './tokens.js';
 
@@ -11,7 +12,14 @@ import { AUDIT_LOGGER } from './tokens.js';
  */
 @Injectable()
 export class AuditService {
-  constructor(@Inject(AUDIT_LOGGER) readonly logger: AuditLogger) {}
+  readonly #requests: AuditNestMiddleware | undefined;
+
+  constructor(
+    @Inject(AUDIT_LOGGER) readonly logger: AuditLogger,
+    @Optional() @Inject(AuditNestMiddleware) requests?: AuditNestMiddleware,
+  ) {
+    this.#requests = requests;
+  }
 
   /** Records the entry now and returns it sealed. */
   record(input: AuditRecordInput): AuditEntry {
@@ -29,7 +37,18 @@ export class AuditService {
 
   #inContext(input: AuditRecordInput): AuditRecordInput {
     const ctx = requestContext.getStore();
-    if (!ctx) return input;
+    if (!ctx) {
+      if (this.#requests?.contextWanted()) {
+        this.logger.reportError(
+          new AuditConfigError(
+            'AuditService is used but nothing injects it, so requests were not carried in AsyncLocalStorage: from the next request on they are; ' +
+              'entries recorded until now carry no request id or actor. Inject AuditService, or set AuditModule.forRoot({ requestContext: true })',
+            { path: 'requestContext' },
+          ),
+        );
+      }
+      return input;
+    }
     // The same guarded path as the access entry's actor: a user object whose getters throw costs
     // the actor, noted, never the business event.
     let actor = input.actor;

@@ -9,9 +9,12 @@ export interface AuditModuleOptions extends Omit<RequestAuditOptions, 'logger' |
   global?: boolean;
   /**
    * Carry each request in AsyncLocalStorage so AuditService.record() attaches its request id and
-   * actor (default true). On Node 20 AsyncLocalStorage works through async hooks, which add a cost
-   * to every promise in the process (about 15 µs of CPU per request in bench/nest.bench.mjs); set
-   * false if services never record inside requests.
+   * actor. Default: on when a provider, controller, enhancer or middleware of the app injects
+   * AuditService (constructor, property, a factory's `inject`), off otherwise — on Node 20
+   * AsyncLocalStorage works through async hooks, which add a cost to every promise in the process
+   * (~20 µs of CPU per request in bench/nest.bench.mjs). AuditService used without being injected
+   * (`app.get()`) switches it on from the next request, and says so through onError. `true`: always
+   * on; `false`: never (services then record without the request).
    */
   requestContext?: boolean;
 }

@@ -15,7 +15,7 @@ describePublished({
       });
       expect(r.stderr).toBe('');
       expect(JSON.parse(r.stdout)).toEqual({
-        metadata: { service: 1, interceptor: 1, middleware: 2 },
+        metadata: { service: 2, interceptor: 1, middleware: 2 }, // AuditService: the logger and the (optional) request layer
         status: 200,
         action: 'ping.read',
         // A logger given to forRoot is flushed, not closed, by app.close(): the next app built from the module uses it.
