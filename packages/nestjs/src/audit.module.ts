@@ -11,7 +11,8 @@ import {
   type OnApplicationShutdown,
   RequestMethod,
 } from '@nestjs/common';
-import { APP_GUARD, HttpAdapterHost, ModulesContainer } from '@nestjs/core';
+import { APP_GUARD, ApplicationConfig, HttpAdapterHost, ModulesContainer } from '@nestjs/core';
+import { injectsAuditService, usesAuditDecorators } from './app-uses.js';
 import { AuditGuard } from './audit.guard.js';
 import { AuditInterceptor } from './audit.interceptor.js';
 import { AuditNestMiddleware, type RequestHandler } from './audit.middleware.js';
@@ -19,7 +20,6 @@ import { AuditService } from './audit.service.js';
 import { auditOf } from './context.js';
 import type { AuditModuleAsyncOptions, AuditModuleOptions } from './options.js';
 import { AUDIT_LOGGER, AUDIT_MODULE_OPTIONS } from './tokens.js';
-import { injectsAuditService } from './uses-service.js';
 
 type NodeServer = EventEmitter & { listeners(event: 'request'): RequestHandler[] };
 
@@ -37,6 +37,17 @@ function readFromFastify(instance: unknown): void {
     auditOf(request);
     done();
   });
+}
+
+/**
+ * The module's global guard only applies @Audit and @NoAudit; where no controller uses them, Nest's
+ * guard machinery (run for every request once any global guard exists) is spared. Were Nest ever
+ * to hand out a copy of its list, the guard would stay, doing nothing.
+ */
+function withoutGuard(config: ApplicationConfig): void {
+  const guards = config.getGlobalGuards();
+  const at = guards.findIndex((g) => g instanceof AuditGuard);
+  if (at >= 0) guards.splice(at, 1);
 }
 
 /** Loggers given to forRoot: they outlive any one app built from the module. */
@@ -81,6 +92,7 @@ export class AuditModule extends ConfigurableModuleClass implements NestModule, 
     @Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost,
     @Inject(AuditNestMiddleware) private readonly middleware: AuditNestMiddleware,
     @Inject(ModulesContainer) private readonly modules: ModulesContainer,
+    @Inject(ApplicationConfig) private readonly appConfig: ApplicationConfig,
   ) {
     super();
   }
@@ -112,8 +124,10 @@ export class AuditModule extends ConfigurableModuleClass implements NestModule, 
    * way (not one request handler) gets that middleware route instead.
    */
   configure(consumer: MiddlewareConsumer): void {
-    // Every module's providers exist by now: AsyncLocalStorage only if something can read it.
+    // Every module's providers exist by now, and routes are not built yet: AsyncLocalStorage only
+    // if something can read it, the guard only if a decorator gives it something to do.
     this.middleware.defaultContext(injectsAuditService(this.modules));
+    if (!usesAuditDecorators(this.modules)) withoutGuard(this.appConfig);
     const adapter = this.adapterHost.httpAdapter;
     const server = adapter?.getHttpServer?.() as NodeServer | undefined;
     const handlers = typeof server?.listeners === 'function' ? server.listeners('request') : [];

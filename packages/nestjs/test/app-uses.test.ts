@@ -1,16 +1,18 @@
 /**
- * requestContext's default: requests are carried in AsyncLocalStorage (whose async hooks cost
- * every promise on Node 20) only when something of the app injects AuditService — found however
- * it is injected — and AuditService used without injection switches it on, saying so.
+ * An app pays for what of the module it uses. requestContext's default: requests are carried in
+ * AsyncLocalStorage (whose async hooks cost every promise on Node 20) only when something of the
+ * app injects AuditService — found however it is injected — and AuditService used without
+ * injection switches it on, saying so. The global guard runs only where @Audit or @NoAudit is used.
  */
 import type { AuditEntry, AuditError } from '@auditready/core';
 import { createTestAuditLogger } from '@auditready/core/testing';
 import { Controller, forwardRef, Get, type INestApplication, Inject, Injectable, Module, Post } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
+import { ApplicationConfig, ModuleRef } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { waitFor } from '../../../test-support/wait.js';
-import { AuditModule, AuditService } from '../src/index.js';
+import { AuditGuard } from '../src/audit.guard.js';
+import { Audit, AuditModule, AuditService, NoAudit } from '../src/index.js';
 
 type Events = { issue(n: string): void };
 
@@ -164,6 +166,79 @@ describe('AuditModule requestContext by default', () => {
       const { event } = await issue(url, audit, 'dynamic/2');
       expect(event?.details?.requestId).toBeUndefined();
       expect(errors).toEqual([]);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+/** @NoAudit on an inherited handler, @Audit on a class: either keeps the guard. */
+class BaseController {
+  @Get('hidden')
+  @NoAudit()
+  hidden(): { ok: boolean } {
+    return { ok: true };
+  }
+}
+@Controller('inherits')
+class InheritingController extends BaseController {}
+
+@Controller('named')
+@Audit({ action: 'named.read' })
+class NamedController {
+  @Get()
+  read(): { ok: boolean } {
+    return { ok: true };
+  }
+}
+
+describe('AuditModule: the global guard only where @Audit or @NoAudit is used', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('an app using neither runs no guard for its requests, and records them as before', async () => {
+    const canActivate = vi.spyOn(AuditGuard.prototype, 'canActivate');
+    const { app, url, audit } = await start({ controllers: [PlainController] });
+    try {
+      expect(
+        app
+          .get(ApplicationConfig)
+          .getGlobalGuards()
+          .some((g) => g instanceof AuditGuard),
+      ).toBe(false);
+      const res = await fetch(`${url}/health`);
+      const id = res.headers.get('x-request-id');
+      expect(await waitFor(() => audit.entries().find((e: AuditEntry) => e.kind === 'access' && e.http?.requestId === id))).toMatchObject({
+        action: 'GET /health',
+        outcome: 'success',
+      });
+      expect(canActivate).not.toHaveBeenCalled();
+    } finally {
+      await app.close();
+    }
+  });
+
+  it.each([
+    ['@NoAudit on an inherited handler', [InheritingController, PlainController], 'inherits/hidden'],
+    ['@Audit on a controller class', [NamedController, PlainController], 'named'],
+  ])('%s keeps it, and it applies the decorator', async (what, controllers, path) => {
+    const { app, url, audit } = await start({ controllers });
+    try {
+      expect(
+        app
+          .get(ApplicationConfig)
+          .getGlobalGuards()
+          .some((g) => g instanceof AuditGuard),
+      ).toBe(true);
+      const res = await fetch(`${url}/${path}`);
+      expect(res.status).toBe(200);
+      const probe = await fetch(`${url}/health`); // recorded after the decorated request's entry
+      const probeId = probe.headers.get('x-request-id');
+      await waitFor(() => audit.entries().find((e: AuditEntry) => e.http?.requestId === probeId));
+      const entry = audit.entries().find((e: AuditEntry) => e.kind === 'access' && e.http?.requestId === res.headers.get('x-request-id'));
+      if (what.startsWith('@NoAudit')) expect(entry).toBeUndefined();
+      else expect(entry).toMatchObject({ action: 'named.read' });
     } finally {
       await app.close();
     }

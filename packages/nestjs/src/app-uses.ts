@@ -1,11 +1,13 @@
 /**
- * Does anything of the app take AuditService by injection? That decides `requestContext`'s default:
- * on Node 20 AsyncLocalStorage costs every promise of the process (~20 µs of CPU a request in the
- * Nest benchmark), and only AuditService reads it.
+ * What of the module an app uses, read once its modules exist, so that it pays only for that: the
+ * request context (AsyncLocalStorage: on Node 20 it costs every promise of the process, ~20 µs of
+ * CPU a request in the Nest benchmark) only where something injects AuditService, the global guard
+ * (~8 µs: Nest's guard machinery runs for every request) only where @Audit or @NoAudit is used.
  */
 import { PARAMTYPES_METADATA, PROPERTY_DEPS_METADATA, SELF_DECLARED_DEPS_METADATA } from '@nestjs/common/constants.js';
-import type { ModulesContainer } from '@nestjs/core';
+import { MetadataScanner, type ModulesContainer } from '@nestjs/core';
 import { AuditService } from './audit.service.js';
+import { AUDIT_METADATA, NO_AUDIT_METADATA } from './tokens.js';
 
 /** A token, a forwardRef(() => token), or a factory's `{ token, optional }`. */
 function isAuditService(token: unknown): boolean {
@@ -48,6 +50,28 @@ export function injectsAuditService(modules: ModulesContainer): boolean {
       for (const wrapper of group.values()) {
         if (listOf(wrapper.inject).some(isAuditService)) return true;
         if (classTakesIt(wrapper.metatype)) return true;
+      }
+    }
+  }
+  return false;
+}
+
+function decorated(target: object): boolean {
+  return Reflect.getMetadata(AUDIT_METADATA, target) !== undefined || Reflect.getMetadata(NO_AUDIT_METADATA, target) !== undefined;
+}
+
+/** True when a controller of any module, or one of its handlers (inherited ones too), carries @Audit or @NoAudit. */
+export function usesAuditDecorators(modules: ModulesContainer): boolean {
+  const scanner = new MetadataScanner();
+  for (const mod of modules.values()) {
+    for (const wrapper of mod.controllers.values()) {
+      const cls = wrapper.metatype;
+      if (typeof cls !== 'function') continue;
+      if (decorated(cls)) return true;
+      const proto = cls.prototype as Record<string, unknown>;
+      for (const name of scanner.getAllMethodNames(proto)) {
+        const handler = proto[name];
+        if (typeof handler === 'function' && decorated(handler)) return true;
       }
     }
   }
