@@ -20,7 +20,12 @@ import autocannon from 'autocannon';
 
 const seconds = Number(process.env.EXPRESS_BENCH_SECONDS ?? 2);
 const rounds = Number(process.env.EXPRESS_BENCH_ROUNDS ?? 15);
-const connections = Number(process.env.EXPRESS_BENCH_CONNECTIONS ?? 50);
+// EXPRESS_BENCH_TOGETHER=1: in each round every server is under load at the same time (each from
+// its own autocannon; EXPRESS_BENCH_RATE=<req/s> per server for a light, fixed load), so the
+// ratios of a round share the machine's state of that moment; each server has part of a core.
+const together = process.env.EXPRESS_BENCH_TOGETHER === '1';
+const rate = process.env.EXPRESS_BENCH_RATE ? { overallRate: Number(process.env.EXPRESS_BENCH_RATE) } : {};
+const connections = Number(process.env.EXPRESS_BENCH_CONNECTIONS ?? (together ? 10 : 50));
 const modes = (
   process.env.EXPRESS_BENCH_MODES ?? 'bare,observer,auditready,auditready-none,auditready-worker,floor,pino-http,morgan,express-winston'
 ).split(',');
@@ -54,14 +59,28 @@ async function start(mode) {
   return { mode, child, dir, url };
 }
 
-/** One slice of load on one server: CPU per request of its process and of its main thread. */
-async function measure({ mode, child, url }) {
-  const [p0, m0] = [cpuMs(`/proc/${child.pid}/stat`), cpuMs(`/proc/${child.pid}/task/${child.pid}/stat`)];
-  const r = await autocannon({ url, connections, duration: seconds });
-  const [p1, m1] = [cpuMs(`/proc/${child.pid}/stat`), cpuMs(`/proc/${child.pid}/task/${child.pid}/stat`)];
+/** CPU so far of a server's process and of its main thread, in ms. */
+const cpuOf = (child) => [cpuMs(`/proc/${child.pid}/stat`), cpuMs(`/proc/${child.pid}/task/${child.pid}/stat`)];
+
+function perRequest(mode, r, [p0, m0], [p1, m1]) {
   if (r.non2xx > 0 || r.errors > 0) throw new Error(`${mode}: ${r.non2xx} non-2xx, ${r.errors} errors`);
   const n = r.requests.total;
   return { mode, rps: r.requests.average, p99: r.latency.p99, cpuUs: ((p1 - p0) * 1000) / n, mainUs: ((m1 - m0) * 1000) / n };
+}
+
+/** One slice of load on one server: CPU per request of its process and of its main thread. */
+async function measure({ mode, child, url }) {
+  const before = cpuOf(child);
+  const r = await autocannon({ url, connections, duration: seconds, ...rate });
+  return perRequest(mode, r, before, cpuOf(child));
+}
+
+/** One slice of load on every server at once (EXPRESS_BENCH_TOGETHER=1). */
+async function measureTogether(all) {
+  const before = all.map((s) => cpuOf(s.child));
+  const rs = await Promise.all(all.map((s) => autocannon({ url: s.url, connections, duration: seconds, ...rate })));
+  const after = all.map((s) => cpuOf(s.child));
+  return all.map((s, i) => perRequest(s.mode, rs[i], before[i], after[i]));
 }
 
 // Every server runs for the whole benchmark (idle while another is measured); the rounds are short
@@ -73,10 +92,12 @@ const perRound = [];
 try {
   for (let round = 0; round < rounds; round++) {
     const row = {};
-    for (let i = 0; i < servers.length; i++) {
-      const s = servers[(i + round) % servers.length];
-      row[s.mode] = await measure(s);
-    }
+    if (together) for (const m of await measureTogether(servers)) row[m.mode] = m;
+    else
+      for (let i = 0; i < servers.length; i++) {
+        const s = servers[(i + round) % servers.length];
+        row[s.mode] = await measure(s);
+      }
     perRound.push(row);
   }
 } finally {
@@ -95,7 +116,7 @@ const spread = (xs) => {
 };
 const added = (mode, key = 'cpuUs') => perRound.map((r) => r[mode][key] - r.bare[key]);
 console.log(
-  `express ${(await import('express/package.json', { with: { type: 'json' } })).default.version}, autocannon ${connections} connections, ${rounds} interleaved rounds x ${seconds}s per server, node ${process.version}`,
+  `express ${(await import('express/package.json', { with: { type: 'json' } })).default.version}, autocannon ${connections} connections${rate.overallRate ? ` at ${rate.overallRate} req/s` : ''}, ${rounds} ${together ? 'rounds with all servers loaded together' : 'interleaved rounds'} x ${seconds}s per server, node ${process.version}`,
 );
 console.log(
   `${'server'.padEnd(18)} ${'CPU µs/req'.padStart(10)} ${'added'.padStart(7)} ${'main thr'.padStart(9)} ${'added'.padStart(7)} ${'req/s'.padStart(8)} ${'p99 ms'.padStart(7)}`,
