@@ -192,6 +192,12 @@ class NamedController {
   }
 }
 
+const hasGuard = (app: INestApplication) =>
+  app
+    .get(ApplicationConfig)
+    .getGlobalGuards()
+    .some((g) => g instanceof AuditGuard);
+
 describe('AuditModule: the global guard only where @Audit or @NoAudit is used', () => {
   afterEach(() => {
     vi.restoreAllMocks();
@@ -201,12 +207,7 @@ describe('AuditModule: the global guard only where @Audit or @NoAudit is used', 
     const canActivate = vi.spyOn(AuditGuard.prototype, 'canActivate');
     const { app, url, audit } = await start({ controllers: [PlainController] });
     try {
-      expect(
-        app
-          .get(ApplicationConfig)
-          .getGlobalGuards()
-          .some((g) => g instanceof AuditGuard),
-      ).toBe(false);
+      expect(hasGuard(app)).toBe(false);
       const res = await fetch(`${url}/health`);
       const id = res.headers.get('x-request-id');
       expect(await waitFor(() => audit.entries().find((e: AuditEntry) => e.kind === 'access' && e.http?.requestId === id))).toMatchObject({
@@ -225,12 +226,7 @@ describe('AuditModule: the global guard only where @Audit or @NoAudit is used', 
   ])('%s keeps it, and it applies the decorator', async (what, controllers, path) => {
     const { app, url, audit } = await start({ controllers });
     try {
-      expect(
-        app
-          .get(ApplicationConfig)
-          .getGlobalGuards()
-          .some((g) => g instanceof AuditGuard),
-      ).toBe(true);
+      expect(hasGuard(app)).toBe(true);
       const res = await fetch(`${url}/${path}`);
       expect(res.status).toBe(200);
       const probe = await fetch(`${url}/health`); // recorded after the decorated request's entry
