@@ -180,8 +180,8 @@ export class FileTransport implements Transport {
   /** Per chain, the highest seq removed by retention so far (see #planRetention). */
   readonly #through = new Map<string, { seq: number; hash: string }>();
   readonly #background = new Set<Promise<void>>();
-  /** The closed segments' compression and indexing in progress (a subset of #background). */
-  readonly #onSegments = new Set<Promise<void>>();
+  /** The closed segments being compressed or indexed, by name (their work is in #background too). */
+  readonly #onSegments = new Map<string, Promise<void>>();
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
   /** The active file holds something other than retention records (see #rotate). */
@@ -306,7 +306,7 @@ export class FileTransport implements Transport {
 
   attach(context: TransportContext): void {
     this.#ctx = context;
-    for (const seg of this.#toCompress.splice(0)) this.#segmentWork(this.#compressSegment(seg));
+    for (const seg of this.#toCompress.splice(0)) this.#segmentWork(seg, this.#compressSegment(seg));
   }
 
   /** Serializes file operations (writes, rotation, reopen). */
@@ -533,8 +533,8 @@ export class FileTransport implements Transport {
     // The index is built from the plain segment, in the same pass that compresses it (indexer.ts).
     // A segment of this transport's own records only (retention, index notices) is not indexed:
     // its notice would fill the next segment, and so on.
-    if (this.#index && this.#activeHasAppEntries) this.#segmentWork(this.#indexSegment(seg));
-    else if (this.#compress) this.#segmentWork(this.#compressSegment(seg));
+    if (this.#index && this.#activeHasAppEntries) this.#segmentWork(seg, this.#indexSegment(seg));
+    else if (this.#compress) this.#segmentWork(seg, this.#compressSegment(seg));
     // A segment holding only retention records must not trigger retention again: with tiny
     // segments that would feed itself (record -> rotation -> retention -> record ...).
     if ((this.#maxAgeMs !== undefined || this.#maxFiles !== undefined) && this.#activeHasAppEntries)
@@ -551,9 +551,11 @@ export class FileTransport implements Transport {
   }
 
   /** Compression or indexing of a closed segment: retention waits for it (see #planRetention). */
-  #segmentWork(p: Promise<void>): void {
-    const tracked = this.#inBackground(p).finally(() => this.#onSegments.delete(tracked));
-    this.#onSegments.add(tracked);
+  #segmentWork(seg: string, p: Promise<void>): void {
+    this.#onSegments.set(
+      seg,
+      this.#inBackground(p).finally(() => this.#onSegments.delete(seg)),
+    );
   }
 
   /** Indexes the closed segment (gzipping it in the same pass when asked) and commits the sidecar's SHA-256 in the chain. */
@@ -588,14 +590,16 @@ export class FileTransport implements Transport {
   async #planRetention(): Promise<void> {
     if (!this.#ctx) return; // without a logger there is no chain to record the removal in: keep everything
     // A segment still being compressed or indexed is not deleted under that work (which would then
-    // bring it back as .gz, or fail): retention looks once the segments closed so far are done.
-    await Promise.all([...this.#onSegments]);
+    // bring it back as .gz, or fail): retention looks once the segments closed so far are done,
+    // and leaves to its next run any segment closed (and at work) meanwhile.
+    await Promise.all([...this.#onSegments.values()]);
     const names = (await readdir(this.dir)).filter((f) => isSegmentOf(this.baseName, f)).sort();
     // A segment being compressed exists as .log and .log.gz for a moment: count it once.
     const segs = names.filter((f) => !(f.endsWith('.log') && names.includes(`${f}.gz`)));
     const doomed = new Set<string>();
+    const busy = (f: string) => this.#onSegments.has(f.replace(/\.gz$/, ''));
     if (this.#maxFiles !== undefined && segs.length > this.#maxFiles)
-      for (const f of segs.slice(0, segs.length - this.#maxFiles)) doomed.add(f);
+      for (const f of segs.slice(0, segs.length - this.#maxFiles)) if (!busy(f)) doomed.add(f);
     const already = new Set(this.#pendingDeletions.flatMap((p) => p.files));
     if (this.#maxAgeMs !== undefined) {
       const cutoff = Date.now() - this.#maxAgeMs;
@@ -606,7 +610,7 @@ export class FileTransport implements Transport {
           if (err.code === 'ENOENT') return undefined;
           throw err;
         });
-        if (st !== undefined && st.mtimeMs < cutoff) doomed.add(f);
+        if (st !== undefined && st.mtimeMs < cutoff && !busy(f)) doomed.add(f);
       }
     }
     if (doomed.size === 0) return;

@@ -350,6 +350,28 @@ describe('file transport: rotation, compression, retention', () => {
     expect(verifyDir(dir).breaks.map((b) => b.kind)).toContain('deleted');
   });
 
+  it('retention never deletes a segment still being compressed: segments closed one after another while retention runs', async () => {
+    const dir = tempDir();
+    const { log, transport, errors } = open(dir, { rotate: { maxBytes: 700 }, compress: true, retention: { maxFiles: 2 } });
+    for (let i = 0; i < 120; i++) {
+      log.record({ action: 'a', details: { i } });
+      if (i % 3 === 0) await new Promise((r) => setImmediate(r)); // a batch (and a segment) every few entries
+    }
+    await log.flush();
+    await transport.idle();
+    await log.close();
+    expect(errors).toEqual([]); // compression never found its segment gone (ENOENT), nor did retention
+    const names = readdirSync(dir);
+    // no deleted segment came back as .gz: every segment left is one retention did not remove
+    const removed = new Set(
+      entriesOf(dir)
+        .filter((e) => e.kind === 'retention')
+        .flatMap((e) => e.details.removed.map((r: { file: string }) => r.file)),
+    );
+    for (const f of names) expect(removed.has(f) || removed.has(f.replace(/\.gz$/, ''))).toBe(false);
+    expect(verifyDir(dir).valid).toBe(true);
+  });
+
   it('retention by age uses the segment’s last write time', async () => {
     const dir = tempDir();
     const { log, transport } = open(dir, { rotate: { maxBytes: 1500 }, retention: { maxAgeMs: 60_000 } });
