@@ -7,6 +7,7 @@ import {
   type BeginResult,
   markAuditor,
   RequestAuditor,
+  refuseUnaudited,
   requestAudit,
 } from '@auditready/node-http';
 import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
@@ -99,11 +100,7 @@ export class AuditNestMiddleware implements NestMiddleware {
     } catch (err) {
       this.#auditor.logger.reportError(err);
       if (!this.#failClosed) callHandler(handler, server, req, res);
-      else if (!res.headersSent) {
-        // As the request layer refuses when the log cannot take an entry.
-        res.writeHead(503, { 'Retry-After': '5', 'Content-Type': 'application/json' });
-        res.end('{"error":"audit log unavailable: request refused rather than served unaudited"}');
-      }
+      else if (!res.headersSent) refuseUnaudited(res); // as the request layer refuses when the log cannot take an entry
       return;
     }
     if (begun !== 'next') return;

@@ -37,6 +37,17 @@ function checkOptions(options: RequestAuditOptions, who: string): void {
   for (const k of CALLBACKS) fnOption(options[k], `${who}: ${k}`, k);
 }
 
+/**
+ * The answer to a request refused rather than served unaudited (failing closed): 503, with a
+ * Retry-After. Adapters that refuse before the request layer could begin use it too.
+ */
+export function refuseUnaudited(res: ServerResponse): void {
+  res.statusCode = 503;
+  res.setHeader('Retry-After', '5');
+  res.setHeader('Content-Type', 'application/json');
+  res.end('{"error":"audit log unavailable: request refused rather than served unaudited"}');
+}
+
 /** What begin() decided: go on to the app, or the request was answered here (refused, or already recorded). */
 export type BeginResult = 'next' | 'refused';
 
@@ -143,10 +154,7 @@ export class RequestAuditor implements RequestOwner {
 
   #refuse(res: ServerResponse, st: RequestAudit): 'refused' {
     this.#release(st);
-    res.statusCode = 503;
-    res.setHeader('Retry-After', '5');
-    res.setHeader('Content-Type', 'application/json');
-    res.end('{"error":"audit log unavailable: request refused rather than served unaudited"}');
+    refuseUnaudited(res);
     st.done = true;
     return 'refused';
   }

@@ -3,7 +3,7 @@
 export type { AccessFacts } from './access-input.js';
 export { buildAccessInput } from './access-input.js';
 export type { BeginResult } from './auditor.js';
-export { noteRequestError, RequestAuditor } from './auditor.js';
+export { noteRequestError, RequestAuditor, refuseUnaudited } from './auditor.js';
 export { clientIp, defaultActor, defaultResource, outcomeOf, singular } from './defaults.js';
 export { requestAudit } from './request-state.js';
 export { routeOf, routeTemplate } from './route-template.js';
