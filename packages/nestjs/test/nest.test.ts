@@ -91,14 +91,16 @@ for (const platform of ['express', 'fastify'] as const)
       });
     });
 
-    it('requests rejected by guards: denied, with the guard reason', async () => {
+    it('requests rejected by guards: denied, with the guard reason and the handler’s action (the module’s guard runs first)', async () => {
       expect((await call('/invoices/1')).entry).toMatchObject({
+        action: 'invoice.read',
         outcome: 'denied',
         reason: 'missing bearer token',
         actor: { type: 'anonymous' },
         http: { status: 401 },
       });
       expect((await call('/invoices/1', { method: 'DELETE', headers: alice })).entry).toMatchObject({
+        action: 'invoice.delete',
         outcome: 'denied',
         reason: 'requires role admin',
         actor: { id: 'u-alice' },
