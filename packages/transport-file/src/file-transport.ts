@@ -70,6 +70,24 @@ export const SYNC_WRITE_MAX_BYTES = 256 * 1024;
 
 export type Durability = 'fsync' | 'none' | { groupCommitMs: number };
 
+/**
+ * A batch's bytes, one line per record. A batch that surely fits (3 bytes per UTF-16 unit at most)
+ * is encoded line by line into `scratch`, which the caller reuses: joining the lines and encoding
+ * the joined string allocated a fresh buffer outside the heap and copied every line twice (~0.5 µs
+ * an entry). The view is valid until the next call with the same scratch.
+ */
+export function encodeBatch(batch: readonly SealedRecord[], scratch: Buffer): Buffer {
+  let bound = 0;
+  for (const r of batch) bound += r.line.length * 3 + 1;
+  if (bound > scratch.length) return Buffer.from(`${batch.map((r) => r.line).join('\n')}\n`, 'utf8');
+  let off = 0;
+  for (const r of batch) {
+    off += scratch.write(r.line, off, 'utf8');
+    scratch[off++] = 0x0a;
+  }
+  return scratch.subarray(0, off);
+}
+
 /** This transport's own records: retention, and the notices committing index sidecars. */
 function isBookkeeping(e: AuditEntry): boolean {
   return e.kind === 'retention' || (e.kind === 'notice' && (e.details as { index?: unknown } | undefined)?.index !== undefined);
@@ -174,6 +192,8 @@ export class FileTransport implements Transport {
   #headClock = '';
   /** The open head file (see #writeHead). */
   #headFd: number | undefined;
+  /** Where batches are encoded (encodeBatch); allocated at the first write. */
+  #scratch: Buffer | undefined;
   #dirty = false;
   #groupTimer: ReturnType<typeof setTimeout> | undefined;
   #pendingDeletions: PendingDeletion[] = [];
@@ -321,7 +341,9 @@ export class FileTransport implements Transport {
       if (this.#closed) throw new AuditClosedError(`${this.name}: closed`);
       if (batch.length === 0) return;
       this.#checkActiveFile();
-      const buf = Buffer.from(`${batch.map((r) => r.line).join('\n')}\n`, 'utf8');
+      // The scratch is this transport's: writes run one at a time (#exclusive), and a rotation
+      // awaited before this batch is written encodes nothing.
+      const buf = encodeBatch(batch, (this.#scratch ??= Buffer.allocUnsafe(SYNC_WRITE_MAX_BYTES)));
       // A batch of this transport's own records (retention, index notices) joins the active
       // segment even past maxBytes: rotating for it would leave segments of bookkeeping only.
       const appEntries = batch.some((r) => !isBookkeeping(r.entry));

@@ -16,8 +16,9 @@ import {
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { AuditConfigError, AuditLockedError, createAuditLogger, createMemoryTransport } from '@auditready/core';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { SYNC_WRITE_MAX_BYTES } from '../src/file-transport.js';
+import { encodeBatch, SYNC_WRITE_MAX_BYTES } from '../src/file-transport.js';
 import { createFileTransport, listSegments } from '../src/index.js';
 import { entriesOf, open, readDir, tempDir, verifyDir } from './helpers.js';
 
@@ -114,6 +115,42 @@ describe('file transport: basics', () => {
     expect(await inFlight(large)).toBe(1);
     await t.close?.();
     expect(readDir(dir).map((x) => x.line)).toEqual(records.map((r) => r.line));
+    expect(verifyDir(dir).valid).toBe(true);
+  });
+  it('encodes a batch into its reused buffer byte for byte as the joined lines, whatever the characters and sizes', () => {
+    // A small buffer, so that batches near its size (in UTF-16 units and in bytes) are common.
+    const scratch = Buffer.alloc(600, 0x78);
+    const line = fc.oneof(
+      fc.string({ unit: 'grapheme', maxLength: 60, size: 'max' }),
+      fc.string({ unit: 'binary', maxLength: 60, size: 'max' }),
+      fc.string({ maxLength: 300, size: 'max' }),
+    );
+    fc.assert(
+      fc.property(fc.array(line, { maxLength: 12, size: 'max' }), (lines) => {
+        const batch = lines.map((l) => ({ line: l }) as never);
+        const expected = Buffer.from(lines.map((l) => `${l}\n`).join(''), 'utf8');
+        // Twice: what the previous batch left in the buffer never shows through.
+        expect(encodeBatch(batch, scratch).equals(expected)).toBe(true);
+        expect(
+          encodeBatch(batch.slice(1), scratch).equals(expected.subarray(lines[0] === undefined ? 0 : Buffer.byteLength(lines[0]) + 1)),
+        ).toBe(true);
+      }),
+      { numRuns: 400 },
+    );
+  });
+  it('batches of multibyte lines, one after another, land in the file as sealed', async () => {
+    const mem = createMemoryTransport();
+    const log = createAuditLogger({ service: { name: 'file-test' }, transports: [mem], handleSignals: false });
+    const words = ['ünïcödé', '日本語のテキスト', '🔐 emoji 🧾', 'plain', 'x'.repeat(3000)];
+    for (let i = 0; i < 60; i++) log.record({ action: `multi-${i}`, details: { text: words[i % words.length]?.repeat((i % 7) + 1) } });
+    await log.close();
+    const dir = tempDir();
+    const t = createFileTransport({ dir, durability: 'none' });
+    // Batches of varying sizes, the longest first: a shorter batch after it reuses the buffer.
+    const records = mem.records;
+    for (let at = 0, n = 13; at < records.length; at += n, n = Math.max(1, n - 4)) await t.write(records.slice(at, at + n));
+    await t.close?.();
+    expect(readFileSync(join(dir, 'audit.log'), 'utf8')).toBe(records.map((r) => `${r.line}\n`).join(''));
     expect(verifyDir(dir).valid).toBe(true);
   });
 });
