@@ -25,8 +25,12 @@ import type { AuditRecordInput } from './types.js';
 /** Per redaction configuration: whether the compiled path applies, and which known keys it must leave to the walk. */
 interface Plan {
   readonly c: CompiledRedaction;
-  /** Known nested keys the configuration redacts (a credential name, or one of `keys`): their presence means the general path. */
-  readonly blocked: ReadonlySet<string>;
+  /**
+   * Known nested keys the configuration redacts (a credential name, or one of `keys`): their
+   * presence means the general path. Undefined when there are none (the defaults): a set lookup
+   * per field was ~1 µs a record.
+   */
+  readonly blocked: ReadonlySet<string> | undefined;
   /** Longest string kept without truncation. */
   readonly maxString: number;
 }
@@ -62,7 +66,7 @@ function planOf(c: CompiledRedaction): Plan | null {
     if (c.rules.length === 0 && c.maxDepth >= 1) {
       const blocked = new Set<string>();
       for (const k of KNOWN_NESTED) if ((c.defaults && isCredentialKey(k)) || c.extraKeys.has(k.toLowerCase())) blocked.add(k);
-      plan = { c, blocked, maxString: c.maxStringLength };
+      plan = { c, blocked: blocked.size > 0 ? blocked : undefined, maxString: c.maxStringLength };
     }
     PLANS.set(c, plan);
   }
@@ -91,6 +95,11 @@ function isPlain(v: unknown): v is Record<string, unknown> {
   return (p === Object.prototype || p === null) && !Array.isArray(v);
 }
 
+/** Does the configuration redact this known key? */
+function isBlocked(plan: Plan, key: string): boolean {
+  return plan.blocked !== undefined && plan.blocked.has(key);
+}
+
 /**
  * Reads the known fields of one nested object. Each field's check returns false when the general
  * path must decide; `count` tracks the fields present so that an unknown key is noticed.
@@ -101,7 +110,7 @@ class Reader {
 
   /** A string the walk keeps as it is and the schema accepts (within `max` UTF-16 units). */
   text(v: unknown, max: number, key: string): v is string {
-    if (typeof v !== 'string' || v.length > max || v.length > this.plan.maxString || this.plan.blocked.has(key)) return false;
+    if (typeof v !== 'string' || v.length > max || v.length > this.plan.maxString || isBlocked(this.plan, key)) return false;
     if (!v.isWellFormed()) return false;
     const c = this.plan.c;
     if (v.length >= 6 && c.detectors.length > 0 && !cannotHoldSecret(v) && scrubString(v, c.detectors, KEEP) !== undefined) return false;
@@ -111,14 +120,14 @@ class Reader {
 
   /** A trace-context id in its fixed format: kept without a scan, as the walk keeps it (redact.ts TRACE_FORMATS). */
   fixed(v: unknown, format: RegExp, key: string): v is string {
-    if (typeof v !== 'string' || v.length > this.plan.maxString || this.plan.blocked.has(key) || !format.test(v)) return false;
+    if (typeof v !== 'string' || v.length > this.plan.maxString || isBlocked(this.plan, key) || !format.test(v)) return false;
     this.count++;
     return true;
   }
 
   /** A number in [0, CARD_RANGE), an integer when asked. */
   number(v: unknown, integer: boolean, max: number, key: string): v is number {
-    if (typeof v !== 'number' || !(v >= 0 && v < CARD_RANGE && v <= max) || this.plan.blocked.has(key)) return false;
+    if (typeof v !== 'number' || !(v >= 0 && v < CARD_RANGE && v <= max) || isBlocked(this.plan, key)) return false;
     if (integer && !Number.isInteger(v)) return false;
     this.count++;
     return true;
