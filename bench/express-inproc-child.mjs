@@ -1,5 +1,6 @@
 // One logger's Express app for bench/express-inproc.bench.mjs, driven in this process without
-// sockets or a load generator. argv[2]: the mode (as in express-server.mjs), argv[3]: a log
+// sockets or a load generator. argv[2]: the mode (as in express-server.mjs; also auditready-g<N>:
+// the default fsync with the file transport's gatherMs: N, to price gathering), argv[3]: a log
 // directory. On each IPC message { n } it serves n requests, `PER_TURN` per event-loop turn, and
 // answers with the process's CPU time for them (all threads: process.cpuUsage()), after the logger's
 // own deferred work for them is done (its flush).
@@ -14,11 +15,15 @@ const PER_TURN = Number(process.env.INPROC_PER_TURN ?? 10);
 const app = express();
 let settle = async () => {};
 
-if (mode === 'auditready' || mode === 'auditready-none') {
+if (mode === 'auditready' || mode === 'auditready-none' || mode.startsWith('auditready-g')) {
   const { createAuditLogger } = await import('@auditready/core');
   const { createFileTransport } = await import('@auditready/transport-file');
   const { auditMiddleware } = await import('@auditready/express');
-  const transport = createFileTransport({ dir, ...(mode === 'auditready-none' ? { durability: 'none' } : {}) });
+  const transport = createFileTransport({
+    dir,
+    ...(mode === 'auditready-none' ? { durability: 'none' } : {}),
+    ...(mode.startsWith('auditready-g') ? { gatherMs: Number(mode.slice(12)) } : {}),
+  });
   const logger = createAuditLogger({ service: { name: 'bench' }, transports: [transport] });
   app.use(auditMiddleware({ logger }));
   settle = () => logger.flush();

@@ -7,6 +7,7 @@
 // server, and each ratio to pino-http's added CPU is taken per round. CPU per request of the whole
 // process (all threads), including the logger's deferred work for the round (its flush).
 //   INPROC_ROUNDS=15 INPROC_REQUESTS=10000 INPROC_PER_TURN=10 node express-inproc.bench.mjs
+//   INPROC_MODES=bare,auditready-g0,auditready,pino-http ...   (auditready-g<N>: fsync, gatherMs N)
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

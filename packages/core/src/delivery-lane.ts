@@ -70,8 +70,12 @@ export class DeliveryLane {
   #lastErrorAt: string | undefined;
   /** Date.now() of the last delivered batch, formatted when health() asks (a Date per batch cost ~1.3 µs). */
   #lastSuccessMs: number | undefined;
-  /** Ends a backoff sleep early (flush, close). */
+  /** Ends a backoff or gathering sleep early (flush, close). */
   #wake: (() => void) | undefined;
+  /** When the last batch started (performance.now()), for Transport.gatherMs. */
+  #lastWriteAt = Number.NEGATIVE_INFINITY;
+  /** Set by kick() (a flush, close): what waits is written without gathering until the lane is idle. */
+  #urgent = false;
   #closed = false;
 
   constructor(transport: Transport, settings: LaneSettings, hooks: LaneHooks) {
@@ -143,8 +147,9 @@ export class DeliveryLane {
     );
   }
 
-  /** Tries now: ends a backoff sleep, and starts a drain if entries wait. */
+  /** Tries now: ends a backoff or gathering sleep, and starts a drain if entries wait. */
   kick(): void {
+    this.#urgent = true;
     this.#wake?.();
     if (this.#queue.length > 0) this.#schedule();
   }
@@ -164,17 +169,34 @@ export class DeliveryLane {
     if (this.#running) return;
     this.#running = true;
     try {
-      while (this.#queue.length > 0 && !this.#closed) await this.#writeBatch();
+      while (this.#queue.length > 0 && !this.#closed) {
+        await this.#gather();
+        if (this.#closed) break;
+        await this.#writeBatch();
+      }
     } finally {
       this.#running = false;
       this.#inflight = 0;
+      this.#urgent = false;
       this.#hooks.idle();
       if (this.#queue.length > 0 && !this.#closed) this.#schedule();
     }
   }
 
+  /**
+   * Transport.gatherMs: when the previous batch started less than that long ago and this one is not
+   * full, waits out the rest, so that one batch (one fdatasync) covers what arrives meanwhile.
+   */
+  async #gather(): Promise<void> {
+    const g = this.transport.gatherMs;
+    if (g === undefined || !(g > 0) || this.#urgent || this.#queue.length >= this.#s.batchSize) return;
+    const wait = this.#lastWriteAt + g - performance.now();
+    if (wait > 0) await this.#sleep(wait, false);
+  }
+
   /** Writes the head of the queue once; on failure, reports and sleeps the backoff. */
   async #writeBatch(): Promise<void> {
+    this.#lastWriteAt = performance.now();
     const batch = this.#queue.slice(0, this.#s.batchSize);
     this.#inflight = batch.length;
     try {
@@ -207,12 +229,18 @@ export class DeliveryLane {
     const { retryInitialMs, retryMaxMs } = this.#s;
     const exp = Math.min(retryMaxMs, retryInitialMs * 2 ** Math.min(this.#consecutiveFailures - 1, 30));
     const delay = exp / 2 + Math.random() * (exp / 2); // "equal jitter": never 0, never above the cap
+    return this.#sleep(delay, true);
+  }
+
+  /** Sleeps `ms`, or until kick() or stop(); `unref`: the timer alone does not keep the process alive. */
+  #sleep(ms: number, unref: boolean): Promise<void> {
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.#wake = undefined;
         resolve();
-      }, delay);
-      (timer as { unref?: () => void }).unref?.(); // a destination that is down must not keep the process alive
+      }, ms);
+      // A destination that is down must not keep the process alive; entries gathering must reach it.
+      if (unref) (timer as { unref?: () => void }).unref?.();
       this.#wake = () => {
         clearTimeout(timer);
         this.#wake = undefined;

@@ -97,7 +97,7 @@ function isPlain(v: unknown): v is Record<string, unknown> {
 
 /** Does the configuration redact this known key? */
 function isBlocked(plan: Plan, key: string): boolean {
-  return plan.blocked !== undefined && plan.blocked.has(key);
+  return plan.blocked?.has(key) === true;
 }
 
 /**

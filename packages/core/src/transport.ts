@@ -68,6 +68,12 @@ export interface Transport {
   /** Called once when the logger is created, after the chain's first record. */
   attach?(context: TransportContext): void;
   /**
+   * For transports whose cost is per batch (an fdatasync): under sustained load, the logger starts
+   * a batch at most every this many ms, gathering what arrives meanwhile into it. A batch after a
+   * quiet spell is written at once; a flush or close never waits. Unset or 0: no gathering.
+   */
+  readonly gatherMs?: number;
+  /**
    * For transports that deliver in the background after `write()` (e.g. from a spool): their own
    * view, merged into the logger's health(). `pending`: entries held but not yet delivered.
    */

@@ -233,6 +233,78 @@ describe('delivery', () => {
     expect(transport.stats.writes).toBeLessThanOrEqual(12);
   });
 
+  describe('a transport that asks for gathering (Transport.gatherMs)', () => {
+    /** A transport keeping each batch's actions, asking for `gatherMs`. */
+    function gathering(gatherMs: number) {
+      const batches: string[][] = [];
+      const transport = {
+        name: 'gathering',
+        gatherMs,
+        async write(batch: readonly { entry: { action?: string } }[]) {
+          batches.push(batch.map((r) => r.entry.action ?? '-'));
+        },
+      };
+      const logger = createAuditLogger({ service: { name: 'svc' }, transports: [transport], handleSignals: false });
+      return { logger, batches };
+    }
+    const turns = async (n: number) => {
+      for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
+    };
+
+    it('entries arriving soon after a batch started wait and go as one batch; flush() does not wait', async () => {
+      const { logger, batches } = gathering(60_000);
+      logger.record({ action: 'a' });
+      await turns(5);
+      expect(batches).toEqual([['-', 'a']]); // the chain's first record and the first entry: at once
+      for (const action of ['b', 'c', 'd']) {
+        logger.record({ action });
+        await turns(3); // each on its own turn: without gathering, each would be its own batch
+      }
+      await turns(20);
+      expect(batches).toHaveLength(1);
+      const flushed = await logger.flush({ timeoutMs: 5_000 });
+      expect(flushed).toEqual({ ok: true, pending: 0 });
+      expect(batches).toEqual([
+        ['-', 'a'],
+        ['b', 'c', 'd'],
+      ]);
+      // After the flush, gathering applies again to what follows.
+      logger.record({ action: 'e' });
+      await turns(20);
+      expect(batches).toHaveLength(2);
+      await logger.close(); // does not wait either: 'e' is delivered
+      expect(batches.slice(2).flat()).toContain('e');
+    });
+
+    it('a batch after a quiet spell is written at once', async () => {
+      const { logger, batches } = gathering(30);
+      logger.record({ action: 'a' });
+      await turns(5);
+      expect(batches).toHaveLength(1);
+      await new Promise((r) => setTimeout(r, 60)); // longer than gatherMs since that batch started
+      logger.record({ action: 'b' });
+      await turns(5);
+      expect(batches).toEqual([['-', 'a'], ['b']]);
+      await logger.close();
+    });
+
+    it('a script that records and ends delivers what was gathering (the wait keeps the process alive)', async () => {
+      const { spawnSync } = await import('node:child_process');
+      const script = `
+        import { createAuditLogger } from ${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)};
+        const batches = [];
+        const transport = { name: 't', gatherMs: 200, async write(b) { batches.push(b.length); } };
+        const logger = createAuditLogger({ service: { name: 's' }, transports: [transport], handleSignals: false });
+        logger.record({ action: 'a' });
+        setImmediate(() => logger.record({ action: 'b' }));
+        process.on('exit', () => console.log(JSON.stringify(batches)));
+      `;
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+      expect(r.status).toBe(0);
+      expect(JSON.parse(r.stdout.trim())).toEqual([2, 1]);
+    });
+  });
+
   it('flush() gives up at its timeout when a destination is down, and says what is pending', async () => {
     const { logger, transport } = setup();
     transport.setDown(true);

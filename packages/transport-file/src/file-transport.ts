@@ -68,6 +68,9 @@ const fdatasyncAsync = promisify(fdatasync);
  */
 export const SYNC_WRITE_MAX_BYTES = 256 * 1024;
 
+/** FileTransportOptions.gatherMs's default. */
+const DEFAULT_GATHER_MS = 5;
+
 export type Durability = 'fsync' | 'none' | { groupCommitMs: number };
 
 /**
@@ -107,6 +110,14 @@ export interface FileTransportOptions {
    *   nothing written; a power failure loses what the OS had not written back (typically <= 30 s).
    */
   durability?: Durability;
+  /**
+   * With `durability: 'fsync'`: under sustained load, a batch starts at most every `gatherMs` ms,
+   * so that one fdatasync covers what arrived meanwhile (each costs ~0.1-0.3 ms of CPU here
+   * whatever it covers). The acknowledgment waits up to that much longer; a batch after a quiet
+   * spell, a flush and close do not wait. Default 5; 0 writes each batch as soon as the previous
+   * one is durable. Ignored by the other durabilities (nothing per batch to save).
+   */
+  gatherMs?: number;
   /** File mode of new log files. Default 0o600. */
   mode?: number;
   rotate?: {
@@ -176,6 +187,8 @@ export class FileTransport implements Transport {
   readonly #maxAgeMs: number | undefined;
   readonly #maxFiles: number | undefined;
   readonly #headIntervalMs: number;
+  /** Transport.gatherMs: what a batch's fdatasync may wait for (0 unless durability is 'fsync'). */
+  readonly gatherMs: number;
   readonly #lockPath: string;
   readonly #resume: ResumePoint | undefined;
   #ctx: TransportContext | undefined;
@@ -243,6 +256,8 @@ export class FileTransport implements Transport {
     if (this.#maxFiles !== undefined && !Number.isInteger(this.#maxFiles))
       throw new AuditConfigError('retention.maxFiles must be an integer', { path: 'retention.maxFiles' });
     this.#headIntervalMs = intOption(options.headIntervalMs, 0, 0, 'headIntervalMs');
+    const gatherMs = intOption(options.gatherMs, DEFAULT_GATHER_MS, 0, 'gatherMs');
+    this.gatherMs = this.#durability === 'fsync' ? gatherMs : 0;
     const torn = options.tornTail ?? 'preserve';
     if (torn !== 'preserve' && torn !== 'truncate')
       throw new AuditConfigError("tornTail must be 'preserve' or 'truncate'", { path: 'tornTail' });

@@ -84,6 +84,8 @@ describe('file transport: basics', () => {
     [{ dir: '/tmp/x', rotate: { maxBytes: 0 } }, /rotate.maxBytes/],
     [{ dir: '/tmp/x', retention: { maxFiles: 1.5 } }, /maxFiles/],
     [{ dir: '/tmp/x', tornTail: 'ignore' }, /tornTail/],
+    [{ dir: '/tmp/x', gatherMs: -1 }, /gatherMs must be an integer >= 0/],
+    [{ dir: '/tmp/x', gatherMs: 1.5 }, /gatherMs/],
   ])('rejects bad options %j', (opts, msg) => {
     expect(() => createFileTransport(opts as never)).toThrow(AuditConfigError);
     expect(() => createFileTransport(opts as never)).toThrow(msg);
@@ -115,6 +117,27 @@ describe('file transport: basics', () => {
     expect(await inFlight(large)).toBe(1);
     await t.close?.();
     expect(readDir(dir).map((x) => x.line)).toEqual(records.map((r) => r.line));
+    expect(verifyDir(dir).valid).toBe(true);
+  });
+  it("with fsync, entries arriving soon after a batch wait to share its successor's fdatasync (gatherMs); flush() does not wait", async () => {
+    expect(createFileTransport({ dir: tempDir() }).gatherMs).toBe(5);
+    expect(createFileTransport({ dir: tempDir(), durability: 'none', gatherMs: 9 }).gatherMs).toBe(0);
+    expect(createFileTransport({ dir: tempDir(), durability: { groupCommitMs: 10 } }).gatherMs).toBe(0);
+    const dir = tempDir();
+    const { log } = open(dir, { gatherMs: 60_000 });
+    log.record({ action: 'first' });
+    await log.flush();
+    const lines = () => readFileSync(join(dir, 'audit.log'), 'utf8').split('\n').filter(Boolean).length;
+    const before = lines();
+    for (let i = 0; i < 3; i++) {
+      log.record({ action: `later-${i}` });
+      await new Promise((r) => setTimeout(r, 5)); // each on its own turn, well past one fdatasync
+    }
+    expect(lines()).toBe(before); // gathering (the previous batch started < 60 s ago)
+    await log.flush({ timeoutMs: 5_000 });
+    expect(lines()).toBe(before + 3);
+    expect(JSON.parse(readFileSync(join(dir, 'audit.head.json'), 'utf8')).seq).toBe(before + 2);
+    await log.close();
     expect(verifyDir(dir).valid).toBe(true);
   });
   it('encodes a batch into its reused buffer byte for byte as the joined lines, whatever the characters and sizes', () => {
