@@ -69,6 +69,35 @@ describe('request and response objects that are not node:http ones', () => {
   });
 });
 
+describe('responses that refuse a header', () => {
+  it('a response whose setHeader throws (headers sent, or a double that refuses): the request is served and audited with its id', async () => {
+    const audit = createTestAuditLogger({ deterministic: false });
+    const mw = auditMiddleware({ logger: audit.logger });
+    for (const [id, refusal] of [
+      ['sent-1', Object.assign(new Error('Cannot set headers after they are sent to the client'), { code: 'ERR_HTTP_HEADERS_SENT' })],
+      ['odd-2', new TypeError('this double takes no headers')],
+    ] as const) {
+      const req = { method: 'GET', url: `/r/${id}`, headers: { 'x-request-id': id }, socket: { remoteAddress: '10.0.0.3' } };
+      const res = new FakeResponse();
+      res.setHeader = () => {
+        throw refusal;
+      };
+      let served = false;
+      mw(req as never, res as never, () => {
+        served = true;
+        res.end('ok');
+      });
+      expect(served).toBe(true);
+    }
+    await audit.logger.flush();
+    const ids = audit
+      .entries()
+      .filter((e) => e.kind === 'access')
+      .map((e) => e.http?.requestId);
+    expect(ids).toEqual(['sent-1', 'odd-2']);
+  });
+});
+
 describe('requests that cannot take a property', () => {
   // The layer keeps each request's state on the request; these keep it aside and still record.
   const doubles: [string, () => object][] = [

@@ -113,7 +113,14 @@ export class RequestAuditor implements RequestOwner {
     states.set(req, st);
     if (res.locals) res.locals.audit = st;
     if (!isNodeHttpPair(req, res)) hookInstance(req, res, st);
-    if (!res.headersSent) res.setHeader('X-Request-Id', requestId);
+    // setHeader refuses once the headers went out (an earlier middleware answered), as does a
+    // response double's that throws: the id is in the entry all the same. Not asked first through
+    // res.headersSent: on Express each read of res misses V8's caches (request-state.ts).
+    try {
+      res.setHeader('X-Request-Id', requestId);
+    } catch {
+      // headers already sent
+    }
     // Fail-closed admission holds room for this request's entry: it is never served without it.
     if (this.#failClosed) {
       if (!this.logger.reserve()) return this.#refuse(res, st);
@@ -220,7 +227,7 @@ export class RequestAuditor implements RequestOwner {
       actorOwned: owned,
       ip: o.ip
         ? this.#hook(st, 'ip resolver', o.ip, view, undefined, undefined)
-        : (this.#hook(st, 'client ip', clientIp, view, undefined, undefined) ?? st.remote),
+        : (this.#hook(st, 'client ip', clientIp, view, st.remote, undefined) ?? st.remote),
       action: st.action ?? (o.action ? this.#hook(st, 'action resolver', o.action, view, res, route) : undefined),
       resource:
         st.resource ??
