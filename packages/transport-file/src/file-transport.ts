@@ -16,7 +16,6 @@ import {
   createWriteStream,
   existsSync,
   fdatasync,
-  constants as fsConstants,
   fstatSync,
   fsyncSync,
   ftruncateSync,
@@ -31,7 +30,7 @@ import {
   writeFileSync,
   writeSync,
 } from 'node:fs';
-import { readdir, rename, stat, unlink } from 'node:fs/promises';
+import { readdir, rename, unlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
@@ -51,9 +50,11 @@ import {
   type TransportContext,
 } from '@auditready/core';
 import { fsyncDir } from '@auditready/core/spool';
+import { HeadFile } from './head-file.js';
 import { DEFAULT_BLOCK_BYTES, indexSegment } from './indexer.js';
 import { acquireLock, holdsLock, releaseLock } from './lock.js';
 import { recoverCompression } from './recovery.js';
+import { advanceThrough, describeRemoved, doomedSegments, type Removed } from './retention.js';
 import { activeName, type EntryHead, isSegmentOf, linesNewestFirst, listSegments, scanTail, segmentBounds, stampOf } from './segments.js';
 
 const writeAsync = promisify(write);
@@ -199,12 +200,8 @@ export class FileTransport implements Transport {
   #activeOpenedAt: number;
   #head: EntryHead | undefined;
   #headWrittenAt = 0;
-  /** The head record's buffer (padding and final newline kept between writes) and its clock, per ms. */
-  readonly #headBuf = Buffer.alloc(HEAD_BYTES, 0x20).fill(0x0a, HEAD_BYTES - 1);
-  #headClockMs = Number.NaN;
-  #headClock = '';
-  /** The open head file (see #writeHead). */
-  #headFd: number | undefined;
+  /** The head commitment (head-file.ts). */
+  readonly #headFile: HeadFile;
   /** Where batches are encoded (encodeBatch); allocated at the first write. */
   #scratch: Buffer | undefined;
   #dirty = false;
@@ -266,6 +263,7 @@ export class FileTransport implements Transport {
     this.baseName = name;
     this.path = join(options.dir, activeName(name));
     this.name = options.transportName ?? `file:${this.path}`;
+    this.#headFile = new HeadFile(this.dir, name, this.#mode, this.name);
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     this.#lockPath = join(this.dir, `${name}.lock`);
     const { stale } = acquireLock(this.#lockPath, this.#mode);
@@ -531,7 +529,7 @@ export class FileTransport implements Transport {
   }
 
   #openActive(): void {
-    this.#closeHead();
+    this.#headFile.close();
     this.#fd = openSync(this.path, 'a+', this.#mode);
     fsyncDir(this.dir);
     const st = fstatSync(this.#fd);
@@ -633,25 +631,15 @@ export class FileTransport implements Transport {
     const names = (await readdir(this.dir)).filter((f) => isSegmentOf(this.baseName, f)).sort();
     // A segment being compressed exists as .log and .log.gz for a moment: count it once.
     const segs = names.filter((f) => !(f.endsWith('.log') && names.includes(`${f}.gz`)));
-    const doomed = new Set<string>();
     const busy = (f: string) => this.#onSegments.has(f.replace(/\.gz$/, ''));
-    if (this.#maxFiles !== undefined && segs.length > this.#maxFiles)
-      for (const f of segs.slice(0, segs.length - this.#maxFiles)) if (!busy(f)) doomed.add(f);
     const already = new Set(this.#pendingDeletions.flatMap((p) => p.files));
-    if (this.#maxAgeMs !== undefined) {
-      const cutoff = Date.now() - this.#maxAgeMs;
-      for (const f of segs) {
-        if (already.has(f)) continue;
-        // A segment an earlier run planned may be deleted while this one looks: not an error.
-        const st = await stat(join(this.dir, f)).catch((err: NodeJS.ErrnoException) => {
-          if (err.code === 'ENOENT') return undefined;
-          throw err;
-        });
-        if (st !== undefined && st.mtimeMs < cutoff && !busy(f)) doomed.add(f);
-      }
-    }
+    const policy = {
+      ...(this.#maxAgeMs !== undefined ? { maxAgeMs: this.#maxAgeMs } : {}),
+      ...(this.#maxFiles !== undefined ? { maxFiles: this.#maxFiles } : {}),
+    };
+    const doomed = await doomedSegments(this.dir, segs, policy, busy, already);
     if (doomed.size === 0) return;
-    const removed: Record<string, unknown>[] = [];
+    const removed: Removed[] = [];
     const files: string[] = [];
     for (const f of [...doomed].sort()) {
       if (already.has(f)) continue;
@@ -669,55 +657,11 @@ export class FileTransport implements Transport {
         );
         continue;
       }
-      if (first.chain === last.chain) {
-        removed.push({
-          file: f,
-          chain: first.chain,
-          firstSeq: first.seq,
-          lastSeq: last.seq,
-          lastHash: last.hash,
-          firstTs: first.ts,
-          lastTs: last.ts,
-        });
-      } else {
-        // A segment spanning two chains (a restart inside it): describe each part.
-        removed.push({
-          file: f,
-          chain: first.chain,
-          firstSeq: first.seq,
-          lastSeq: first.seq,
-          lastHash: first.hash,
-          firstTs: first.ts,
-          lastTs: first.ts,
-          partial: true,
-        });
-        removed.push({
-          file: f,
-          chain: last.chain,
-          firstSeq: 0,
-          lastSeq: last.seq,
-          lastHash: last.hash,
-          firstTs: first.ts,
-          lastTs: last.ts,
-          partial: true,
-        });
-      }
+      removed.push(...describeRemoved(f, first, last));
       files.push(f, ...(f.endsWith('.log') && names.includes(`${f}.gz`) ? [`${f}.gz`] : []));
     }
     if (files.length === 0) return;
-    // Cumulative watermark per chain: everything up to `seq` is gone by retention. The newest
-    // retention record always survives (it is written after the segments it removes), and it
-    // carries the watermark forward, so older retention records may themselves be removed later.
-    for (const r of removed) {
-      const w = this.#through.get(r.chain as string);
-      if (!w || (r.lastSeq as number) > w.seq)
-        this.#through.set(r.chain as string, { seq: r.lastSeq as number, hash: r.lastHash as string });
-    }
-    const through = [...this.#through].map(([chain, w]) => ({ chain, seq: w.seq, hash: w.hash }));
-    const policy = {
-      ...(this.#maxAgeMs !== undefined ? { maxAgeMs: this.#maxAgeMs } : {}),
-      ...(this.#maxFiles !== undefined ? { maxFiles: this.#maxFiles } : {}),
-    };
+    const through = advanceThrough(this.#through, removed);
     const rec = this.#ctx.record('retention', {
       reason: `retention policy removed ${removed.length} segment(s)`,
       details: { policy, removed, through },
@@ -725,48 +669,17 @@ export class FileTransport implements Transport {
     if (rec) this.#pendingDeletions.push({ chain: rec.chain, seq: rec.seq, files });
   }
 
-  /**
-   * Writes the head commitment. It is refreshed after every batch, so it must be cheap: the file
-   * stays open and is overwritten in place with one fixed-size write (a create + rename per batch
-   * cost ~200 µs here; this costs a few). The record is padded to HEAD_BYTES, one disk sector, so
-   * one write replaces it whole; JSON.parse ignores the padding.
-   */
+  /** Writes the head commitment (head-file.ts); a failure is reported, the batch stays written. */
   #writeHead(): void {
     const h = this.#head;
     if (!h) return;
     const now = Date.now();
     this.#headWrittenAt = now;
     try {
-      // Opened without truncating: a process killed between this open and the write below must
-      // leave the previous commitment, not an empty file (opening with 'w' emptied it first).
-      if (this.#headFd === undefined) this.#headFd = openSync(join(this.dir, `${this.baseName}.head.json`), HEAD_OPEN_FLAGS, this.#mode);
-      if (now !== this.#headClockMs) {
-        this.#headClockMs = now;
-        this.#headClock = new Date(now).toISOString();
-      }
-      // Written out field by field: a spread and JSON.stringify of the whole record, a new Date and
-      // a fresh zero-filled buffer cost ~9 µs a batch, most of what a small batch's head costs.
-      const json = `{"chain":${JSON.stringify(h.chain)},"seq":${h.seq},"hash":${JSON.stringify(h.hash)},"ts":${JSON.stringify(h.ts)},"file":${JSON.stringify(activeName(this.baseName))},"updatedAt":"${this.#headClock}"}`;
-      const buf = this.#headBuf;
-      const n = buf.write(json, 0, HEAD_BYTES - 1, 'utf8'); // the last byte stays a newline
-      if (n !== Buffer.byteLength(json, 'utf8'))
-        throw new AuditTransportError(this.name, `${this.name}: head record over ${HEAD_BYTES} bytes`);
-      buf.fill(0x20, n, HEAD_BYTES - 1);
-      writeSync(this.#headFd, buf, 0, HEAD_BYTES, 0);
+      this.#headFile.write(h, now);
     } catch (err) {
       this.#ctx?.reportError(err as Error);
     }
-  }
-
-  /** The head file is reopened after the active file is (a directory recreated, logrotate ...). */
-  #closeHead(): void {
-    if (this.#headFd === undefined) return;
-    try {
-      closeSync(this.#headFd);
-    } catch {
-      // already gone
-    }
-    this.#headFd = undefined;
   }
 
   /** Reopens the active file (after logrotate moved it, or on SIGHUP) and records that it did. */
@@ -803,7 +716,7 @@ export class FileTransport implements Transport {
       await fdatasyncAsync(this.#fd).catch(() => undefined);
       this.#runDeletions();
       this.#writeHead();
-      this.#closeHead();
+      this.#headFile.close();
       closeSync(this.#fd);
       this.#closed = true;
       releaseLock(this.#lockPath);
@@ -837,12 +750,6 @@ export class FileTransport implements Transport {
     return this.#exclusive(() => this.#rotate());
   }
 }
-
-/** Read-write, created if missing, never truncated (the record is overwritten in place). */
-const HEAD_OPEN_FLAGS = fsConstants.O_RDWR | fsConstants.O_CREAT;
-
-/** Size of the head record: one sector, so a write replaces it whole. */
-const HEAD_BYTES = 512;
 
 function firstTs(path: string): string | undefined {
   try {
