@@ -12,6 +12,7 @@ import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { median, middleHalf as spread } from './round-stats.mjs';
 
 const rounds = Number(process.env.INPROC_ROUNDS ?? 15);
 const n = Number(process.env.INPROC_REQUESTS ?? 10_000);
@@ -59,12 +60,6 @@ try {
   }
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const spread = (xs) => {
-  const q = [...xs].sort((a, b) => a - b);
-  const at = (f) => q[Math.min(q.length - 1, Math.floor(f * q.length))];
-  return `${at(0.25).toFixed(2)}-${at(0.75).toFixed(2)}`;
-};
 const added = (mode) => perRound.map((r) => r[mode] - r.bare);
 console.log(
   `express ${(await import('express/package.json', { with: { type: 'json' } })).default.version}, in-process, ${rounds} interleaved rounds of ${n} requests (${process.env.INPROC_PER_TURN ?? 10} per event-loop turn), node ${process.version}`,

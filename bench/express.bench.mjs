@@ -17,6 +17,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
+import { median, middleHalf as spread } from './round-stats.mjs';
 
 const seconds = Number(process.env.EXPRESS_BENCH_SECONDS ?? 2);
 const rounds = Number(process.env.EXPRESS_BENCH_ROUNDS ?? 15);
@@ -107,13 +108,6 @@ try {
     rmSync(s.dir, { recursive: true, force: true });
   }
 }
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-/** The middle half of the rounds (25th-75th percentile): what one noisy round does not move. */
-const spread = (xs) => {
-  const q = [...xs].sort((a, b) => a - b);
-  const at = (f) => q[Math.min(q.length - 1, Math.floor(f * q.length))];
-  return `${at(0.25).toFixed(2)}-${at(0.75).toFixed(2)}`;
-};
 const added = (mode, key = 'cpuUs') => perRound.map((r) => r[mode][key] - r.bare[key]);
 console.log(
   `express ${(await import('express/package.json', { with: { type: 'json' } })).default.version}, autocannon ${connections} connections${rate.overallRate ? ` at ${rate.overallRate} req/s` : ''}, ${rounds} ${together ? 'rounds with all servers loaded together' : 'interleaved rounds'} x ${seconds}s per server, node ${process.version}`,

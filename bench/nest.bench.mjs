@@ -15,6 +15,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
+import { median as mid, middleHalf as quartiles } from './round-stats.mjs';
 
 const requests = Number(process.env.NEST_BENCH_REQUESTS ?? 10000);
 const ticksPerSecond = 100; // USER_HZ on Linux
@@ -87,13 +88,6 @@ for (let round = 0; round < rounds; round++) {
   if (together) await measureTogether(servers);
   else for (let i = 0; i < servers.length; i++) await measure(servers[(i + round) % servers.length]);
 }
-const mid = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
-/** The 25th-75th percentile of the rounds. */
-const quartiles = (xs) => {
-  const q = [...xs].sort((x, y) => x - y);
-  const at = (f) => q[Math.min(q.length - 1, Math.floor(f * q.length))];
-  return `${at(0.25).toFixed(2)}-${at(0.75).toFixed(2)}`;
-};
 const results = [];
 for (const s of servers) {
   s.child.kill('SIGTERM');
