@@ -12,7 +12,7 @@ import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { median, middleHalf as spread } from './round-stats.mjs';
+import { inTurns, median, middleHalf as spread } from './round-stats.mjs';
 
 const rounds = Number(process.env.INPROC_ROUNDS ?? 15);
 const n = Number(process.env.INPROC_REQUESTS ?? 10_000);
@@ -43,14 +43,13 @@ for (const m of modes) servers.push(await start(m));
 const perRound = [];
 try {
   for (let round = 0; round < rounds; round++) {
-    const row = {};
-    for (let i = 0; i < servers.length; i++) {
-      const s = servers[(i + round) % servers.length];
-      const r = await s.ask({ n });
-      if (r.failures > 0) throw new Error(`${s.mode}: ${r.failures} responses were not 200`);
-      row[s.mode] = r.cpuUs / n;
-    }
-    perRound.push(row);
+    perRound.push(
+      await inTurns(servers, round, async (s) => {
+        const r = await s.ask({ n });
+        if (r.failures > 0) throw new Error(`${s.mode}: ${r.failures} responses were not 200`);
+        return r.cpuUs / n;
+      }),
+    );
   }
 } finally {
   for (const s of servers) {

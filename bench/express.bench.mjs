@@ -17,7 +17,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { median, middleHalf as spread } from './round-stats.mjs';
+import { inTurns, median, middleHalf as spread } from './round-stats.mjs';
 
 const seconds = Number(process.env.EXPRESS_BENCH_SECONDS ?? 2);
 const rounds = Number(process.env.EXPRESS_BENCH_ROUNDS ?? 15);
@@ -92,14 +92,8 @@ for (const m of modes) servers.push(await start(m));
 const perRound = [];
 try {
   for (let round = 0; round < rounds; round++) {
-    const row = {};
-    if (together) for (const m of await measureTogether(servers)) row[m.mode] = m;
-    else
-      for (let i = 0; i < servers.length; i++) {
-        const s = servers[(i + round) % servers.length];
-        row[s.mode] = await measure(s);
-      }
-    perRound.push(row);
+    if (!together) perRound.push(await inTurns(servers, round, measure));
+    else perRound.push(Object.fromEntries((await measureTogether(servers)).map((m) => [m.mode, m])));
   }
 } finally {
   for (const s of servers) {

@@ -9,3 +9,16 @@ export function middleHalf(xs) {
   const at = (f) => q[Math.min(q.length - 1, Math.floor(f * q.length))];
   return `${at(0.25).toFixed(2)}-${at(0.75).toFixed(2)}`;
 }
+
+/**
+ * One round in turns: each server measured once, `measure(server)` in turn, the round's first
+ * server moving by one each round (drift hits every server alike). The round's figures by mode.
+ */
+export async function inTurns(servers, round, measure) {
+  const row = {};
+  for (let i = 0; i < servers.length; i++) {
+    const s = servers[(i + round) % servers.length];
+    row[s.mode] = await measure(s);
+  }
+  return row;
+}
