@@ -217,9 +217,8 @@ export class Verifier {
     if (s.tree && this.#policy) noteTs(s.tree, tsOf(buf, start, end));
     if (s.heartbeatMs !== undefined) noteTime(s, tsOf(buf, start, end));
     s.count++;
-    const prevRec = s.bySeq.get(seq - 1);
-    if (prevRec) prevRec.continued = true;
-    s.bySeq.set(seq, { hash, computed: hash, pos, continued: false });
+    s.bySeq.markContinued(seq - 1);
+    s.bySeq.setLine(seq, buf, scan.hashValStart, pos);
     s.expected = seq + 1;
     s.headHash = hash;
     s.accept[0] = hash;
