@@ -26,31 +26,42 @@ const MIN_BLOCK = 64 * 1024;
  */
 const GATHER_BYTES = 1 << 20;
 /**
- * The share of a block's lines the worker scans at first (it is slower per line than this thread,
- * which also links them all). It then follows the two threads' balance (adjustShare): the best
- * split moves with the machine's load (another process on one core), not only with the data.
+ * The share of a block's lines the worker scans until both threads' costs are known. From then on
+ * it follows them (balancedShare): the best split moves with the machine's load (another process
+ * on one core), with the data (keyed lines are not hashed by the worker), and with what the caller
+ * does per line (onLine), not only with the data.
  */
 const WORKER_SHARE = 0.55;
-const SHARE_STEP = 0.02;
 const SHARE_MIN = 0.3;
-const SHARE_MAX = 0.85;
-/** This thread waited longer than this for the worker's answer: the worker is behind. */
-const WAITED_MS = 0.25;
+const SHARE_MAX = 0.95;
+/** Weight of a block's measurement in the running per-line costs. */
+const SMOOTHING = 0.3;
 
-/**
- * The worker's next share: less when this thread waited for its answer (`waitedMs`), more when the
- * worker waited for the block (`idleMs`: it had finished the one before and was waiting for this thread).
- */
-export function adjustShare(share: number, waitedMs: number, idleMs: number): number {
-  if (waitedMs > WAITED_MS) return Math.max(SHARE_MIN, share - SHARE_STEP);
-  if (idleMs > WAITED_MS) return Math.min(SHARE_MAX, share + SHARE_STEP);
-  return share;
+/** Per-line costs (ms) of the two threads, as measured on the blocks so far. */
+export interface LineCosts {
+  /** The worker, per line it scanned (scanned and hashed). */
+  worker: number;
+  /** This thread, per line of its own part (scanned and hashed). */
+  scan: number;
+  /** This thread, per line of the whole block: cutting it into lines, and linking every line. */
+  link: number;
 }
 
-/** The worker's answer for a block: what it found, and how long it had waited for the block. */
+/**
+ * The worker's share that makes both threads take as long on a block: the worker's part s takes
+ * s·worker per line, this thread's (1-s)·scan + link, so s = (scan + link) / (worker + scan),
+ * within [SHARE_MIN, SHARE_MAX]. (A share set by who waited for whom instead swung between its
+ * bounds: with blocks queued ahead, a wait showed only once the queue had run dry or full.)
+ */
+export function balancedShare(c: LineCosts): number {
+  const s = (c.scan + c.link) / (c.worker + c.scan);
+  return Number.isFinite(s) ? Math.min(SHARE_MAX, Math.max(SHARE_MIN, s)) : WORKER_SHARE;
+}
+
+/** The worker's answer for a block: what it found, and how long it took. */
 interface Answer {
   out: Float64Array;
-  idleMs: number;
+  busyMs: number;
 }
 /**
  * Blocks read ahead of the one being linked (bounded memory: about twice this many chunks). Both
@@ -69,8 +80,8 @@ class LineWorker {
   constructor(worker: WorkerLike) {
     this.#worker = worker;
     worker.on('message', (m) => {
-      const msg = m as { id: number; out: Float64Array; idleMs: number };
-      this.#waiting.get(msg.id)?.resolve({ out: msg.out, idleMs: msg.idleMs });
+      const msg = m as { id: number; out: Float64Array; busyMs: number };
+      this.#waiting.get(msg.id)?.resolve({ out: msg.out, busyMs: msg.busyMs });
       this.#waiting.delete(msg.id);
       if (this.#waiting.size === 0) worker.unref(); // idle: it must not keep the process alive
     });
@@ -148,6 +159,8 @@ interface Block {
   /** The worker's answer for the first `split` lines; this thread scans the rest. */
   answer: Promise<Answer> | undefined;
   split: number;
+  /** Time this thread took to make the block (copy, cut into lines). */
+  madeMs: number;
 }
 
 export interface LineFeed {
@@ -216,7 +229,8 @@ class WorkerFeed {
   #overlong = -1;
   #lineNo = 0;
   #share: number;
-  #answered = 0;
+  /** Running per-line costs, once measured (the first block with both parts). */
+  #costs: LineCosts | undefined;
 
   constructor(
     readonly verifier: Verifier,
@@ -226,10 +240,17 @@ class WorkerFeed {
     this.#share = o.workerShare ?? WORKER_SHARE;
   }
 
-  /** Follows the balance of the two threads, unless the share is fixed. */
-  #adjust(waitedMs: number, idleMs: number): void {
+  /** Takes in a block's measured costs and sets the share from them, unless the share is fixed. */
+  #adjust(sample: LineCosts): void {
+    const c = this.#costs;
+    if (c === undefined) this.#costs = sample;
+    else {
+      c.worker += SMOOTHING * (sample.worker - c.worker);
+      c.scan += SMOOTHING * (sample.scan - c.scan);
+      c.link += SMOOTHING * (sample.link - c.link);
+    }
     if (this.o.workerShare !== undefined) return;
-    this.#share = adjustShare(this.#share, waitedMs, idleMs);
+    this.#share = balancedShare(this.#costs as LineCosts);
     if (this.stats) this.stats.share = this.#share;
   }
 
@@ -274,6 +295,7 @@ class WorkerFeed {
 
   /** The carried start of the first line, then `buf` up to `cut` (after its last newline), as one block. */
   #block(buf: Uint8Array, cut: number): Block {
+    const t0 = performance.now();
     const length = this.#carryLen + cut;
     const big = length >= MIN_BLOCK;
     if (big && !this.#workerTried) {
@@ -287,7 +309,7 @@ class WorkerFeed {
       w += c.length;
     }
     bytes.set(buf.subarray(0, cut), w);
-    const b: Block = { bytes, lines: [], answer: undefined, split: 0 };
+    const b: Block = { bytes, lines: [], answer: undefined, split: 0, madeMs: 0 };
     w = 0;
     if (this.#overlong >= 0) {
       // A line over the limit (not held) ends at the first newline here: reported, not read.
@@ -313,6 +335,7 @@ class WorkerFeed {
       b.answer = this.#worker.scan(part, Float64Array.from(b.lines.slice(0, 3 * b.split)), b.split);
       b.answer.catch(() => {});
     }
+    b.madeMs = performance.now() - t0;
     return b;
   }
 
@@ -322,20 +345,22 @@ class WorkerFeed {
     if (b.overlong) v.pushOverlong(b.overlong[0], this.o.max, this.#at(b.overlong[1]));
     const count = b.lines.length / 3;
     // This thread's share first, while the worker does its own; then both are linked, in order.
+    const t0 = performance.now();
     const mine = b.answer === undefined ? undefined : scanBlock(b.bytes, b.lines, b.split, count);
+    const scanMs = performance.now() - t0;
     let theirs: Float64Array | undefined;
+    let busyMs = 0;
     try {
       if (b.answer !== undefined) {
-        const t = performance.now();
         const a = await b.answer;
         theirs = a.out;
-        // The first block of a read: the worker's wait before it is not this read's balance.
-        this.#adjust(performance.now() - t, this.#answered++ === 0 ? 0 : a.idleMs);
+        busyMs = a.busyMs;
       }
     } catch {
       theirs = undefined; // the worker failed: this thread verifies the block
     }
     if (theirs !== undefined && this.stats) this.stats.workerLines += b.split;
+    const t1 = performance.now();
     for (let i = 0; i < count; i++) {
       const start = b.lines[3 * i] as number;
       const end = b.lines[3 * i + 1] as number;
@@ -351,5 +376,8 @@ class WorkerFeed {
       else v[PUSH_SCANNED](b.bytes, start, end, this.#at(n), readScan(res as Float64Array, k), status === LINE_HASH_OK);
       this.o.onLine?.(b.bytes, start, end, n);
     }
+    // Both parts measured (a part of a line or two says little): the split follows the costs.
+    if (theirs !== undefined && b.split >= 16 && count - b.split >= 16)
+      this.#adjust({ worker: busyMs / b.split, scan: scanMs / (count - b.split), link: (b.madeMs + performance.now() - t1) / count });
   }
 }

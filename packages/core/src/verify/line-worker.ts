@@ -6,12 +6,9 @@
 import { parentPort } from 'node:worker_threads';
 import { scanBlock } from './line-scan.js';
 
-/** When the last block was done: the time until the next one arrives is time this worker waited (`idleMs`, for the split). */
-let lastDone = -1;
-
 parentPort?.on('message', (m: { id: number; bytes: ArrayBuffer; lines: Float64Array; n: number }) => {
-  const idleMs = lastDone < 0 ? 0 : performance.now() - lastDone;
+  const t0 = performance.now();
   const out = scanBlock(Buffer.from(m.bytes), m.lines, 0, m.n);
-  lastDone = performance.now();
-  parentPort?.postMessage({ id: m.id, out, idleMs }, [out.buffer as ArrayBuffer]);
+  // How long the part took, for the split (line-feed.ts balancedShare).
+  parentPort?.postMessage({ id: m.id, out, busyMs: performance.now() - t0 }, [out.buffer as ArrayBuffer]);
 });

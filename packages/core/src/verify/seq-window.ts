@@ -124,7 +124,7 @@ export class SeqWindow {
       if ((this.#seqs[j] as number) >= q) continue;
       this.#seqs[j] = q;
       this.#slots[j] = old.slots[i];
-      for (let k = 0; k < HEX; k++) this.#hex[j * HEX + k] = old.hex[i * HEX + k] as number;
+      this.#hex.set(old.hex.subarray(i * HEX, (i + 1) * HEX), j * HEX);
       this.#lines[j] = old.lines[i] as number;
       this.#files[j] = old.files[i];
       this.#continued[j] = old.continued[i] as number;
