@@ -29,7 +29,7 @@ const GATHER_BYTES = 1 << 20;
  * The share of a block's lines the worker scans until both threads' costs are known. From then on
  * it follows them (balancedShare): the best split moves with the machine's load (another process
  * on one core), with the data (keyed lines are not hashed by the worker), and with what the caller
- * does per line (onLine), not only with the data.
+ * does per line (onLine).
  */
 const WORKER_SHARE = 0.55;
 const SHARE_MIN = 0.3;
