@@ -102,4 +102,15 @@ for (const name of Object.keys(readers)) {
       : `  = ${(median(ratios) * 100).toFixed(0)}% of sha256sum (rounds ${ratios.map((x) => (x * 100).toFixed(0)).join(', ')})`;
   console.log(`${name.padEnd(30)} ${t.toFixed(2).padStart(6)} s  ${(mb / t).toFixed(0).padStart(5)} MB/s${vs}`);
 }
+// One more read, for where the time goes: each thread's cost per line as the split measured it.
+{
+  const stats = { workerLines: 0 };
+  const v = new Verifier({ parallel: true });
+  await feedStream(v, createReadStream(file, { highWaterMark: 1 << 20 }), { file, lineWorker: true, stats });
+  await v.finishAsync();
+  const us = (ms) => (ms === undefined ? '?' : `${(ms * 1000).toFixed(2)} µs`);
+  console.log(
+    `per line, as the split measured them: worker ${us(stats.costs?.worker)} (scan + hash), reading thread ${us(stats.costs?.scan)} (its part) + ${us(stats.costs?.link)} (cutting and linking every line); worker share ${stats.share?.toFixed(2)}`,
+  );
+}
 console.log('target (issue #20): verifyStream >= 80% of sha256sum');

@@ -177,6 +177,8 @@ export interface LineFeedStats {
   workerLines: number;
   /** The worker's share when the read ended. */
   share?: number;
+  /** Both threads' per-line costs (ms), as the split last measured them. */
+  costs?: LineCosts;
 }
 
 /** feedStream with a line worker; returns the number of lines read. */
@@ -249,6 +251,7 @@ class WorkerFeed {
       c.scan += SMOOTHING * (sample.scan - c.scan);
       c.link += SMOOTHING * (sample.link - c.link);
     }
+    if (this.stats) this.stats.costs = { ...(this.#costs as LineCosts) };
     if (this.o.workerShare !== undefined) return;
     this.#share = balancedShare(this.#costs as LineCosts);
     if (this.stats) this.stats.share = this.#share;
