@@ -9,7 +9,7 @@ import { feedStream, Verifier, type VerifyOptions, type VerifyReport } from '@au
 import { describe, expect, it } from 'vitest';
 import { hashLineBytes, resolveKey } from '../src/hash.js';
 import { HashChain } from '../src/hash-chain.js';
-import { balancedShare } from '../src/verify/line-feed.js';
+import { balancedShare, type LineFeedStats } from '../src/verify/line-feed.js';
 
 const KEY = { id: 'k1', secret: `hex:${'5a'.repeat(32)}` };
 
@@ -124,7 +124,7 @@ describe('the line worker gives the sequential reading’s report', () => {
     const input = chunks(text, 1 << 20);
     const run = async (workerShare?: number) => {
       const v = new Verifier({ parallel: true });
-      const stats: { workerLines: number; share?: number } = { workerLines: 0 };
+      const stats: LineFeedStats = { workerLines: 0 };
       let spin = 0;
       const onLine = () => {
         const until = performance.now() + 0.05;
@@ -143,6 +143,9 @@ describe('the line worker gives the sequential reading’s report', () => {
     // on, the worker takes all it may (95%). Blocks already split when that is known (those read
     // ahead) keep the first split, so about three quarters of the lines in all.
     expect(adaptive.stats.share).toBeCloseTo(0.95);
+    // The costs it went by: this thread's linking, with onLine's 0.05 ms, over the worker's scanning.
+    expect(adaptive.stats.costs?.link).toBeGreaterThanOrEqual(0.05);
+    expect(adaptive.stats.costs?.link).toBeGreaterThan(adaptive.stats.costs?.worker ?? Number.POSITIVE_INFINITY);
     expect(adaptive.stats.workerLines / many.length).toBeGreaterThan(0.7);
     await expect(feedStream(new Verifier(), input, { lineWorker: true, workerShare: 1.5 })).rejects.toThrow(/workerShare/);
   }, 120_000);
