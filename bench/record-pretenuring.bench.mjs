@@ -1,0 +1,76 @@
+// How long-lived objects made by the same code as each record()'s input change the cost of
+// record(): V8's allocation-site pretenuring. Four child processes, each recording 200,000
+// distinct access entries into a null transport (flushed every 250), inputs built per entry from
+// precomputed strings; in two of them 20,000 inputs were first built by the same function and kept
+// (a pool, as bench/record.bench.mjs keeps); two run with --no-allocation-site-pretenuring.
+// Prints each one's young-generation collections (count, pause ms), bytes promoted to the old
+// generation, and wall µs per entry.
+//   npm run build && node bench/record-pretenuring.bench.mjs
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+
+if (process.argv[2] === 'child') {
+  const { createAuditLogger } = await import('@auditready/core');
+  const POOL = 20_000;
+  const hex = (n) => randomBytes(n).toString('hex');
+  const ids = Array.from({ length: POOL }, () => [hex(6), hex(16), hex(8)]);
+  const input = (i) => ({
+    kind: 'access',
+    action: 'invoice.read',
+    outcome: 'success',
+    actor: { type: 'user', id: `usr_${(i * 7919) % 1000}`, ip: `203.0.113.${i % 250}` },
+    resource: { type: 'invoice', id: `inv_${i}` },
+    http: {
+      method: 'GET',
+      route: '/invoices/:id',
+      path: `/invoices/inv_${i}`,
+      status: 200,
+      durationMs: (i % 1000) / 10,
+      requestId: `req_${ids[i][0]}`,
+    },
+    trace: { traceId: ids[i][1], spanId: ids[i][2] },
+  });
+  const pool = process.argv[3] === 'pool' ? Array.from({ length: POOL }, (_, i) => input(i)) : [];
+  const l = createAuditLogger({
+    service: { name: 'billing-api', version: '3.14.0', env: 'production' },
+    transports: [{ name: 'null', async write() {} }],
+    queue: { maxEntries: 1_000_000, batchSize: 1024 },
+    handleSignals: false,
+  });
+  const N = 200_000;
+  const t = performance.now();
+  for (let k = 0; k < N; k += 250) {
+    for (let i = 0; i < 250; i++) l.record(input((k + i) % POOL));
+    await l.flush();
+  }
+  console.log(`RESULT ${((performance.now() - t) / N) * 1000} ${pool.length}`);
+  await l.close();
+} else {
+  const runs = [
+    ['inputs built per entry', [], 'fresh'],
+    ['the same, a pool of 20,000 kept beside them', [], 'pool'],
+    ['inputs built per entry, --no-allocation-site-pretenuring', ['--no-allocation-site-pretenuring'], 'fresh'],
+    ['a pool kept, --no-allocation-site-pretenuring', ['--no-allocation-site-pretenuring'], 'pool'],
+  ];
+  for (const [name, flags, mode] of runs) {
+    const r = spawnSync(process.execPath, [...flags, '--trace-gc-nvp', new URL(import.meta.url).pathname, 'child', mode], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 28,
+    });
+    let scavenges = 0;
+    let pauseMs = 0;
+    let promoted = 0;
+    let us = Number.NaN;
+    for (const line of r.stdout.split('\n')) {
+      if (line.includes('gc=s ')) {
+        scavenges++;
+        pauseMs += Number(/ pause=([\d.]+)/.exec(line)?.[1] ?? 0);
+        promoted += Number(/promoted=(\d+)/.exec(line)?.[1] ?? 0);
+      } else if (line.startsWith('RESULT ')) us = Number(line.split(' ')[1]);
+    }
+    if (r.status !== 0 || Number.isNaN(us)) throw new Error(`${name}: ${r.stderr}`);
+    console.log(
+      `${name.padEnd(58)} ${String(scavenges).padStart(4)} scavenges, ${pauseMs.toFixed(0).padStart(5)} ms; ${(promoted / 1e6).toFixed(0).padStart(4)} MB promoted; ${us.toFixed(2)} µs per entry (wall)`,
+    );
+  }
+}
