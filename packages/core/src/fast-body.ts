@@ -304,7 +304,15 @@ export function fastBody(input: AuditRecordInput, ts: string | undefined, ctx: B
   const red = details === undefined ? undefined : detailsOf(details, plan.c);
   if (details !== undefined && red === undefined) return undefined;
   // The timestamp last, as the general path takes it: taking it may seal a clock record first.
-  const body: Record<string, unknown> = { kind, ts: ts ?? ctx.now(), service: ctx.service, outcome, actor, action };
+  // Made empty and filled, not a literal: a backlog must not make V8 pretenure every later body
+  // (hash-chain.ts sealedRecord says why).
+  const body: Record<string, unknown> = {};
+  body.kind = kind;
+  body.ts = ts ?? ctx.now();
+  body.service = ctx.service;
+  body.outcome = outcome;
+  body.actor = actor;
+  body.action = action;
   if (res !== undefined) body.resource = res;
   if (hp !== undefined) body.http = hp;
   if (tr !== undefined) body.trace = tr;
