@@ -1,8 +1,9 @@
-// How long-lived objects made by the same code as each record()'s input change the cost of
-// record(): V8's allocation-site pretenuring. Four child processes, each recording 200,000
+// How long-lived objects change the cost of record(): V8's allocation-site pretenuring. Child
+// processes, each recording 200,000
 // distinct access entries into a null transport (flushed every 250), inputs built per entry from
 // precomputed strings; in two of them 20,000 inputs were first built by the same function and kept
-// (a pool, as bench/record.bench.mjs keeps); two run with --no-allocation-site-pretenuring.
+// (a pool, as bench/record.bench.mjs keeps); in one the transport first stalled while 20,000
+// entries waited; two run with --no-allocation-site-pretenuring.
 // Prints each one's young-generation collections (count, pause ms), bytes promoted to the old
 // generation, and wall µs per entry.
 //   npm run build && node bench/record-pretenuring.bench.mjs
@@ -31,12 +32,31 @@ if (process.argv[2] === 'child') {
     trace: { traceId: ids[i][1], spanId: ids[i][2] },
   });
   const pool = process.argv[3] === 'pool' ? Array.from({ length: POOL }, (_, i) => input(i)) : [];
+  let stalled = process.argv[3] === 'backlog';
+  let release;
   const l = createAuditLogger({
     service: { name: 'billing-api', version: '3.14.0', env: 'production' },
-    transports: [{ name: 'null', async write() {} }],
+    transports: [
+      {
+        name: 'null',
+        async write() {
+          if (stalled) await new Promise((r) => (release = r));
+        },
+      },
+    ],
     queue: { maxEntries: 1_000_000, batchSize: 1024 },
     handleSignals: false,
   });
+  if (stalled) {
+    // The transport stalls while 20,000 entries wait, then recovers.
+    for (let i = 0; i < POOL; i++) {
+      l.record(input(i));
+      if (i % 1000 === 0) await new Promise(setImmediate);
+    }
+    stalled = false;
+    release?.();
+    await l.flush();
+  }
   const N = 200_000;
   const t = performance.now();
   for (let k = 0; k < N; k += 250) {
@@ -49,6 +69,7 @@ if (process.argv[2] === 'child') {
   const runs = [
     ['inputs built per entry', [], 'fresh'],
     ['the same, a pool of 20,000 kept beside them', [], 'pool'],
+    ['after a backlog of 20,000 entries (the transport stalled)', [], 'backlog'],
     ['inputs built per entry, --no-allocation-site-pretenuring', ['--no-allocation-site-pretenuring'], 'fresh'],
     ['a pool kept, --no-allocation-site-pretenuring', ['--no-allocation-site-pretenuring'], 'pool'],
   ];
