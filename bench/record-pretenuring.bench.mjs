@@ -8,29 +8,12 @@
 // generation, and wall µs per entry.
 //   npm run build && node bench/record-pretenuring.bench.mjs
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { distinctAccessInputs } from './access-input.mjs';
 
 if (process.argv[2] === 'child') {
   const { createAuditLogger } = await import('@auditready/core');
   const POOL = 20_000;
-  const hex = (n) => randomBytes(n).toString('hex');
-  const ids = Array.from({ length: POOL }, () => [hex(6), hex(16), hex(8)]);
-  const input = (i) => ({
-    kind: 'access',
-    action: 'invoice.read',
-    outcome: 'success',
-    actor: { type: 'user', id: `usr_${(i * 7919) % 1000}`, ip: `203.0.113.${i % 250}` },
-    resource: { type: 'invoice', id: `inv_${i}` },
-    http: {
-      method: 'GET',
-      route: '/invoices/:id',
-      path: `/invoices/inv_${i}`,
-      status: 200,
-      durationMs: (i % 1000) / 10,
-      requestId: `req_${ids[i][0]}`,
-    },
-    trace: { traceId: ids[i][1], spanId: ids[i][2] },
-  });
+  const input = distinctAccessInputs(POOL);
   const pool = process.argv[3] === 'pool' ? Array.from({ length: POOL }, (_, i) => input(i)) : [];
   let stalled = process.argv[3] === 'backlog';
   let release;

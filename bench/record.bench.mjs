@@ -8,33 +8,19 @@
 // over ROUNDS interleaved rounds; ratios to the peer are per round (median and range).
 //   npm run bench            (from the repository root; builds first)
 //   RECORD_BENCH_ROUNDS=9 node bench/record.bench.mjs   (after npm run build)
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { canonicalize, checkEntry, compileRedaction, createAuditLogger, generateNoteKey, redactBody } from '@auditready/core';
+import { distinctAccessInputs } from './access-input.mjs';
 
 const ROUNDS = Number(process.env.RECORD_BENCH_ROUNDS ?? 9);
 const POOL = 20_000;
+const distinctInput = distinctAccessInputs(POOL);
 const PER_SAMPLE = 20_000;
 const service = { name: 'billing-api', version: '3.14.0', env: 'production' };
 
-const hex = (n) => randomBytes(n).toString('hex');
-const inputs = Array.from({ length: POOL }, (_, i) => ({
-  kind: 'access',
-  action: 'invoice.read',
-  outcome: 'success',
-  actor: { type: 'user', id: `usr_${(i * 7919) % 1000}`, ip: `203.0.113.${i % 250}` },
-  resource: { type: 'invoice', id: `inv_${i}` },
-  http: {
-    method: 'GET',
-    route: '/invoices/:id',
-    path: `/invoices/inv_${i}`,
-    status: 200,
-    durationMs: Math.round(Math.random() * 10000) / 100,
-    requestId: `req_${hex(6)}`,
-  },
-  trace: { traceId: hex(16), spanId: hex(8) },
-}));
+const inputs = Array.from({ length: POOL }, (_, i) => distinctInput(i));
 
 let sink = 0;
 const nullTransport = () => ({
